@@ -1,0 +1,1 @@
+"""AgentAudit desktop app (PySide6), a client of the sidecar HTTP API."""

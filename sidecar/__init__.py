@@ -1,0 +1,1 @@
+"""AgentAudit sidecar: the local HTTP service that ingests, checks and stores agent audit events."""

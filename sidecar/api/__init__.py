@@ -1,0 +1,1 @@
+"""The HTTP API: app factory, route table, middlewares, request schemas, serialisers, handlers."""

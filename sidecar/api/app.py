@@ -1,0 +1,30 @@
+"""The application factory: settings in, a configured aiohttp app out. Nothing opens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from sidecar.api.keys import SERVICES, SETTINGS
+from sidecar.api.middlewares import auth_middleware, error_middleware, request_id_middleware
+from sidecar.api.routes import add_routes
+from sidecar.services.container import Services
+from sidecar.settings import Settings
+
+
+async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[SERVICES] = Services.build(app[SETTINGS])
+    yield
+    await app[SERVICES].aclose()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[request_id_middleware, error_middleware, auth_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(services_ctx)
+    add_routes(app)
+    return app

@@ -1,0 +1,1 @@
+"""Request handlers, one module per resource: parse, call a service, shape the response."""

@@ -1,0 +1,18 @@
+"""Typed application keys."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from sidecar.services.container import Services
+from sidecar.services.principal import Principal
+from sidecar.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+SERVICES = web.AppKey("services", Services)
+
+#: Request-scoped values (aiohttp requests are dict-like).
+PRINCIPAL = "agentaudit.principal"
+REQUEST_ID = "agentaudit.request_id"
+
+__all__ = ["PRINCIPAL", "REQUEST_ID", "SERVICES", "SETTINGS", "Principal"]

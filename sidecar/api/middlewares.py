@@ -1,0 +1,100 @@
+"""Middlewares: request id, errors to the JSON shape, authentication and permission checks."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from sidecar import errors, log
+from sidecar.api import errors as api_errors
+from sidecar.api.keys import PRINCIPAL, REQUEST_ID, SERVICES
+from sidecar.services.principal import Permission
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_UNSET = object()
+
+
+def requires(permission: Permission | None) -> Callable[[Handler], Handler]:
+    """Declare what a handler needs (None: public). Every routed handler must say."""
+    def mark(handler: Handler) -> Handler:
+        handler.permission = permission  # type: ignore[attr-defined]
+        return handler
+    return mark
+
+
+def permission_of(handler: object) -> Permission | None | object:
+    return getattr(handler, "permission", _UNSET)
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    inbound = request.headers.get("X-Request-Id", "")
+    request_id = inbound if _SANE_ID.fullmatch(inbound) else secrets.token_hex(8)
+    request[REQUEST_ID] = request_id
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers["X-Request-Id"] = request_id
+        raise
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = request.get(REQUEST_ID)
+    try:
+        return await handler(request)
+    except errors.AgentAuditError as exc:
+        if api_errors.status_for(exc) >= 500:
+            log.http.error("%s %s failed: %s", request.method, request.rel_url.path, exc)
+        return api_errors.from_domain(exc, request_id)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = {
+            404: f"no such endpoint: {request.method} {request.rel_url.path}",
+            405: f"method {request.method} is not allowed on {request.rel_url.path}",
+            413: "request body too large",
+        }.get(exc.status, exc.reason)
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+        return api_errors.error_response(message, exc.status, request_id=request_id, headers=headers or None)
+    except Exception:
+        log.http.exception("unhandled error in %s %s", request.method, request.rel_url.path)
+        return api_errors.error_response("internal error", 500, request_id=request_id)
+
+
+def credential(request: web.Request) -> tuple[str, str] | None:
+    """``("key", raw)`` or ``("jwt", token)`` from the headers, or None."""
+    key = request.headers.get("X-API-Key")
+    if key:
+        return "key", key.strip()
+    authorization = request.headers.get("Authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        token = token.strip()
+        return ("key", token) if token.startswith("aa_") else ("jwt", token)
+    return None
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    route_handler = request.match_info.handler
+    permission = permission_of(route_handler)
+    if permission is _UNSET or permission is None:  # public, or not a route of ours (404/405)
+        return await handler(request)
+    assert isinstance(permission, Permission)
+    found = credential(request)
+    if found is None:
+        raise errors.Unauthenticated("authentication required: send X-API-Key or Authorization: Bearer <token>")
+    auth = request.app[SERVICES].auth
+    kind, value = found
+    principal = await (auth.from_api_key(value) if kind == "key" else auth.from_access_token(value))
+    permission.check(principal)
+    request[PRINCIPAL] = principal
+    return await handler(request)

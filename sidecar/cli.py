@@ -1,0 +1,161 @@
+"""The ``agentaudit`` command: the only place that reads argv.
+
+    agentaudit serve [--host H] [--port P] [--data-dir DIR]   run the sidecar
+    agentaudit init --email E [--name N] [--password P]       first account + API key on a running sidecar
+    agentaudit --version
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from sidecar.errors import ConfigError
+from sidecar.services.container import VERSION
+from sidecar.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agentaudit", description="AgentAudit: audit trail and compliance for AI agents")
+    parser.add_argument("--version", action="version", version=f"agentaudit {VERSION}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the sidecar (HTTP API on 127.0.0.1:8731 by default)")
+    serve.add_argument("--host", help="address to bind (env AGENTAUDIT_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind, 0 for any free port (env AGENTAUDIT_PORT; default 8731)")
+    serve.add_argument("--data-dir", help="database, secrets and reports (env AGENTAUDIT_DATA_DIR)")
+    serve.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    serve.add_argument("--first-run-hint", action="store_true", help="say how to create the first account and key")
+    serve.add_argument("--log-level", default=os.environ.get("AGENTAUDIT_LOG_LEVEL", "INFO"))
+
+    init = commands.add_parser("init", help="create the first account and an API key on a running sidecar")
+    init.add_argument("--email", required=True)
+    init.add_argument("--name", help="organisation name (default: the email's domain)")
+    init.add_argument("--password", help="account password (asked for when omitted; env AGENTAUDIT_PASSWORD)")
+    init.add_argument("--url", help="sidecar base URL (default http://127.0.0.1:8731)")
+    init.add_argument("--key-name", default="first-key")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 2
+    try:
+        if args.command == "serve":
+            return _serve_command(args)
+        if args.command == "init":
+            return _init_command(args)
+    except ConfigError as exc:
+        print(f"agentaudit: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+# -- serve -----------------------------------------------------------------------------------------
+
+def _serve_command(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    settings = Settings.from_env(os.environ, host=args.host, port=args.port, data_dir=args.data_dir,
+                                 database_url=args.database_url)
+    try:
+        asyncio.run(_serve(settings, hint=args.first_run_hint))
+    except OSError as exc:
+        print(f"agentaudit: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve(settings: Settings, *, hint: bool) -> None:
+    from aiohttp import web
+
+    from sidecar.api.app import create_app
+    from sidecar.api.keys import SERVICES
+
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+                           handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, backlog=2048, reuse_address=True)
+        await site.start()
+        port = settings.port
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            port = server.sockets[0].getsockname()[1]
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        print(f"AgentAudit sidecar {VERSION} listening on http://{host}:{port} (data: {settings.data_dir})", flush=True)
+        if hint and not await app[SERVICES].auth.has_accounts():
+            print(
+                "No account yet. In another terminal, create one and a first API key with:\n"
+                f"    .venv/bin/agentaudit init --email you@example.com --url http://{host}:{port}\n"
+                f"or see the README quickstart (POST http://{host}:{port}/api/v1/auth/register).",
+                flush=True,
+            )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print("AgentAudit sidecar stopping: finishing queued writes", flush=True)
+    finally:
+        await runner.cleanup()
+
+
+# -- init ------------------------------------------------------------------------------------------
+
+def _call(url: str, payload: dict[str, Any], token: str | None = None) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        try:
+            return exc.code, json.loads(exc.read() or b"{}")
+        except ValueError:
+            return exc.code, {"error": exc.reason}
+
+
+def _init_command(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(os.environ)
+    base = (args.url or settings.base_url).rstrip("/") + "/api/v1"
+    password = args.password or os.environ.get("AGENTAUDIT_PASSWORD") or getpass.getpass("Password (8+ characters): ")
+    name = args.name or args.email.split("@")[-1]
+    try:
+        status, body = _call(f"{base}/auth/register", {"name": name, "email": args.email, "password": password})
+        if status not in (201, 409):
+            print(f"agentaudit: could not create the account: {body.get('error', status)}", file=sys.stderr)
+            return 1
+        status, body = _call(f"{base}/auth/login", {"email": args.email, "password": password})
+        if status != 200:
+            print(f"agentaudit: could not log in: {body.get('error', status)}", file=sys.stderr)
+            return 1
+        token = body["accessToken"]
+        status, key = _call(f"{base}/auth/api-keys", {"name": args.key_name}, token)
+        if status != 201:
+            print(f"agentaudit: could not create an API key: {key.get('error', status)}", file=sys.stderr)
+            return 1
+    except urllib.error.URLError as exc:
+        print(f"agentaudit: no sidecar answers at {base} ({exc.reason}); start it with 'make run'", file=sys.stderr)
+        return 1
+    print(f"Account: {args.email} (organisation {body['organization']['id']})")
+    print(f"API key (shown once, keep it safe): {key['key']}")
+    print(f"Try it:\n  curl -X POST {base}/audit-logs -H 'X-API-Key: {key['key']}' "
+          "-H 'Content-Type: application/json' -d '{\"action\": \"llm_call\", \"prompt\": \"hello\"}'")
+    return 0

@@ -1,0 +1,50 @@
+"""Time on the wire: ISO 8601 UTC with milliseconds and ``Z``; in the store: integer epoch milliseconds."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_iso(ms: int | None) -> str | None:
+    """Format epoch milliseconds as ``2026-01-15T10:00:00.000Z``."""
+    if ms is None:
+        return None
+    seconds, millis = divmod(ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def parse_iso(text: str) -> int:
+    """Parse an ISO 8601 timestamp (``Z`` or an offset; naive means UTC) to epoch milliseconds.
+
+    A bare date (``2026-01-15``) means its midnight UTC.
+
+    Raises:
+        ValueError: not a timestamp.
+    """
+    if not isinstance(text, str) or not 8 <= len(text) <= 40:
+        raise ValueError("not an ISO 8601 timestamp")
+    parsed = datetime.fromisoformat(text.strip())
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return (parsed - _EPOCH) // timedelta(milliseconds=1)
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def datetime_to_ms(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // timedelta(milliseconds=1)

@@ -1,0 +1,1 @@
+"""Use cases: ingest, queries, accounts. Async, built on the store's writer and read pool."""

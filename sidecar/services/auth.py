@@ -1,0 +1,319 @@
+"""Accounts and credentials: registration, login, token rotation, API keys, users and roles.
+
+Access tokens are short-lived HS256 JWTs (``typ: access``) bound to a session; refresh
+tokens are JWTs of ``typ: refresh`` whose id the session stores, so each refresh
+rotates it and a replayed old one revokes the whole session. API keys are
+``aa_live_`` + 32 random bytes; only their SHA-256 is stored (they are random, so a
+slow hash adds nothing) and a short prefix is kept for display.
+
+Credential lookups are cached in memory for a few seconds to keep them off the
+hot path; revoking, deleting or changing a role in this process drops the cache
+entry at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from sidecar.errors import FieldError, Forbidden, InvalidInput, RateLimited, Unauthenticated
+from sidecar.ids import new_id
+from sidecar.services.passwords import burn_time, hash_password, verify_password
+from sidecar.services.principal import DEFAULT_KEY_SCOPES, Principal
+from sidecar.services.throttle import LoginThrottle
+from sidecar.store import accounts
+from sidecar.store.accounts import ApiKeyRecord, OrgRecord, UserRecord
+from sidecar.store.db import ReadPool
+from sidecar.store.writer import Writer
+
+KEY_PREFIX = "aa_live_"
+_CACHE_SECONDS = 5.0
+_TOUCH_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: UserRecord
+    org: OrgRecord
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    record: ApiKeyRecord
+    key: str
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class _TTLCache:
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._seconds, self._clock = seconds, clock
+        self._items: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        hit = self._items.get(key)
+        if hit is None or hit[0] < self._clock():
+            return False, None
+        return True, hit[1]
+
+    def put(self, key: str, value: Any) -> None:
+        if len(self._items) > 10_000:
+            self._items.clear()
+        self._items[key] = (self._clock() + self._seconds, value)
+
+    def drop(self, key: str) -> None:
+        self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+class AuthService:
+    """Everything about who may call the sidecar."""
+
+    def __init__(
+        self,
+        *,
+        writer: Writer,
+        reads: ReadPool,
+        jwt_secret: bytes,
+        access_seconds: int,
+        refresh_days: int,
+        allow_registration: bool,
+        default_plan: str,
+        clock: Callable[[], int],
+    ) -> None:
+        self._writer = writer
+        self._reads = reads
+        self._secret = jwt_secret
+        self._access_seconds = access_seconds
+        self._refresh_seconds = refresh_days * 86400
+        self._allow_registration = allow_registration
+        self._default_plan = default_plan
+        self._clock = clock
+        self._keys = _TTLCache(_CACHE_SECONDS)
+        self._users = _TTLCache(_CACHE_SECONDS)
+        self._sessions = _TTLCache(_CACHE_SECONDS)
+        self._throttle = LoginThrottle()
+        self._key_uses: dict[str, int] = {}
+        self._last_touch = time.monotonic()
+
+    # -- registration and login ------------------------------------------------------------------
+
+    async def register(self, *, name: str, email: str, password: str) -> tuple[OrgRecord, UserRecord]:
+        if not self._allow_registration:
+            raise Forbidden("registration is disabled on this sidecar; ask an owner to add you")
+        password_hash = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
+        return await self._writer.run(
+            accounts.create_org_with_owner, name=name, email=email.lower(), password_hash=password_hash,
+            plan=self._default_plan, now=self._clock(),
+        )
+
+    async def login(self, *, email: str, password: str, client: str) -> TokenPair:
+        email = email.lower()
+        wait = self._throttle.retry_after(email, client)
+        if wait:
+            raise RateLimited(f"too many failed logins; try again in {wait} s", wait)
+        user = await self._reads.run(accounts.user_by_email, email)
+        loop = asyncio.get_running_loop()
+        if user is None:
+            await loop.run_in_executor(None, burn_time, password)
+            ok = False
+        else:
+            ok = await loop.run_in_executor(None, verify_password, password, user.password_hash)
+        if not ok or user is None:
+            self._throttle.failed(email, client)
+            raise Unauthenticated("invalid email or password")
+        self._throttle.succeeded(email, client)
+        return await self._open_session(user)
+
+    async def _open_session(self, user: UserRecord) -> TokenPair:
+        now = self._clock()
+        jti = secrets.token_hex(16)
+        session = await self._writer.run(
+            accounts.create_session, user_id=user.id, org_id=user.org_id, refresh_jti=jti,
+            expires_at=now + self._refresh_seconds * 1000, now=now,
+        )
+        org = await self._reads.run(accounts.get_org, user.org_id)
+        return self._pair(user, org, session.id, jti, now)
+
+    def _pair(self, user: UserRecord, org: OrgRecord, session_id: str, jti: str, now: int) -> TokenPair:
+        issued = now // 1000
+        access = jwt.encode(
+            {"typ": "access", "sub": user.id, "org": user.org_id, "sid": session_id, "iat": issued,
+             "exp": issued + self._access_seconds, "jti": secrets.token_hex(8)},
+            self._secret, algorithm="HS256",
+        )
+        refresh = jwt.encode(
+            {"typ": "refresh", "sub": user.id, "sid": session_id, "jti": jti, "iat": issued,
+             "exp": issued + self._refresh_seconds},
+            self._secret, algorithm="HS256",
+        )
+        return TokenPair(access, refresh, self._access_seconds, user, org)
+
+    def _decode(self, token: str, typ: str) -> dict[str, Any]:
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub", "sid"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired") from None
+        except jwt.InvalidTokenError:
+            raise Unauthenticated("the token is invalid") from None
+        if claims.get("typ") != typ:
+            raise Unauthenticated(f"a {claims.get('typ', 'unknown')} token cannot be used here")
+        return claims
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        claims = self._decode(refresh_token, "refresh")
+        now = self._clock()
+        new_jti = secrets.token_hex(16)
+        session = await self._writer.run(
+            accounts.rotate_session, claims["sid"], presented_jti=str(claims.get("jti")), new_jti=new_jti,
+            expires_at=now + self._refresh_seconds * 1000, now=now,
+        )
+        self._sessions.drop(claims["sid"])
+        if session is None:
+            raise Unauthenticated("the refresh token has been used, revoked or has expired; log in again")
+        user = await self._reads.run(accounts.user_by_id, session.user_id)
+        if user is None:
+            raise Unauthenticated("the user no longer exists")
+        org = await self._reads.run(accounts.get_org, user.org_id)
+        return self._pair(user, org, session.id, new_jti, now)
+
+    async def logout(self, principal: Principal) -> None:
+        if principal.session_id:
+            await self._writer.run(accounts.revoke_session, principal.session_id, now=self._clock())
+            self._sessions.drop(principal.session_id)
+
+    # -- authenticating requests -----------------------------------------------------------------
+
+    async def from_api_key(self, raw: str) -> Principal:
+        if not raw.startswith("aa_") or len(raw) > 200:
+            raise Unauthenticated("invalid API key")
+        digest = hash_key(raw)
+        hit, record = self._keys.get(digest)
+        if not hit:
+            record = await self._reads.run(accounts.api_key_by_hash, digest)
+            self._keys.put(digest, record)
+        if record is None or record.revoked_at is not None:
+            raise Unauthenticated("invalid or revoked API key")
+        self._note_use(record.id)
+        return Principal(org_id=record.org_id, kind="key", key_id=record.id, scopes=record.scopes)
+
+    async def from_access_token(self, token: str) -> Principal:
+        claims = self._decode(token, "access")
+        session_id = claims["sid"]
+        hit, session = self._sessions.get(session_id)
+        if not hit:
+            session = await self._reads.run(accounts.get_session, session_id)
+            self._sessions.put(session_id, session)
+        if session is None or session.revoked_at is not None:
+            raise Unauthenticated("the session has ended; log in again")
+        user = await self._user(claims["sub"])
+        if user is None:
+            raise Unauthenticated("the user no longer exists")
+        return Principal(org_id=user.org_id, kind="user", user_id=user.id, role=user.role, session_id=session_id)
+
+    async def _user(self, user_id: str) -> UserRecord | None:
+        hit, user = self._users.get(user_id)
+        if not hit:
+            user = await self._reads.run(accounts.user_by_id, user_id)
+            self._users.put(user_id, user)
+        return user  # type: ignore[no-any-return]
+
+    def _note_use(self, key_id: str) -> None:
+        self._key_uses[key_id] = self._clock()
+        if time.monotonic() - self._last_touch >= _TOUCH_SECONDS:
+            self._last_touch = time.monotonic()
+            task = asyncio.ensure_future(self.flush_key_uses())
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def flush_key_uses(self) -> None:
+        """Write the buffered "last used" times (a lost update loses only a timestamp)."""
+        if not self._key_uses:
+            return
+        used, self._key_uses = self._key_uses, {}
+        await self._writer.run(accounts.touch_api_keys, used)
+
+    # -- me, users -------------------------------------------------------------------------------
+
+    async def me(self, principal: Principal) -> tuple[UserRecord, OrgRecord]:
+        user = await self._reads.run(accounts.get_user, principal.org_id, principal.user_id or "")
+        org = await self._reads.run(accounts.get_org, principal.org_id)
+        return user, org
+
+    async def update_me(self, principal: Principal, *, name: str | None, password: str | None,
+                        current_password: str | None) -> UserRecord:
+        password_hash = None
+        if password is not None:
+            user = await self._reads.run(accounts.get_user, principal.org_id, principal.user_id or "")
+            loop = asyncio.get_running_loop()
+            if current_password is None or not await loop.run_in_executor(
+                None, verify_password, current_password, user.password_hash
+            ):
+                raise InvalidInput.fields([FieldError("currentPassword", "must be your current password to change it")])
+            password_hash = await loop.run_in_executor(None, hash_password, password)
+        updated = await self._writer.run(accounts.update_user, principal.org_id, principal.user_id or "", name=name,
+                                         role=None, password_hash=password_hash, now=self._clock())
+        self._users.drop(updated.id)
+        return updated
+
+    async def list_users(self, principal: Principal) -> list[UserRecord]:
+        return await self._reads.run(accounts.list_users, principal.org_id)
+
+    async def create_user(self, principal: Principal, *, email: str, name: str, password: str, role: str) -> UserRecord:
+        if role == "owner" and principal.role != "owner":
+            raise Forbidden("only an owner can add another owner")
+        password_hash = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
+        return await self._writer.run(accounts.create_user, org_id=principal.org_id, email=email.lower(), name=name,
+                                      password_hash=password_hash, role=role, now=self._clock())
+
+    async def update_user(self, principal: Principal, user_id: str, *, name: str | None, role: str | None) -> UserRecord:
+        target = await self._reads.run(accounts.get_user, principal.org_id, user_id)
+        if principal.role != "owner" and ("owner" in (role, target.role)):
+            raise Forbidden("only an owner can grant or change the owner role")
+        updated = await self._writer.run(accounts.update_user, principal.org_id, user_id, name=name, role=role,
+                                         password_hash=None, now=self._clock())
+        self._users.drop(user_id)
+        return updated
+
+    async def delete_user(self, principal: Principal, user_id: str) -> None:
+        target = await self._reads.run(accounts.get_user, principal.org_id, user_id)
+        if target.role == "owner" and principal.role != "owner":
+            raise Forbidden("only an owner can remove an owner")
+        await self._writer.run(accounts.delete_user, principal.org_id, user_id, now=self._clock())
+        self._users.drop(user_id)
+        self._sessions.clear()
+
+    # -- API keys --------------------------------------------------------------------------------
+
+    async def create_api_key(self, principal: Principal, *, name: str, scopes: list[str] | None) -> NewApiKey:
+        raw = KEY_PREFIX + secrets.token_urlsafe(32)
+        record = await self._writer.run(
+            accounts.create_api_key, org_id=principal.org_id, name=name, prefix=raw[:12], key_hash=hash_key(raw),
+            scopes=list(scopes or DEFAULT_KEY_SCOPES), created_by=principal.actor, now=self._clock(),
+        )
+        return NewApiKey(record, raw)
+
+    async def list_api_keys(self, principal: Principal) -> list[ApiKeyRecord]:
+        await self.flush_key_uses()
+        return await self._reads.run(accounts.list_api_keys, principal.org_id)
+
+    async def revoke_api_key(self, principal: Principal, key_id: str) -> None:
+        await self._writer.run(accounts.revoke_api_key, principal.org_id, key_id, now=self._clock())
+        self._keys.clear()  # cached by hash, not id: drop them all (cheap; refilled on next use)
+
+    async def has_accounts(self) -> bool:
+        return bool(await self._reads.run(accounts.count_orgs))
+

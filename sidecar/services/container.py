@@ -1,0 +1,74 @@
+"""Builds every service over one database, and closes them in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from peewee import Database
+
+from sidecar import log
+from sidecar.clock import now_ms
+from sidecar.services.auth import AuthService
+from sidecar.services.ingest import IngestService
+from sidecar.services.queries import QueryService
+from sidecar.services.secrets import ensure_data_dir, load_or_create
+from sidecar.settings import Settings
+from sidecar.store import migrations
+from sidecar.store.db import ReadPool, open_database, secure_file, sqlite_path
+from sidecar.store.models import database_proxy
+from sidecar.store.writer import Writer
+
+VERSION = "0.1.0"
+
+
+@dataclass
+class Services:
+    """The sidecar's use cases, sharing one writer and one read pool."""
+
+    settings: Settings
+    db: Database
+    writer: Writer
+    reads: ReadPool
+    auth: AuthService
+    ingest: IngestService
+    queries: QueryService
+    version: str = VERSION
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        """Open (and migrate) the database, load or create the secrets, start the writer."""
+        ensure_data_dir(settings.data_dir)
+        db = open_database(settings.resolved_database_url, synchronous=settings.synchronous)
+        database_proxy.initialize(db)
+        with db.connection_context():
+            before, after = migrations.migrate(db)
+            if before and before != after:
+                log.store.info("database upgraded from schema %d to %d", before, after)
+        path = sqlite_path(db)
+        if path and path != ":memory:":
+            for suffix in ("", "-wal", "-shm"):
+                secure_file(Path(path + suffix))
+        jwt_secret = load_or_create(settings.data_dir / "secrets" / "jwt.key")
+        writer = Writer(db, max_group=settings.max_group_events)
+        writer.start()
+        reads = ReadPool(db, settings.read_threads)
+        auth = AuthService(
+            writer=writer, reads=reads, jwt_secret=jwt_secret, access_seconds=settings.access_token_seconds,
+            refresh_days=settings.refresh_token_days, allow_registration=settings.allow_registration,
+            default_plan="self_hosted", clock=now_ms,
+        )
+        return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth, ingest=IngestService(writer),
+                   queries=QueryService(reads, db))
+
+    async def health(self) -> dict[str, Any]:
+        """``{status, version, database}``; raises when the database does not answer."""
+        await self.reads.run(lambda: self.db.execute_sql("SELECT 1").fetchone())
+        return {"status": "ok", "version": self.version, "database": "up"}
+
+    async def aclose(self) -> None:
+        """Drain the writer (every acknowledged write is committed), then close the readers."""
+        await self.auth.flush_key_uses()
+        self.writer.close()
+        self.reads.close()

@@ -1,0 +1,119 @@
+"""Sidecar configuration, read once from the environment (and the command line) into a frozen value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from sidecar.errors import ConfigError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8731
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (``~/.local/share/agentaudit`` on Linux)."""
+    return Path(platformdirs.user_data_dir("agentaudit", appauthor=False))
+
+
+def _int(environ: Mapping[str, str], key: str, default: int, *, minimum: int = 0) -> int:
+    raw = environ.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"setting {key} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"setting {key} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = environ.get(key)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"setting {key} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the sidecar needs to know at start.
+
+    Attributes:
+        data_dir: where the database, secrets and report files live (created with mode 0700).
+        host, port: the listening address; loopback by default.
+        database_url: ``sqlite:///path`` (default: ``<data_dir>/agentaudit.db``) or ``postgresql://…``.
+        max_body_bytes: request body limit (413 above it).
+        read_threads: size of the database read pool.
+        access_token_seconds, refresh_token_days: JWT lifetimes.
+        allow_registration: whether ``POST /auth/register`` may create new organisations.
+        synchronous: SQLite ``synchronous`` pragma for the writer (``FULL`` makes every
+            acknowledged commit survive power loss).
+        max_group_events: the most events one writer transaction takes.
+        access_log: log every request (off by default: it costs throughput).
+    """
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    database_url: str = ""
+    max_body_bytes: int = 1024 * 1024
+    read_threads: int = 3
+    access_token_seconds: int = 900
+    refresh_token_days: int = 30
+    allow_registration: bool = True
+    synchronous: str = "FULL"
+    max_group_events: int = 2000
+    access_log: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Build settings from ``AGENTAUDIT_*`` variables; ``overrides`` (from argv) win when not None.
+
+        Raises:
+            ConfigError: a value has the wrong form; the message names the key.
+        """
+        data_dir = environ.get("AGENTAUDIT_DATA_DIR")
+        synchronous = environ.get("AGENTAUDIT_SQLITE_SYNCHRONOUS", "FULL").upper()
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ConfigError(f"setting AGENTAUDIT_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA, got {synchronous!r}")
+        settings = cls(
+            data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
+            host=environ.get("AGENTAUDIT_HOST", DEFAULT_HOST) or DEFAULT_HOST,
+            port=_int(environ, "AGENTAUDIT_PORT", DEFAULT_PORT),
+            database_url=environ.get("AGENTAUDIT_DATABASE_URL", ""),
+            max_body_bytes=_int(environ, "AGENTAUDIT_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            read_threads=_int(environ, "AGENTAUDIT_READ_THREADS", 3, minimum=1),
+            access_token_seconds=_int(environ, "AGENTAUDIT_ACCESS_TOKEN_SECONDS", 900, minimum=1),
+            refresh_token_days=_int(environ, "AGENTAUDIT_REFRESH_TOKEN_DAYS", 30, minimum=1),
+            allow_registration=_bool(environ, "AGENTAUDIT_ALLOW_REGISTRATION", True),
+            synchronous=synchronous,
+            access_log=_bool(environ, "AGENTAUDIT_ACCESS_LOG", False),
+        )
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if "data_dir" in given:
+            given["data_dir"] = Path(given["data_dir"]).expanduser()
+        settings = replace(settings, **given)
+        if not 0 <= settings.port <= 65535:
+            raise ConfigError(f"setting AGENTAUDIT_PORT must be a TCP port, got {settings.port}")
+        return settings
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'agentaudit.db'}"
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"

@@ -1,0 +1,110 @@
+"""Opening the database, and the read pool that keeps SQLite off the event loop.
+
+SQLite runs in WAL mode: readers never block the writer and the writer never
+blocks readers. All writes go through :mod:`sidecar.store.writer` (one thread);
+reads run on a small thread pool whose connections are ``query_only``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+from urllib.parse import urlparse
+
+from peewee import Database, SqliteDatabase
+
+from sidecar.errors import ConfigError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": 10000,
+    "cache_size": -32000,  # 32 MiB per connection
+    "temp_store": "memory",
+    "foreign_keys": 0,
+}
+
+
+def open_database(url: str, *, synchronous: str = "FULL") -> Database:
+    """Return an unconnected Peewee database for ``url`` (``sqlite:///path`` or ``postgresql://…``).
+
+    Raises:
+        ConfigError: the URL's scheme is not supported.
+    """
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else parsed.path
+        if not path:
+            raise ConfigError(f"setting AGENTAUDIT_DATABASE_URL has no path: {url!r}")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        pragmas = dict(SQLITE_PRAGMAS, synchronous=synchronous)
+        return SqliteDatabase(path, pragmas=pragmas, check_same_thread=False, autoconnect=True)
+    if parsed.scheme in ("postgres", "postgresql"):
+        raise ConfigError("PostgreSQL support is not available in this build; use sqlite:///…")
+    raise ConfigError(f"setting AGENTAUDIT_DATABASE_URL has an unsupported scheme: {parsed.scheme!r}")
+
+
+def is_sqlite(db: Database) -> bool:
+    return isinstance(db, SqliteDatabase)
+
+
+def sqlite_path(db: Database) -> str | None:
+    return db.database if is_sqlite(db) else None
+
+
+def secure_file(path: Path) -> None:
+    """Make a database or secret file readable by its owner only."""
+    if path.exists():
+        os.chmod(path, 0o600)
+
+
+class ReadPool:
+    """Runs read-only units of work on a few threads, each with its own ``query_only`` connection."""
+
+    def __init__(self, db: Database, threads: int = 3) -> None:
+        self._db = db
+        self._threads = threads
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db-read", initializer=self._connect)
+        self._closed = False
+
+    def _connect(self) -> None:
+        self._db.connect(reuse_if_open=True)
+        if is_sqlite(self._db):
+            self._db.execute_sql("PRAGMA query_only = 1")
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(*args, **kwargs)`` on a read thread and return its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+
+    def run_sync(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on a read thread from synchronous code (streams, CLI)."""
+        return self._pool.submit(fn).result()
+
+    def close(self) -> None:
+        """Close every thread's connection, then the pool. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        barrier = threading.Barrier(self._threads)
+
+        def close_mine() -> None:
+            try:
+                barrier.wait(timeout=5)
+            except threading.BrokenBarrierError:
+                pass
+            if not self._db.is_closed():
+                self._db.close()
+
+        futures = [self._pool.submit(close_mine) for _ in range(self._threads)]
+        for future in futures:
+            future.result(timeout=10)
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,78 @@
+"""Versioned schema migrations.
+
+A new database is created directly at the newest schema (the models) and
+stamped with :data:`LATEST`. An older database runs each migration above its
+version, in order, each in its own transaction, so an upgrade that fails
+half-way leaves the database at the last good version. A migration is a plain
+function of the database; add one by appending to :data:`MIGRATIONS` and
+changing the models to match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from peewee import Database
+
+from sidecar import log
+from sidecar.clock import now_ms
+from sidecar.store import models
+
+Migration = Callable[[Database], None]
+
+
+def _create_partial_indexes(db: Database) -> None:
+    for statement in models.PARTIAL_INDEXES:
+        db.execute_sql(statement)
+
+
+def _v1_initial(db: Database) -> None:
+    """Organisations, users, keys, sessions, audit logs and the trace summary."""
+    db.create_tables(
+        [models.Organization, models.User, models.ApiKey, models.Session, models.AuditLog, models.Trace],
+        safe=True,
+    )
+    _create_partial_indexes(db)
+
+
+#: (version, migration) in order; versions are consecutive from 1.
+MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial),)
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(db: Database) -> int:
+    """The database's schema version: 0 when it has no schema yet."""
+    if not db.table_exists("schema_version"):
+        return 0
+    row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: Database) -> tuple[int, int]:
+    """Bring the schema to :data:`LATEST`. Returns ``(from_version, to_version)``.
+
+    Raises:
+        RuntimeError: the database was written by a newer AgentAudit.
+    """
+    with db.atomic():
+        db.create_tables([models.SchemaVersion], safe=True)
+    before = current_version(db)
+    if before > LATEST:
+        raise RuntimeError(
+            f"the database has schema version {before}, newer than this AgentAudit understands ({LATEST}); upgrade AgentAudit"
+        )
+    if before == 0:
+        with db.atomic():
+            db.create_tables(list(models.ALL_MODELS), safe=True)
+            _create_partial_indexes(db)
+            models.SchemaVersion.insert(version=LATEST, applied_at=now_ms()).execute()
+        log.store.info("created a new database at schema version %d", LATEST)
+        return 0, LATEST
+    for version, migration in MIGRATIONS:
+        if version <= before:
+            continue
+        with db.atomic():
+            migration(db)
+            models.SchemaVersion.insert(version=version, applied_at=now_ms()).execute()
+        log.store.info("migrated the database to schema version %d", version)
+    return before, LATEST

@@ -1,0 +1,172 @@
+"""Peewee models: the schema at its newest version (migrations bring older databases here).
+
+Times are integer epoch milliseconds; JSON columns hold compact JSON text.
+Rows never leave the store: query modules turn them into plain dicts or records.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    """One row per applied migration."""
+
+    version = IntegerField(primary_key=True)
+    applied_at = BigIntegerField()
+
+    class Meta:
+        table_name = "schema_version"
+
+
+class Organization(BaseModel):
+    """A tenant. ``last_seq``/``last_hash`` are the head of its hash chain; ``pruned_seq`` what retention cut."""
+
+    id = CharField(primary_key=True, max_length=40)
+    name = CharField(max_length=200)
+    email = CharField(max_length=320)
+    plan = CharField(max_length=40, default="self_hosted")
+    retention_days = IntegerField(null=True)
+    last_seq = BigIntegerField(default=0)
+    last_hash = CharField(max_length=64, default="0" * 64)
+    pruned_seq = BigIntegerField(default=0)
+    pruned_hash = CharField(max_length=64, default="0" * 64)
+    created_at = BigIntegerField()
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "organizations"
+
+
+class User(BaseModel):
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40, index=True)
+    email = CharField(max_length=320, unique=True)
+    name = CharField(max_length=200)
+    password_hash = CharField(max_length=300)
+    role = CharField(max_length=20)
+    created_at = BigIntegerField()
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "users"
+
+
+class ApiKey(BaseModel):
+    """An API key: only its SHA-256 and a short visible prefix are stored."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    name = CharField(max_length=200)
+    prefix = CharField(max_length=20)
+    key_hash = CharField(max_length=64, unique=True)
+    scopes = TextField()
+    created_by = CharField(max_length=40, null=True)
+    created_at = BigIntegerField()
+    last_used_at = BigIntegerField(null=True)
+    revoked_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "api_keys"
+        indexes = ((("org_id", "created_at"), False),)
+
+
+class Session(BaseModel):
+    """A login: the current refresh token's hash; rotating replaces it, reuse of an old one revokes the session."""
+
+    id = CharField(primary_key=True, max_length=40)
+    user_id = CharField(max_length=40, index=True)
+    org_id = CharField(max_length=40)
+    refresh_jti = CharField(max_length=64)
+    created_at = BigIntegerField()
+    refreshed_at = BigIntegerField()
+    expires_at = BigIntegerField()
+    revoked_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "sessions"
+
+
+class AuditLog(BaseModel):
+    """One audit event. Append-only: the store never updates or deletes single rows."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    seq = BigIntegerField()
+    action = CharField(max_length=200)
+    agent_id = CharField(max_length=200, null=True)
+    trace_id = CharField(max_length=200, null=True)
+    span_id = CharField(max_length=200)
+    parent_span_id = CharField(max_length=200, null=True)
+    prompt = TextField(null=True)
+    response = TextField(null=True)
+    metadata = TextField(null=True)
+    started_at = BigIntegerField()
+    ended_at = BigIntegerField()
+    created_at = BigIntegerField()
+    flags = TextField(null=True)
+    enforcement = CharField(max_length=10)
+    flagged = BooleanField()
+    violations = TextField(null=True)
+    hash = CharField(max_length=64)
+
+    class Meta:
+        table_name = "audit_logs"
+        indexes = (
+            (("org_id", "seq"), True),
+            (("org_id", "agent_id", "seq"), False),
+            (("org_id", "trace_id", "started_at"), False),
+        )
+
+
+class Trace(BaseModel):
+    """Running summary of one trace, maintained by the writer so trace lists never aggregate the log table."""
+
+    org_id = CharField(max_length=40)
+    trace_id = CharField(max_length=200)
+    root_action = CharField(max_length=200, null=True)
+    root_started_at = BigIntegerField(null=True)
+    root_parentless = BooleanField(default=False)
+    agent_ids = TextField()
+    span_count = IntegerField()
+    flagged_count = IntegerField()
+    blocked_count = IntegerField()
+    enforcement = CharField(max_length=10)
+    started_at = BigIntegerField()
+    ended_at = BigIntegerField()
+    last_seq = BigIntegerField()
+
+    class Meta:
+        table_name = "traces"
+        primary_key = False
+        indexes = (
+            (("org_id", "trace_id"), True),
+            (("org_id", "last_seq"), False),
+        )
+
+
+#: Partial indexes that Peewee's Meta cannot express; created by migrations.
+PARTIAL_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS audit_logs_flagged ON audit_logs (org_id, seq) WHERE flagged",
+    "CREATE INDEX IF NOT EXISTS audit_logs_untraced_span ON audit_logs (org_id, span_id) WHERE trace_id IS NULL",
+    "CREATE INDEX IF NOT EXISTS audit_logs_untraced_parent ON audit_logs (org_id, parent_span_id) "
+    "WHERE trace_id IS NULL AND parent_span_id IS NOT NULL",
+)
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace)

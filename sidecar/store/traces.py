@@ -1,0 +1,83 @@
+"""Read queries over the trace summary table (one row per trace, kept by the writer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from peewee import Database
+
+from sidecar.clock import to_iso
+from sidecar.store.sql import q
+
+_COLUMNS = ("trace_id, root_action, agent_ids, span_count, flagged_count, blocked_count, enforcement, "
+            "started_at, ended_at, last_seq")
+
+
+def _row_to_trace(row: tuple[Any, ...]) -> dict[str, Any]:
+    trace_id, root_action, agent_ids, spans, flagged, blocked, enforcement, started, ended, _ = row
+    return {
+        "traceId": trace_id,
+        "rootAction": root_action,
+        "agentIds": orjson.loads(agent_ids),
+        "spanCount": int(spans),
+        "flaggedCount": int(flagged),
+        "blockedCount": int(blocked),
+        "enforcementAction": enforcement,
+        "startedAt": to_iso(started),
+        "endedAt": to_iso(ended),
+        "durationMs": int(ended) - int(started),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class TraceFilter:
+    agent_id: str | None = None
+    action: str | None = None
+    enforcement: str | None = None
+    flagged: bool | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+def _where(flt: TraceFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if flt.agent_id is not None:
+        needle = orjson.dumps(flt.agent_id).decode()
+        clauses.append("agent_ids LIKE ? ESCAPE '\\'")
+        params.append("%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    if flt.action is not None:
+        clauses.append("root_action = ?")
+        params.append(flt.action)
+    if flt.enforcement is not None:
+        clauses.append("enforcement = ?")
+        params.append(flt.enforcement)
+    if flt.flagged is not None:
+        clauses.append("flagged_count > 0" if flt.flagged else "flagged_count = 0")
+    if flt.start_ms is not None:
+        clauses.append("ended_at >= ?")
+        params.append(flt.start_ms)
+    if flt.end_ms is not None:
+        clauses.append("started_at <= ?")
+        params.append(flt.end_ms)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def list_traces(db: Database, org_id: str, flt: TraceFilter, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Most recently active first."""
+    where, params = _where(flt)
+    rows = db.execute_sql(
+        q(db, f"SELECT {_COLUMNS} FROM traces WHERE org_id = ?{where} ORDER BY last_seq DESC LIMIT ? OFFSET ?"),
+        (org_id, *params, limit, offset),
+    ).fetchall()
+    total = db.execute_sql(q(db, f"SELECT COUNT(*) FROM traces WHERE org_id = ?{where}"), (org_id, *params)).fetchone()[0]
+    return [_row_to_trace(row) for row in rows], int(total)
+
+
+def get_trace(db: Database, org_id: str, trace_id: str) -> dict[str, Any] | None:
+    row = db.execute_sql(
+        q(db, f"SELECT {_COLUMNS} FROM traces WHERE org_id = ? AND trace_id = ?"), (org_id, trace_id)
+    ).fetchone()
+    return _row_to_trace(row) if row else None

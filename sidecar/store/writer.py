@@ -1,0 +1,483 @@
+"""The single writer: one thread that owns every write, with group commit.
+
+Requests hand the writer a unit of work and await a future. The writer takes
+everything queued (up to ``max_group`` events), runs it in ONE transaction
+(ingested events, their hash-chain links, trace summaries and any plain units
+of work, each in a savepoint), commits, and only then resolves the futures. So
+many concurrent requests share one fsync, an answer is never sent before its
+data is durable, and the event loop never waits on SQLite.
+
+If a group's transaction fails, each unit is retried alone, so one bad unit
+cannot fail its neighbours; storage errors (disk full, read-only file) reach
+the callers as :class:`~sidecar.errors.Unavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
+
+import orjson
+from peewee import Database, DatabaseError, InterfaceError
+
+from sidecar import log
+from sidecar.clock import now_ms, to_iso
+from sidecar.errors import AgentAuditError, Unavailable
+from sidecar.ids import IdGenerator
+from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
+from sidecar.store.sql import placeholders, q
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_ACTION_RANK = {"allow": 0, "log": 1, "flag": 2, "block": 3}
+
+LOG_COLUMNS = (
+    "id", "org_id", "seq", "action", "agent_id", "trace_id", "span_id", "parent_span_id", "prompt", "response",
+    "metadata", "started_at", "ended_at", "created_at", "flags", "enforcement", "flagged", "violations", "hash",
+)
+_INSERT_LOG = f"INSERT INTO audit_logs ({', '.join(LOG_COLUMNS)}) VALUES ({placeholders(len(LOG_COLUMNS))})"
+TRACE_COLUMNS = (
+    "org_id", "trace_id", "root_action", "root_started_at", "root_parentless", "agent_ids", "span_count",
+    "flagged_count", "blocked_count", "enforcement", "started_at", "ended_at", "last_seq",
+)
+_UPSERT_TRACE = (
+    f"INSERT INTO traces ({', '.join(TRACE_COLUMNS)}) VALUES ({placeholders(len(TRACE_COLUMNS))}) "
+    "ON CONFLICT (org_id, trace_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in TRACE_COLUMNS[2:])
+)
+
+
+@dataclass(slots=True)
+class PendingEvent:
+    """A validated, evaluated event waiting for its id, sequence, time and hash.
+
+    ``metadata`` is the parsed object (for the hash); ``metadata_json`` its stored text.
+    ``extra_rows`` lets later stages (alerts, outbox) add rows in the same transaction:
+    each is a callable ``(cursor, stored_event) -> None`` run after the event is inserted.
+    """
+
+    org_id: str
+    action: str
+    agent_id: str | None = None
+    prompt: str | None = None
+    response: str | None = None
+    metadata: Any = None
+    metadata_json: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    started_at: int | None = None
+    ended_at: int | None = None
+    flags: list[str] = field(default_factory=list)
+    enforcement: str = "allow"
+    violations: list[dict[str, Any]] | None = None
+    after_insert: list[Callable[[Any, dict[str, Any]], None]] = field(default_factory=list)
+
+
+class _Job:
+    __slots__ = ("loop", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+    @property
+    def size(self) -> int:
+        return 1
+
+
+class _IngestJob(_Job):
+    __slots__ = ("events",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, events: Sequence[PendingEvent]) -> None:
+        super().__init__(loop)
+        self.events = events
+
+    @property
+    def size(self) -> int:
+        return len(self.events)
+
+
+class _FnJob(_Job):
+    __slots__ = ("fn",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) -> None:
+        super().__init__(loop)
+        self.fn = fn
+
+
+_STOP = object()
+
+#: Exceptions that mean the database refused or failed a write.
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, InterfaceError, sqlite3.Error, OSError)
+
+
+def _storage_error(exc: BaseException) -> AgentAuditError:
+    text = str(exc).lower()
+    if "full" in text:
+        return Unavailable("storage is full: the event was not stored; free disk space and retry")
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return Unavailable("storage is read-only: the event was not stored")
+    if "locked" in text or "busy" in text:
+        return Unavailable("storage is busy: the event was not stored; retry")
+    return Unavailable("storage error: the event was not stored; retry")
+
+
+class Writer:
+    """The writer thread. Start with :meth:`start`, stop with :meth:`close` (drains the queue first).
+
+    Args:
+        db: the database; the writer opens its own connection on its thread.
+        max_group: the most events one transaction takes.
+        clock: epoch-milliseconds source (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_group: int = 2000,
+        clock: Callable[[], int] = now_ms,
+        ids: IdGenerator | None = None,
+    ) -> None:
+        self._db = db
+        self._max_group = max_group
+        self._clock = clock
+        self._ids = ids or IdGenerator()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
+        self._heads: dict[str, tuple[int, str]] = {}
+        self._listeners: list[Callable[[list[dict[str, Any]]], None]] = []
+        self._started = False
+        self._closed = False
+        self._last_created = 0
+        self.commits = 0
+        self.events_written = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Finish everything queued, then stop the thread. Idempotent."""
+        if self._closed or not self._started:
+            self._closed = True
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.store.error("the writer did not stop within %.0f s", timeout)
+
+    def add_listener(self, listener: Callable[[list[dict[str, Any]]], None]) -> None:
+        """Call ``listener(stored_events)`` on the event loop after each commit that stored events."""
+        self._listeners.append(listener)
+
+    def forget_head(self, org_id: str) -> None:
+        """Drop the cached chain head of an organisation (after retention rewrote it). Writer thread only."""
+        self._heads.pop(org_id, None)
+
+    # -- submitting ------------------------------------------------------------------------------
+
+    async def ingest(self, events: Sequence[PendingEvent]) -> list[dict[str, Any]]:
+        """Store events durably; return them in wire form (with id, sequence, hash) after the commit."""
+        job = _IngestJob(asyncio.get_running_loop(), events)
+        self._submit(job)
+        return await job.future  # type: ignore[no-any-return]
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn`` on the writer thread inside the group transaction (in its own savepoint)."""
+        job = _FnJob(asyncio.get_running_loop(), lambda: fn(*args, **kwargs))
+        self._submit(job)
+        return await job.future  # type: ignore[no-any-return]
+
+    def _submit(self, job: _Job) -> None:
+        if self._closed:
+            raise Unavailable("the sidecar is shutting down")
+        self._queue.put(job)
+
+    # -- the thread ------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self._db.connect(reuse_if_open=True)
+        try:
+            stopping = False
+            while not stopping:
+                first = self._queue.get()
+                if first is _STOP:
+                    break
+                jobs: list[_Job] = [first]
+                size = first.size
+                while size < self._max_group:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is _STOP:
+                        stopping = True
+                        break
+                    jobs.append(nxt)
+                    size += nxt.size
+                self._process(jobs)
+        finally:
+            try:
+                if self._db.__class__.__name__.startswith("Sqlite"):
+                    self._db.execute_sql("PRAGMA optimize")
+            except STORAGE_ERRORS:
+                log.store.warning("PRAGMA optimize failed at shutdown", exc_info=True)
+            self._db.close()
+
+    def _process(self, jobs: list[_Job]) -> None:
+        heads: dict[str, tuple[int, str]] = {}
+        try:
+            with self._db.atomic():
+                outcomes, stored = self._apply(jobs, heads)
+        except STORAGE_ERRORS as exc:
+            if len(jobs) > 1:
+                log.store.warning("a group of %d units failed (%s); retrying each alone", len(jobs), exc)
+                for job in jobs:
+                    self._process([job])
+                return
+            log.store.error("write failed: %s", exc)
+            self._deliver([(jobs[0], None, _storage_error(exc))])
+            return
+        except Exception as exc:  # a bug in a unit of work: fail its callers, keep the writer alive
+            log.store.exception("unexpected error in the writer")
+            if len(jobs) > 1:
+                for job in jobs:
+                    self._process([job])
+                return
+            self._deliver([(jobs[0], None, exc)])
+            return
+        self._heads.update(heads)
+        self.commits += 1
+        self.events_written += len(stored)
+        self._deliver(outcomes, stored)
+
+    def _apply(
+        self, jobs: list[_Job], heads: dict[str, tuple[int, str]]
+    ) -> tuple[list[tuple[_Job, Any, BaseException | None]], list[dict[str, Any]]]:
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        ingest_jobs: list[_IngestJob] = []
+        for job in jobs:
+            if isinstance(job, _IngestJob):
+                ingest_jobs.append(job)
+                continue
+            assert isinstance(job, _FnJob)
+            try:
+                with self._db.atomic():  # a savepoint inside the group transaction
+                    outcomes.append((job, job.fn(), None))
+            except AgentAuditError as exc:
+                outcomes.append((job, None, exc))
+            except STORAGE_ERRORS as exc:
+                if _is_storage_failure(exc):
+                    raise
+                outcomes.append((job, None, exc))
+        stored: list[dict[str, Any]] = []
+        if ingest_jobs:
+            cursor = self._db.cursor()
+            for job in ingest_jobs:
+                wires = self._store_events(cursor, job.events, heads)
+                outcomes.append((job, wires, None))
+                stored.extend(wires)
+        return outcomes, stored
+
+    def _head(self, cursor: Any, org_id: str, heads: dict[str, tuple[int, str]]) -> tuple[int, str]:
+        head = heads.get(org_id) or self._heads.get(org_id)
+        if head is None:
+            cursor.execute(q(self._db, "SELECT last_seq, last_hash FROM organizations WHERE id = ?"), (org_id,))
+            row = cursor.fetchone()
+            head = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+        return head
+
+    def _store_events(
+        self, cursor: Any, events: Iterable[PendingEvent], heads: dict[str, tuple[int, str]]
+    ) -> list[dict[str, Any]]:
+        rows: list[tuple[Any, ...]] = []
+        wires: list[dict[str, Any]] = []
+        pending: list[tuple[PendingEvent, dict[str, Any]]] = []
+        for ev in events:
+            seq, prev = self._head(cursor, ev.org_id, heads)
+            seq += 1
+            created = self._last_created = max(self._last_created, self._clock())
+            event_id = self._ids.new("log", now_ms=created)
+            started = ev.started_at if ev.started_at is not None else created
+            ended = ev.ended_at if ev.ended_at is not None else max(created, started)
+            span_id = ev.span_id or event_id
+            wire = {
+                "id": event_id,
+                "organizationId": ev.org_id,
+                "action": ev.action,
+                "agentId": ev.agent_id,
+                "prompt": ev.prompt,
+                "response": ev.response,
+                "metadata": ev.metadata,
+                "traceId": ev.trace_id,
+                "spanId": span_id,
+                "parentSpanId": ev.parent_span_id,
+                "startedAt": to_iso(started),
+                "endedAt": to_iso(ended),
+                "createdAt": to_iso(created),
+                "complianceFlags": ev.flags,
+                "enforcementAction": ev.enforcement,
+                "violationDetails": ev.violations,
+                "sequence": seq,
+            }
+            digest = link_hash(prev, canonical_event(wire))
+            wire["hash"] = digest
+            heads[ev.org_id] = (seq, digest)
+            rows.append((
+                event_id, ev.org_id, seq, ev.action, ev.agent_id, ev.trace_id, span_id, ev.parent_span_id,
+                ev.prompt, ev.response, ev.metadata_json, started, ended, created,
+                orjson.dumps(ev.flags).decode() if ev.flags else None, ev.enforcement, bool(ev.flags),
+                orjson.dumps(ev.violations).decode() if ev.violations else None, digest,
+            ))
+            wires.append(wire)
+            if ev.after_insert:
+                pending.append((ev, wire))
+        cursor.executemany(q(self._db, _INSERT_LOG), rows)
+        for ev, wire in pending:
+            for hook in ev.after_insert:
+                hook(cursor, wire)
+        self._update_heads(cursor, heads)
+        self._update_traces(cursor, rows)
+        return wires
+
+    def _update_heads(self, cursor: Any, heads: dict[str, tuple[int, str]]) -> None:
+        now = self._clock()
+        cursor.executemany(
+            q(self._db, "UPDATE organizations SET last_seq = ?, last_hash = ?, updated_at = ? WHERE id = ?"),
+            [(seq, digest, now, org_id) for org_id, (seq, digest) in heads.items()],
+        )
+
+    def _update_traces(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        touched: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in rows:
+            trace_id = row[5]
+            if trace_id is None:
+                continue
+            key = (row[1], trace_id)
+            agg = touched.get(key)
+            if agg is None:
+                agg = touched[key] = {
+                    "root_action": None, "root_started_at": None, "root_parentless": False, "agents": [],
+                    "spans": 0, "flagged": 0, "blocked": 0, "worst": "allow",
+                    "started_at": row[11], "ended_at": row[12], "last_seq": 0,
+                }
+            _fold_span(agg, action=row[3], agent_id=row[4], parentless=row[7] is None, started=row[11],
+                       ended=row[12], flagged=bool(row[16]), enforcement=row[15], seq=row[2])
+        if not touched:
+            return
+        by_org: dict[str, list[str]] = {}
+        for org_id, trace_id in touched:
+            by_org.setdefault(org_id, []).append(trace_id)
+        for org_id, trace_ids in by_org.items():
+            for start in range(0, len(trace_ids), 500):
+                chunk = trace_ids[start:start + 500]
+                cursor.execute(
+                    q(self._db, f"SELECT trace_id, root_action, root_started_at, root_parentless, agent_ids, span_count, "
+                                f"flagged_count, blocked_count, enforcement, started_at, ended_at, last_seq "
+                                f"FROM traces WHERE org_id = ? AND trace_id IN ({placeholders(len(chunk))})"),
+                    (org_id, *chunk),
+                )
+                for old in cursor.fetchall():
+                    _merge_existing(touched[(org_id, old[0])], old)
+        cursor.executemany(
+            q(self._db, _UPSERT_TRACE),
+            [
+                (org_id, trace_id, a["root_action"], a["root_started_at"], a["root_parentless"],
+                 orjson.dumps(a["agents"]).decode(), a["spans"], a["flagged"], a["blocked"], a["worst"],
+                 a["started_at"], a["ended_at"], a["last_seq"])
+                for (org_id, trace_id), a in touched.items()
+            ],
+        )
+
+    # -- results ---------------------------------------------------------------------------------
+
+    def _deliver(
+        self, outcomes: list[tuple[_Job, Any, BaseException | None]], stored: list[dict[str, Any]] | None = None
+    ) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Any, BaseException | None]]] = {}
+        for outcome in outcomes:
+            by_loop.setdefault(outcome[0].loop, []).append(outcome)
+        for loop, items in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve, items, stored if stored else None, self._listeners)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                pass
+
+
+def _resolve(
+    items: list[tuple[_Job, Any, BaseException | None]],
+    stored: list[dict[str, Any]] | None,
+    listeners: list[Callable[[list[dict[str, Any]]], None]],
+) -> None:
+    for job, result, error in items:
+        if job.future.done():
+            continue
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
+    if stored:
+        for listener in listeners:
+            try:
+                listener(stored)
+            except Exception:
+                log.store.exception("a commit listener failed")
+
+
+def _is_storage_failure(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in ("full", "readonly", "read-only", "disk i/o", "locked", "busy"))
+
+
+def _fold_span(
+    agg: dict[str, Any], *, action: str, agent_id: str | None, parentless: bool, started: int, ended: int,
+    flagged: bool, enforcement: str, seq: int,
+) -> None:
+    agg["spans"] += 1
+    agg["flagged"] += 1 if flagged else 0
+    agg["blocked"] += 1 if enforcement == "block" else 0
+    if _ACTION_RANK.get(enforcement, 0) > _ACTION_RANK.get(agg["worst"], 0):
+        agg["worst"] = enforcement
+    if agent_id is not None and agent_id not in agg["agents"] and len(agg["agents"]) < 50:
+        agg["agents"].append(agent_id)
+    agg["started_at"] = min(agg["started_at"], started)
+    agg["ended_at"] = max(agg["ended_at"], ended)
+    agg["last_seq"] = max(agg["last_seq"], seq)
+    better = agg["root_action"] is None or (parentless, -started) > (agg["root_parentless"], -agg["root_started_at"])
+    if better:
+        agg["root_action"], agg["root_started_at"], agg["root_parentless"] = action, started, parentless
+
+
+def _merge_existing(agg: dict[str, Any], old: tuple[Any, ...]) -> None:
+    (_, root_action, root_started, root_parentless, agent_ids, spans, flagged, blocked, worst,
+     started, ended, last_seq) = old
+    agg["spans"] += int(spans)
+    agg["flagged"] += int(flagged)
+    agg["blocked"] += int(blocked)
+    if _ACTION_RANK.get(worst, 0) > _ACTION_RANK.get(agg["worst"], 0):
+        agg["worst"] = worst
+    merged = list(orjson.loads(agent_ids))
+    for agent in agg["agents"]:
+        if agent not in merged and len(merged) < 50:
+            merged.append(agent)
+    agg["agents"] = merged
+    agg["started_at"] = min(agg["started_at"], int(started))
+    agg["ended_at"] = max(agg["ended_at"], int(ended))
+    agg["last_seq"] = max(agg["last_seq"], int(last_seq))
+    if root_action is not None:
+        old_key = (bool(root_parentless), -int(root_started))
+        if agg["root_action"] is None or old_key >= (agg["root_parentless"], -agg["root_started_at"]):
+            agg["root_action"], agg["root_started_at"], agg["root_parentless"] = (
+                root_action, int(root_started), bool(root_parentless))
