@@ -1,0 +1,14 @@
+"""Fixtures for ledger tests (the builders live in ledger_builders.py)."""
+
+from __future__ import annotations
+
+import pytest
+from ledger_builders import Keys
+
+from sidecar.ledger.keys import generate_private_key
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    """The sidecar's signing key and an attacker's key, generated once per session."""
+    return Keys(ours=generate_private_key(), other=generate_private_key())
