@@ -215,6 +215,16 @@ class ChainVerifier:
                 "it must come before the walk passes its sequence",
             )
 
+    def report_break(self, sequence: int, kind: BreakKind, message: str) -> None:
+        """Record a break found outside the walk (e.g. an unreadable export line); the first one wins.
+
+        Args:
+            sequence: where verification fails.
+            kind: what failed.
+            message: one line for a person.
+        """
+        self._fail(sequence, kind, message)
+
     def feed(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Verify more events, continuing from the last one fed.
 
@@ -345,7 +355,12 @@ class ChainVerifier:
                         f"event {expected} belongs to organisation {get('organizationId')!r}, not {org!r}",
                     )
                     return
-                digest = sha256(prev.encode() + dumps({name: get(name) for name in fields}, option=sort_keys))
+                try:
+                    canonical = dumps({name: get(name) for name in fields}, option=sort_keys)
+                except orjson.JSONEncodeError as exc:
+                    self._fail(expected, BreakKind.MALFORMED, f"event {expected} has a value that is not JSON: {exc}")
+                    return
+                digest = sha256(prev.encode() + canonical)
                 current = digest.hexdigest()
                 if current != get("hash"):
                     self._fail(
