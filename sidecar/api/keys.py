@@ -12,7 +12,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 
 #: Request-scoped values (aiohttp requests are dict-like).
-PRINCIPAL = "agentaudit.principal"
-REQUEST_ID = "agentaudit.request_id"
+PRINCIPAL = web.RequestKey("principal", Principal)
+REQUEST_ID = web.RequestKey("request_id", str)
 
 __all__ = ["PRINCIPAL", "REQUEST_ID", "SERVICES", "SETTINGS", "Principal"]

@@ -171,7 +171,7 @@ class AuthService:
         except jwt.InvalidTokenError:
             raise Unauthenticated("the token is invalid") from None
         if claims.get("typ") != typ:
-            raise Unauthenticated(f"a {claims.get('typ', 'unknown')} token cannot be used here")
+            raise Unauthenticated(f"this is a {claims.get('typ', 'untyped')} token; it cannot be used here")
         return claims
 
     async def refresh(self, refresh_token: str) -> TokenPair:

@@ -1,0 +1,150 @@
+"""The shape of a detector: candidate patterns, validators and context words.
+
+A detector is data (:class:`Detector`) made of :class:`PatternSpec` values. Each spec has an
+RE2 candidate regex; a candidate counts only when it is isolated from surrounding letters and
+digits, passes the spec's validator (a checksum, a range check) and, when the format is
+ambiguous on its own, has one of the spec's context words shortly before (or after) it. A
+detector whose logic does not fit this mould (names) supplies a ``finder`` function and the
+``triggers`` that the one-pass prefilter should look for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import re2
+
+from sidecar.compliance import textscan
+from sidecar.compliance.textscan import Span
+
+Validator = Callable[[str], bool]
+#: Splits a candidate into sub-spans (relative to the candidate) to validate, best first.
+Splitter = Callable[[str], Iterable[Span]]
+Finder = Callable[[str], list[Span]]
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSpec:
+    """One candidate pattern of a detector.
+
+    Attributes:
+        regex: RE2 syntax; ``group`` selects the value's span inside the match.
+        validate: returns True when the value is real (checksum, ranges); None accepts all.
+        context: words of which one must occur within ``before`` characters before the value
+            (or ``after`` characters after it). Empty: no context needed.
+        negative: words that reject a candidate when they occur within ``negative_before``
+            characters before it (``order``, ``invoice``…).
+        isolated: reject values glued to letters or digits (see ``textscan.isolated``).
+        split: for greedy candidates, yields the sub-spans to try, best first.
+    """
+
+    regex: str
+    validate: Validator | None = None
+    group: int = 0
+    context: tuple[str, ...] = ()
+    before: int = 50
+    after: int = 0
+    negative: tuple[str, ...] = ()
+    negative_before: int = 30
+    isolated: bool = True
+    split: Splitter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Detector:
+    """A named detector. ``id`` is the API's detector id and the ``detector`` of each match."""
+
+    id: str
+    description: str
+    patterns: tuple[PatternSpec, ...] = ()
+    finder: Finder | None = None
+    triggers: tuple[str, ...] = field(default=())
+
+    def trigger_patterns(self) -> tuple[str, ...]:
+        """The regexes the prefilter looks for: one per spec, or the custom triggers."""
+        return self.triggers if self.finder is not None else tuple(p.regex for p in self.patterns)
+
+
+class _CompiledSpec:
+    __slots__ = ("spec", "regex", "context", "negative")
+
+    def __init__(self, spec: PatternSpec) -> None:
+        self.spec = spec
+        self.regex = textscan.compile_re(spec.regex)
+        self.context = textscan.context_regex(spec.context) if spec.context else None
+        self.negative = textscan.context_regex(spec.negative) if spec.negative else None
+
+    def find(self, text: str, out: list[Span]) -> None:
+        spec = self.spec
+        for start, end in textscan.iter_spans(self.regex, text, spec.group):
+            pieces = spec.split(text[start:end]) if spec.split is not None else ((0, end - start),)
+            for rel_start, rel_end in pieces:
+                s, e = start + rel_start, start + rel_end
+                if self._accept(text, s, e):
+                    out.append((s, e))
+                    break
+
+    def _accept(self, text: str, start: int, end: int) -> bool:
+        spec = self.spec
+        if spec.isolated and not textscan.isolated(text, start, end):
+            return False
+        if spec.validate is not None and not spec.validate(text[start:end]):
+            return False
+        if self.negative is not None and textscan.in_window(
+            self.negative, text, start, end, spec.negative_before, 0
+        ):
+            return False
+        if self.context is not None:
+            return textscan.in_window(self.context, text, start, end, spec.before, spec.after)
+        return True
+
+
+class CompiledDetector:
+    """A detector with its regexes compiled. Stateless; safe to share between threads."""
+
+    __slots__ = ("detector", "_specs")
+
+    def __init__(self, detector: Detector) -> None:
+        self.detector = detector
+        self._specs = tuple(_CompiledSpec(spec) for spec in detector.patterns)
+
+    @property
+    def id(self) -> str:
+        return self.detector.id
+
+    def find(self, text: str, hits: Sequence[int] | None = None) -> list[Span]:
+        """Spans of this detector's values in ``text``, sorted, overlaps merged.
+
+        Args:
+            text: the text, already made safe with ``textscan.safe_text``.
+            hits: indexes into ``trigger_patterns()`` that the prefilter saw; None runs all.
+        """
+        found: list[Span] = []
+        if self.detector.finder is not None:
+            found = self.detector.finder(text)
+        else:
+            for index, spec in enumerate(self._specs):
+                if hits is None or index in hits:
+                    spec.find(text, found)
+        return merge_spans(found)
+
+
+def merge_spans(spans: list[Span]) -> list[Span]:
+    """Sort spans and merge the ones that overlap."""
+    if len(spans) < 2:
+        return spans
+    spans.sort()
+    merged = [spans[0]]
+    for start, end in spans[1:]:
+        last_start, last_end = merged[-1]
+        if start < last_end:
+            merged[-1] = (last_start, max(last_end, end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def build_pattern(regex: str) -> re2._Regexp:
+    """Compile a detector regex (used by custom finders)."""
+    return textscan.compile_re(regex)

@@ -1,0 +1,148 @@
+"""Payment and banking detectors: cards, CVV, IBAN, ABA routing numbers, SWIFT/BIC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sidecar.compliance import validators as v
+from sidecar.compliance.detector_base import Detector, PatternSpec
+from sidecar.compliance.textscan import Span
+
+#: Words that make a number an order, invoice or tracking reference rather than a card.
+REFERENCE_WORDS = (
+    "order", "order no", "order number", "invoice", "inv", "tracking", "tracking number",
+    "reference", "ref", "transaction id", "txn", "confirmation", "isbn", "imei", "serial",
+    "shipment", "parcel", "ticket", "case", "sku", "po", "batch", "lot", "build", "request id",
+)
+
+
+def _digit_groups(candidate: str) -> list[tuple[int, int]]:
+    groups, start = [], None
+    for index, ch in enumerate(candidate):
+        if ch.isdigit():
+            if start is None:
+                start = index
+        elif start is not None:
+            groups.append((start, index))
+            start = None
+    if start is not None:
+        groups.append((start, len(candidate)))
+    return groups
+
+
+def split_card(candidate: str) -> Iterator[Span]:
+    """Runs of whole digit groups holding 13 to 19 digits with one kind of separator,
+    longest first: ``4111 1111 1111 1111 2024`` also tries ``4111 1111 1111 1111``."""
+    groups = _digit_groups(candidate)
+    if len(groups) == 1:
+        yield groups[0]
+        return
+    windows = []
+    for i in range(len(groups)):
+        digits = 0
+        for j in range(i, len(groups)):
+            digits += groups[j][1] - groups[j][0]
+            if digits > 19:
+                break
+            seps = {candidate[groups[k][1] : groups[k + 1][0]] for k in range(i, j)}
+            if digits >= 13 and len(seps) <= 1:
+                windows.append((digits, groups[i][0], groups[j][1]))
+    windows.sort(key=lambda w: (-w[0], w[1]))
+    for _, start, end in windows:
+        yield start, end
+
+
+def _card_layout_ok(value: str) -> bool:
+    groups = _digit_groups(value)
+    if len(groups) > 1 and any(e - s < 3 or e - s > 6 for s, e in groups):
+        return False
+    return v.card_valid(value)
+
+
+def split_iban(candidate: str) -> Iterator[Span]:
+    """Cut the candidate where its country's IBAN length ends, at a group boundary."""
+    length = v.IBAN_LENGTHS.get(candidate[:2])
+    if length is None:
+        return
+    seen = 0
+    for index, ch in enumerate(candidate):
+        if ch != " ":
+            seen += 1
+            if seen == length:
+                end = index + 1
+                if end == len(candidate) or candidate[end] == " ":
+                    yield 0, end
+                return
+
+
+def _cvv_ok(value: str) -> bool:
+    return value.isdigit() and len(value) in (3, 4)
+
+
+DETECTORS = (
+    Detector(
+        id="credit_card",
+        description="Payment card numbers (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay) "
+        "with a valid IIN range, length and Luhn check digit.",
+        patterns=(
+            PatternSpec(
+                regex=r"\b\d(?:[ -]?\d){11,18}\b",
+                validate=_card_layout_ok,
+                split=split_card,
+                negative=REFERENCE_WORDS,
+                negative_before=25,
+            ),
+        ),
+    ),
+    Detector(
+        id="card_cvv",
+        description="Card security codes (CVV/CVC/CID) written after a card-verification label.",
+        patterns=(
+            PatternSpec(
+                regex=r"(?i)\b(?:cvv2?|cvc2?|cid|csc|cvn|security\s+code|card\s+verification"
+                r"(?:\s+(?:value|code|number))?|card\s+code)\b[^0-9\n]{0,12}?(\d{3,4})\b",
+                group=1,
+                validate=_cvv_ok,
+            ),
+        ),
+    ),
+    Detector(
+        id="iban",
+        description="International Bank Account Numbers with a valid country length and mod-97 check.",
+        patterns=(
+            PatternSpec(
+                regex=r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
+                validate=v.iban_valid,
+                split=split_iban,
+            ),
+        ),
+    ),
+    Detector(
+        id="aba_routing",
+        description="US ABA routing transit numbers (checksum and Federal Reserve prefix) next to "
+        "banking words.",
+        patterns=(
+            PatternSpec(
+                regex=r"\b\d{9}\b",
+                validate=v.aba_valid,
+                context=("routing", "aba", "rtn", "transit", "routing number", "routing no",
+                         "bank routing", "wire", "ach"),
+                before=50,
+            ),
+        ),
+    ),
+    Detector(
+        id="swift_bic",
+        description="SWIFT/BIC codes with a valid country, next to banking words.",
+        patterns=(
+            PatternSpec(
+                regex=r"\b[A-Z]{6}[A-Z2-9][A-Z0-9](?:[A-Z0-9]{3})?\b",
+                validate=v.swift_valid,
+                context=("swift", "bic", "swift/bic", "bank", "wire", "iban", "transfer",
+                         "beneficiary", "correspondent", "intermediary", "sort code", "remit"),
+                before=60,
+                after=25,
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,138 @@
+"""Credential detectors: cloud and API keys, private keys, JWTs and passwords."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from sidecar.compliance.detector_base import Detector, PatternSpec
+
+#: Values after ``password:`` that are words about passwords, or placeholders, not passwords.
+_NOT_PASSWORDS = frozenset(
+    """required optional missing invalid incorrect expired expiring changed updated reset resets
+    resetting correct wrong empty blank hidden masked redacted protected encrypted hashed stored
+    provided needed necessary mandatory policy policies manager managers field fields length
+    strength requirements requirement rules complexity characters minimum maximum secure
+    insecure weak strong compromised leaked rotated successfully please should must cannot will
+    would could being been sent shared saved generated entered typed removed deleted disabled
+    enabled null none true false undefined string password passwords secret example sample
+    placeholder value values here below above following attached same different unchanged
+    protected available incorrectly case sensitive visible reused expires""".split()
+)
+_PLACEHOLDER_START = ("$", "{", "<", "%", "[", "(", "*", "•", "…", "#")
+
+
+def _password_ok(value: str) -> bool:
+    bare = value.strip(".:;!?)]}>")
+    if len(bare) < 6 or bare.lower() in _NOT_PASSWORDS or bare.startswith(_PLACEHOLDER_START):
+        return False
+    return len(set(bare)) >= 3 and not bare.lower().startswith(("xxx", "redacted", "your_", "your-"))
+
+
+def _diverse(value: str, minimum: int = 10) -> bool:
+    return len(set(value)) >= minimum
+
+
+def _aws_key_ok(value: str) -> bool:
+    return _diverse(value[4:], 6)
+
+
+def _openai_ok(value: str) -> bool:
+    body = value[3:]
+    if body.startswith("ant-"):
+        return False
+    return _diverse(body, 12) and any(c.isdigit() for c in body) and any(c.isalpha() for c in body)
+
+
+def _b64url_json(segment: str) -> object:
+    padded = segment + "=" * (-len(segment) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+
+
+def _jwt_ok(value: str) -> bool:
+    header, _, rest = value.partition(".")
+    try:
+        decoded = _b64url_json(header)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(decoded, dict) and ("alg" in decoded or "typ" in decoded)
+
+
+DETECTORS = (
+    Detector(
+        id="aws_access_key",
+        description="AWS access key ids (AKIA/ASIA…) and secret access keys assigned to an AWS "
+        "secret variable.",
+        patterns=(
+            PatternSpec(
+                regex=r"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}\b",
+                validate=_aws_key_ok,
+            ),
+            PatternSpec(
+                regex=r"(?i)aws_?secret_?(?:access_?)?key[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+]{40})",
+                group=1,
+                validate=lambda s: _diverse(s, 12),
+            ),
+        ),
+    ),
+    Detector(
+        id="github_token",
+        description="GitHub personal access, OAuth, app and refresh tokens.",
+        patterns=(
+            PatternSpec(
+                regex=r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b",
+                validate=_diverse,
+            ),
+        ),
+    ),
+    Detector(
+        id="openai_key",
+        description="OpenAI API keys (sk-…, sk-proj-…, sk-svcacct-…).",
+        patterns=(
+            PatternSpec(regex=r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}", validate=_openai_ok),
+        ),
+    ),
+    Detector(
+        id="private_key",
+        description="PEM / OpenSSH / PGP private key blocks (the whole block when it is complete).",
+        patterns=(
+            PatternSpec(
+                regex=r"-----BEGIN[A-Z ]{0,30} PRIVATE KEY(?: BLOCK)?-----"
+                r"(?s:.*?-----END[A-Z ]{0,30} PRIVATE KEY(?: BLOCK)?-----)?",
+                isolated=False,
+            ),
+        ),
+    ),
+    Detector(
+        id="jwt",
+        description="JSON Web Tokens whose header decodes to a JOSE header.",
+        patterns=(
+            PatternSpec(
+                regex=r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}",
+                validate=_jwt_ok,
+            ),
+        ),
+    ),
+    Detector(
+        id="password",
+        description="Passwords written after a password label (password: …, pwd=…, my password "
+        "is …) and in URLs (scheme://user:password@host). Only the value is reported.",
+        patterns=(
+            PatternSpec(
+                regex=r"(?i)\b(?:password|passwd|passwort|passphrase|passcode|contraseña|pwd|"
+                r"mot de passe|db_pass|db_password|admin_password)[\"']?\s*(?:[:=]|=>|\bis\b|\bwas\b)"
+                r"\s*[\"'`]?([^\s\"'`,;]{4,128})",
+                group=1,
+                validate=_password_ok,
+                isolated=False,
+            ),
+            PatternSpec(
+                regex=r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s:/@]{1,64}:([^\s:/@]{3,128})@",
+                group=1,
+                validate=_password_ok,
+                isolated=False,
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,116 @@
+"""Traces: list, tree, summary, spans page, subtree and ancestors, with and without traceId."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import Account, ApiClient
+
+T0 = "2026-03-01T12:00:00.000Z"
+
+
+def at(ms: int) -> str:
+    return f"2026-03-01T12:00:{ms // 1000:02d}.{ms % 1000:03d}Z"
+
+
+@pytest.fixture
+async def run(api: ApiClient, owner: Account) -> dict[str, dict]:
+    """root -> (plan -> search, answer) with spans named by the client, plus a span pointing at a stored id."""
+    spans = [
+        {"action": "agent_run", "spanId": "root", "startedAt": at(0), "endedAt": at(9000), "agentId": "planner",
+         "metadata": {"tokens": 10, "cost": 0.01}},
+        {"action": "plan", "spanId": "plan", "parentSpanId": "root", "startedAt": at(100), "endedAt": at(2000),
+         "agentId": "planner", "metadata": {"token_usage": {"total_tokens": 90}}},
+        {"action": "tool_use", "spanId": "search", "parentSpanId": "plan", "startedAt": at(500), "endedAt": at(1500),
+         "agentId": "searcher", "metadata": {"cost": 0.02}},
+        {"action": "answer", "spanId": "answer", "parentSpanId": "root", "startedAt": at(3000), "endedAt": at(8000)},
+    ]
+    reply = await api.post("audit-logs/batch", json=[{**s, "traceId": "run-1"} for s in spans], headers=owner.api_key)
+    assert reply.status == 201
+    stored = {e["spanId"]: e for e in reply.body["data"]}
+    late = await api.post("audit-logs", headers=owner.api_key, json={
+        "action": "followup", "traceId": "run-1", "parentSpanId": stored["answer"]["id"], "startedAt": at(8500),
+        "endedAt": at(8600)})
+    stored["followup"] = late.body
+    other = await api.post("audit-logs", json={"action": "solo", "traceId": "run-2"}, headers=owner.api_key)
+    assert other.status == 201
+    return stored
+
+
+async def test_trace_tree_and_summary(api: ApiClient, owner: Account, run) -> None:
+    reply = await api.get("traces/run-1", headers=owner.api_key)
+    assert reply.status == 200
+    body = reply.body
+    assert [s["action"] for s in body["spans"]] == ["agent_run", "plan", "tool_use", "answer", "followup"]
+    ids = {name: run[name]["id"] for name in run}
+    assert body["tree"] == [{"id": ids["root"], "children": [
+        {"id": ids["plan"], "children": [{"id": ids["search"], "children": []}]},
+        {"id": ids["answer"], "children": [{"id": ids["followup"], "children": []}]},
+    ]}]
+    summary = body["summary"]
+    assert (summary["spanCount"], summary["rootAction"], summary["durationMs"]) == (5, "agent_run", 9000)
+    assert (summary["startedAt"], summary["endedAt"]) == (T0, at(9000))
+    assert summary["agentIds"] == ["planner", "searcher"]
+    assert (summary["totalTokens"], summary["totalCost"]) == (100, 0.03)
+
+
+async def test_trace_list(api: ApiClient, owner: Account, run) -> None:
+    reply = await api.get("traces", headers=owner.api_key)
+    assert reply.status == 200
+    rows = reply.body["data"]
+    assert [r["traceId"] for r in rows] == ["run-2", "run-1"]
+    row = rows[1]
+    assert (row["rootAction"], row["spanCount"], row["flaggedCount"], row["enforcementAction"]) == ("agent_run", 5, 0, "allow")
+    assert (row["startedAt"], row["endedAt"], row["durationMs"]) == (T0, at(9000), 9000)
+    assert row["agentIds"] == ["planner", "searcher"]
+    assert reply.body["pagination"]["total"] == 2
+    filtered = await api.get("traces", params={"agentId": "searcher"}, headers=owner.api_key)
+    assert [r["traceId"] for r in filtered.body["data"]] == ["run-1"]
+
+
+async def test_trace_spans_page(api: ApiClient, owner: Account, run) -> None:
+    reply = await api.get("audit-logs/trace/run-1", params={"limit": 2, "page": 2}, headers=owner.api_key)
+    assert [s["action"] for s in reply.body["data"]] == ["tool_use", "answer"]
+    assert reply.body["pagination"]["total"] == 5
+    assert (await api.get("audit-logs/trace/nope", headers=owner.api_key)).status == 404
+    assert (await api.get("traces/nope", headers=owner.api_key)).status == 404
+
+
+async def test_chain_and_ancestors(api: ApiClient, owner: Account, run) -> None:
+    chain = await api.get(f"audit-logs/{run['plan']['id']}/chain", headers=owner.api_key)
+    assert chain.body["root"]["id"] == run["plan"]["id"]
+    assert [e["action"] for e in chain.body["descendants"]] == ["tool_use"]
+    whole = await api.get(f"audit-logs/{run['root']['id']}/chain", headers=owner.api_key)
+    assert [e["action"] for e in whole.body["descendants"]] == ["plan", "tool_use", "answer", "followup"]
+    up = await api.get(f"audit-logs/{run['followup']['id']}/ancestors", headers=owner.api_key)
+    assert [e["action"] for e in up.body] == ["answer", "agent_run"]
+    assert (await api.get(f"audit-logs/{run['root']['id']}/ancestors", headers=owner.api_key)).body == []
+
+
+async def test_chain_without_trace_ids(api: ApiClient, owner: Account) -> None:
+    root = (await api.post("audit-logs", json={"action": "a"}, headers=owner.api_key)).body
+    child = (await api.post("audit-logs", json={"action": "b", "parentSpanId": root["id"], "spanId": "b1"},
+                            headers=owner.api_key)).body
+    grandchild = (await api.post("audit-logs", json={"action": "c", "parentSpanId": "b1"}, headers=owner.api_key)).body
+    chain = await api.get(f"audit-logs/{root['id']}/chain", headers=owner.api_key)
+    assert [e["id"] for e in chain.body["descendants"]] == [child["id"], grandchild["id"]]
+    up = await api.get(f"audit-logs/{grandchild['id']}/ancestors", headers=owner.api_key)
+    assert [e["id"] for e in up.body] == [child["id"], root["id"]]
+
+
+async def test_cycles_do_not_hang(api: ApiClient, owner: Account) -> None:
+    spans = [{"action": "x", "traceId": "loop", "spanId": "a", "parentSpanId": "b"},
+             {"action": "y", "traceId": "loop", "spanId": "b", "parentSpanId": "a"}]
+    stored = (await api.post("audit-logs/batch", json=spans, headers=owner.api_key)).body["data"]
+    reply = await api.get("traces/loop", headers=owner.api_key)
+    assert sorted(node["id"] for node in _flatten(reply.body["tree"])) == sorted(e["id"] for e in stored)
+    up = await api.get(f"audit-logs/{stored[0]['id']}/ancestors", headers=owner.api_key)
+    assert [e["id"] for e in up.body] == [stored[1]["id"]]
+
+
+def _flatten(nodes: list[dict]) -> list[dict]:
+    out = []
+    for node in nodes:
+        out.append(node)
+        out.extend(_flatten(node["children"]))
+    return out
