@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,8 +102,18 @@ class SidecarProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.output: list[str] = []
+        self._pump: threading.Thread | None = None
+
+    def _release(self) -> None:
+        """Close the previous child's pipe once its output has been read to the end."""
+        if self._pump is not None:
+            self._pump.join(timeout=10)
+            self._pump = None
+        if self.proc is not None and self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.proc.stdout.close()
 
     def start(self, timeout: float = 20.0) -> str:
+        self._release()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sidecar", "serve", "--port", "0", "--data-dir", str(self.data_dir)],
@@ -120,7 +131,7 @@ class SidecarProcess:
             found = _LISTENING.search(line)
             if found:
                 self.url = found.group(1)
-                _drain(self.proc)
+                self._pump = _drain(self.proc)
                 return self.url
         self.kill()
         raise RuntimeError("the sidecar did not start:\n" + "".join(self.output))
@@ -130,25 +141,30 @@ class SidecarProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=10)
+        self._release()
 
     def stop(self) -> int:
         """SIGTERM, the graceful stop."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                return self.proc.wait(timeout=20)
+                self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._release()
         return self.proc.returncode if self.proc else 0
 
 
-def _drain(proc: subprocess.Popen[str]) -> None:
+def _drain(proc: subprocess.Popen[str]) -> threading.Thread:
     """Keep reading the child's output so a full pipe never blocks it."""
-    import threading
-
     def pump() -> None:
         assert proc.stdout is not None
-        for _ in proc.stdout:
+        try:
+            for _ in proc.stdout:
+                pass
+        except ValueError:  # closed under us
             pass
 
-    threading.Thread(target=pump, daemon=True).start()
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,122 @@
+"""The single writer: group commit, gapless chains under concurrency, storage failures, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from sidecar.api.keys import SERVICES
+from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
+from sidecar.store import migrations
+from sidecar.store.db import open_database
+from tests.helpers import Account, ApiClient
+
+
+async def test_concurrent_requests_share_commits_and_chain_has_no_gaps(api: ApiClient, owner: Account, settings) -> None:
+    writer = api.client.server.app[SERVICES].writer
+    commits_before = writer.commits
+    replies = await asyncio.gather(*[
+        api.post("audit-logs", json={"action": f"a{i}", "prompt": "x" * (i % 50)}, headers=owner.api_key)
+        for i in range(200)
+    ])
+    assert all(r.status == 201 for r in replies)
+    assert sorted(r.body["sequence"] for r in replies) == list(range(1, 201))
+    assert writer.commits - commits_before < 200  # some requests shared a transaction
+    with sqlite3.connect(settings.data_dir / "agentaudit.db") as conn:
+        rows = conn.execute("SELECT id FROM audit_logs ORDER BY seq").fetchall()
+    events = {r.body["id"]: r.body for r in replies}
+    prev = GENESIS_HASH
+    for (event_id,) in rows:
+        event = events[event_id]
+        prev = link_hash(prev, canonical_event({**event, "organizationId": owner.org_id}))
+        assert event["hash"] == prev
+
+
+async def test_disk_full_is_503_stores_nothing_and_recovers(api: ApiClient, owner: Account, settings) -> None:
+    services = api.client.server.app[SERVICES]
+    assert (await api.post("audit-logs", json={"action": "before"}, headers=owner.api_key)).status == 201
+
+    def fill() -> int:
+        pages = services.db.execute_sql("PRAGMA page_count").fetchone()[0]
+        services.db.execute_sql(f"PRAGMA max_page_count = {pages}")
+        return pages
+
+    await services.writer.run(fill)
+    reply = await api.post("audit-logs/batch", json=[{"action": "big", "prompt": "x" * 50_000}] * 20,
+                           headers=owner.api_key)
+    assert reply.status == 503
+    assert reply.body["code"] == "unavailable"
+    assert reply.body["error"] == "storage is full: the event was not stored; free disk space and retry"
+    assert reply.headers["Retry-After"] == "5"
+    await services.writer.run(lambda: services.db.execute_sql("PRAGMA max_page_count = 1073741823"))
+    after = await api.post("audit-logs", json={"action": "after"}, headers=owner.api_key)
+    assert after.status == 201 and after.body["sequence"] == 2  # the failed batch left no gap
+    listed = await api.get("audit-logs", headers=owner.api_key)
+    assert [e["action"] for e in listed.body["data"]] == ["after", "before"]
+
+
+async def test_a_failing_unit_does_not_fail_its_neighbours(api: ApiClient, owner: Account) -> None:
+    writer = api.client.server.app[SERVICES].writer
+
+    def boom() -> None:
+        raise ValueError("bug in a unit of work")
+
+    results = await asyncio.gather(
+        writer.run(boom),
+        api.post("audit-logs", json={"action": "fine"}, headers=owner.api_key),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], ValueError)
+    assert results[1].status == 201
+
+
+def test_new_database_is_created_at_the_latest_version(tmp_path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'a.db'}")
+    from sidecar.store.models import database_proxy
+
+    database_proxy.initialize(db)
+    with db.connection_context():
+        assert migrations.migrate(db) == (0, migrations.LATEST)
+        assert migrations.current_version(db) == migrations.LATEST
+        assert migrations.migrate(db) == (migrations.LATEST, migrations.LATEST)  # idempotent
+        journal = db.execute_sql("PRAGMA journal_mode").fetchone()[0]
+    assert journal == "wal"
+
+
+def test_an_older_database_runs_each_newer_migration_once(tmp_path, monkeypatch) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    from sidecar.store.models import database_proxy
+
+    database_proxy.initialize(db)
+    with db.connection_context():
+        migrations.migrate(db)
+        db.execute_sql("INSERT INTO organizations (id, name, email, plan, last_seq, last_hash, pruned_seq, pruned_hash, "
+                       "created_at, updated_at) VALUES ('org_x', 'Old', 'o@x', 'self_hosted', 0, '0', 0, '0', 1, 1)")
+    applied = []
+
+    def v_next(database) -> None:
+        applied.append(True)
+        database.execute_sql("ALTER TABLE organizations ADD COLUMN note TEXT DEFAULT 'migrated'")
+
+    latest = migrations.LATEST + 1
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, (latest, v_next)))
+    monkeypatch.setattr(migrations, "LATEST", latest)
+    with db.connection_context():
+        assert migrations.migrate(db) == (latest - 1, latest)
+        assert migrations.migrate(db) == (latest, latest)
+        note = db.execute_sql("SELECT note FROM organizations WHERE id = 'org_x'").fetchone()[0]
+    assert applied == [True] and note == "migrated"
+
+
+def test_a_newer_database_is_refused(tmp_path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'new.db'}")
+    from sidecar.store.models import database_proxy
+
+    database_proxy.initialize(db)
+    with db.connection_context():
+        migrations.migrate(db)
+        db.execute_sql("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)")
+        with pytest.raises(RuntimeError, match="newer than this AgentAudit understands"):
+            migrations.migrate(db)
