@@ -1,0 +1,316 @@
+"""Compile rules once, evaluate every event against them.
+
+``compile_rules(specs)`` validates each rule and builds one RE2 prefilter set over every
+candidate pattern of the rule set. ``evaluate(compiled, event, now=...)`` scans the prompt, the
+response and every string inside the metadata: the prefilter says which patterns can match a
+field, and only those patterns (and their validators) run. The verdict lists the violated rules
+in rule order, the strongest action, and the event's text after redaction.
+
+Offsets: every ``Match.start``/``end`` is a character offset in the ORIGINAL field text, also
+when the verdict's text has been redacted (replacements change lengths).
+
+Fields: ``prompt``, ``response``, and ``metadata.<path>`` for each string inside the metadata
+(``metadata.user.notes``, ``metadata.items[2]``; a metadata value that is itself a string is
+the field ``metadata``). Sentiment rules read the prompt and the response only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sidecar.compliance import metadata as md
+from sidecar.compliance import redaction, sentiment, textrules
+from sidecar.compliance.detectors import DETECTORS, compiled
+from sidecar.compliance.prefilter import Prefilter
+from sidecar.compliance.ratelimit import RateWindow
+from sidecar.compliance.rules import validate_rule
+from sidecar.compliance.textscan import Span, safe_text
+from sidecar.compliance.types import (
+    ACTION_RANK,
+    ACTIONS,
+    REDACTIONS,
+    SEVERITIES,
+    EventText,
+    InvalidRule,
+    Match,
+    RuleSpec,
+    Verdict,
+    Violation,
+)
+
+__all__ = ["CompiledRules", "compile_rules", "evaluate", "validate_rule"]
+
+#: Rule types whose matches are spans of text that redaction can replace.
+_REDACTABLE = frozenset({"pii_detect", "keyword_match", "regex_match", "prompt_injection"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    spec: RuleSpec
+    condition: dict[str, Any]
+    detector_ids: tuple[str, ...] = ()
+    matcher_slots: tuple[int, ...] = ()
+    path: md.Path = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRules:
+    """A validated, compiled rule set. Immutable and safe to share between threads; the
+    only per-event state (rate windows) lives in the :class:`RateWindow` passed to evaluate."""
+
+    rules: tuple[_Rule, ...]
+    prefilter: Prefilter
+    detector_triggers: dict[str, tuple[int, ...]]
+    matchers: tuple[textrules.CompiledMatcher, ...]
+    matcher_triggers: tuple[int, ...]
+    needs_text: bool = field(default=True)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+def _check_spec(spec: RuleSpec) -> None:
+    if spec.severity not in SEVERITIES:
+        raise InvalidRule("severity", f"rule {spec.name!r}: severity must be one of {', '.join(SEVERITIES)}")
+    if spec.action not in ACTIONS:
+        raise InvalidRule("action", f"rule {spec.name!r}: action must be one of {', '.join(ACTIONS)}")
+    if spec.redaction not in REDACTIONS:
+        raise InvalidRule("redaction", f"rule {spec.name!r}: redaction must be one of {', '.join(REDACTIONS)}")
+
+
+def compile_rules(specs: Sequence[RuleSpec]) -> CompiledRules:
+    """Validate and compile ``specs`` (in evaluation order).
+
+    Raises:
+        InvalidRule: the first rule that does not validate; ``field`` names the key
+            (``condition.patterns``…) and the message names the rule.
+    """
+    triggers: list[str] = []
+    detector_triggers: dict[str, tuple[int, ...]] = {}
+    matchers: list[textrules.CompiledMatcher] = []
+    matcher_triggers: list[int] = []
+    injection_slots: tuple[int, ...] | None = None
+
+    def add_matcher(matcher: textrules.TextMatcher) -> int:
+        matchers.append(textrules.CompiledMatcher(matcher))
+        matcher_triggers.append(len(triggers))
+        triggers.append(matcher.regex)
+        return len(matchers) - 1
+
+    rules: list[_Rule] = []
+    for spec in specs:
+        _check_spec(spec)
+        try:
+            condition = validate_rule(spec.rule_type, spec.condition)
+        except InvalidRule as exc:
+            raise InvalidRule(exc.field, f"rule {spec.name!r}: {exc.message}") from None
+        kind = spec.rule_type
+        if kind == "pii_detect":
+            for detector_id in condition["patterns"]:
+                if detector_id not in detector_triggers:
+                    patterns = DETECTORS[detector_id].trigger_patterns()
+                    detector_triggers[detector_id] = tuple(range(len(triggers), len(triggers) + len(patterns)))
+                    triggers.extend(patterns)
+                    compiled(detector_id)
+            rules.append(_Rule(spec, condition, detector_ids=tuple(condition["patterns"])))
+        elif kind == "keyword_match":
+            matcher = textrules.keyword_matcher(
+                condition["keywords"], whole_word=condition["wholeWord"], case_sensitive=condition["caseSensitive"]
+            )
+            rules.append(_Rule(spec, condition, matcher_slots=(add_matcher(matcher),)))
+        elif kind == "regex_match":
+            matcher = textrules.regex_matcher(condition["pattern"], condition["flags"])
+            rules.append(_Rule(spec, condition, matcher_slots=(add_matcher(matcher),)))
+        elif kind == "prompt_injection":
+            if injection_slots is None:
+                injection_slots = tuple(add_matcher(m) for m in textrules.INJECTION_MATCHERS)
+            rules.append(_Rule(spec, condition, matcher_slots=injection_slots))
+        elif kind == "metadata_match":
+            rules.append(_Rule(spec, condition, path=md.parse_path(condition["key"])))
+        else:
+            rules.append(_Rule(spec, condition))
+    return CompiledRules(
+        rules=tuple(rules),
+        prefilter=Prefilter(triggers),
+        detector_triggers=detector_triggers,
+        matchers=tuple(matchers),
+        matcher_triggers=tuple(matcher_triggers),
+        needs_text=bool(triggers),
+    )
+
+
+@dataclass(slots=True)
+class _Field:
+    name: str
+    path: md.Path | None  # None for prompt/response
+    text: str
+    hits: frozenset[int] | None = None
+    scanned: bool = False
+
+
+def _field_name(path: md.Path) -> str:
+    formatted = md.format_path(path)
+    return "metadata" + ("." if isinstance(path[0], str) and not formatted.startswith("[") else "") + formatted
+
+
+def _fields(event: EventText) -> list[_Field]:
+    fields = []
+    if event.prompt:
+        fields.append(_Field("prompt", None, safe_text(event.prompt)))
+    if event.response:
+        fields.append(_Field("response", None, safe_text(event.response)))
+    if isinstance(event.metadata, str):
+        if event.metadata:
+            fields.append(_Field("metadata", (), safe_text(event.metadata)))
+    elif event.metadata is not None:
+        for path, value in md.iter_strings(event.metadata):
+            if value:
+                fields.append(_Field(_field_name(path), path, safe_text(value)))
+    return fields
+
+
+class _Scan:
+    """Per-event scanning state: prefilter hits per field and detector results, each computed
+    at most once however many rules ask."""
+
+    def __init__(self, rules: CompiledRules, fields: list[_Field]) -> None:
+        self.rules = rules
+        self.fields = fields
+        self._detected: dict[tuple[int, str], list[Span]] = {}
+        self._matched: dict[tuple[int, int], list[Span]] = {}
+
+    def _hits(self, index: int) -> frozenset[int] | None:
+        item = self.fields[index]
+        if not item.scanned:
+            item.hits, item.scanned = self.rules.prefilter.match(item.text), True
+        return item.hits
+
+    def detector(self, index: int, detector_id: str) -> list[Span]:
+        key = (index, detector_id)
+        if key not in self._detected:
+            hits = self._hits(index)
+            triggers = self.rules.detector_triggers[detector_id]
+            if hits is None:
+                local = None
+            else:
+                local = [i for i, g in enumerate(triggers) if g in hits]
+            self._detected[key] = [] if local == [] else compiled(detector_id).find(self.fields[index].text, local)
+        return self._detected[key]
+
+    def matcher(self, index: int, slot: int) -> list[Span]:
+        key = (index, slot)
+        if key not in self._matched:
+            hits = self._hits(index)
+            if hits is not None and self.rules.matcher_triggers[slot] not in hits:
+                self._matched[key] = []
+            else:
+                self._matched[key] = self.rules.matchers[slot].find(self.fields[index].text)
+        return self._matched[key]
+
+
+def _text_matches(rule: _Rule, scan: _Scan) -> list[tuple[int, Match]]:
+    out: list[tuple[int, Match]] = []
+    for index, item in enumerate(scan.fields):
+        for detector_id in rule.detector_ids:
+            out.extend((index, Match(item.name, s, e, detector_id)) for s, e in scan.detector(index, detector_id))
+        for slot in rule.matcher_slots:
+            name = scan.rules.matchers[slot].matcher.detector
+            out.extend((index, Match(item.name, s, e, name)) for s, e in scan.matcher(index, slot))
+    out.sort(key=lambda pair: (pair[0], pair[1].start, pair[1].end))
+    return out
+
+
+def evaluate(
+    compiled_rules: CompiledRules,
+    event: EventText,
+    *,
+    now: datetime,
+    rate: RateWindow | None = None,
+    redaction_key: bytes | None = None,
+) -> Verdict:
+    """Evaluate ``event`` against ``compiled_rules``.
+
+    Args:
+        now: the event's time (aware); rate windows end here.
+        rate: the rate-window state for ``rate_limit`` rules; None skips those rules (dry runs
+            such as ``POST /compliance/evaluate`` must not count as traffic).
+        redaction_key: HMAC key for ``hash`` redaction; without it ``hash`` masks instead.
+
+    Returns:
+        The verdict. Match offsets refer to the original text, never to the redacted text.
+    """
+    fields = _fields(event)
+    scan = _Scan(compiled_rules, fields)
+    violations: list[Violation] = []
+    pending: dict[int, list[redaction.Redaction]] = {}
+    scores: dict[str, float] = {}
+    for rule in compiled_rules.rules:
+        spec, kind = rule.spec, rule.spec.rule_type
+        located: list[tuple[int, Match]] = []
+        violated = False
+        if kind in _REDACTABLE:
+            located = _text_matches(rule, scan)
+            violated = bool(located)
+        elif kind == "metadata_match":
+            value = md.get_path(event.metadata, rule.path)
+            violated = md.compare(value, rule.condition["operator"], rule.condition["value"])
+            if violated and not md.is_missing(value):
+                end = len(value) if isinstance(value, str) else 0
+                located = [(-1, Match(_field_name(rule.path) if rule.path else "metadata", 0, end, "metadata"))]
+        elif kind == "sentiment_analysis":
+            for index, item in enumerate(fields):
+                if item.path is None:
+                    if item.name not in scores:
+                        scores[item.name] = sentiment.score(item.text)
+                    if scores[item.name] <= -rule.condition["threshold"]:
+                        located.append((index, Match(item.name, 0, len(item.text), "sentiment")))
+            violated = bool(located)
+        elif kind == "rate_limit" and rate is not None:
+            cond = rule.condition
+            owner = event.agent_id if cond["per"] == "agent" else event.organization_id
+            result = rate.hit((spec.id, cond["per"], owner or ""), limit=cond["maxRequests"],
+                              window_seconds=cond["windowMinutes"] * 60.0, now=now)
+            violated = result.exceeded
+        if not violated:
+            continue
+        violations.append(Violation(spec.id, spec.policy_id, spec.name, kind, spec.severity, spec.action,
+                                    tuple(m for _, m in located)))
+        if spec.redaction != "none" and kind in _REDACTABLE:
+            for index, match in located:
+                pending.setdefault(index, []).append(
+                    redaction.Redaction(match.start, match.end, match.detector, spec.redaction))
+    return _verdict(event, fields, violations, pending, redaction_key, scores)
+
+
+def _verdict(
+    event: EventText,
+    fields: list[_Field],
+    violations: list[Violation],
+    pending: dict[int, list[redaction.Redaction]],
+    key: bytes | None,
+    scores: dict[str, float],
+) -> Verdict:
+    action = "allow"
+    for violation in violations:
+        if ACTION_RANK.get(violation.action, 0) > ACTION_RANK[action]:
+            action = violation.action
+    prompt, response, meta = event.prompt, event.response, event.metadata
+    replacements: dict[md.Path, str] = {}
+    for index, items in pending.items():
+        item = fields[index]
+        new_text = redaction.apply(item.text, items, key)
+        if item.name == "prompt":
+            prompt = new_text
+        elif item.name == "response":
+            response = new_text
+        elif item.path == ():
+            meta = new_text
+        elif item.path is not None:
+            replacements[item.path] = new_text
+    if replacements:
+        meta = md.replace_strings(event.metadata, replacements)
+    extra: dict[str, Any] = {"sentimentScores": scores} if scores else {}
+    return Verdict(tuple(violations), action, prompt, response, meta, bool(pending), extra)
