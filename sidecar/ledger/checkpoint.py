@@ -62,7 +62,7 @@ def _check_signed_fields(organization_id: object, sequence: object, hash: object
         raise ValueError("checkpoint hash must be 64 lowercase hex digits")
     if not isinstance(signed_at, str) or not _TIMESTAMP_RE.fullmatch(signed_at):
         raise ValueError("checkpoint signedAt must look like 2026-01-15T10:00:00.000Z")
-    if kind not in CHECKPOINT_KINDS:
+    if not isinstance(kind, str) or kind not in CHECKPOINT_KINDS:
         raise ValueError(f"checkpoint kind must be one of {sorted(CHECKPOINT_KINDS)}, not {kind!r}")
 
 

@@ -19,7 +19,7 @@ from sidecar.ledger.verify import BreakKind, verify_chain
 KEY = generate_private_key()
 TRUSTED = frozenset({public_key_b64(KEY)})
 PROPERTY_SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
