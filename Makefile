@@ -29,13 +29,13 @@ serve: $(STAMP)
 
 ## Run every test.
 test: $(STAMP)
-	@bash tests/setup_system_deps.sh
+	@bash tests/system_deps.sh
 	@QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports --no-cache >/dev/null || $(VENV)/bin/lint-imports --no-cache
 	@QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 ## Print the performance figures.
 bench: $(STAMP)
-	@bash tests/setup_system_deps.sh
+	@bash tests/system_deps.sh
 	@$(PY) bench/ingest.py
 
 clean:

@@ -16,12 +16,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_last_second: tuple[int, str] = (-1, "")
+
+
 def to_iso(ms: int | None) -> str | None:
-    """Format epoch milliseconds as ``2026-01-15T10:00:00.000Z``."""
+    """Format epoch milliseconds as ``2026-01-15T10:00:00.000Z``.
+
+    The formatted second is memoised (one tuple, swapped atomically, so threads never see a torn pair):
+    on the ingest path consecutive calls share it.
+    """
+    global _last_second
     if ms is None:
         return None
     seconds, millis = divmod(ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    cached = _last_second
+    if cached[0] != seconds:
+        cached = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+        _last_second = cached
+    return f"{cached[1]}.{millis:03d}Z"
 
 
 def parse_iso(text: str) -> int:

@@ -19,12 +19,14 @@ PREFIXES = frozenset(
 )
 
 
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # 10 bits -> 2 characters
+
+
 def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    """Crockford base32 of ``value`` in exactly ``length`` characters (``length`` even)."""
+    pairs = _PAIRS
+    out = [pairs[(value >> shift) & 1023] for shift in range(5 * (length - 2), -1, -10)]
+    return "".join(out)
 
 
 class IdGenerator:

@@ -118,8 +118,19 @@ _STOP = object()
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, InterfaceError, sqlite3.Error, OSError)
 
 
+def _chain_text(exc: BaseException) -> str:
+    """The messages of an exception and its context: SQLite may roll back on its own after SQLITE_FULL,
+    and then the failed rollback hides the real cause one level down."""
+    parts = []
+    seen: BaseException | None = exc
+    while seen is not None and len(parts) < 5:
+        parts.append(str(seen).lower())
+        seen = seen.__context__
+    return " | ".join(parts)
+
+
 def _storage_error(exc: BaseException) -> AgentAuditError:
-    text = str(exc).lower()
+    text = _chain_text(exc)
     if "full" in text:
         return Unavailable("storage is full: the event was not stored; free disk space and retry")
     if "readonly" in text or "read-only" in text or "read only" in text:
@@ -247,7 +258,7 @@ class Writer:
                 for job in jobs:
                     self._process([job])
                 return
-            log.store.error("write failed: %s", exc)
+            log.store.error("write failed: %s", _chain_text(exc))
             self._deliver([(jobs[0], None, _storage_error(exc))])
             return
         except Exception as exc:  # a bug in a unit of work: fail its callers, keep the writer alive
@@ -437,7 +448,7 @@ def _resolve(
 
 
 def _is_storage_failure(exc: BaseException) -> bool:
-    text = str(exc).lower()
+    text = _chain_text(exc)
     return any(word in text for word in ("full", "readonly", "read-only", "disk i/o", "locked", "busy"))
 
 

@@ -1,0 +1,319 @@
+"""Ingest and query benchmark: prints our figures beside ceilings measured in the same run.
+
+    .venv/bin/python bench/ingest.py [--seconds 5] [--skip-queries] [--events 1000000]
+
+What it measures (each on a fresh data dir, the sidecar as a real child process, load from wrk):
+  1. ceiling A: a trivial aiohttp handler (parse ~600 B of JSON, answer 201), at concurrency 1, 16, 64;
+  2. ours: single-event POST /api/v1/audit-logs at the same concurrencies (events/s, p50, p99);
+  3. ours: POST /api/v1/audit-logs/batch with 50 events, concurrency 16 (events/s);
+  4. ceiling B: raw batched SQLite inserts into our own audit_logs schema (1,000 rows per transaction);
+  5. queries on a database of --events events: GET /audit-logs?agentId=…&limit=50 and GET /traces/:id of a
+     1,000-span trace (p50/p99 over sequential keep-alive requests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PY = sys.executable
+EVENT = {
+    "action": "llm_call",
+    "agentId": "support-bot",
+    "traceId": "run-1749300000000",
+    "prompt": "Summarise the customer's last three tickets and suggest a reply. Keep it under 120 words and "
+              "mention the refund policy where it applies. The customer writes in English.",
+    "response": "The customer reported a delayed delivery twice and a damaged item once. Suggested reply: apologise, "
+                "offer a replacement for the damaged item and a 10% voucher for the delays.",
+    "metadata": {"model": "gpt-4o", "tokens": 340, "latency_ms": 812, "cost": 0.0042, "temperature": 0.2},
+}
+
+TRIVIAL_APP = textwrap.dedent('''
+    import sys, json
+    from aiohttp import web
+    async def handler(request):
+        body = json.loads(await request.read())
+        return web.json_response({"id": "log_1", "action": body.get("action")}, status=201)
+    app = web.Application()
+    app.router.add_post("/api/v1/audit-logs", handler)
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=lambda *a: print("ready", flush=True))
+''')
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(cmd: list[str], ready: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if ready in line:
+            return proc, line
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError(f"{cmd} did not start")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def call(url: str, method: str = "GET", body: object = None, headers: dict[str, str] | None = None) -> object:
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def wrk(url: str, body: bytes, *, connections: int, seconds: float, headers: dict[str, str]) -> dict[str, float]:
+    """Run wrk with a POST body; return requests/s, p50 and p99 latency in ms, non-2xx count."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}",
+                 'wrk.headers["Content-Type"] = "application/json"']
+        lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+        script.write("\n".join(lines) + "\n")
+    try:
+        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", script.name, url],
+                             capture_output=True, text=True, timeout=seconds + 60).stdout
+    finally:
+        os.unlink(script.name)
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if found is None:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    rps = float(found.group(1))
+
+    def pct(label: str) -> float:
+        found = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out)
+        if not found:
+            return float("nan")
+        value, unit = float(found.group(1)), found.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "non2xx": float(bad.group(1)) if bad else 0.0}
+
+
+def sidecar(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    proc, line = start([PY, "-m", "sidecar", "serve", "--port", "0", "--data-dir", str(data_dir)], "listening on")
+    url = re.search(r"(http://[\d.]+:\d+)", line).group(1)  # type: ignore[union-attr]
+    return proc, url
+
+
+def account(url: str) -> str:
+    call(f"{url}/api/v1/auth/register", "POST", {"name": "Bench", "email": "bench@example.com", "password": "bench-pass-1"})
+    login = call(f"{url}/api/v1/auth/login", "POST", {"email": "bench@example.com", "password": "bench-pass-1"})
+    token = login["accessToken"]  # type: ignore[index]
+    key = call(f"{url}/api/v1/auth/api-keys", "POST", {"name": "bench"}, {"Authorization": f"Bearer {token}"})
+    return str(key["key"])  # type: ignore[index]
+
+
+def raw_insert_ceiling(workdir: Path, rows: int = 200_000, per_txn: int = 1000) -> float:
+    """Rows/s of sqlite3.executemany into our audit_logs schema (same indexes, WAL, synchronous=FULL)."""
+    from sidecar.ids import IdGenerator
+    from sidecar.store import migrations
+    from sidecar.store.db import open_database
+    from sidecar.store.models import database_proxy
+    from sidecar.store.writer import LOG_COLUMNS
+
+    path = workdir / "raw.db"
+    db = open_database(f"sqlite:///{path}")
+    database_proxy.initialize(db)
+    with db.connection_context():
+        migrations.migrate(db)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute("PRAGMA synchronous=FULL")
+    ids = IdGenerator()
+    prompt, response = EVENT["prompt"], EVENT["response"]
+    meta = json.dumps(EVENT["metadata"])
+    sql = f"INSERT INTO audit_logs ({', '.join(LOG_COLUMNS)}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})"
+    started = time.perf_counter()
+    seq = 0
+    for _ in range(rows // per_txn):
+        now = int(time.time() * 1000)
+        batch = []
+        for _ in range(per_txn):
+            seq += 1
+            batch.append((ids.new("log", now_ms=now), "org_bench", seq, "llm_call", "support-bot", f"run-{seq // 50}",
+                          f"span-{seq}", None, prompt, response, meta, now, now, now, None, "allow", False, None,
+                          "0" * 64))
+        conn.execute("BEGIN")
+        conn.executemany(sql, batch)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return rows / elapsed
+
+
+def build_query_db(data_dir: Path, events: int) -> tuple[str, str]:
+    """Fill a data dir with ``events`` events over 200 agents plus one 1,000-span trace. Returns (agent, trace)."""
+    from sidecar.ids import IdGenerator
+    from sidecar.ledger.chain import GENESIS_HASH
+    from sidecar.store import migrations
+    from sidecar.store.db import open_database
+    from sidecar.store.models import database_proxy
+    from sidecar.store.writer import LOG_COLUMNS
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "agentaudit.db"
+    db = open_database(f"sqlite:///{path}")
+    database_proxy.initialize(db)
+    with db.connection_context():
+        migrations.migrate(db)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute("PRAGMA synchronous=OFF")
+    now = int(time.time() * 1000) - events
+    conn.execute("INSERT INTO organizations (id, name, email, plan, last_seq, last_hash, pruned_seq, pruned_hash, "
+                 "created_at, updated_at) VALUES ('org_query', 'Q', 'q@example.com', 'self_hosted', 0, ?, 0, ?, ?, ?)",
+                 (GENESIS_HASH, GENESIS_HASH, now, now))
+    ids = IdGenerator()
+    sql = f"INSERT INTO audit_logs ({', '.join(LOG_COLUMNS)}) VALUES ({', '.join('?' * len(LOG_COLUMNS))})"
+    meta = json.dumps(EVENT["metadata"])
+    big_trace_every = events // 1000
+    seq = 0
+    while seq < events:
+        batch = []
+        conn.execute("BEGIN")
+        for _ in range(min(10_000, events - seq)):
+            seq += 1
+            created = now + seq
+            in_big = seq % big_trace_every == 0
+            trace = "trace-big" if in_big else f"run-{seq // 40}"
+            batch.append((ids.new("log", now_ms=created), "org_query", seq, "llm_call", f"agent-{seq % 200}", trace,
+                          f"s{seq}", None, EVENT["prompt"], EVENT["response"], meta, created, created + 5, created,
+                          None, "allow", False, None, "0" * 64))
+        conn.executemany(sql, batch)
+        conn.execute("COMMIT")
+    conn.execute("UPDATE organizations SET last_seq = ? WHERE id = 'org_query'", (seq,))
+    conn.execute("INSERT INTO traces (org_id, trace_id, root_action, root_started_at, root_parentless, agent_ids, "
+                 "span_count, flagged_count, blocked_count, enforcement, started_at, ended_at, last_seq) "
+                 "VALUES ('org_query', 'trace-big', 'llm_call', ?, 1, '[]', 1000, 0, 0, 'allow', ?, ?, ?)",
+                 (now, now, now + seq, seq))
+    conn.execute("ANALYZE")
+    conn.close()
+    return "agent-17", "trace-big"
+
+
+def time_gets(url: str, headers: dict[str, str], n: int) -> tuple[float, float]:
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    samples = []
+    for i in range(n + 5):
+        t0 = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path} answered {response.status}")
+        if i >= 5:  # warm-up excluded
+            samples.append((time.perf_counter() - t0) * 1000)
+    conn.close()
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--skip-queries", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench/ingest.py needs wrk: sudo apt-get install wrk (make bench installs it when run as root)")
+        return 1
+    work = Path(tempfile.mkdtemp(prefix="agentaudit-bench-"))
+    body = json.dumps(EVENT).encode()
+    print(f"# AgentAudit ingest benchmark ({os.cpu_count()} cores, wrk -t1, {args.seconds:g}s per run, event {len(body)} B)")
+    try:
+        port = free_port()
+        trivial, _ = start([PY, "-c", TRIVIAL_APP, str(port)], "ready")
+        ceiling = {}
+        for c in (1, 16, 64):
+            ceiling[c] = wrk(f"http://127.0.0.1:{port}/api/v1/audit-logs", body, connections=c, seconds=args.seconds,
+                             headers={})
+        stop(trivial)
+
+        proc, url = sidecar(work / "ingest")
+        key = account(url)
+        headers = {"X-API-Key": key}
+        print(f"\n{'single POST':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'trivial/s':>11}{'ratio':>8}")
+        for c in (1, 16, 64):
+            ours = wrk(f"{url}/api/v1/audit-logs", body, connections=c, seconds=args.seconds, headers=headers)
+            assert ours["non2xx"] == 0, ours
+            print(f"{'concurrency ' + str(c):<22}{ours['rps']:>10,.0f}{ours['p50']:>9.2f}{ours['p99']:>9.2f}"
+                  f"{ceiling[c]['rps']:>11,.0f}{ours['rps'] / ceiling[c]['rps']:>8.0%}")
+        batch_body = json.dumps([EVENT] * 50).encode()
+        batch = wrk(f"{url}/api/v1/audit-logs/batch", batch_body, connections=16, seconds=args.seconds, headers=headers)
+        assert batch["non2xx"] == 0, batch
+        stop(proc)
+        raw = raw_insert_ceiling(work)
+        print(f"\n{'batches of 50 (c=16)':<22}{batch['rps'] * 50:>10,.0f} events/s  p50 {batch['p50']:.1f} ms  "
+              f"p99 {batch['p99']:.1f} ms")
+        print(f"{'raw SQLite ceiling':<22}{raw:>10,.0f} rows/s (executemany, 1,000 rows/txn, our schema, FULL sync)")
+        print(f"{'batch / raw':<22}{batch['rps'] * 50 / raw:>10.0%}")
+
+        if not args.skip_queries:
+            print(f"\nbuilding a database of {args.events:,} events ...", flush=True)
+            t0 = time.perf_counter()
+            agent, trace = build_query_db(work / "query", args.events)
+            print(f"built in {time.perf_counter() - t0:.0f} s")
+            proc, url = sidecar(work / "query")
+            # the bench database belongs to an organisation without users: give it one, then a key
+            conn = sqlite3.connect(work / "query" / "agentaudit.db")
+            key = account(url)
+            org = conn.execute("SELECT org_id FROM users WHERE email = 'bench@example.com'").fetchone()[0]
+            conn.execute("UPDATE users SET org_id = 'org_query' WHERE org_id = ?", (org,))
+            conn.execute("UPDATE api_keys SET org_id = 'org_query' WHERE org_id = ?", (org,))
+            conn.commit()
+            conn.close()
+            stop(proc)
+            proc, url = sidecar(work / "query")
+            headers = {"X-API-Key": key}
+            p50, p99 = time_gets(f"{url}/api/v1/audit-logs?agentId={agent}&limit=50", headers, 200)
+            print(f"\n{'GET /audit-logs?agentId=…&limit=50':<40} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  (goal p50 < 10 ms)")
+            p50, p99 = time_gets(f"{url}/api/v1/traces/{trace}", headers, 50)
+            print(f"{'GET /traces/:id (1,000 spans)':<40} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  (goal p50 < 30 ms)")
+            stop(proc)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
