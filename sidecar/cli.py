@@ -2,6 +2,7 @@
 
     agentaudit serve [--host H] [--port P] [--data-dir DIR]   run the sidecar
     agentaudit init --email E [--name N] [--password P]       first account + API key on a running sidecar
+    agentaudit demo [--data-dir DIR]                          seed demo data
     agentaudit --version
 """
 
@@ -44,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--password", help="account password (asked for when omitted; env AGENTAUDIT_PASSWORD)")
     init.add_argument("--url", help="sidecar base URL (default http://127.0.0.1:8731)")
     init.add_argument("--key-name", default="first-key")
+
+    demo = commands.add_parser("demo", help="seed realistic demo data (agents, traces, flagged events, alerts)",
+                               add_help=False)
+    demo.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -57,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve_command(args)
         if args.command == "init":
             return _init_command(args)
+        if args.command == "demo":
+            from sidecar.demo import main as demo_main
+
+            return demo_main(args.rest)
     except ConfigError as exc:
         print(f"agentaudit: {exc}", file=sys.stderr)
         return 2
