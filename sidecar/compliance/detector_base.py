@@ -22,6 +22,8 @@ Validator = Callable[[str], bool]
 #: Splits a candidate into sub-spans (relative to the candidate) to validate, best first.
 Splitter = Callable[[str], Iterable[Span]]
 Finder = Callable[[str], list[Span]]
+#: Looks at the value in its text: ``guard(text, start, end)`` returns False to reject it.
+Guard = Callable[[str, int, int], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class PatternSpec:
             characters before it (``order``, ``invoice``…).
         isolated: reject values glued to letters or digits (see ``textscan.isolated``).
         split: for greedy candidates, yields the sub-spans to try, best first.
+        guard: a last check that sees the surrounding text (e.g. "not inside a URL").
     """
 
     regex: str
@@ -49,6 +52,7 @@ class PatternSpec:
     negative_before: int = 30
     isolated: bool = True
     split: Splitter | None = None
+    guard: Guard | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,8 @@ class _CompiledSpec:
         if self.negative is not None and textscan.in_window(
             self.negative, text, start, end, spec.negative_before, 0
         ):
+            return False
+        if spec.guard is not None and not spec.guard(text, start, end):
             return False
         if self.context is not None:
             return textscan.in_window(self.context, text, start, end, spec.before, spec.after)

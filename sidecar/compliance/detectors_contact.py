@@ -40,6 +40,16 @@ def _email_ok(value: str) -> bool:
     )
 
 
+def _not_in_url(text: str, start: int, end: int) -> bool:
+    """Reject ``user:secret@host`` inside a URL: the token holding the value has no ``://``."""
+    token_start = start
+    while token_start > 0 and not text[token_start - 1].isspace() and text[token_start - 1] not in "\"'<(,;":
+        token_start -= 1
+        if start - token_start > 300:
+            break
+    return "://" not in text[token_start:start]
+
+
 def _nanp_ok(ten: str) -> bool:
     return len(ten) == 10 and ten[0] in "23456789" and ten[3] in "23456789" and ten[1:3] != "11"
 
@@ -119,6 +129,7 @@ DETECTORS = (
                 r"[A-Za-z]{2,24}\b",
                 validate=_email_ok,
                 isolated=False,
+                guard=_not_in_url,
             ),
         ),
     ),

@@ -50,7 +50,7 @@ DETECTORS = (
             PatternSpec(
                 regex=rf"\b[1-9]{_MBI_LETTER}{_MBI_ALNUM}\d-?{_MBI_LETTER}{_MBI_ALNUM}\d-?"
                 rf"{_MBI_LETTER}{{2}}\d{{2}}\b",
-                context=("medicare", "mbi", "beneficiary", "medicare beneficiary identifier",
+                context=("medicare", "mbi", "medicare beneficiary identifier",
                          "medicare number", "medicare id", "member id", "health plan"),
                 before=50,
             ),
@@ -60,7 +60,7 @@ DETECTORS = (
                 context=("member id", "member no", "member number", "member #", "subscriber id",
                          "subscriber no", "subscriber number", "policy number", "policy no",
                          "policy #", "group number", "group no", "plan id", "health plan",
-                         "insurance id", "insurance no", "insurance number", "beneficiary",
+                         "insurance id", "insurance no", "insurance number",
                          "beneficiary id", "medicaid", "medicaid id", "medicare", "hicn",
                          "health insurance"),
                 before=35,

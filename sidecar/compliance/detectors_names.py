@@ -30,7 +30,7 @@ _ROLES = (
 )
 RUN_PATTERN = _TOKEN + r"(?:[ \t]+(?:\p{Lu}\.[ \t]+)?" + _TOKEN + r")+"
 LED_PATTERN = (
-    r"(?:\b" + _ROLES + r"\s*[:,-]?[ \t]+|\b" + _TITLES + r"\.?[ \t]+)(" + _TOKEN
+    r"(?:\b" + _ROLES + r"\s*[:,-]?[ \t]+(?:" + _TITLES + r"\.?[ \t]+)?|\b" + _TITLES + r"\.?[ \t]+)(" + _TOKEN
     + r"(?:[ \t]+(?:\p{Lu}\.[ \t]+)?" + _TOKEN + r"){0,2})"
 )
 
@@ -50,7 +50,8 @@ _PLACES = frozenset(
     |san jose|los angeles|las vegas|palo alto|mount sinai|st louis|st paul|salt lake|grand rapids
     |fort worth|el paso|kansas city|new york|new jersey|des moines|baton rouge|rhode island
     |virginia beach|long beach|mary kay|johnson johnson|jack daniels|ben jerry|dolly parton
-    |victoria secret|marie curie|charles schwab|ford motor|hilton hotels""".replace("\n", "").split("|")
+    |victoria secret|marie curie|charles schwab|ford motor|hilton hotels|morgan stanley|goldman sachs
+    |wells fargo|ernst young|marks spencer|dow jones|lloyd webber|jackson hole|warren buffett""".replace("\n", "").replace("    ", "").split("|")
 )
 #: Capitalised words that start sentences or headings and are never part of a name.
 _NOT_NAMES = frozenset(
@@ -62,7 +63,9 @@ _NOT_NAMES = frozenset(
     insurance bank street road avenue city county state and or but if when then also however
     subject re fw fwd from to cc id no number phone email address mrn dob ssn visit follow up
     diagnosis assessment plan history chief complaint status approved denied pending yes
-    is was are has had will would should can could his her their our your my its ltd inc llc""".split()
+    is was are has had will would should can could his her their our your my its ltd inc llc
+    lane drive court place terrace parkway boulevard way close square plaza mr mrs ms dr prof
+    ave st rd blvd ln ct pl hwy pkwy str apt suite""".split()
 )
 
 
@@ -82,6 +85,12 @@ def _load(name: str) -> frozenset[str]:
 def name_dictionaries() -> tuple[frozenset[str], frozenset[str]]:
     """(given names, surnames), lower-cased and accent-folded."""
     return _load("first_names.txt"), _load("surnames.txt")
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """Common lower-case English words: a capitalised one is not an unknown name."""
+    return _load("english_words.txt")
 
 
 @functools.cache
@@ -111,6 +120,19 @@ def _name_like(word: str) -> bool:
     return not (len(word) > 1 and word.isupper()) and _fold(word) not in _NOT_NAMES
 
 
+def _unknown_name(word: str) -> bool:
+    """A capitalised word in no dictionary at all: plausibly a name we do not list."""
+    if len(word) < 3 or not _name_like(word) or _is_initial(word):
+        return False
+    first, last = name_dictionaries()
+    folded = _fold(word)
+    words = english_words()
+    parts = [p for p in folded.replace("’", "'").split("-") if p]
+    return folded not in first and folded not in last and not any(
+        p in words or p.rstrip("s") in words or p.replace("'", "") in words for p in parts
+    )
+
+
 def _from_runs(text: str, run_re: object, out: list[Span]) -> None:
     first, last = name_dictionaries()
     for start, end in iter_spans(run_re, text):  # type: ignore[arg-type]
@@ -119,7 +141,14 @@ def _from_runs(text: str, run_re: object, out: list[Span]) -> None:
         i = 0
         while i < len(toks) - 1:
             w = words[i]
-            if _fold(w) in _AMBIGUOUS_FIRST or not _known(w, first) or not _name_like(w):
+            known_first = _known(w, first) and _fold(w) not in _AMBIGUOUS_FIRST and _name_like(w)
+            # "Frank Reyes" yes, "Sales Price" no: a given name that is also a word needs a
+            # surname that is not one.
+            ambiguous = _known(w, first) and _fold(w) in _AMBIGUOUS_FIRST and _name_like(w) and (
+                _known(words[i + 1], last) and _fold(words[i + 1]) not in english_words()
+            )
+            known_first = known_first or ambiguous
+            if not known_first and not _unknown_name(w):
                 i += 1
                 continue
             j = i + 1
@@ -127,7 +156,8 @@ def _from_runs(text: str, run_re: object, out: list[Span]) -> None:
                                                                    and _known(words[j + 1], last))):
                 j += 1
             surname = words[j]
-            if len(surname) >= 3 and _known(surname, last) and _name_like(surname):
+            known_last = len(surname) >= 3 and _known(surname, last) and _name_like(surname)
+            if known_last or (known_first and _unknown_name(surname)):
                 if j + 1 < len(toks) and _known(words[j + 1], last) and _name_like(words[j + 1]):
                     j += 1
                 pair = _fold(w) + " " + _fold(words[j])
@@ -143,7 +173,8 @@ def _from_context(text: str, led_re: object, out: list[Span]) -> None:
     for match in led_re.finditer(text):  # type: ignore[attr-defined]
         start, end = match.span(1)
         lead = text[match.start() : start].strip().rstrip(".:,-").strip()
-        titled = lead[:1].isupper() and _fold(lead) in _TITLE_WORDS
+        lead_word = lead.split()[-1] if lead.split() else ""
+        titled = lead_word[:1].isupper() and _fold(lead_word) in _TITLE_WORDS
         toks = _tokens(text, start, end)
         kept = []
         for s, e in toks:
@@ -157,7 +188,8 @@ def _from_context(text: str, led_re: object, out: list[Span]) -> None:
             continue
         words = [text[s:e] for s, e in kept]
         known_first = _known(words[0], first) and _fold(words[0]) not in _AMBIGUOUS_FIRST
-        if titled or known_first or (len(words) > 1 and _known(words[-1], last)):
+        unknown_pair = len(words) > 1 and all(_unknown_name(w) or _known(w, last) for w in words)
+        if titled or known_first or (len(words) > 1 and _known(words[-1], last)) or unknown_pair:
             out.append((kept[0][0], kept[-1][1]))
 
 

@@ -68,11 +68,13 @@ DETECTORS = (
             PatternSpec(
                 regex=r"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}\b",
                 validate=_aws_key_ok,
+                isolated=False,
             ),
             PatternSpec(
                 regex=r"(?i)aws_?secret_?(?:access_?)?key[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+]{40})",
                 group=1,
                 validate=lambda s: _diverse(s, 12),
+                isolated=False,
             ),
         ),
     ),
@@ -83,6 +85,7 @@ DETECTORS = (
             PatternSpec(
                 regex=r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b",
                 validate=_diverse,
+                isolated=False,
             ),
         ),
     ),
@@ -90,7 +93,9 @@ DETECTORS = (
         id="openai_key",
         description="OpenAI API keys (sk-…, sk-proj-…, sk-svcacct-…).",
         patterns=(
-            PatternSpec(regex=r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}", validate=_openai_ok),
+            PatternSpec(
+                regex=r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}", validate=_openai_ok, isolated=False
+            ),
         ),
     ),
     Detector(
@@ -111,6 +116,7 @@ DETECTORS = (
             PatternSpec(
                 regex=r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}",
                 validate=_jwt_ok,
+                isolated=False,
             ),
         ),
     ),

@@ -62,7 +62,7 @@ ETHNICITY = (
     r"\b(?:race|ethnicity|ethnic origin)\s*[:=]\s*[a-z][a-z -]{2,30}",
 )
 ORIENTATION = (
-    rf"\b{_SUBJECT}\s+{_BE}\s+(?:openly\s+)?(?:gay|lesbian|bisexual|homosexual|queer|asexual"
+    rf"\b{_SUBJECT}\s+{_BE}\s+(?:an?\s+)?(?:openly\s+)?(?:gay|lesbian|bisexual|homosexual|queer|asexual"
     r"|pansexual)\b",
     r"\b(?:came|coming|come)\s+out\s+as\s+(?:gay|lesbian|bisexual|trans|transgender|queer"
     r"|non-binary|asexual|pansexual)",
