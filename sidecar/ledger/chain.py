@@ -46,7 +46,7 @@ def canonical_event(event: Mapping[str, Any]) -> bytes:
 
     Missing fields count as ``null``; extra fields are ignored.
     """
-    if len(event) == _FIELD_COUNT and event.keys() == _FIELD_SET:  # the writer's case: no copy needed
+    if isinstance(event, dict) and len(event) == _FIELD_COUNT and event.keys() == _FIELD_SET:  # no copy needed
         return orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
     body = {name: event.get(name) for name in CANONICAL_FIELDS}
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)

@@ -24,14 +24,13 @@ import heapq
 import itertools
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import orjson
 
 from .chain import CANONICAL_FIELDS, GENESIS_HASH
 from .checkpoint import Checkpoint, verify_checkpoint
+from .report import Break, BreakKind, VerifyReport
 
 __all__ = ["Break", "BreakKind", "ChainVerifier", "VerifyReport", "verify_chain"]
 
@@ -39,60 +38,6 @@ _HASH_RE = re.compile(r"[0-9a-f]{64}")
 
 #: How many events past a sequence jump the walk reads to tell reordered rows from deleted ones.
 _REORDER_LOOKAHEAD = 1000
-
-
-class BreakKind(StrEnum):
-    """What kind of break a walk found."""
-
-    HASH_MISMATCH = "hash_mismatch"
-    SEQUENCE_GAP = "sequence_gap"
-    SEQUENCE_ORDER = "sequence_order"
-    ORGANIZATION_MISMATCH = "organization_mismatch"
-    CHECKPOINT_SIGNATURE = "checkpoint_signature"
-    CHECKPOINT_MISMATCH = "checkpoint_mismatch"
-    CHECKPOINT_BEYOND_END = "checkpoint_beyond_end"
-    MALFORMED = "malformed"
-
-
-@dataclass(frozen=True, slots=True)
-class Break:
-    """The first place where the chain fails to verify.
-
-    Attributes:
-        sequence: the sequence number where verification first fails (for a deleted row, the first
-            missing sequence; for a checkpoint, the checkpoint's sequence, or for one beyond the end,
-            the first missing sequence).
-        kind: what failed.
-        message: one line for a person.
-    """
-
-    sequence: int
-    kind: BreakKind
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """The outcome of a walk.
-
-    Attributes:
-        ok: True when nothing broke.
-        events_checked: events whose hash verified (those before the break).
-        checkpoints_checked: checkpoints whose signature verified and, where the walk reached their
-            sequence, whose hash matched.
-        first_break: where verification first failed, or None.
-        last_sequence: the last sequence verified (the start anchor's if no event verified).
-        last_hash: the chain hash at ``last_sequence``.
-        organization_id: the organisation walked, when known.
-    """
-
-    ok: bool
-    events_checked: int
-    checkpoints_checked: int
-    first_break: Break | None
-    last_sequence: int
-    last_hash: str
-    organization_id: str | None = None
 
 
 def verify_chain(
