@@ -52,7 +52,9 @@ _TIMESTAMP_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 _WIRE_KEYS = ("organizationId", "sequence", "hash", "signedAt", "kind", "keyId", "signature", "publicKey")
 
 
-def _check_signed_fields(organization_id: object, sequence: object, hash: object, signed_at: object, kind: object) -> None:
+def _check_signed_fields(
+    organization_id: object, sequence: object, hash: object, signed_at: object, kind: object
+) -> None:
     """Raise ValueError unless the five signed fields are well formed."""
     if not isinstance(organization_id, str) or not organization_id:
         raise ValueError("checkpoint organizationId must be a non-empty string")
@@ -77,7 +79,7 @@ def checkpoint_message(organization_id: str, sequence: int, hash: str, signed_at
         kind: ``"head"`` or ``"pruned"``.
 
     Returns:
-        ``b"agentaudit-checkpoint-v1\\n"`` followed by compact sorted-key JSON of
+        the bytes ``agentaudit-checkpoint-v1`` and a newline, followed by compact sorted-key JSON of
         ``{hash, kind, organizationId, sequence, signedAt}``.
 
     Raises:

@@ -63,11 +63,7 @@ class ExportHeader:
             raise ValueError("export publicKeys must be a list of base64 strings")
         if not isinstance(self.start_prev_hash, str) or not _HASH_RE.fullmatch(self.start_prev_hash):
             raise ValueError("export startPrevHash must be 64 lowercase hex digits")
-        if (
-            not isinstance(self.start_sequence, int)
-            or isinstance(self.start_sequence, bool)
-            or self.start_sequence < 1
-        ):
+        if not isinstance(self.start_sequence, int) or isinstance(self.start_sequence, bool) or self.start_sequence < 1:
             raise ValueError("export startSequence must be an integer >= 1")
 
     def to_wire(self) -> dict[str, Any]:
@@ -114,7 +110,7 @@ class ExportHeader:
 def export_lines(
     header: ExportHeader, events: Iterable[Mapping[str, Any]], checkpoints: Iterable[Checkpoint]
 ) -> Iterator[bytes]:
-    """Yield the lines of an export, each ending in ``\\n``; events are consumed lazily.
+    """Yield the lines of an export, each ending in a newline; events are consumed lazily.
 
     Args:
         header: the header.
@@ -153,7 +149,7 @@ def write_export(
     """Write an export line by line to a sink (e.g. a binary file's ``write``).
 
     Args:
-        lines_sink: called once per line with bytes ending in ``\\n``.
+        lines_sink: called once per line with bytes ending in a newline.
         header: the header.
         events: the organisation's wire events in ascending sequence order; consumed lazily.
         checkpoints: the organisation's checkpoints.

@@ -350,7 +350,11 @@ class ChainVerifier:
         else:
             missing = f"event {expected} is" if found == expected + 1 else f"events {expected}..{found - 1} are"
             cover = f"; no valid pruned checkpoint at {found - 1} covers them" if first else ""
-            self._fail(expected, BreakKind.SEQUENCE_GAP, f"expected sequence {expected}, found {found}: {missing} missing{cover}")
+            self._fail(
+                expected,
+                BreakKind.SEQUENCE_GAP,
+                f"expected sequence {expected}, found {found}: {missing} missing{cover}",
+            )
 
     def _check_checkpoint(self, checkpoint: Checkpoint, hash_at: str | None) -> bool:
         """Check one checkpoint against the chain hash at its sequence (None: signature only)."""

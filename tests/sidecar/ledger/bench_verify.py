@@ -47,9 +47,18 @@ def build(count: int) -> list[dict[str, Any]]:
             "complianceFlags": ["WARNING_keyword_Refund mention"] if flagged else [],
             "enforcementAction": "flag" if flagged else "allow",
             "violationDetails": [
-                {"ruleId": "rule_1", "policyId": "pol_1", "name": "Refund mention", "ruleType": "keyword",
-                 "severity": "warning", "action": "flag", "matches": [{"field": "prompt", "start": 40, "end": 46, "detector": "keyword"}]}
-            ] if flagged else None,
+                {
+                    "ruleId": "rule_1",
+                    "policyId": "pol_1",
+                    "name": "Refund mention",
+                    "ruleType": "keyword",
+                    "severity": "warning",
+                    "action": "flag",
+                    "matches": [{"field": "prompt", "start": 40, "end": 46, "detector": "keyword"}],
+                }
+            ]
+            if flagged
+            else None,
         }
         prev = link_hash(prev, canonical_event(event))
         event["hash"] = prev
@@ -67,12 +76,15 @@ def main() -> None:
     events = build(args.events)
     key = generate_private_key()
     checkpoints = [
-        sign_checkpoint(key, organization_id=ORG, sequence=n, hash=events[n - 1]["hash"], signed_at="2026-01-15T10:00:00.000Z")
+        sign_checkpoint(
+            key, organization_id=ORG, sequence=n, hash=events[n - 1]["hash"], signed_at="2026-01-15T10:00:00.000Z"
+        )
         for n in range(1000, args.events + 1, 1000)
     ]
     trusted = {public_key_b64(key)}
     canonical_bytes = len(canonical_event(events[0]))
-    print(f"built {len(events):,} events (~{canonical_bytes} canonical bytes each) in {time.perf_counter() - started:.1f}s")
+    elapsed = time.perf_counter() - started
+    print(f"built {len(events):,} events (~{canonical_bytes} canonical bytes each) in {elapsed:.1f}s")
 
     gc.collect()
     for _ in range(3):

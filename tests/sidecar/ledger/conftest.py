@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from ledger_builders import Keys
 
 from sidecar.ledger.keys import generate_private_key
+from tests.sidecar.ledger.builders import Keys
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,8 @@ import hashlib
 from types import MappingProxyType
 from typing import Any
 
-from ledger_builders import build_chain, wire_event
-
 from sidecar.ledger.chain import CANONICAL_FIELDS, GENESIS_HASH, canonical_event, link_hash
+from tests.sidecar.ledger.builders import build_chain, wire_event
 
 GOLDEN_EVENT: dict[str, Any] = {
     "id": "log_1",
@@ -42,7 +41,7 @@ GOLDEN_HASH = "fc299769a0e2649222c0ad4221fd058df8d9718eca8805ca18f4407f2e43c641"
 def test_canonical_form_and_link_hash_are_pinned() -> None:
     assert canonical_event(GOLDEN_EVENT) == GOLDEN_CANONICAL
     assert link_hash(GENESIS_HASH, GOLDEN_CANONICAL) == GOLDEN_HASH
-    assert GOLDEN_HASH == hashlib.sha256(GENESIS_HASH.encode() + GOLDEN_CANONICAL).hexdigest()
+    assert hashlib.sha256(GENESIS_HASH.encode() + GOLDEN_CANONICAL).hexdigest() == GOLDEN_HASH
 
 
 def test_extra_fields_are_ignored_and_missing_ones_are_null() -> None:

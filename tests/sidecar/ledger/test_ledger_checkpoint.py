@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
 import pytest
-from ledger_builders import ORG, SIGNED_AT, Keys
 
 from sidecar.ledger.checkpoint import (
     Checkpoint,
@@ -19,6 +18,7 @@ from sidecar.ledger.checkpoint import (
     verify_checkpoint,
 )
 from sidecar.ledger.keys import key_id, public_key_b64
+from tests.sidecar.ledger.builders import ORG, SIGNED_AT, Keys
 
 HASH = "ab" * 32
 
@@ -41,7 +41,10 @@ def test_message_quotes_fields_so_they_cannot_run_together() -> None:
     assert checkpoint_message('a","sequence":1', 2, HASH, SIGNED_AT, "head") != checkpoint_message(
         "a", 1, HASH, SIGNED_AT, "head"
     )
-    assert orjson.loads(checkpoint_message('a"b', 2, HASH, SIGNED_AT, "head").split(b"\n", 1)[1])["organizationId"] == 'a"b'
+    assert (
+        orjson.loads(checkpoint_message('a"b', 2, HASH, SIGNED_AT, "head").split(b"\n", 1)[1])["organizationId"]
+        == 'a"b'
+    )
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,13 @@ from typing import Any
 
 import orjson
 import pytest
-from ledger_builders import ORG, Keys, build_chain, sign_at
 
 from sidecar.ledger.chain import GENESIS_HASH
 from sidecar.ledger.checkpoint import Checkpoint
 from sidecar.ledger.export import ExportHeader, export_lines, verify_export, write_export
 from sidecar.ledger.keys import public_key_b64
 from sidecar.ledger.verify import Break, BreakKind
+from tests.sidecar.ledger.builders import ORG, Keys, build_chain, sign_at
 
 
 def _export(keys: Keys, events: list[dict[str, Any]], checkpoints: list[Checkpoint]) -> list[bytes]:
@@ -46,7 +46,11 @@ def test_export_layout_places_each_checkpoint_after_its_event(keys: Keys) -> Non
 
 def test_an_export_round_trips_and_verifies(keys: Keys) -> None:
     events = build_chain(60)
-    checkpoints = [sign_at(keys.ours, events, 20, kind="pruned"), sign_at(keys.ours, events, 40), sign_at(keys.ours, events, 60)]
+    checkpoints = [
+        sign_at(keys.ours, events, 20, kind="pruned"),
+        sign_at(keys.ours, events, 40),
+        sign_at(keys.ours, events, 60),
+    ]
 
     lines = _export(keys, events[20:], checkpoints)
     report = verify_export(iter(lines), trusted_keys=keys.trusted)
@@ -82,7 +86,9 @@ def test_a_deleted_event_line_is_found(keys: Keys) -> None:
 
     report = verify_export(lines)
 
-    assert report.first_break == Break(12, BreakKind.SEQUENCE_GAP, "expected sequence 12, found 13: event 12 is missing")
+    assert report.first_break == Break(
+        12, BreakKind.SEQUENCE_GAP, "expected sequence 12, found 13: event 12 is missing"
+    )
 
 
 def test_a_truncated_export_is_found(keys: Keys) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 import orjson
 import pytest
-from ledger_builders import Keys, build_chain, sign_at
 
 from sidecar.ledger.chain import GENESIS_HASH, canonical_event
 from sidecar.ledger.proof import PROOF_FORMAT, build_proof, proof_problem, verify_event_proof, verify_proof
+from tests.sidecar.ledger.builders import Keys, build_chain, sign_at
 
 Proof = dict[str, Any]
 
@@ -85,7 +85,9 @@ ALTERATIONS: dict[str, Callable[[Proof], None]] = {
     "following sequence": _set(("following", 0, "sequence"), 14),
     "following hash": _set(("following", 2, "hash"), "2" * 64),
     "following canonical": _recanonical,
-    "following canonical with a newline": lambda p: p["following"][0].update(canonical=p["following"][0]["canonical"] + "\n"),
+    "following canonical with a newline": lambda p: p["following"][0].update(
+        canonical=p["following"][0]["canonical"] + "\n"
+    ),
     "following dropped": lambda p: p["following"].pop(),
     "following reordered": lambda p: p["following"].reverse(),
     "following extra key": _set(("following", 0, "note"), "x"),

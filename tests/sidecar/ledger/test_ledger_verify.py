@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ledger_builders import ORG, Keys, build_chain, chain_events, sign_at, wire_event
 
 from sidecar.ledger.chain import GENESIS_HASH
 from sidecar.ledger.checkpoint import sign_checkpoint
 from sidecar.ledger.verify import Break, BreakKind, VerifyReport, verify_chain
+from tests.sidecar.ledger.builders import ORG, Keys, build_chain, chain_events, sign_at, wire_event
 
 
 def test_clean_chain_verifies_with_its_checkpoints(keys: Keys) -> None:
@@ -245,7 +245,7 @@ def test_an_event_of_another_organisation_is_refused() -> None:
     events = build_chain(5)
     intruder = build_chain(5, org="org_other")[3]
 
-    report = verify_chain(events[:3] + [intruder] + events[4:])
+    report = verify_chain([*events[:3], intruder, *events[4:]])
 
     assert report.first_break is not None
     assert (report.first_break.sequence, report.first_break.kind) == (4, BreakKind.ORGANIZATION_MISMATCH)

@@ -41,9 +41,7 @@ def wire_event(sequence: int, org: str = ORG, **fields: Any) -> dict[str, Any]:
     return event
 
 
-def chain_events(
-    events: Sequence[dict[str, Any]], prev_hash: str = GENESIS_HASH
-) -> list[dict[str, Any]]:
+def chain_events(events: Sequence[dict[str, Any]], prev_hash: str = GENESIS_HASH) -> list[dict[str, Any]]:
     """Return copies of ``events`` with ``hash`` set as the writer sets it."""
     chained = []
     for event in events:
@@ -66,7 +64,9 @@ def sign_at(
 ) -> Checkpoint:
     """Sign a checkpoint at the event with ``sequence`` in ``events``."""
     (event,) = [event for event in events if event["sequence"] == sequence]
-    return sign_checkpoint(key, organization_id=org, sequence=sequence, hash=event["hash"], signed_at=SIGNED_AT, kind=kind)
+    return sign_checkpoint(
+        key, organization_id=org, sequence=sequence, hash=event["hash"], signed_at=SIGNED_AT, kind=kind
+    )
 
 
 @dataclass(frozen=True)
