@@ -10,7 +10,7 @@ import pytest
 
 from sidecar.ledger.chain import GENESIS_HASH
 from sidecar.ledger.checkpoint import sign_checkpoint
-from sidecar.ledger.verify import Break, BreakKind, VerifyReport, verify_chain
+from sidecar.ledger.verify import Break, BreakKind, ChainVerifier, VerifyReport, verify_chain
 from tests.sidecar.ledger.builders import ORG, Keys, build_chain, chain_events, sign_at, wire_event
 
 
@@ -371,3 +371,47 @@ def test_a_missing_sequence_field_is_malformed() -> None:
 def test_a_malformed_start_is_refused(prev: str, start: int) -> None:
     with pytest.raises(ValueError):
         verify_chain([], start_prev_hash=prev, start_sequence=start)
+
+
+def test_the_verifier_takes_events_in_batches_and_checkpoints_as_they_come(keys: Keys) -> None:
+    events = build_chain(30)
+    verifier = ChainVerifier(trusted_keys=keys.trusted)
+
+    verifier.feed(events[:10])
+    verifier.add_checkpoint(sign_at(keys.ours, events, 10))  # at the last verified event: checked now
+    verifier.add_checkpoint(sign_at(keys.ours, events, 25))  # ahead: checked when reached
+    verifier.feed(iter(events[10:]))
+    report = verifier.finish()
+
+    assert (report.ok, report.events_checked, report.checkpoints_checked, report.last_sequence) == (True, 30, 2, 30)
+    assert verifier.finish() == report
+
+
+def test_a_checkpoint_added_after_the_walk_passed_it_is_malformed(keys: Keys) -> None:
+    events = build_chain(30)
+    verifier = ChainVerifier(trusted_keys=keys.trusted)
+    verifier.feed(events[:20])
+
+    verifier.add_checkpoint(sign_at(keys.ours, events, 15))
+    verifier.feed(events[20:])  # ignored after the break
+    report = verifier.finish()
+
+    assert report.first_break == Break(
+        15,
+        BreakKind.MALFORMED,
+        "checkpoint at sequence 15 came after event 20; it must come before the walk passes its sequence",
+    )
+    assert report.events_checked == 20
+
+
+def test_a_checkpoint_inside_the_pruned_range_may_come_late(keys: Keys) -> None:
+    events = build_chain(30)
+    verifier = ChainVerifier(trusted_keys=keys.trusted)
+    verifier.add_checkpoint(sign_at(keys.ours, events, 20, kind="pruned"))
+    verifier.feed(events[20:25])
+
+    verifier.add_checkpoint(sign_at(keys.ours, events, 5))  # below the start: signature only
+    verifier.add_checkpoint(sign_at(keys.ours, events, 20))  # at the anchor: compared with its hash
+    verifier.feed(events[25:])
+
+    assert (verifier.finish().ok, verifier.finish().checkpoints_checked) == (True, 3)
