@@ -10,7 +10,7 @@ detector whose logic does not fit this mould (names) supplies a ``finder`` funct
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import re2
@@ -21,7 +21,7 @@ from sidecar.compliance.textscan import Span
 Validator = Callable[[str], bool]
 #: Splits a candidate into sub-spans (relative to the candidate) to validate, best first.
 Splitter = Callable[[str], Iterable[Span]]
-Finder = Callable[[str], list[Span]]
+Finder = Callable[[textscan.Prepared], list[Span]]
 #: Looks at the value in its text: ``guard(text, start, end)`` returns False to reject it.
 Guard = Callable[[str, int, int], bool]
 
@@ -64,10 +64,20 @@ class Detector:
     patterns: tuple[PatternSpec, ...] = ()
     finder: Finder | None = None
     triggers: tuple[str, ...] = field(default=())
+    warm: Callable[[], None] | None = None
 
     def trigger_patterns(self) -> tuple[str, ...]:
-        """The regexes the prefilter looks for: one per spec, or the custom triggers."""
-        return self.triggers if self.finder is not None else tuple(p.regex for p in self.patterns)
+        """The regexes the prefilter looks for: each spec's candidate regex followed, when
+        the spec needs context, by its context words (a spec runs only when both occur);
+        or the custom triggers of a finder."""
+        if self.finder is not None:
+            return self.triggers
+        out: list[str] = []
+        for spec in self.patterns:
+            out.append(spec.regex)
+            if spec.context:
+                out.append("(?i)" + textscan.word_alternation(spec.context))
+        return tuple(out)
 
 
 class _CompiledSpec:
@@ -79,9 +89,9 @@ class _CompiledSpec:
         self.context = textscan.context_regex(spec.context) if spec.context else None
         self.negative = textscan.context_regex(spec.negative) if spec.negative else None
 
-    def find(self, text: str, out: list[Span]) -> None:
-        spec = self.spec
-        for start, end in textscan.iter_spans(self.regex, text, spec.group):
+    def find(self, prepared: textscan.Prepared, out: list[Span]) -> None:
+        spec, text = self.spec, prepared.text
+        for start, end in textscan.iter_spans(self.regex, prepared, (spec.group,)):
             pieces = spec.split(text[start:end]) if spec.split is not None else ((0, end - start),)
             for rel_start, rel_end in pieces:
                 s, e = start + rel_start, start + rel_end
@@ -109,30 +119,43 @@ class _CompiledSpec:
 class CompiledDetector:
     """A detector with its regexes compiled. Stateless; safe to share between threads."""
 
-    __slots__ = ("detector", "_specs")
+    __slots__ = ("detector", "_specs", "_needs")
 
     def __init__(self, detector: Detector) -> None:
         self.detector = detector
         self._specs = tuple(_CompiledSpec(spec) for spec in detector.patterns)
+        needs: list[tuple[int, ...]] = []
+        index = 0
+        for spec in detector.patterns:
+            width = 2 if spec.context else 1
+            needs.append(tuple(range(index, index + width)))
+            index += width
+        self._needs = tuple(needs)
+        if detector.warm is not None:
+            detector.warm()
 
     @property
     def id(self) -> str:
         return self.detector.id
 
-    def find(self, text: str, hits: Sequence[int] | None = None) -> list[Span]:
+    def find(
+        self, text: textscan.Prepared | str, hits: frozenset[int] | None = None, offset: int = 0
+    ) -> list[Span]:
         """Spans of this detector's values in ``text``, sorted, overlaps merged.
 
         Args:
-            text: the text, already made safe with ``textscan.safe_text``.
-            hits: indexes into ``trigger_patterns()`` that the prefilter saw; None runs all.
+            text: the text (a ``textscan.Prepared`` when the caller scans it more than once).
+            hits: prefilter indexes that matched; ``offset`` is the index of this detector's
+                first trigger pattern in the prefilter. None runs every spec.
         """
+        prepared = text if isinstance(text, textscan.Prepared) else textscan.Prepared(text)
         found: list[Span] = []
         if self.detector.finder is not None:
-            found = self.detector.finder(text)
+            found = self.detector.finder(prepared)
         else:
-            for index, spec in enumerate(self._specs):
-                if hits is None or index in hits:
-                    spec.find(text, found)
+            for spec, needs in zip(self._specs, self._needs):
+                if hits is None or all(i + offset in hits for i in needs):
+                    spec.find(prepared, found)
         return merge_spans(found)
 
 

@@ -21,7 +21,7 @@ from sidecar.compliance import (
     detectors_special,
 )
 from sidecar.compliance.detector_base import CompiledDetector, Detector
-from sidecar.compliance.textscan import Span, safe_text
+from sidecar.compliance.textscan import Prepared, Span
 
 #: The detector ids in API.md order. More may be added; these names don't change.
 DETECTOR_IDS = (
@@ -66,7 +66,7 @@ def compiled(detector_id: str) -> CompiledDetector:
 def detect(text: str, ids: Iterable[str] | None = None) -> list[tuple[str, int, int]]:
     """Run detectors over ``text`` without a prefilter: ``[(detector_id, start, end)]``
     sorted by position. ``ids`` defaults to every detector."""
-    safe = safe_text(text)
+    safe = Prepared(text)
     found: list[tuple[str, int, int]] = []
     for detector_id in ids if ids is not None else DETECTOR_IDS:
         spans: list[Span] = compiled(detector_id).find(safe)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from sidecar.compliance import validators as v
@@ -16,18 +17,11 @@ REFERENCE_WORDS = (
 )
 
 
+_DIGIT_RUN = re.compile(r"\d+")
+
+
 def _digit_groups(candidate: str) -> list[tuple[int, int]]:
-    groups, start = [], None
-    for index, ch in enumerate(candidate):
-        if ch.isdigit():
-            if start is None:
-                start = index
-        elif start is not None:
-            groups.append((start, index))
-            start = None
-    if start is not None:
-        groups.append((start, len(candidate)))
-    return groups
+    return [m.span() for m in _DIGIT_RUN.finditer(candidate)]
 
 
 def split_card(candidate: str) -> Iterator[Span]:

@@ -16,8 +16,10 @@ import functools
 import unicodedata
 from importlib import resources
 
+import re2
+
 from sidecar.compliance.detector_base import Detector, build_pattern
-from sidecar.compliance.textscan import Span, iter_spans
+from sidecar.compliance.textscan import Prepared, Span, iter_groups, iter_spans
 
 _TOKEN = r"\p{Lu}['’]?\p{L}+(?:-\p{Lu}\p{L}+)?"
 _TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Herr|Frau|Mme|Mlle|Sr|Sra|Sig|Dott)"
@@ -69,16 +71,22 @@ _NOT_NAMES = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return _fold_uncached(word)
 
 
 def _load(name: str) -> frozenset[str]:
     text = resources.files("sidecar.compliance").joinpath("data", name).read_text("utf-8")
-    return frozenset(
-        _fold(line.strip()) for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
+    lines = (line.strip() for line in text.splitlines())
+    return frozenset(_fold_uncached(line) for line in lines if line and not line.startswith("#"))
+
+
+def _fold_uncached(word: str) -> str:
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 @functools.cache
@@ -94,7 +102,7 @@ def english_words() -> frozenset[str]:
 
 
 @functools.cache
-def _patterns() -> tuple[object, object]:
+def _patterns() -> tuple[re2._Regexp, re2._Regexp]:
     return build_pattern(RUN_PATTERN), build_pattern(LED_PATTERN)
 
 
@@ -112,6 +120,12 @@ def _is_initial(word: str) -> bool:
 
 
 def _known(word: str, names: frozenset[str]) -> bool:
+    return _known_cached(word, names is name_dictionaries()[0])
+
+
+@functools.lru_cache(maxsize=16384)
+def _known_cached(word: str, given: bool) -> bool:
+    names = name_dictionaries()[0 if given else 1]
     folded = _fold(word)
     return folded in names or any(part in names for part in folded.split("-") if len(part) > 2)
 
@@ -120,6 +134,7 @@ def _name_like(word: str) -> bool:
     return not (len(word) > 1 and word.isupper()) and _fold(word) not in _NOT_NAMES
 
 
+@functools.lru_cache(maxsize=8192)
 def _unknown_name(word: str) -> bool:
     """A capitalised word in no dictionary at all: plausibly a name we do not list."""
     if len(word) < 3 or not _name_like(word) or _is_initial(word):
@@ -133,9 +148,10 @@ def _unknown_name(word: str) -> bool:
     )
 
 
-def _from_runs(text: str, run_re: object, out: list[Span]) -> None:
+def _from_runs(prepared: Prepared, run_re: re2._Regexp, out: list[Span]) -> None:
     first, last = name_dictionaries()
-    for start, end in iter_spans(run_re, text):  # type: ignore[arg-type]
+    text = prepared.text
+    for start, end in iter_spans(run_re, prepared):
         toks = _tokens(text, start, end)
         words = [text[s:e] for s, e in toks]
         i = 0
@@ -168,11 +184,12 @@ def _from_runs(text: str, run_re: object, out: list[Span]) -> None:
                 i += 1
 
 
-def _from_context(text: str, led_re: object, out: list[Span]) -> None:
+def _from_context(prepared: Prepared, led_re: re2._Regexp, out: list[Span]) -> None:
     first, last = name_dictionaries()
-    for match in led_re.finditer(text):  # type: ignore[attr-defined]
-        start, end = match.span(1)
-        lead = text[match.start() : start].strip().rstrip(".:,-").strip()
+    text = prepared.text
+    for spans in iter_groups(led_re, prepared):
+        start, end = spans[1]
+        lead = text[spans[0][0] : start].strip().rstrip(".:,-").strip()
         lead_word = lead.split()[-1] if lead.split() else ""
         titled = lead_word[:1].isupper() and _fold(lead_word) in _TITLE_WORDS
         toks = _tokens(text, start, end)
@@ -198,7 +215,14 @@ _TITLE_WORDS = frozenset(
 )
 
 
-def find_names(text: str) -> list[Span]:
+def warm() -> None:
+    """Load the dictionaries and compile the patterns now rather than on the first event."""
+    name_dictionaries()
+    english_words()
+    _patterns()
+
+
+def find_names(text: Prepared) -> list[Span]:
     """Spans of person names in ``text`` (given name + surname, or the name after a title)."""
     run_re, led_re = _patterns()
     found: list[Span] = []
@@ -213,4 +237,5 @@ DETECTOR = Detector(
     "(Mr, Dr…) or a role (patient, employee, Name:…).",
     finder=find_names,
     triggers=(RUN_PATTERN, LED_PATTERN),
+    warm=warm,
 )

@@ -23,11 +23,12 @@ from typing import Any
 
 from sidecar.compliance import metadata as md
 from sidecar.compliance import redaction, sentiment, textrules
+from sidecar.compliance.detector_base import CompiledDetector
 from sidecar.compliance.detectors import DETECTORS, compiled
 from sidecar.compliance.prefilter import Prefilter
 from sidecar.compliance.ratelimit import RateWindow
 from sidecar.compliance.rules import validate_rule
-from sidecar.compliance.textscan import Span, safe_text
+from sidecar.compliance.textscan import Prepared, Span
 from sidecar.compliance.types import (
     ACTION_RANK,
     ACTIONS,
@@ -54,6 +55,7 @@ class _Rule:
     detector_ids: tuple[str, ...] = ()
     matcher_slots: tuple[int, ...] = ()
     path: md.Path = ()
+    triggers: frozenset[int] = frozenset()  # prefilter indexes any of its patterns owns
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,9 @@ class CompiledRules:
     detector_triggers: dict[str, tuple[int, ...]]
     matchers: tuple[textrules.CompiledMatcher, ...]
     matcher_triggers: tuple[int, ...]
-    needs_text: bool = field(default=True)
+    owners: tuple[str | int, ...] = ()  # per prefilter index: detector id or matcher slot
+    detectors: dict[str, CompiledDetector] = field(default_factory=dict)
+    needs_text: bool = True
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -94,10 +98,13 @@ def compile_rules(specs: Sequence[RuleSpec]) -> CompiledRules:
     matcher_triggers: list[int] = []
     injection_slots: tuple[int, ...] | None = None
 
+    owners: list[str | int] = []
+
     def add_matcher(matcher: textrules.TextMatcher) -> int:
         matchers.append(textrules.CompiledMatcher(matcher))
         matcher_triggers.append(len(triggers))
         triggers.append(matcher.regex)
+        owners.append(len(matchers) - 1)
         return len(matchers) - 1
 
     rules: list[_Rule] = []
@@ -114,7 +121,7 @@ def compile_rules(specs: Sequence[RuleSpec]) -> CompiledRules:
                     patterns = DETECTORS[detector_id].trigger_patterns()
                     detector_triggers[detector_id] = tuple(range(len(triggers), len(triggers) + len(patterns)))
                     triggers.extend(patterns)
-                    compiled(detector_id)
+                    owners.extend([detector_id] * len(patterns))
             rules.append(_Rule(spec, condition, detector_ids=tuple(condition["patterns"])))
         elif kind == "keyword_match":
             matcher = textrules.keyword_matcher(
@@ -132,23 +139,36 @@ def compile_rules(specs: Sequence[RuleSpec]) -> CompiledRules:
             rules.append(_Rule(spec, condition, path=md.parse_path(condition["key"])))
         else:
             rules.append(_Rule(spec, condition))
+    rules = [_with_triggers(rule, detector_triggers, matcher_triggers) for rule in rules]
     return CompiledRules(
         rules=tuple(rules),
         prefilter=Prefilter(triggers),
         detector_triggers=detector_triggers,
         matchers=tuple(matchers),
         matcher_triggers=tuple(matcher_triggers),
+        owners=tuple(owners),
+        detectors={d: compiled(d) for d in detector_triggers},
         needs_text=bool(triggers),
     )
+
+
+def _with_triggers(rule: _Rule, detector_triggers: dict[str, tuple[int, ...]], matcher_triggers: list[int]) -> _Rule:
+    owned = {i for d in rule.detector_ids for i in detector_triggers[d]}
+    owned.update(matcher_triggers[slot] for slot in rule.matcher_slots)
+    return _Rule(rule.spec, rule.condition, rule.detector_ids, rule.matcher_slots, rule.path, frozenset(owned))
 
 
 @dataclass(slots=True)
 class _Field:
     name: str
     path: md.Path | None  # None for prompt/response
-    text: str
+    prepared: Prepared
     hits: frozenset[int] | None = None
     scanned: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.prepared.text
 
 
 def _field_name(path: md.Path) -> str:
@@ -159,67 +179,64 @@ def _field_name(path: md.Path) -> str:
 def _fields(event: EventText) -> list[_Field]:
     fields = []
     if event.prompt:
-        fields.append(_Field("prompt", None, safe_text(event.prompt)))
+        fields.append(_Field("prompt", None, Prepared(event.prompt)))
     if event.response:
-        fields.append(_Field("response", None, safe_text(event.response)))
+        fields.append(_Field("response", None, Prepared(event.response)))
     if isinstance(event.metadata, str):
         if event.metadata:
-            fields.append(_Field("metadata", (), safe_text(event.metadata)))
+            fields.append(_Field("metadata", (), Prepared(event.metadata)))
     elif event.metadata is not None:
         for path, value in md.iter_strings(event.metadata):
             if value:
-                fields.append(_Field(_field_name(path), path, safe_text(value)))
+                fields.append(_Field(_field_name(path), path, Prepared(value)))
     return fields
 
 
-class _Scan:
-    """Per-event scanning state: prefilter hits per field and detector results, each computed
-    at most once however many rules ask."""
-
-    def __init__(self, rules: CompiledRules, fields: list[_Field]) -> None:
-        self.rules = rules
-        self.fields = fields
-        self._detected: dict[tuple[int, str], list[Span]] = {}
-        self._matched: dict[tuple[int, int], list[Span]] = {}
-
-    def _hits(self, index: int) -> frozenset[int] | None:
-        item = self.fields[index]
-        if not item.scanned:
-            item.hits, item.scanned = self.rules.prefilter.match(item.text), True
-        return item.hits
-
-    def detector(self, index: int, detector_id: str) -> list[Span]:
-        key = (index, detector_id)
-        if key not in self._detected:
-            hits = self._hits(index)
-            triggers = self.rules.detector_triggers[detector_id]
-            if hits is None:
-                local = None
-            else:
-                local = [i for i, g in enumerate(triggers) if g in hits]
-            self._detected[key] = [] if local == [] else compiled(detector_id).find(self.fields[index].text, local)
-        return self._detected[key]
-
-    def matcher(self, index: int, slot: int) -> list[Span]:
-        key = (index, slot)
-        if key not in self._matched:
-            hits = self._hits(index)
-            if hits is not None and self.rules.matcher_triggers[slot] not in hits:
-                self._matched[key] = []
-            else:
-                self._matched[key] = self.rules.matchers[slot].find(self.fields[index].text)
-        return self._matched[key]
+Found = dict[str | int, list[Span]]
 
 
-def _text_matches(rule: _Rule, scan: _Scan) -> list[tuple[int, Match]]:
+def _scan(rules: CompiledRules, fields: list[_Field]) -> list[Found]:
+    """For every field, the spans of every detector and matcher that found something.
+
+    One prefilter pass per field names the patterns that can match; only their owners
+    (detectors, keyword/regex/injection matchers) run, each once however many rules use it.
+    """
+    results: list[Found] = []
+    for item in fields:
+        found: Found = {}
+        if rules.needs_text:
+            hits = rules.prefilter.match(item.prepared.data)
+            owners = set(rules.owners) if hits is None else {rules.owners[i] for i in hits}
+            for owner in owners:
+                if isinstance(owner, str):
+                    spans = rules.detectors[owner].find(item.prepared, hits, rules.detector_triggers[owner][0])
+                else:
+                    spans = rules.matchers[owner].find(item.prepared)
+                if spans:
+                    found[owner] = spans
+        results.append(found)
+    return results
+
+
+def _text_matches(
+    rules: CompiledRules, rule: _Rule, fields: list[_Field], results: list[Found]
+) -> list[tuple[int, Match]]:
     out: list[tuple[int, Match]] = []
-    for index, item in enumerate(scan.fields):
+    for index, found in enumerate(results):
+        if not found:
+            continue
+        name = fields[index].name
         for detector_id in rule.detector_ids:
-            out.extend((index, Match(item.name, s, e, detector_id)) for s, e in scan.detector(index, detector_id))
+            spans = found.get(detector_id)
+            if spans:
+                out.extend((index, Match(name, s, e, detector_id)) for s, e in spans)
         for slot in rule.matcher_slots:
-            name = scan.rules.matchers[slot].matcher.detector
-            out.extend((index, Match(item.name, s, e, name)) for s, e in scan.matcher(index, slot))
-    out.sort(key=lambda pair: (pair[0], pair[1].start, pair[1].end))
+            spans = found.get(slot)
+            if spans:
+                label = rules.matchers[slot].matcher.detector
+                out.extend((index, Match(name, s, e, label)) for s, e in spans)
+    if len(out) > 1:
+        out.sort(key=lambda pair: (pair[0], pair[1].start, pair[1].end))
     return out
 
 
@@ -243,7 +260,7 @@ def evaluate(
         The verdict. Match offsets refer to the original text, never to the redacted text.
     """
     fields = _fields(event)
-    scan = _Scan(compiled_rules, fields)
+    results = _scan(compiled_rules, fields)
     violations: list[Violation] = []
     pending: dict[int, list[redaction.Redaction]] = {}
     scores: dict[str, float] = {}
@@ -252,7 +269,7 @@ def evaluate(
         located: list[tuple[int, Match]] = []
         violated = False
         if kind in _REDACTABLE:
-            located = _text_matches(rule, scan)
+            located = _text_matches(compiled_rules, rule, fields, results)
             violated = bool(located)
         elif kind == "metadata_match":
             value = md.get_path(event.metadata, rule.path)

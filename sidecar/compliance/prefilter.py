@@ -38,8 +38,8 @@ class Prefilter:
             return  # fall back to running everything; correctness does not depend on the set
         self._set = candidate
 
-    def match(self, text: str) -> frozenset[int] | None:
-        """Indexes of the patterns that match ``text`` (already made safe)."""
+    def match(self, text: bytes | str) -> frozenset[int] | None:
+        """Indexes of the patterns that match ``text`` (UTF-8 bytes, or a safe str)."""
         if self.size == 0:
             return frozenset()
         if self._set is None:

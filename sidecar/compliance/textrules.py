@@ -44,15 +44,11 @@ class CompiledMatcher:
         self.matcher = matcher
         self._regex = textscan.compile_re(matcher.regex)
 
-    def find(self, text: str) -> list[Span]:
-        """Non-empty spans in ``text`` (already made safe)."""
+    def find(self, prepared: textscan.Prepared) -> list[Span]:
+        """Non-empty spans in ``prepared``."""
         out: list[Span] = []
-        whole, groups = self.matcher.whole_word, self.matcher.groups
-        for match in self._regex.finditer(text):
-            for group in groups:
-                start, end = match.span(group)
-                if start >= 0:
-                    break
+        whole, groups, text = self.matcher.whole_word, self.matcher.groups, prepared.text
+        for start, end in textscan.iter_spans(self._regex, prepared, groups):
             if end <= start:
                 continue
             if whole and end < len(text) and _is_word_char(text[end]) and _is_word_char(text[end - 1]):
