@@ -108,6 +108,87 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"id": _STR, "name": _STR, "prefix": _STR, "scopes": {"type": "array", "items": _STR},
                        "lastUsedAt": _NULLABLE_TIME, "createdAt": _TIME, "key": _STR},
     },
+    "Agent": {
+        "type": "object", "required": ["id", "name", "type"],
+        "properties": {"id": _STR, "name": _STR, "type": _STR, "description": _NULLABLE_STR,
+                       "metadata": {"type": ["object", "null"]}, "config": {"type": ["object", "null"]},
+                       "organizationId": _STR, "createdAt": _TIME, "updatedAt": _TIME,
+                       "policies": {"type": "array", "items": {"type": "object"}}, "activity": {"type": "object"}},
+    },
+    "Rule": {
+        "type": "object", "required": ["id", "name", "ruleType", "condition", "severity"],
+        "properties": {"id": _STR, "name": _STR, "ruleType": _STR, "condition": {"type": "object"},
+                       "severity": {"enum": ["info", "warning", "critical"]},
+                       "actionOverride": {"type": ["string", "null"]}, "redaction": _STR,
+                       "isActive": {"type": "boolean"}, "policyId": _NULLABLE_STR, "packId": _NULLABLE_STR,
+                       "createdAt": _TIME, "updatedAt": _TIME},
+    },
+    "RuleInput": {
+        "type": "object", "required": ["name", "ruleType", "condition"],
+        "properties": {"name": _STR, "ruleType": {"enum": ["pii_detect", "keyword_match", "regex_match",
+                                                             "metadata_match", "rate_limit", "sentiment_analysis",
+                                                             "prompt_injection"]},
+                       "condition": {"type": "object"}, "severity": {"enum": ["info", "warning", "critical"]},
+                       "actionOverride": {"enum": ["allow", "log", "flag", "block", None]},
+                       "redaction": {"enum": ["none", "mask", "hash"]}, "isActive": {"type": "boolean"}},
+    },
+    "Policy": {
+        "type": "object", "required": ["id", "name", "mode", "priority", "isActive", "version", "rules", "agents"],
+        "properties": {"id": _STR, "name": _STR, "description": _NULLABLE_STR, "mode": {"enum": ["block", "flag", "log"]},
+                       "priority": {"type": "integer"}, "conditions": {"type": ["object", "null"]},
+                       "isActive": {"type": "boolean"}, "sourcePackId": _NULLABLE_STR, "redaction": _STR,
+                       "version": {"type": "integer"}, "rules": {"type": "array", "items": {"$ref": "#/components/schemas/Rule"}},
+                       "agents": {"type": "array", "items": {"type": "object"}}, "createdAt": _TIME, "updatedAt": _TIME},
+    },
+    "PolicyInput": {
+        "type": "object", "required": ["name"],
+        "properties": {"name": _STR, "description": _STR, "mode": {"enum": ["block", "flag", "log"]},
+                       "priority": {"type": "integer"}, "conditions": {"type": "object"}, "isActive": {"type": "boolean"},
+                       "redaction": {"enum": ["none", "mask", "hash"]},
+                       "rules": {"type": "array", "items": {"$ref": "#/components/schemas/RuleInput"}}},
+    },
+    "PolicyVersion": {
+        "type": "object", "required": ["id", "policyId", "versionNumber"],
+        "properties": {"id": _STR, "policyId": _STR, "versionNumber": {"type": "integer"}, "name": _STR,
+                       "mode": _STR, "priority": {"type": "integer"}, "description": _NULLABLE_STR,
+                       "restoredFromId": _NULLABLE_STR, "createdAt": _TIME, "conditions": {"type": ["object", "null"]},
+                       "rules": {"type": "array", "items": {"type": "object"}}},
+    },
+    "Alert": {
+        "type": "object", "required": ["id", "severity", "status", "isResolved", "message", "auditLogId"],
+        "properties": {"id": _STR, "severity": _STR, "status": {"enum": ["open", "acknowledged", "resolved",
+                                                                         "false_positive"]},
+                       "isResolved": {"type": "boolean"}, "message": _STR, "ruleId": _NULLABLE_STR,
+                       "policyId": _NULLABLE_STR, "auditLogId": _STR, "agentId": _NULLABLE_STR,
+                       "details": {"type": ["object", "null"]}, "note": _NULLABLE_STR, "createdAt": _TIME,
+                       "resolvedAt": _NULLABLE_TIME, "resolvedBy": _NULLABLE_STR},
+    },
+    "Activity": {
+        "type": "object",
+        "properties": {"id": _STR, "actor": _STR, "actorName": _NULLABLE_STR, "action": _STR, "targetType": _STR,
+                       "targetId": _NULLABLE_STR, "details": {"type": ["object", "null"]}, "createdAt": _TIME},
+    },
+    "Pack": {
+        "type": "object", "required": ["id", "name", "version", "rules"],
+        "properties": {"id": _STR, "name": _STR, "description": _STR, "version": _STR,
+                       "rules": {"type": "array", "items": {"type": "object"}}},
+    },
+    "Verdict": {
+        "type": "object", "required": ["complianceFlags", "enforcementAction", "violationDetails"],
+        "properties": {"complianceFlags": {"type": "array", "items": _STR}, "enforcementAction": _STR,
+                       "violationDetails": {"type": ["array", "null"]}, "redacted": {"type": "object"}},
+    },
+    "Analytics": {
+        "type": "object",
+        "required": ["policyId", "totalAudits", "totalViolations", "blockCount", "flagCount", "logCount",
+                     "ruleBreakdown", "agentBreakdown", "dailyTrend"],
+        "properties": {"policyId": _NULLABLE_STR, "policyName": _STR, "mode": {"type": ["string", "null"]},
+                       "priority": {"type": ["integer", "null"]}, "window": {"type": "object"},
+                       "totalAudits": {"type": "integer"}, "totalViolations": {"type": "integer"},
+                       "blockCount": {"type": "integer"}, "flagCount": {"type": "integer"},
+                       "logCount": {"type": "integer"}, "ruleBreakdown": {"type": "array"},
+                       "agentBreakdown": {"type": "array"}, "dailyTrend": {"type": "array"}},
+    },
     "Health": {
         "type": "object", "required": ["status", "version", "database"],
         "properties": {"status": _STR, "version": _STR, "database": _STR},
@@ -117,6 +198,11 @@ SCHEMAS: dict[str, Any] = {
 _LOG_FILTERS = ["agentId", "action", "traceId", "enforcementAction", "flagged", "startDate", "endDate", "from", "to",
                 "q"]
 _PAGING = ["limit", "offset", "page"]
+_ANALYTICS = ["startDate", "endDate", "agentId", "ruleType", "severity"]
+
+
+def _array(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}}
 
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -184,6 +270,93 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
                                 _LOG_FILTERS + _PAGING),
     ("GET", "/api/v1/traces/{trace_id}"): ("One trace: spans, tree and summary", "traces", None, 200, _ref("Trace"),
                                            []),
+    # agents
+    ("POST", "/api/v1/agents"): (
+        "Register an agent", "agents",
+        _obj(["name"], name=_STR, type=_STR, description=_STR, metadata={"type": "object"}, config={"type": "object"}),
+        201, _ref("Agent"), []),
+    ("GET", "/api/v1/agents"): ("Registered agents", "agents", None, 200, _array("Agent"), _PAGING + ["type"]),
+    ("GET", "/api/v1/agents/{agent_id}"): ("An agent with its policies and activity", "agents", None, 200,
+                                           _ref("Agent"), []),
+    ("PATCH", "/api/v1/agents/{agent_id}"): (
+        "Change an agent", "agents",
+        _obj([], name=_STR, type=_STR, description=_STR, metadata={"type": "object"}, config={"type": "object"}),
+        200, _ref("Agent"), []),
+    ("DELETE", "/api/v1/agents/{agent_id}"): ("Delete an agent (its events stay)", "agents", None, 204, None, []),
+    # rules and packs
+    ("GET", "/api/v1/compliance-rules/packs"): ("The shipped rule packs", "compliance", None, 200, _array("Pack"), []),
+    ("POST", "/api/v1/compliance-rules/packs"): ("Install a pack for the whole organisation", "compliance",
+                                                 _obj(["packId"], packId=_STR), 201, _array("Rule"), []),
+    ("GET", "/api/v1/compliance-rules/packs/installed"): ("Installed packs", "compliance", None, 200,
+                                                          {"type": "array", "items": {"type": "object"}}, []),
+    ("DELETE", "/api/v1/compliance-rules/packs/{pack_id}"): ("Uninstall a pack and its rules", "compliance", None,
+                                                             204, None, []),
+    ("GET", "/api/v1/compliance-rules"): ("Rules", "compliance", None, 200, _array("Rule"),
+                                          _PAGING + ["policyId", "ruleType", "packId", "isActive", "scope"]),
+    ("POST", "/api/v1/compliance-rules"): ("Create an organisation-wide rule", "compliance", _ref("RuleInput"), 201,
+                                           _ref("Rule"), []),
+    ("GET", "/api/v1/compliance-rules/{rule_id}"): ("One rule", "compliance", None, 200, _ref("Rule"), []),
+    ("PATCH", "/api/v1/compliance-rules/{rule_id}"): ("Change a rule", "compliance", {"type": "object"}, 200,
+                                                      _ref("Rule"), []),
+    ("DELETE", "/api/v1/compliance-rules/{rule_id}"): ("Delete a rule", "compliance", None, 204, None, []),
+    ("POST", "/api/v1/compliance/evaluate"): (
+        "The verdict an event would get (nothing is stored)", "compliance",
+        _obj([], prompt=_STR, response=_STR, metadata={"type": "object"}, agentId=_STR, policyId=_STR,
+             rule=_ref("RuleInput")),
+        200, _ref("Verdict"), []),
+    # policies
+    ("GET", "/api/v1/policies/analytics"): ("Violation analytics over all policies", "policies", None, 200,
+                                            _ref("Analytics"), _ANALYTICS),
+    ("POST", "/api/v1/policies/clone-pack"): (
+        "Create a policy from a copy of a pack's rules", "policies",
+        _obj(["packId", "name"], packId=_STR, name=_STR, description=_STR, mode={"enum": ["block", "flag", "log"]},
+             priority={"type": "integer"}, conditions={"type": "object"}),
+        201, _ref("Policy"), []),
+    ("GET", "/api/v1/policies"): ("Policies with their rules and agents", "policies", None, 200, _array("Policy"),
+                                  _PAGING),
+    ("POST", "/api/v1/policies"): ("Create a policy", "policies", _ref("PolicyInput"), 201, _ref("Policy"), []),
+    ("GET", "/api/v1/policies/{policy_id}"): ("One policy", "policies", None, 200, _ref("Policy"), []),
+    ("PATCH", "/api/v1/policies/{policy_id}"): ("Change a policy (saves a version)", "policies", {"type": "object"},
+                                                200, _ref("Policy"), []),
+    ("DELETE", "/api/v1/policies/{policy_id}"): ("Delete a policy", "policies", None, 204, None, []),
+    ("POST", "/api/v1/policies/{policy_id}/agents"): ("Attach an agent (idempotent)", "policies",
+                                                      _obj(["agentId"], agentId=_STR), 200, {"type": "object"}, []),
+    ("DELETE", "/api/v1/policies/{policy_id}/agents"): ("Detach an agent", "policies", _obj(["agentId"], agentId=_STR),
+                                                        200, _obj(["detached"], detached={"type": "boolean"}), []),
+    ("POST", "/api/v1/policies/{policy_id}/rules"): ("Add a rule to a policy", "policies", _ref("RuleInput"), 201,
+                                                     _ref("Rule"), []),
+    ("PATCH", "/api/v1/policies/{policy_id}/rules/{rule_id}"): ("Change a rule of a policy", "policies",
+                                                                {"type": "object"}, 200, _ref("Rule"), []),
+    ("DELETE", "/api/v1/policies/{policy_id}/rules/{rule_id}"): ("Remove a rule from a policy", "policies", None, 204,
+                                                                 None, []),
+    ("GET", "/api/v1/policies/{policy_id}/versions"): ("A policy's versions, newest first", "policies", None, 200,
+                                                       _array("PolicyVersion"), []),
+    ("POST", "/api/v1/policies/{policy_id}/versions"): ("Save a named version", "policies", _obj([], name=_STR), 201,
+                                                        _ref("PolicyVersion"), []),
+    ("GET", "/api/v1/policies/{policy_id}/versions/{version_id}"): ("One version with its rules", "policies", None,
+                                                                    200, _ref("PolicyVersion"), []),
+    ("POST", "/api/v1/policies/{policy_id}/versions/{version_id}/restore"): (
+        "Restore a version (makes a new version)", "policies", None, 200, _ref("PolicyVersion"), []),
+    ("GET", "/api/v1/policies/{policy_id}/analytics"): ("Violation analytics of one policy", "policies", None, 200,
+                                                        _ref("Analytics"), _ANALYTICS),
+    # alerts and activity
+    ("GET", "/api/v1/alerts"): ("Alerts, critical first then newest", "alerts", None, 200, _array("Alert"),
+                                _PAGING + ["status", "isResolved", "severity", "agentId", "ruleId", "policyId",
+                                           "auditLogId", "from", "to"]),
+    ("GET", "/api/v1/alerts/counts"): ("Open alerts by severity", "alerts", None, 200, {"type": "object"}, []),
+    ("POST", "/api/v1/alerts/resolve"): (
+        "Change many alerts (by ids or filter)", "alerts",
+        _obj([], ids={"type": "array", "items": _STR}, filter={"type": "object"},
+             status={"enum": ["open", "acknowledged", "resolved", "false_positive"]}, note=_STR),
+        200, {"type": "object"}, []),
+    ("GET", "/api/v1/alerts/{alert_id}"): ("One alert", "alerts", None, 200, _ref("Alert"), []),
+    ("PATCH", "/api/v1/alerts/{alert_id}"): (
+        "Triage an alert", "alerts",
+        _obj(["status"], status={"enum": ["open", "acknowledged", "resolved", "false_positive"]}, note=_STR),
+        200, _ref("Alert"), []),
+    ("PATCH", "/api/v1/alerts/{alert_id}/resolve"): ("Resolve an alert", "alerts", None, 200, _ref("Alert"), []),
+    ("GET", "/api/v1/activity"): ("Who changed what, newest first", "activity", None, 200, _array("Activity"),
+                                  _PAGING + ["actor", "action", "targetType", "targetId", "from", "to"]),
 }
 
 _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -193,6 +366,8 @@ _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "flagged": {"type": "boolean"},
     "enforcementAction": {"enum": ["allow", "log", "flag", "block"]},
     "format": {"enum": ["csv", "json", "jsonl"]},
+    "isResolved": {"type": "boolean"}, "isActive": {"type": "boolean"},
+    "severity": {"enum": ["info", "warning", "critical"]},
     "startDate": _TIME, "endDate": _TIME, "from": _TIME, "to": _TIME,
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sidecar.api.handlers import auth, logs, system, traces
+from sidecar.api.handlers import agents, alerts, auth, logs, policies, rules, system, traces
 
 API = "/api/v1"
 
@@ -40,6 +40,49 @@ def route_table() -> list[web.RouteDef]:
         # traces
         web.get(f"{API}/traces", traces.list_traces),
         web.get(f"{API}/traces/{{trace_id}}", traces.get_trace),
+        # agents
+        web.post(f"{API}/agents", agents.create_agent),
+        web.get(f"{API}/agents", agents.list_agents),
+        web.get(f"{API}/agents/{{agent_id}}", agents.get_agent),
+        web.patch(f"{API}/agents/{{agent_id}}", agents.update_agent),
+        web.delete(f"{API}/agents/{{agent_id}}", agents.delete_agent),
+        # compliance rules and packs
+        web.get(f"{API}/compliance-rules/packs", rules.list_packs),
+        web.post(f"{API}/compliance-rules/packs", rules.install_pack),
+        web.get(f"{API}/compliance-rules/packs/installed", rules.installed_packs),
+        web.delete(f"{API}/compliance-rules/packs/{{pack_id}}", rules.uninstall_pack),
+        web.get(f"{API}/compliance-rules", rules.list_rules),
+        web.post(f"{API}/compliance-rules", rules.create_rule),
+        web.get(f"{API}/compliance-rules/{{rule_id}}", rules.get_rule),
+        web.patch(f"{API}/compliance-rules/{{rule_id}}", rules.update_rule),
+        web.delete(f"{API}/compliance-rules/{{rule_id}}", rules.delete_rule),
+        web.post(f"{API}/compliance/evaluate", rules.evaluate),
+        # policies
+        web.get(f"{API}/policies/analytics", policies.all_analytics),
+        web.post(f"{API}/policies/clone-pack", policies.clone_pack),
+        web.get(f"{API}/policies", policies.list_policies),
+        web.post(f"{API}/policies", policies.create_policy),
+        web.get(f"{API}/policies/{{policy_id}}", policies.get_policy),
+        web.patch(f"{API}/policies/{{policy_id}}", policies.update_policy),
+        web.delete(f"{API}/policies/{{policy_id}}", policies.delete_policy),
+        web.post(f"{API}/policies/{{policy_id}}/agents", policies.attach_agent),
+        web.delete(f"{API}/policies/{{policy_id}}/agents", policies.detach_agent),
+        web.post(f"{API}/policies/{{policy_id}}/rules", policies.add_rule),
+        web.patch(f"{API}/policies/{{policy_id}}/rules/{{rule_id}}", policies.update_rule),
+        web.delete(f"{API}/policies/{{policy_id}}/rules/{{rule_id}}", policies.delete_rule),
+        web.get(f"{API}/policies/{{policy_id}}/versions", policies.list_versions),
+        web.post(f"{API}/policies/{{policy_id}}/versions", policies.create_version),
+        web.get(f"{API}/policies/{{policy_id}}/versions/{{version_id}}", policies.get_version),
+        web.post(f"{API}/policies/{{policy_id}}/versions/{{version_id}}/restore", policies.restore_version),
+        web.get(f"{API}/policies/{{policy_id}}/analytics", policies.policy_analytics),
+        # alerts and activity
+        web.get(f"{API}/alerts", alerts.list_alerts),
+        web.get(f"{API}/alerts/counts", alerts.alert_counts),
+        web.post(f"{API}/alerts/resolve", alerts.bulk_update),
+        web.get(f"{API}/alerts/{{alert_id}}", alerts.get_alert),
+        web.patch(f"{API}/alerts/{{alert_id}}", alerts.update_alert),
+        web.patch(f"{API}/alerts/{{alert_id}}/resolve", alerts.resolve_alert),
+        web.get(f"{API}/activity", alerts.list_activity),
     ]
 
 

@@ -9,8 +9,11 @@ import orjson
 from aiohttp import web
 
 from sidecar.clock import to_iso
+from sidecar.services.compliance import violation_details
 from sidecar.services.queries import TraceView
+from sidecar.compliance.types import Verdict
 from sidecar.store.accounts import ApiKeyRecord, OrgRecord, UserRecord
+from sidecar.store.records import ActivityRecord, AgentRecord, AlertRecord, PolicyRecord, RuleRecord, VersionRecord
 
 
 def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -59,3 +62,65 @@ def api_key(record: ApiKeyRecord) -> dict[str, Any]:
 
 def trace(view: TraceView) -> dict[str, Any]:
     return {"traceId": view.trace_id, "spans": view.spans, "tree": view.tree, "summary": view.summary}
+
+
+# -- compliance ------------------------------------------------------------------------------------
+
+def agent_json(record: AgentRecord) -> dict[str, Any]:
+    return {"id": record.id, "name": record.name, "type": record.type, "description": record.description,
+            "metadata": record.metadata, "config": record.config, "organizationId": record.org_id,
+            "createdAt": to_iso(record.created_at), "updatedAt": to_iso(record.updated_at)}
+
+
+def rule_json(record: RuleRecord) -> dict[str, Any]:
+    return {"id": record.id, "name": record.name, "ruleType": record.rule_type, "condition": record.condition,
+            "severity": record.severity, "actionOverride": record.action_override, "redaction": record.redaction,
+            "isActive": record.is_active, "policyId": record.policy_id, "packId": record.pack_id,
+            "createdAt": to_iso(record.created_at), "updatedAt": to_iso(record.updated_at)}
+
+
+def policy_json(record: PolicyRecord) -> dict[str, Any]:
+    return {"id": record.id, "name": record.name, "description": record.description, "mode": record.mode,
+            "priority": record.priority, "conditions": record.conditions, "isActive": record.is_active,
+            "sourcePackId": record.source_pack_id, "redaction": record.redaction, "version": record.version,
+            "rules": [rule_json(rule) for rule in record.rules],
+            "agents": [{"id": a.id, "name": a.name, "type": a.type} for a in record.agents],
+            "organizationId": record.org_id, "createdAt": to_iso(record.created_at),
+            "updatedAt": to_iso(record.updated_at)}
+
+
+def version_json(record: VersionRecord, *, full: bool) -> dict[str, Any]:
+    snap = record.snapshot
+    body: dict[str, Any] = {
+        "id": record.id, "policyId": record.policy_id, "versionNumber": record.version_number,
+        "name": record.name or f"v{record.version_number}", "mode": snap["mode"], "priority": snap["priority"],
+        "description": snap["description"], "restoredFromId": record.restored_from_id,
+        "createdBy": record.created_by, "createdAt": to_iso(record.created_at),
+    }
+    if full:
+        body.update({"policyName": snap["name"], "conditions": snap["conditions"], "isActive": snap["isActive"],
+                     "redaction": snap["redaction"], "rules": snap["rules"]})
+    return body
+
+
+def alert_json(record: AlertRecord) -> dict[str, Any]:
+    return {"id": record.id, "severity": record.severity, "status": record.status,
+            "isResolved": record.status in ("resolved", "false_positive"), "message": record.message,
+            "ruleId": record.rule_id, "policyId": record.policy_id, "auditLogId": record.audit_log_id,
+            "agentId": record.agent_id, "details": record.details, "note": record.note,
+            "createdAt": to_iso(record.created_at), "updatedAt": to_iso(record.updated_at),
+            "resolvedAt": to_iso(record.resolved_at), "resolvedBy": record.resolved_by}
+
+
+def activity_json(record: ActivityRecord) -> dict[str, Any]:
+    return {"id": record.id, "actor": record.actor, "actorName": record.actor_name, "action": record.action,
+            "targetType": record.target_type, "targetId": record.target_id, "details": record.details,
+            "createdAt": to_iso(record.created_at)}
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    body: dict[str, Any] = {"complianceFlags": verdict.flags, "enforcementAction": verdict.action,
+                            "violationDetails": violation_details(verdict)}
+    if verdict.redacted:
+        body["redacted"] = {"prompt": verdict.prompt, "response": verdict.response, "metadata": verdict.metadata}
+    return body

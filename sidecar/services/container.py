@@ -10,8 +10,11 @@ from peewee import Database
 
 from sidecar import log
 from sidecar.clock import now_ms
+from sidecar.services.alerts import AlertService
 from sidecar.services.auth import AuthService
+from sidecar.services.compliance import ComplianceGate
 from sidecar.services.ingest import IngestService
+from sidecar.services.policies import PolicyService
 from sidecar.services.queries import QueryService
 from sidecar.services.secrets import ensure_data_dir, load_or_create
 from sidecar.settings import Settings
@@ -34,6 +37,9 @@ class Services:
     auth: AuthService
     ingest: IngestService
     queries: QueryService
+    gate: ComplianceGate
+    policies: PolicyService
+    alerts: AlertService
     version: str = VERSION
 
     @classmethod
@@ -59,8 +65,11 @@ class Services:
             refresh_days=settings.refresh_token_days, allow_registration=settings.allow_registration,
             default_plan="self_hosted", clock=now_ms,
         )
-        return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth, ingest=IngestService(writer),
-                   queries=QueryService(reads, db))
+        redaction_key = load_or_create(settings.data_dir / "secrets" / "redaction.key")
+        gate = ComplianceGate(reads, db, redaction_key=redaction_key)
+        return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth, ingest=IngestService(writer, gate),
+                   queries=QueryService(reads, db), gate=gate, policies=PolicyService(writer, reads, db, gate),
+                   alerts=AlertService(writer, reads))
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""

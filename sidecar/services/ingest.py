@@ -32,11 +32,16 @@ class Gate(Protocol):
     """Evaluates an event before it is stored and fills in its verdict (flags, action, violations,
     redacted content, extra rows to write in the same transaction)."""
 
+    async def ensure(self, org_id: str) -> None: ...
+
     def apply(self, org_id: str, event: PendingEvent) -> None: ...
 
 
 class AllowAll:
     """The gate used when no compliance rule applies: every event is ``allow``."""
+
+    async def ensure(self, org_id: str) -> None:
+        return None
 
     def apply(self, org_id: str, event: PendingEvent) -> None:
         return None
@@ -69,5 +74,6 @@ class IngestService:
 
     async def ingest(self, principal: Principal, items: Sequence[EventInput]) -> list[dict[str, Any]]:
         """Store the events durably (all or none) and return them in wire form, in order."""
+        await self.gate.ensure(principal.org_id)
         pending = [self.prepare(principal.org_id, item) for item in items]
         return await self._writer.ingest(pending)

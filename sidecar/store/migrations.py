@@ -35,8 +35,19 @@ def _v1_initial(db: Database) -> None:
     _create_partial_indexes(db)
 
 
+def _v2_compliance(db: Database) -> None:
+    """Agents, policies, rules, versions, packs, alerts, violations, activity; the compliance version counter."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    columns = {column.name for column in db.get_columns("organizations")}
+    if "compliance_version" not in columns:
+        migrator = SchemaMigrator.from_database(db)
+        migrate(migrator.add_column("organizations", "compliance_version", models.Organization.compliance_version))
+    db.create_tables(list(models.COMPLIANCE_MODELS), safe=True)
+
+
 #: (version, migration) in order; versions are consecutive from 1.
-MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial),)
+MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance))
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -13,6 +13,7 @@ from peewee import (
     DatabaseProxy,
     IntegerField,
     Model,
+    SQL,
     TextField,
 )
 
@@ -47,6 +48,7 @@ class Organization(BaseModel):
     last_hash = CharField(max_length=64, default="0" * 64)
     pruned_seq = BigIntegerField(default=0)
     pruned_hash = CharField(max_length=64, default="0" * 64)
+    compliance_version = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
     created_at = BigIntegerField()
     updated_at = BigIntegerField()
 
@@ -161,6 +163,178 @@ class Trace(BaseModel):
         )
 
 
+class Agent(BaseModel):
+    """A registered agent. Events name agents by id or by name; deleting an agent keeps its events."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    name = CharField(max_length=200)
+    type = CharField(max_length=100, default="custom")
+    description = TextField(null=True)
+    metadata = TextField(null=True)
+    config = TextField(null=True)
+    created_at = BigIntegerField()
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "agents"
+        indexes = ((("org_id", "name"), False),)
+
+
+class Policy(BaseModel):
+    """A named, versioned bundle of rules with a mode and a priority, attachable to agents."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40, index=True)
+    name = CharField(max_length=200)
+    description = TextField(null=True)
+    mode = CharField(max_length=10)
+    priority = IntegerField(default=0)
+    conditions = TextField(null=True)
+    is_active = BooleanField(default=True)
+    source_pack_id = CharField(max_length=40, null=True)
+    redaction = CharField(max_length=10, default="none")
+    version = IntegerField(default=1)
+    created_at = BigIntegerField()
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "policies"
+
+
+class Rule(BaseModel):
+    """A compliance rule: organisation-wide (no policy) or inside a policy."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    policy_id = CharField(max_length=40, null=True)
+    pack_id = CharField(max_length=40, null=True)
+    pack_rule_key = CharField(max_length=100, null=True)
+    name = CharField(max_length=200)
+    rule_type = CharField(max_length=40)
+    condition = TextField()
+    severity = CharField(max_length=10)
+    action_override = CharField(max_length=10, null=True)
+    redaction = CharField(max_length=10, default="none")
+    is_active = BooleanField(default=True)
+    position = IntegerField(default=0)
+    created_at = BigIntegerField()
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "rules"
+        indexes = ((("org_id", "policy_id"), False),)
+
+
+class PolicyAgent(BaseModel):
+    org_id = CharField(max_length=40)
+    policy_id = CharField(max_length=40)
+    agent_id = CharField(max_length=40)
+    created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "policy_agents"
+        primary_key = False
+        indexes = ((("policy_id", "agent_id"), True), (("org_id", "agent_id"), False))
+
+
+class PolicyVersion(BaseModel):
+    """A snapshot of a policy and its rules, made on every change."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    policy_id = CharField(max_length=40)
+    version_number = IntegerField()
+    name = CharField(max_length=200, null=True)
+    snapshot = TextField()
+    restored_from_id = CharField(max_length=40, null=True)
+    created_by = CharField(max_length=40, null=True)
+    created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "policy_versions"
+        indexes = ((("policy_id", "version_number"), True),)
+
+
+class InstalledPack(BaseModel):
+    org_id = CharField(max_length=40)
+    pack_id = CharField(max_length=40)
+    version = CharField(max_length=40)
+    installed_at = BigIntegerField()
+
+    class Meta:
+        table_name = "installed_packs"
+        primary_key = False
+        indexes = ((("org_id", "pack_id"), True),)
+
+
+class Alert(BaseModel):
+    """One violated rule of a flagged or blocked event, for a person to triage."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    severity = CharField(max_length=10)
+    severity_rank = IntegerField()
+    status = CharField(max_length=20, default="open")
+    message = TextField()
+    rule_id = CharField(max_length=40, null=True)
+    policy_id = CharField(max_length=40, null=True)
+    audit_log_id = CharField(max_length=40)
+    agent_id = CharField(max_length=200, null=True)
+    details = TextField(null=True)
+    note = TextField(null=True)
+    created_at = BigIntegerField()
+    updated_at = BigIntegerField()
+    resolved_at = BigIntegerField(null=True)
+    resolved_by = CharField(max_length=40, null=True)
+
+    class Meta:
+        table_name = "alerts"
+        indexes = (
+            (("org_id", "status", "severity_rank", "id"), False),
+            (("org_id", "severity_rank", "id"), False),
+            (("org_id", "audit_log_id"), False),
+        )
+
+
+class Violation(BaseModel):
+    """One violated rule of one stored event: the fact table behind policy analytics."""
+
+    org_id = CharField(max_length=40)
+    audit_log_id = CharField(max_length=40)
+    rule_id = CharField(max_length=40)
+    policy_id = CharField(max_length=40, null=True)
+    pack_id = CharField(max_length=40, null=True)
+    agent_id = CharField(max_length=200, null=True)
+    rule_name = CharField(max_length=200)
+    rule_type = CharField(max_length=40)
+    severity = CharField(max_length=10)
+    action = CharField(max_length=10)
+    created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "violations"
+        indexes = ((("org_id", "created_at"), False), (("org_id", "policy_id", "created_at"), False))
+
+
+class Activity(BaseModel):
+    """Who did what to which object, for every administrative action."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    actor = CharField(max_length=40)
+    actor_name = CharField(max_length=320, null=True)
+    action = CharField(max_length=60)
+    target_type = CharField(max_length=40)
+    target_id = CharField(max_length=200, null=True)
+    details = TextField(null=True)
+    created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "activity"
+        indexes = ((("org_id", "id"), False),)
+
+
 #: Partial indexes that Peewee's Meta cannot express; created by migrations.
 PARTIAL_INDEXES = (
     "CREATE INDEX IF NOT EXISTS audit_logs_flagged ON audit_logs (org_id, seq) WHERE flagged",
@@ -169,4 +343,9 @@ PARTIAL_INDEXES = (
     "WHERE trace_id IS NULL AND parent_span_id IS NOT NULL",
 )
 
-ALL_MODELS: tuple[type[BaseModel], ...] = (SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace)
+COMPLIANCE_MODELS: tuple[type[BaseModel], ...] = (
+    Agent, Policy, Rule, PolicyAgent, PolicyVersion, InstalledPack, Alert, Violation, Activity,
+)
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace, *COMPLIANCE_MODELS,
+)

@@ -1,0 +1,329 @@
+"""Request validation for agents, rules, packs, policies, alerts, analytics and activity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from sidecar.api.schemas import Fields, _query_bool, _query_time
+from sidecar.compliance.rules import RULE_TYPES
+from sidecar.compliance.types import REDACTIONS, SEVERITIES
+from sidecar.errors import FieldError, InvalidInput
+from sidecar.store.activity import ActivityFilter
+from sidecar.store.alerts import STATUSES, AlertFilter
+
+MODES = ("block", "flag", "log")
+OVERRIDES = ("allow", "log", "flag", "block")
+
+
+async def optional_json_body(request: web.Request) -> Any:
+    """The JSON body, or ``{}`` when there is none (e.g. ``PATCH /alerts/:id/resolve`` from older clients)."""
+    import orjson
+
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"the request body is not valid JSON: {exc.msg}", [FieldError("body", "invalid JSON")]) from None
+
+
+def _int(fields: Fields, name: str, default: int | None, *, low: int, high: int) -> int | None:
+    value = fields.body.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        fields.bad(name, f"must be an integer from {low} to {high}")
+        return default
+    return value
+
+
+def _bool(fields: Fields, name: str, default: bool | None) -> bool | None:
+    value = fields.body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        fields.bad(name, "must be true or false")
+        return default
+    return value
+
+
+def _object(fields: Fields, name: str, *, required: bool = False) -> Any:
+    value = fields.body.get(name)
+    if value is None:
+        if required:
+            fields.bad(name, "is required")
+        return None
+    if not isinstance(value, dict):
+        fields.bad(name, "must be a JSON object")
+        return None
+    return value
+
+
+def _present(body: Any, names: tuple[str, ...]) -> set[str]:
+    return {name for name in names if isinstance(body, dict) and name in body}
+
+
+# -- agents ----------------------------------------------------------------------------------------
+
+def agent_create(body: Any) -> dict[str, Any]:
+    fields = Fields(body)
+    name = fields.string("name", required=True, min_len=1, max_len=200, strip=True)
+    result = {
+        "name": name or "",
+        "type": fields.string("type", min_len=1, max_len=100, strip=True) or "custom",
+        "description": fields.string("description", max_len=2000),
+        "metadata": fields.json_object("metadata"),
+        "config": fields.json_object("config"),
+    }
+    fields.done()
+    return result
+
+
+def agent_update(body: Any) -> dict[str, Any]:
+    fields = Fields(body)
+    changes: dict[str, Any] = {}
+    if "name" in fields.body:
+        changes["name"] = fields.string("name", required=True, min_len=1, max_len=200, strip=True)
+    if "type" in fields.body:
+        changes["type"] = fields.string("type", required=True, min_len=1, max_len=100, strip=True)
+    for name in ("description",):
+        if name in fields.body:
+            changes[name] = fields.string(name, max_len=2000)
+    for name in ("metadata", "config"):
+        if name in fields.body:
+            changes[name] = fields.json_object(name)
+    if not changes and not fields.errors:
+        fields.bad("body", "send at least one of name, type, description, metadata, config")
+    fields.done()
+    return changes
+
+
+# -- rules -----------------------------------------------------------------------------------------
+
+def _rule(fields: Fields) -> dict[str, Any]:
+    rule_type = fields.choice("ruleType", RULE_TYPES, required=True)
+    return {
+        "name": fields.string("name", required=True, min_len=1, max_len=200, strip=True) or "",
+        "rule_type": rule_type or "",
+        "condition": _object(fields, "condition", required=True),
+        "severity": fields.choice("severity", SEVERITIES) or "warning",
+        "action_override": fields.choice("actionOverride", OVERRIDES),
+        "redaction": fields.choice("redaction", REDACTIONS) or "none",
+        "is_active": _bool(fields, "isActive", True),
+    }
+
+
+def rule_create(body: Any) -> dict[str, Any]:
+    fields = Fields(body)
+    rule = _rule(fields)
+    fields.done()
+    return rule
+
+
+def rule_update(body: Any) -> dict[str, Any]:
+    """Changes keyed by wire name (only the keys sent)."""
+    fields = Fields(body)
+    changes: dict[str, Any] = {}
+    if "name" in fields.body:
+        changes["name"] = fields.string("name", required=True, min_len=1, max_len=200, strip=True)
+    if "ruleType" in fields.body:
+        changes["ruleType"] = fields.choice("ruleType", RULE_TYPES, required=True)
+    if "condition" in fields.body:
+        changes["condition"] = _object(fields, "condition", required=True)
+    if "severity" in fields.body:
+        changes["severity"] = fields.choice("severity", SEVERITIES, required=True)
+    if "actionOverride" in fields.body:
+        changes["actionOverride"] = fields.choice("actionOverride", OVERRIDES)
+    if "redaction" in fields.body:
+        changes["redaction"] = fields.choice("redaction", REDACTIONS, required=True)
+    if "isActive" in fields.body:
+        changes["isActive"] = _bool(fields, "isActive", None)
+        if changes["isActive"] is None and not fields.errors:
+            fields.bad("isActive", "must be true or false")
+    if not changes and not fields.errors:
+        fields.bad("body", "send at least one field to change")
+    fields.done()
+    return changes
+
+
+def pack_id(body: Any) -> str:
+    fields = Fields(body)
+    value = fields.string("packId", required=True, min_len=1, max_len=100, strip=True)
+    fields.done()
+    return value or ""
+
+
+# -- policies --------------------------------------------------------------------------------------
+
+def policy_create(body: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    fields = Fields(body)
+    policy = {
+        "name": fields.string("name", required=True, min_len=1, max_len=200, strip=True) or "",
+        "description": fields.string("description", max_len=2000),
+        "mode": fields.choice("mode", MODES) or "flag",
+        "priority": _int(fields, "priority", 0, low=-1000, high=1000),
+        "conditions": _object(fields, "conditions"),
+        "is_active": _bool(fields, "isActive", True),
+        "redaction": fields.choice("redaction", REDACTIONS) or "none",
+        "source_pack_id": None,
+    }
+    rules: list[dict[str, Any]] = []
+    raw_rules = fields.body.get("rules")
+    if raw_rules is not None:
+        if not isinstance(raw_rules, list) or len(raw_rules) > 500:
+            fields.bad("rules", "must be an array of at most 500 rules")
+        else:
+            for index, item in enumerate(raw_rules):
+                sub = Fields(item, prefix=f"rules[{index}].")
+                rule = _rule(sub)
+                fields.errors.extend(sub.errors)
+                rules.append(rule)
+    fields.done()
+    return policy, rules
+
+
+def policy_update(body: Any) -> dict[str, Any]:
+    fields = Fields(body)
+    changes: dict[str, Any] = {}
+    if "name" in fields.body:
+        changes["name"] = fields.string("name", required=True, min_len=1, max_len=200, strip=True)
+    if "description" in fields.body:
+        changes["description"] = fields.string("description", max_len=2000)
+    if "mode" in fields.body:
+        changes["mode"] = fields.choice("mode", MODES, required=True)
+    if "priority" in fields.body:
+        changes["priority"] = _int(fields, "priority", None, low=-1000, high=1000)
+    if "conditions" in fields.body:
+        changes["conditions"] = _object(fields, "conditions")
+    if "isActive" in fields.body:
+        changes["isActive"] = _bool(fields, "isActive", None)
+    if "redaction" in fields.body:
+        changes["redaction"] = fields.choice("redaction", REDACTIONS, required=True)
+    if not changes and not fields.errors:
+        fields.bad("body", "send at least one field to change")
+    fields.done()
+    return changes
+
+
+def clone_pack(body: Any) -> tuple[str, dict[str, Any]]:
+    fields = Fields(body)
+    pack = fields.string("packId", required=True, min_len=1, max_len=100, strip=True)
+    policy = {
+        "name": fields.string("name", required=True, min_len=1, max_len=200, strip=True) or "",
+        "description": fields.string("description", max_len=2000),
+        "mode": fields.choice("mode", MODES) or "flag",
+        "priority": _int(fields, "priority", 0, low=-1000, high=1000),
+        "conditions": _object(fields, "conditions"),
+        "is_active": _bool(fields, "isActive", True),
+        "redaction": fields.choice("redaction", REDACTIONS) or "none",
+    }
+    fields.done()
+    return pack or "", policy
+
+
+def agent_ref(body: Any) -> str:
+    fields = Fields(body)
+    agent = fields.string("agentId", required=True, min_len=1, max_len=200, strip=True)
+    fields.done()
+    return agent or ""
+
+
+def version_name(body: Any) -> str | None:
+    fields = Fields(body)
+    name = fields.string("name", max_len=200, strip=True)
+    fields.done()
+    return name or None
+
+
+def evaluate(body: Any) -> dict[str, Any]:
+    fields = Fields(body)
+    result: dict[str, Any] = {
+        "prompt": fields.string("prompt"),
+        "response": fields.string("response"),
+        "metadata": fields.json_object("metadata"),
+        "agent_id": fields.string("agentId", min_len=1, max_len=200),
+        "policy_id": fields.string("policyId", min_len=1, max_len=200),
+        "rule": None,
+    }
+    if fields.body.get("rule") is not None:
+        sub = Fields(fields.body["rule"], prefix="rule.")
+        if "name" not in sub.body:
+            sub.body = {**sub.body, "name": "test rule"}
+        result["rule"] = _rule(sub)
+        fields.errors.extend(sub.errors)
+    fields.done()
+    return result
+
+
+# -- alerts ----------------------------------------------------------------------------------------
+
+def alert_filter(query: Mapping[str, str]) -> AlertFilter:
+    statuses: tuple[str, ...] = ()
+    if query.get("status"):
+        statuses = tuple(s.strip() for s in query["status"].split(",") if s.strip())
+        unknown = [s for s in statuses if s not in STATUSES]
+        if unknown:
+            raise InvalidInput.fields([FieldError("status", f"must be among {', '.join(STATUSES)}")])
+    severity = query.get("severity") or None
+    if severity is not None and severity not in SEVERITIES:
+        raise InvalidInput.fields([FieldError("severity", f"must be one of {', '.join(SEVERITIES)}")])
+    return AlertFilter(
+        status=statuses, is_resolved=_query_bool(query, "isResolved"), severity=severity,
+        agent_id=query.get("agentId") or None, rule_id=query.get("ruleId") or None,
+        policy_id=query.get("policyId") or None, audit_log_id=query.get("auditLogId") or None,
+        start_ms=_query_time(query, "from", "startDate"), end_ms=_query_time(query, "to", "endDate"),
+    )
+
+
+def alert_change(body: Any) -> tuple[str, str | None]:
+    fields = Fields(body)
+    status = fields.choice("status", STATUSES, required=True)
+    note = fields.string("note", max_len=5000)
+    fields.done()
+    return status or "", note
+
+
+def alert_note(body: Any) -> str | None:
+    fields = Fields(body)
+    note = fields.string("note", max_len=5000)
+    fields.done()
+    return note
+
+
+def bulk_alerts(body: Any) -> tuple[list[str] | None, AlertFilter | None, str, str | None]:
+    fields = Fields(body)
+    ids = fields.string_list("ids")
+    status = fields.choice("status", STATUSES) or "resolved"
+    note = fields.string("note", max_len=5000)
+    flt = None
+    if ids is None:
+        raw = fields.body.get("filter")
+        if not isinstance(raw, dict) or not raw:
+            fields.bad("ids", "send ids (an array of alert ids) or a non-empty filter object")
+        else:
+            fields.done()
+            flt = alert_filter({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()})
+    elif len(ids) > 10_000:
+        fields.bad("ids", "at most 10,000 ids at once")
+    fields.done()
+    return ids, flt, status, note
+
+
+def activity_filter(query: Mapping[str, str]) -> ActivityFilter:
+    return ActivityFilter(actor=query.get("actor") or None, action=query.get("action") or None,
+                          target_type=query.get("targetType") or None, target_id=query.get("targetId") or None,
+                          start_ms=_query_time(query, "from", "startDate"), end_ms=_query_time(query, "to", "endDate"))
+
+
+def rule_filters(query: Mapping[str, str]) -> dict[str, Any]:
+    rule_type = query.get("ruleType") or None
+    if rule_type is not None and rule_type not in RULE_TYPES:
+        raise InvalidInput.fields([FieldError("ruleType", f"must be one of {', '.join(RULE_TYPES)}")])
+    scope = query.get("scope")
+    return {"policy_id": query.get("policyId") or None, "org_wide": scope == "organization",
+            "rule_type": rule_type, "pack_id": query.get("packId") or None,
+            "active": _query_bool(query, "isActive")}

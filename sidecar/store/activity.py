@@ -1,0 +1,56 @@
+"""The activity log: who did what, when, to which object. Written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from sidecar.ids import new_id
+from sidecar.store.models import Activity, ApiKey, User
+from sidecar.store.records import ActivityRecord
+
+
+def record(org_id: str, *, actor: str, action: str, target_type: str, target_id: str | None,
+           details: dict[str, Any] | None, now: int) -> None:
+    Activity.insert(id=new_id("act"), org_id=org_id, actor=actor, action=action, target_type=target_type,
+                    target_id=target_id, details=orjson.dumps(details).decode() if details else None,
+                    created_at=now).execute()
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityFilter:
+    actor: str | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+def list_activity(org_id: str, flt: ActivityFilter, *, limit: int, offset: int) -> tuple[list[ActivityRecord], int]:
+    """Newest first, with each actor's display name (user email or key name) filled in."""
+    query = Activity.select().where(Activity.org_id == org_id)
+    if flt.actor:
+        query = query.where(Activity.actor == flt.actor)
+    if flt.action:
+        query = query.where((Activity.action == flt.action) | Activity.action.startswith(flt.action + "."))
+    if flt.target_type:
+        query = query.where(Activity.target_type == flt.target_type)
+    if flt.target_id:
+        query = query.where(Activity.target_id == flt.target_id)
+    if flt.start_ms is not None:
+        query = query.where(Activity.created_at >= flt.start_ms)
+    if flt.end_ms is not None:
+        query = query.where(Activity.created_at <= flt.end_ms)
+    total = query.count()
+    rows = list(query.order_by(Activity.id.desc()).limit(limit).offset(offset))
+    actors = {row.actor for row in rows}
+    names = {u.id: u.email for u in User.select(User.id, User.email).where(User.id.in_(list(actors)))}
+    names.update({k.id: f"API key {k.name}" for k in ApiKey.select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(list(actors)))})
+    records = []
+    for row in rows:
+        row.actor_name = names.get(row.actor, row.actor)
+        records.append(ActivityRecord.of(row))
+    return records, int(total)

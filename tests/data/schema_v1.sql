@@ -1,0 +1,22 @@
+-- The schema written by AgentAudit 0.1.0 at schema version 1 (for the upgrade test).
+CREATE TABLE "schema_version" ("version" INTEGER NOT NULL PRIMARY KEY, "applied_at" INTEGER NOT NULL);
+CREATE TABLE "api_keys" ("id" VARCHAR(40) NOT NULL PRIMARY KEY, "org_id" VARCHAR(40) NOT NULL, "name" VARCHAR(200) NOT NULL, "prefix" VARCHAR(20) NOT NULL, "key_hash" VARCHAR(64) NOT NULL, "scopes" TEXT NOT NULL, "created_by" VARCHAR(40), "created_at" INTEGER NOT NULL, "last_used_at" INTEGER, "revoked_at" INTEGER);
+CREATE UNIQUE INDEX "api_keys_key_hash" ON "api_keys" ("key_hash");
+CREATE INDEX "api_keys_org_id_created_at" ON "api_keys" ("org_id", "created_at");
+CREATE TABLE "audit_logs" ("id" VARCHAR(40) NOT NULL PRIMARY KEY, "org_id" VARCHAR(40) NOT NULL, "seq" INTEGER NOT NULL, "action" VARCHAR(200) NOT NULL, "agent_id" VARCHAR(200), "trace_id" VARCHAR(200), "span_id" VARCHAR(200) NOT NULL, "parent_span_id" VARCHAR(200), "prompt" TEXT, "response" TEXT, "metadata" TEXT, "started_at" INTEGER NOT NULL, "ended_at" INTEGER NOT NULL, "created_at" INTEGER NOT NULL, "flags" TEXT, "enforcement" VARCHAR(10) NOT NULL, "flagged" INTEGER NOT NULL, "violations" TEXT, "hash" VARCHAR(64) NOT NULL);
+CREATE UNIQUE INDEX "audit_logs_org_id_seq" ON "audit_logs" ("org_id", "seq");
+CREATE INDEX "audit_logs_org_id_agent_id_seq" ON "audit_logs" ("org_id", "agent_id", "seq");
+CREATE INDEX "audit_logs_org_id_trace_id_started_at" ON "audit_logs" ("org_id", "trace_id", "started_at");
+CREATE TABLE "organizations" ("id" VARCHAR(40) NOT NULL PRIMARY KEY, "name" VARCHAR(200) NOT NULL, "email" VARCHAR(320) NOT NULL, "plan" VARCHAR(40) NOT NULL, "retention_days" INTEGER, "last_seq" INTEGER NOT NULL, "last_hash" VARCHAR(64) NOT NULL, "pruned_seq" INTEGER NOT NULL, "pruned_hash" VARCHAR(64) NOT NULL, "created_at" INTEGER NOT NULL, "updated_at" INTEGER NOT NULL);
+CREATE TABLE "sessions" ("id" VARCHAR(40) NOT NULL PRIMARY KEY, "user_id" VARCHAR(40) NOT NULL, "org_id" VARCHAR(40) NOT NULL, "refresh_jti" VARCHAR(64) NOT NULL, "created_at" INTEGER NOT NULL, "refreshed_at" INTEGER NOT NULL, "expires_at" INTEGER NOT NULL, "revoked_at" INTEGER);
+CREATE INDEX "sessions_user_id" ON "sessions" ("user_id");
+CREATE TABLE "traces" ("org_id" VARCHAR(40) NOT NULL, "trace_id" VARCHAR(200) NOT NULL, "root_action" VARCHAR(200), "root_started_at" INTEGER, "root_parentless" INTEGER NOT NULL, "agent_ids" TEXT NOT NULL, "span_count" INTEGER NOT NULL, "flagged_count" INTEGER NOT NULL, "blocked_count" INTEGER NOT NULL, "enforcement" VARCHAR(10) NOT NULL, "started_at" INTEGER NOT NULL, "ended_at" INTEGER NOT NULL, "last_seq" INTEGER NOT NULL);
+CREATE UNIQUE INDEX "traces_org_id_trace_id" ON "traces" ("org_id", "trace_id");
+CREATE INDEX "traces_org_id_last_seq" ON "traces" ("org_id", "last_seq");
+CREATE TABLE "users" ("id" VARCHAR(40) NOT NULL PRIMARY KEY, "org_id" VARCHAR(40) NOT NULL, "email" VARCHAR(320) NOT NULL, "name" VARCHAR(200) NOT NULL, "password_hash" VARCHAR(300) NOT NULL, "role" VARCHAR(20) NOT NULL, "created_at" INTEGER NOT NULL, "updated_at" INTEGER NOT NULL);
+CREATE INDEX "users_org_id" ON "users" ("org_id");
+CREATE UNIQUE INDEX "users_email" ON "users" ("email");
+CREATE INDEX audit_logs_flagged ON audit_logs (org_id, seq) WHERE flagged;
+CREATE INDEX audit_logs_untraced_span ON audit_logs (org_id, span_id) WHERE trace_id IS NULL;
+CREATE INDEX audit_logs_untraced_parent ON audit_logs (org_id, parent_span_id) WHERE trace_id IS NULL AND parent_span_id IS NOT NULL;
+INSERT INTO schema_version (version, applied_at) VALUES (1, 1764100000000);
