@@ -102,9 +102,10 @@ def _rule_row(org_id: str, rule_id: str, policy_id: str | None = None) -> Rule:
     return row
 
 
-def create_rule(org_id: str, *, policy_id: str | None, pack_id: str | None, name: str, rule_type: str,
+def create_rule(org_id: str, *, policy_id: str | None, name: str, rule_type: str,
                 condition: dict[str, Any], severity: str, action_override: str | None, redaction: str,
-                is_active: bool, now: int, pack_rule_key: str | None = None) -> RuleRecord:
+                is_active: bool, now: int, pack_id: str | None = None,
+                pack_rule_key: str | None = None) -> RuleRecord:
     position = 0
     if policy_id is not None:
         position = int(Rule.select(fn.COALESCE(fn.MAX(Rule.position), -1)).where(Rule.policy_id == policy_id).scalar()) + 1

@@ -44,3 +44,34 @@ def test_bad_key_raises_the_clients_authentication_error(sidecar: SidecarProcess
         pass
     else:
         raise AssertionError("a wrong key was accepted")
+
+
+def test_guardrail_blocks_under_a_block_policy_and_alerts_can_be_resolved(sidecar: SidecarProcess) -> None:
+    token, key = bootstrap(sidecar.url)
+    jwt = {"Authorization": f"Bearer {token}"}
+    base = f"{sidecar.url}/api/v1"
+    status, agent = call(f"{base}/agents", "POST", {"name": "intake-agent", "type": "assistant"}, jwt)
+    assert status == 201
+    status, policy = call(f"{base}/policies/clone-pack", "POST", {"packId": "hipaa", "name": "HIPAA", "mode": "block"}, jwt)
+    assert status == 201
+    status, _ = call(f"{base}/policies/{policy['id']}/agents", "POST", {"agentId": agent["id"]}, jwt)  # type: ignore[index]
+    assert status == 200
+    admin_key = call(f"{base}/auth/api-keys", "POST", {"name": "triage", "scopes": ["admin"]}, jwt)[1]["key"]  # type: ignore[index]
+
+    client = agentaudit.AgentAudit(api_key=key, base_url=base, agent_id=agent["id"], max_retries=0)  # type: ignore[index]
+    blocked = client.guardrail(action="prompt_submitted", prompt="Patient SSN is 123-45-6789, update the chart.")
+    assert (blocked.allowed, blocked.action, blocked.severity) == (False, "block", "critical")
+    assert any(flag.startswith("CRITICAL_pii_detect_") for flag in blocked.violations)
+    assert blocked.audit_log_id and blocked.audit_log_id.startswith("log_")
+    clean = client.guardrail(action="prompt_submitted", prompt="Please summarise today's meeting notes.")
+    assert (clean.allowed, clean.action, clean.violations) == (True, "allow", [])
+
+    triage = agentaudit.AgentAudit(api_key=admin_key, base_url=base, max_retries=0)
+    open_alerts = triage.get_alerts(is_resolved=False)
+    assert [a["auditLogId"] for a in open_alerts] == [blocked.audit_log_id] * len(open_alerts) and open_alerts
+    critical = triage.get_alerts(severity="critical")
+    assert critical and all(a["severity"] == "critical" for a in critical)
+    resolved = triage.resolve_alert(open_alerts[0]["id"])
+    assert (resolved["id"], resolved["status"], resolved["isResolved"]) == (open_alerts[0]["id"], "resolved", True)
+    remaining = triage.get_alerts(is_resolved=False)
+    assert open_alerts[0]["id"] not in [a["id"] for a in remaining]
