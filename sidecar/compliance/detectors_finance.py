@@ -26,20 +26,29 @@ def _digit_groups(candidate: str) -> list[tuple[int, int]]:
 
 def split_card(candidate: str) -> Iterator[Span]:
     """Runs of whole digit groups holding 13 to 19 digits with one kind of separator,
-    longest first: ``4111 1111 1111 1111 2024`` also tries ``4111 1111 1111 1111``."""
+    longest first: ``4111 1111 1111 1111 2024`` also tries ``4111 1111 1111 1111``.
+    Separated groups must hold 3 to 6 digits, as printed card numbers do."""
     groups = _digit_groups(candidate)
     if len(groups) == 1:
         yield groups[0]
         return
     windows = []
     for i in range(len(groups)):
-        digits = 0
+        digits, sep = 0, None
         for j in range(i, len(groups)):
-            digits += groups[j][1] - groups[j][0]
+            size = groups[j][1] - groups[j][0]
+            if not 3 <= size <= 6:
+                break
+            if j > i:
+                gap = candidate[groups[j - 1][1] : groups[j][0]]
+                if sep is None:
+                    sep = gap
+                elif gap != sep:
+                    break
+            digits += size
             if digits > 19:
                 break
-            seps = {candidate[groups[k][1] : groups[k + 1][0]] for k in range(i, j)}
-            if digits >= 13 and len(seps) <= 1:
+            if digits >= 13:
                 windows.append((digits, groups[i][0], groups[j][1]))
     windows.sort(key=lambda w: (-w[0], w[1]))
     for _, start, end in windows:
