@@ -55,7 +55,6 @@ class _Rule:
     detector_ids: tuple[str, ...] = ()
     matcher_slots: tuple[int, ...] = ()
     path: md.Path = ()
-    triggers: frozenset[int] = frozenset()  # prefilter indexes any of its patterns owns
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +138,6 @@ def compile_rules(specs: Sequence[RuleSpec]) -> CompiledRules:
             rules.append(_Rule(spec, condition, path=md.parse_path(condition["key"])))
         else:
             rules.append(_Rule(spec, condition))
-    rules = [_with_triggers(rule, detector_triggers, matcher_triggers) for rule in rules]
     return CompiledRules(
         rules=tuple(rules),
         prefilter=Prefilter(triggers),
@@ -150,12 +148,6 @@ def compile_rules(specs: Sequence[RuleSpec]) -> CompiledRules:
         detectors={d: compiled(d) for d in detector_triggers},
         needs_text=bool(triggers),
     )
-
-
-def _with_triggers(rule: _Rule, detector_triggers: dict[str, tuple[int, ...]], matcher_triggers: list[int]) -> _Rule:
-    owned = {i for d in rule.detector_ids for i in detector_triggers[d]}
-    owned.update(matcher_triggers[slot] for slot in rule.matcher_slots)
-    return _Rule(rule.spec, rule.condition, rule.detector_ids, rule.matcher_slots, rule.path, frozenset(owned))
 
 
 @dataclass(slots=True)
