@@ -19,6 +19,12 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[SERVICES].aclose()
 
 
+async def _end_streams(app: web.Application) -> None:
+    """Close live streams first, so a graceful stop doesn't wait for their clients to hang up."""
+    if SERVICES in app:
+        app[SERVICES].hub.close()
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[request_id_middleware, error_middleware, auth_middleware],
@@ -26,5 +32,6 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(services_ctx)
+    app.on_shutdown.append(_end_streams)
     add_routes(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sidecar.api.handlers import agents, alerts, auth, logs, policies, rules, system, traces
+from sidecar.api.handlers import agents, alerts, auth, logs, policies, rules, stream, system, traces
 
 API = "/api/v1"
 
@@ -14,6 +14,7 @@ def route_table() -> list[web.RouteDef]:
         web.get("/health", system.health),
         web.get(f"{API}/health", system.health),
         web.get(f"{API}/openapi.json", system.openapi),
+        web.get(f"{API}/stream", stream.stream),
         # accounts
         web.post(f"{API}/auth/register", auth.register),
         web.post(f"{API}/auth/login", auth.login),

@@ -169,9 +169,9 @@ class ComplianceGate:
         event.violations = violation_details(verdict)
         if verdict.redacted:
             event.prompt, event.response, event.metadata = verdict.prompt, verdict.response, verdict.metadata
-        event.after_insert.append(self._rows_hook(org_id, verdict, self._packs.get(org_id, {})))
+        event.after_insert.append(self._rows_hook(org_id, verdict, self._packs.get(org_id, {}), event))
 
-    def _rows_hook(self, org_id: str, verdict: Verdict, packs: dict[str, str | None]) -> Any:
+    def _rows_hook(self, org_id: str, verdict: Verdict, packs: dict[str, str | None], event: PendingEvent) -> Any:
         db = self._db
 
         def write(cursor: Any, stored: dict[str, Any]) -> None:
@@ -201,5 +201,6 @@ class ComplianceGate:
                                    alert_store.details_json(details), created, created))
             alert_store.insert_violations(db, cursor, fact_rows)
             alert_store.insert_alerts(db, cursor, alert_rows)
+            event.produced["alerts"] = alert_rows
 
         return write

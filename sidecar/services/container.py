@@ -13,6 +13,7 @@ from sidecar.clock import now_ms
 from sidecar.services.alerts import AlertService
 from sidecar.services.auth import AuthService
 from sidecar.services.compliance import ComplianceGate
+from sidecar.services.events import EventHub
 from sidecar.services.ingest import IngestService
 from sidecar.services.policies import PolicyService
 from sidecar.services.queries import QueryService
@@ -40,6 +41,7 @@ class Services:
     gate: ComplianceGate
     policies: PolicyService
     alerts: AlertService
+    hub: EventHub
     version: str = VERSION
 
     @classmethod
@@ -67,9 +69,10 @@ class Services:
         )
         redaction_key = load_or_create(settings.data_dir / "secrets" / "redaction.key")
         gate = ComplianceGate(reads, db, redaction_key=redaction_key)
-        return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth, ingest=IngestService(writer, gate),
-                   queries=QueryService(reads, db), gate=gate, policies=PolicyService(writer, reads, db, gate),
-                   alerts=AlertService(writer, reads))
+        hub = EventHub()
+        return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth,
+                   ingest=IngestService(writer, gate, hub), queries=QueryService(reads, db), gate=gate,
+                   policies=PolicyService(writer, reads, db, gate), alerts=AlertService(writer, reads), hub=hub)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""
@@ -78,6 +81,7 @@ class Services:
 
     async def aclose(self) -> None:
         """Drain the writer (every acknowledged write is committed), then close the readers."""
+        self.hub.close()
         await self.auth.flush_key_uses()
         self.writer.close()
         self.reads.close()

@@ -8,8 +8,22 @@ from typing import Any, Protocol
 
 import orjson
 
+from sidecar.clock import to_iso
+from sidecar.services.events import EventHub
 from sidecar.services.principal import Principal
 from sidecar.store.writer import PendingEvent, Writer
+
+
+_SUMMARY = ("id", "action", "agentId", "traceId", "spanId", "parentSpanId", "createdAt", "startedAt", "endedAt",
+            "complianceFlags", "enforcementAction", "sequence")
+
+
+def alert_summary(row: tuple[Any, ...]) -> dict[str, Any]:
+    """An alert row as written by the compliance gate, in the alerts API's shape."""
+    (alert_id, _, severity, _, status, message, rule_id, policy_id, audit_log_id, agent_id, _, created, _) = row
+    return {"id": alert_id, "severity": severity, "status": status, "isResolved": False, "message": message,
+            "ruleId": rule_id, "policyId": policy_id, "auditLogId": audit_log_id, "agentId": agent_id,
+            "createdAt": to_iso(created)}
 
 
 @dataclass(slots=True)
@@ -48,9 +62,10 @@ class AllowAll:
 
 
 class IngestService:
-    def __init__(self, writer: Writer, gate: Gate | None = None) -> None:
+    def __init__(self, writer: Writer, gate: Gate | None = None, hub: EventHub | None = None) -> None:
         self._writer = writer
         self.gate: Gate = gate or AllowAll()
+        self.hub = hub or EventHub()
 
     def prepare(self, org_id: str, item: EventInput) -> PendingEvent:
         """Build the pending event and run the gate on it (CPU only, on the event loop)."""
@@ -76,4 +91,14 @@ class IngestService:
         """Store the events durably (all or none) and return them in wire form, in order."""
         await self.gate.ensure(principal.org_id)
         pending = [self.prepare(principal.org_id, item) for item in items]
-        return await self._writer.ingest(pending)
+        stored = await self._writer.ingest(pending)
+        if self.hub.watching(principal.org_id):
+            self._announce(principal.org_id, pending, stored)
+        return stored
+
+    def _announce(self, org_id: str, pending: Sequence[PendingEvent], stored: list[dict[str, Any]]) -> None:
+        """Tell live viewers what was just committed: a summary of each event, and each new alert."""
+        for event, wire in zip(pending, stored, strict=True):
+            self.hub.publish(org_id, "log.created", {key: wire[key] for key in _SUMMARY})
+            for row in event.produced.get("alerts", ()):
+                self.hub.publish(org_id, "alert.created", alert_summary(row))

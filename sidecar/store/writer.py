@@ -58,8 +58,9 @@ class PendingEvent:
     """A validated, evaluated event waiting for its id, sequence, time and hash.
 
     ``metadata`` is the parsed object (for the hash); ``metadata_json`` its stored text.
-    ``extra_rows`` lets later stages (alerts, outbox) add rows in the same transaction:
-    each is a callable ``(cursor, stored_event) -> None`` run after the event is inserted.
+    ``after_insert`` lets later stages (alerts, outbox) add rows in the same transaction:
+    each is a callable ``(cursor, stored_event) -> None`` run after the event is inserted; it may
+    leave what it wrote in ``produced`` for the caller to announce once the commit succeeded.
     """
 
     org_id: str
@@ -78,6 +79,7 @@ class PendingEvent:
     enforcement: str = "allow"
     violations: list[dict[str, Any]] | None = None
     after_insert: list[Callable[[Any, dict[str, Any]], None]] = field(default_factory=list)
+    produced: dict[str, Any] = field(default_factory=dict)
 
 
 class _Job:

@@ -75,3 +75,20 @@ def test_guardrail_blocks_under_a_block_policy_and_alerts_can_be_resolved(sideca
     assert (resolved["id"], resolved["status"], resolved["isResolved"]) == (open_alerts[0]["id"], "resolved", True)
     remaining = triage.get_alerts(is_resolved=False)
     assert open_alerts[0]["id"] not in [a["id"] for a in remaining]
+
+
+def test_graceful_stop_is_prompt_with_an_open_stream(sidecar: SidecarProcess) -> None:
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    token, _ = bootstrap(sidecar.url)
+    parts = urlsplit(sidecar.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request("GET", "/api/v1/stream", headers={"Authorization": f"Bearer {token}"})
+    response = conn.getresponse()
+    assert response.status == 200 and response.readline().startswith(b"retry:")
+    started = time.monotonic()
+    assert sidecar.stop() == 0
+    assert time.monotonic() - started < 10
+    conn.close()
