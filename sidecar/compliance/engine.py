@@ -253,6 +253,7 @@ def evaluate(
     """
     fields = _fields(event)
     results = _scan(compiled_rules, fields)
+    anything = any(results)
     violations: list[Violation] = []
     pending: dict[int, list[redaction.Redaction]] = {}
     scores: dict[str, float] = {}
@@ -261,6 +262,8 @@ def evaluate(
         located: list[tuple[int, Match]] = []
         violated = False
         if kind in _REDACTABLE:
+            if not anything:
+                continue
             located = _text_matches(compiled_rules, rule, fields, results)
             violated = bool(located)
         elif kind == "metadata_match":
