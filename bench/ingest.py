@@ -130,12 +130,13 @@ def sidecar(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     return proc, url
 
 
-def account(url: str) -> str:
+def account(url: str) -> tuple[str, str]:
+    """Register, log in, create an API key: (key, access token)."""
     call(f"{url}/api/v1/auth/register", "POST", {"name": "Bench", "email": "bench@example.com", "password": "bench-pass-1"})
     login = call(f"{url}/api/v1/auth/login", "POST", {"email": "bench@example.com", "password": "bench-pass-1"})
     token = login["accessToken"]  # type: ignore[index]
     key = call(f"{url}/api/v1/auth/api-keys", "POST", {"name": "bench"}, {"Authorization": f"Bearer {token}"})
-    return str(key["key"])  # type: ignore[index]
+    return str(key["key"]), str(token)  # type: ignore[index]
 
 
 def raw_insert_ceiling(workdir: Path, rows: int = 200_000, per_txn: int = 1000) -> float:
@@ -270,23 +271,36 @@ def main() -> int:
         stop(trivial)
 
         proc, url = sidecar(work / "ingest")
-        key = account(url)
+        key, token = account(url)
         headers = {"X-API-Key": key}
         print(f"\n{'single POST':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'trivial/s':>11}{'ratio':>8}")
+        singles = {}
         for c in (1, 16, 64):
-            ours = wrk(f"{url}/api/v1/audit-logs", body, connections=c, seconds=args.seconds, headers=headers)
+            ours = singles[c] = wrk(f"{url}/api/v1/audit-logs", body, connections=c, seconds=args.seconds,
+                                    headers=headers)
             assert ours["non2xx"] == 0, ours
             print(f"{'concurrency ' + str(c):<22}{ours['rps']:>10,.0f}{ours['p50']:>9.2f}{ours['p99']:>9.2f}"
                   f"{ceiling[c]['rps']:>11,.0f}{ours['rps'] / ceiling[c]['rps']:>8.0%}")
         batch_body = json.dumps([EVENT] * 50).encode()
         batch = wrk(f"{url}/api/v1/audit-logs/batch", batch_body, connections=16, seconds=args.seconds, headers=headers)
         assert batch["non2xx"] == 0, batch
+        for pack in ("hipaa", "gdpr", "finance", "secrets"):
+            call(f"{url}/api/v1/compliance-rules/packs", "POST", {"packId": pack}, {"Authorization": f"Bearer {token}"})
+        packed = wrk(f"{url}/api/v1/audit-logs", body, connections=16, seconds=args.seconds, headers=headers)
+        packed_batch = wrk(f"{url}/api/v1/audit-logs/batch", batch_body, connections=16, seconds=args.seconds,
+                           headers=headers)
+        assert packed["non2xx"] == 0 and packed_batch["non2xx"] == 0
         stop(proc)
         raw = raw_insert_ceiling(work)
         print(f"\n{'batches of 50 (c=16)':<22}{batch['rps'] * 50:>10,.0f} events/s  p50 {batch['p50']:.1f} ms  "
               f"p99 {batch['p99']:.1f} ms")
         print(f"{'raw SQLite ceiling':<22}{raw:>10,.0f} rows/s (executemany, 1,000 rows/txn, our schema, FULL sync)")
         print(f"{'batch / raw':<22}{batch['rps'] * 50 / raw:>10.0%}")
+        print(f"\nwith all four packs installed (hipaa, gdpr, finance, secrets; a clean event):")
+        print(f"{'single POST c=16':<22}{packed['rps']:>10,.0f} events/s  p99 {packed['p99']:.2f} ms  "
+              f"({packed['rps'] / singles[16]['rps']:.0%} of the same without packs)")
+        print(f"{'batches of 50 c=16':<22}{packed_batch['rps'] * 50:>10,.0f} events/s  "
+              f"({packed_batch['rps'] / batch['rps']:.0%} of the same without packs)")
 
         if not args.skip_queries:
             print(f"\nbuilding a database of {args.events:,} events ...", flush=True)
@@ -296,7 +310,7 @@ def main() -> int:
             proc, url = sidecar(work / "query")
             # the bench database belongs to an organisation without users: give it one, then a key
             conn = sqlite3.connect(work / "query" / "agentaudit.db")
-            key = account(url)
+            key, _ = account(url)
             org = conn.execute("SELECT org_id FROM users WHERE email = 'bench@example.com'").fetchone()[0]
             conn.execute("UPDATE users SET org_id = 'org_query' WHERE org_id = ?", (org,))
             conn.execute("UPDATE api_keys SET org_id = 'org_query' WHERE org_id = ?", (org,))

@@ -6,6 +6,7 @@ sorting ids sorts by creation order and recent-first queries walk an index in or
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import time
@@ -29,6 +30,14 @@ def _encode(value: int, length: int) -> str:
     return "".join(out)
 
 
+_B32HEX_TO_CROCKFORD = bytes.maketrans(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", _ALPHABET.encode())
+
+
+def _encode_random(value: int) -> str:
+    """16 Crockford characters for an 80-bit value (C-speed: base32hex, then one translate)."""
+    return base64.b32hexencode(value.to_bytes(10, "big")).translate(_B32HEX_TO_CROCKFORD).decode()
+
+
 class IdGenerator:
     """Thread-safe monotonic ULID-style generator."""
 
@@ -36,6 +45,7 @@ class IdGenerator:
         self._lock = threading.Lock()
         self._last_ms = -1
         self._last_rand = 0
+        self._time_part = (-1, "")
 
     def new(self, prefix: str, *, now_ms: int | None = None) -> str:
         """Return ``<prefix>_<26 chars>``; later calls never sort before earlier ones."""
@@ -49,7 +59,10 @@ class IdGenerator:
             else:
                 rand = int.from_bytes(os.urandom(10), "big") >> 1  # leave headroom for increments
             self._last_ms, self._last_rand = ms, rand
-        return f"{prefix}_{_encode(ms, 10)}{_encode(rand, 16)}"
+        cached = self._time_part
+        if cached[0] != ms:
+            cached = self._time_part = (ms, _encode(ms, 10))
+        return f"{prefix}_{cached[1]}{_encode_random(rand)}"
 
 
 _default = IdGenerator()

@@ -133,8 +133,15 @@ class Fields:
             raise InvalidInput.fields(self.errors)
 
 
+_CONTAINERS = (dict, list)
+
+
 def _shape_problem(value: Any) -> str | None:
     """Reject metadata nested too deeply or too large (iterative: no recursion on hostile input)."""
+    if isinstance(value, dict) and len(value) <= MAX_METADATA_NODES and not any(
+        isinstance(child, _CONTAINERS) for child in value.values()
+    ):
+        return None  # the common case: one flat object
     stack = [(value, 1)]
     nodes = 0
     while stack:

@@ -8,6 +8,7 @@ policies, so an event costs one evaluation over precompiled patterns.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -29,6 +30,7 @@ from sidecar.store.records import ComplianceState, PolicyRecord, RuleRecord
 from sidecar.store.writer import PendingEvent
 
 _RECHECK_SECONDS = 2.0
+_ALLOW = Verdict()
 _ALERTING = ("flag", "block")
 
 
@@ -98,7 +100,17 @@ class ComplianceGate:
                 cache.checked = time.monotonic()
                 return
         state = await self._reads.run(policy_store.load_state, org_id)
-        self._orgs[org_id] = _OrgCache(state)
+        fresh = _OrgCache(state)
+        # compiling a large rule set takes tens of milliseconds: do the likely ones off the event loop
+        combos = {()} | {
+            tuple(p.id for p in state.policies if agent.id in state.attachments.get(p.id, ()))
+            for agent in state.agents.values()
+        }
+        loop = asyncio.get_running_loop()
+        for key in list(combos)[:32]:
+            policies = tuple(p for p in state.policies if p.id in key)
+            fresh.compiled[key] = await loop.run_in_executor(None, _compile, self._specs(state, policies))
+        self._orgs[org_id] = fresh
         packs = {rule.id: rule.pack_id for rule in state.org_rules}
         for policy in state.policies:
             packs.update((rule.id, rule.pack_id) for rule in policy.rules)
@@ -128,14 +140,19 @@ class ComplianceGate:
         cache = self._orgs[org_id]
         key = tuple(policy.id for policy in policies)
         hit = cache.compiled.get(key)
-        if hit is None:
-            specs = [rule_spec(rule, None) for rule in cache.state.org_rules]
-            for policy in policies:  # highest priority first
-                specs.extend(rule_spec(rule, policy) for rule in policy.rules)
+        if hit is None:  # a combination not compiled ahead (time conditions): compile it now, once
             if len(cache.compiled) > 256:
                 cache.compiled.clear()
-            hit = cache.compiled[key] = _compile(specs)
+            hit = cache.compiled[key] = _compile(self._specs(cache.state, policies))
         return hit
+
+    @staticmethod
+    def _specs(state: ComplianceState, policies: tuple[PolicyRecord, ...]) -> list[RuleSpec]:
+        """Organisation-wide rules, then each applicable policy's rules, highest priority first."""
+        specs = [rule_spec(rule, None) for rule in state.org_rules]
+        for policy in policies:
+            specs.extend(rule_spec(rule, policy) for rule in policy.rules)
+        return specs
 
     # -- evaluation --------------------------------------------------------------------------------
 
@@ -145,6 +162,8 @@ class ComplianceGate:
         state = self._orgs[org_id].state
         policies = self._applicable(state, agent_id, when, metadata)
         compiled = self._compiled(org_id, policies)
+        if not len(compiled):
+            return _ALLOW
         agent = state.agents.get(agent_id) if agent_id else None
         text = EventText(prompt=prompt, response=response, metadata=metadata, agent_id=agent_id,
                          agent_type=agent.type if agent else None, organization_id=org_id)
@@ -159,6 +178,9 @@ class ComplianceGate:
 
     def apply(self, org_id: str, event: PendingEvent) -> None:
         """Fill in the event's verdict and redacted content; queue its alerts and violation rows."""
+        state = self._orgs[org_id].state
+        if not state.org_rules and not state.policies:
+            return
         when = ms_to_datetime(event.started_at if event.started_at is not None else now_ms())
         verdict = self.verdict(org_id, prompt=event.prompt, response=event.response, metadata=event.metadata,
                                agent_id=event.agent_id, when=when, count_rate=True)

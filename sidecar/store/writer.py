@@ -318,11 +318,13 @@ class Writer:
         rows: list[tuple[Any, ...]] = []
         wires: list[dict[str, Any]] = []
         pending: list[tuple[PendingEvent, dict[str, Any]]] = []
+        created = self._last_created = max(self._last_created, self._clock())  # one time for the whole group
+        created_iso = to_iso(created)
+        new_id = self._ids.new
         for ev in events:
             seq, prev = self._head(cursor, ev.org_id, heads)
             seq += 1
-            created = self._last_created = max(self._last_created, self._clock())
-            event_id = self._ids.new("log", now_ms=created)
+            event_id = new_id("log", now_ms=created)
             started = ev.started_at if ev.started_at is not None else created
             ended = ev.ended_at if ev.ended_at is not None else max(created, started)
             span_id = ev.span_id or event_id
@@ -337,9 +339,9 @@ class Writer:
                 "traceId": ev.trace_id,
                 "spanId": span_id,
                 "parentSpanId": ev.parent_span_id,
-                "startedAt": to_iso(started),
-                "endedAt": to_iso(ended),
-                "createdAt": to_iso(created),
+                "startedAt": created_iso if started == created else to_iso(started),
+                "endedAt": created_iso if ended == created else to_iso(ended),
+                "createdAt": created_iso,
                 "complianceFlags": ev.flags,
                 "enforcementAction": ev.enforcement,
                 "violationDetails": ev.violations,
