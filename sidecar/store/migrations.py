@@ -1,9 +1,11 @@
 """Versioned schema migrations.
 
 A new database is created directly at the newest schema (the models) and
-stamped with :data:`LATEST`. An older database runs each migration above its
-version, in order, each in its own transaction, so an upgrade that fails
-half-way leaves the database at the last good version. A migration is a plain
+stamped with every known version. An older database runs each migration it has
+not applied yet, in order, each in its own transaction, so an upgrade that
+fails half-way leaves the database at the last good step. Migrations are
+tracked one by one (not only the highest number), so ones added on branches
+that merge in any order still all run. A migration is a plain, idempotent
 function of the database; add one by appending to :data:`MIGRATIONS` and
 changing the models to match.
 """
@@ -48,15 +50,18 @@ def _v2_compliance(db: Database) -> None:
 
 #: (version, migration) in order; versions are consecutive from 1.
 MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance))
-LATEST = MIGRATIONS[-1][0]
+LATEST = max(version for version, _ in MIGRATIONS)
+
+
+def applied(db: Database) -> set[int]:
+    if not db.table_exists("schema_version"):
+        return set()
+    return {int(row[0]) for row in db.execute_sql("SELECT version FROM schema_version").fetchall()}
 
 
 def current_version(db: Database) -> int:
     """The database's schema version: 0 when it has no schema yet."""
-    if not db.table_exists("schema_version"):
-        return 0
-    row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
+    return max(applied(db), default=0)
 
 
 def migrate(db: Database) -> tuple[int, int]:
@@ -76,11 +81,13 @@ def migrate(db: Database) -> tuple[int, int]:
         with db.atomic():
             db.create_tables(list(models.ALL_MODELS), safe=True)
             _create_partial_indexes(db)
-            models.SchemaVersion.insert(version=LATEST, applied_at=now_ms()).execute()
+            for version, _ in MIGRATIONS:
+                models.SchemaVersion.insert(version=version, applied_at=now_ms()).execute()
         log.store.info("created a new database at schema version %d", LATEST)
         return 0, LATEST
+    done = applied(db)
     for version, migration in MIGRATIONS:
-        if version <= before:
+        if version in done:
             continue
         with db.atomic():
             migration(db)

@@ -120,3 +120,26 @@ def test_a_newer_database_is_refused(tmp_path) -> None:
         db.execute_sql("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)")
         with pytest.raises(RuntimeError, match="newer than this AgentAudit understands"):
             migrations.migrate(db)
+
+
+def test_a_version_1_database_upgrades_and_keeps_its_data(tmp_path) -> None:
+    """A database as AgentAudit 0.1.0 wrote it (schema version 1) gains the newer tables and columns."""
+    import sqlite3
+    from pathlib import Path
+
+    path = tmp_path / "v1.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript((Path(__file__).parents[2] / "data" / "schema_v1.sql").read_text())
+        conn.execute("INSERT INTO organizations (id, name, email, plan, retention_days, last_seq, last_hash, pruned_seq, "
+                     "pruned_hash, created_at, updated_at) VALUES ('org_old', 'Old', 'o@x', 'self_hosted', NULL, 7, "
+                     "'ab', 0, '00', 1, 1)")
+    db = open_database(f"sqlite:///{path}")
+    from sidecar.store.models import database_proxy
+
+    database_proxy.initialize(db)
+    with db.connection_context():
+        assert migrations.migrate(db) == (1, migrations.LATEST)
+        assert migrations.applied(db) == {version for version, _ in migrations.MIGRATIONS}
+        row = db.execute_sql("SELECT last_seq, last_hash, compliance_version FROM organizations").fetchone()
+        assert tuple(row) == (7, "ab", 0)
+        assert db.table_exists("alerts") and db.table_exists("policies")
