@@ -13,11 +13,14 @@ def local(value: datetime | None, *, seconds: bool = True) -> str:
 
 
 def short(value: datetime) -> str:
-    """``Nov 25 21:50:29`` (local time) for table cells; the year only when it is not this one."""
+    """Compact local time for table cells: ``21:50:29`` today, ``Nov 25 21:50`` this year, else the date."""
     local_value = value.astimezone()
-    if local_value.year != datetime.now().year:
-        return local_value.strftime("%Y-%m-%d %H:%M")
-    return local_value.strftime("%b %d %H:%M:%S")
+    today = datetime.now().astimezone()
+    if local_value.date() == today.date():
+        return local_value.strftime("%H:%M:%S")
+    if local_value.year == today.year:
+        return local_value.strftime("%b %d %H:%M")
+    return local_value.strftime("%Y-%m-%d")
 
 
 def relative(value: datetime | None, now: datetime) -> str:

@@ -1,6 +1,6 @@
 """First run and login: create the organisation and its owner, log in, log out, or load the demo data.
 
-The demo data is seeded by ``agentaudit demo --url <sidecar>`` run as a child process (it talks to the sidecar
+The demo data is seeded by ``python -m sidecar.demo --url <sidecar>`` (``agentaudit demo``) run as a child process (it talks to the sidecar
 over HTTP like any client); when it is done the app logs in to the demo account.
 """
 
@@ -120,7 +120,7 @@ class SessionPresenter(QObject):
         process.finished.connect(self._demo_finished)
         process.errorOccurred.connect(self._demo_error)
         self._demo = process
-        args = ["-m", "sidecar", "demo", "--url", self._client.base_url, "--email", DEMO_EMAIL,
+        args = ["-m", "sidecar.demo", "--url", self._client.base_url, "--email", DEMO_EMAIL,
                 "--password", DEMO_PASSWORD]
         log.ui.info("seeding demo data: %s %s", self._python, " ".join(args))
         process.start(self._python, args)

@@ -143,6 +143,8 @@ class ApiKeysView(QWidget):
         head.addWidget(self.revoke_button)
         head.addWidget(self.new_button)
         root.addLayout(head)
+        self.created_dialog: KeyCreatedDialog | None = None
+        self.revoke_box: QMessageBox | None = None
         self.feedback = label("", "muted")
         root.addWidget(self.feedback)
 
@@ -187,10 +189,11 @@ class ApiKeysView(QWidget):
 
     def _created(self, created: schemas.CreatedApiKey) -> None:
         self.feedback.setText(f"Created “{created.key.name}” ({created.key.prefix}…).")
-        self.show_created(created).exec()
-
-    def show_created(self, created: schemas.CreatedApiKey) -> KeyCreatedDialog:
-        return KeyCreatedDialog(created, self.presenter.base_url, self)
+        dialog = KeyCreatedDialog(created, self.presenter.base_url, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: setattr(self, "created_dialog", None))
+        self.created_dialog: KeyCreatedDialog | None = dialog
+        dialog.open()  # window-modal, without a nested event loop
 
     def selected_key(self) -> schemas.ApiKey | None:
         rows = self.table.selectionModel().selectedRows()
@@ -206,6 +209,8 @@ class ApiKeysView(QWidget):
         box.setInformativeText("Agents using this key will be refused at once. This cannot be undone.")
         revoke = box.addButton("Revoke", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        if box.clickedButton() is revoke:
-            self.presenter.revoke(key.id)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda button: button is revoke and self.presenter.revoke(key.id))
+        self.revoke_box: QMessageBox | None = box
+        box.finished.connect(lambda _r: setattr(self, "revoke_box", None))
+        box.open()

@@ -31,7 +31,7 @@ from desktop.widgets.cards import label
 from desktop.widgets.pills import PillDelegate
 
 EXPORT_FORMATS = {"CSV": "csv", "JSON": "json", "JSON Lines": "jsonl"}
-COLUMN_WIDTHS = {LogColumn.TIME: 124, LogColumn.AGENT: 112, LogColumn.ACTION: 96, LogColumn.VERDICT: 70,
+COLUMN_WIDTHS = {LogColumn.TIME: 96, LogColumn.AGENT: 112, LogColumn.ACTION: 96, LogColumn.VERDICT: 70,
                  LogColumn.FLAGS: 48, LogColumn.TRACE: 110}
 
 
@@ -134,9 +134,10 @@ class LogExplorerView(QWidget):
         self.detail = EventDetail()
         self.detail.show_trace.connect(presenter.show_trace)
         splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([640, 420])
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([580, 440])
+        self.detail.setMinimumWidth(380)
         root.addWidget(splitter, 1)
 
         self._debounce = QTimer(self)
