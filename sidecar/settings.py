@@ -61,6 +61,7 @@ class Settings:
             acknowledged commit survive power loss).
         max_group_events: the most events one writer transaction takes.
         access_log: log every request (off by default: it costs throughput).
+        notify_retry_base_ms: first retry delay of a failed webhook or email (doubling, at most an hour).
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -75,6 +76,7 @@ class Settings:
     synchronous: str = "FULL"
     max_group_events: int = 2000
     access_log: bool = False
+    notify_retry_base_ms: int = 5000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -99,6 +101,7 @@ class Settings:
             allow_registration=_bool(environ, "AGENTAUDIT_ALLOW_REGISTRATION", True),
             synchronous=synchronous,
             access_log=_bool(environ, "AGENTAUDIT_ACCESS_LOG", False),
+            notify_retry_base_ms=_int(environ, "AGENTAUDIT_NOTIFY_RETRY_BASE_MS", 5000, minimum=10),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
         if "data_dir" in given:

@@ -189,6 +189,27 @@ SCHEMAS: dict[str, Any] = {
                        "logCount": {"type": "integer"}, "ruleBreakdown": {"type": "array"},
                        "agentBreakdown": {"type": "array"}, "dailyTrend": {"type": "array"}},
     },
+    "NotificationSettings": {
+        "type": "object",
+        "properties": {"webhookUrl": _NULLABLE_STR, "webhookSecretSet": {"type": "boolean"},
+                       "notifyWebhook": {"type": "boolean"}, "notifyEmail": {"type": "boolean"},
+                       "emailRecipients": {"type": "array", "items": _STR}, "notifyMinSeverity": _STR,
+                       "allowPrivateWebhookTargets": {"type": "boolean"}, "digestMinutes": {"type": "integer"},
+                       "includeContent": {"type": "boolean"}, "mutedRuleIds": {"type": "array", "items": _STR},
+                       "smtp": {"type": "object"}, "webhookSecret": _STR},
+    },
+    "NotificationSettingsInput": {
+        "type": "object",
+        "properties": {"webhookUrl": _NULLABLE_STR, "webhookSecret": _STR, "notifyWebhook": {"type": "boolean"},
+                       "notifyEmail": {"type": "boolean"}, "emailRecipients": {"type": "array", "items": _STR},
+                       "notifyMinSeverity": {"enum": ["info", "warning", "critical"]},
+                       "allowPrivateWebhookTargets": {"type": "boolean"},
+                       "digestMinutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+                       "includeContent": {"type": "boolean"}, "mutedRuleIds": {"type": "array", "items": _STR},
+                       "smtp": {"type": "object", "properties": {
+                           "host": _STR, "port": {"type": "integer"}, "security": {"enum": ["none", "starttls", "tls"]},
+                           "username": _STR, "password": _STR, "from": _STR}}},
+    },
     "Health": {
         "type": "object", "required": ["status", "version", "database"],
         "properties": {"status": _STR, "version": _STR, "database": _STR},
@@ -359,6 +380,18 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
     ("PATCH", "/api/v1/alerts/{alert_id}/resolve"): ("Resolve an alert", "alerts", None, 200, _ref("Alert"), []),
     ("GET", "/api/v1/activity"): ("Who changed what, newest first", "activity", None, 200, _array("Activity"),
                                   _PAGING + ["actor", "action", "targetType", "targetId", "from", "to"]),
+    # notifications
+    ("GET", "/api/v1/notifications/settings"): ("Notification settings (secrets never shown)", "notifications", None,
+                                                200, _ref("NotificationSettings"), []),
+    ("PATCH", "/api/v1/notifications/settings"): ("Change notification settings", "notifications",
+                                                  _ref("NotificationSettingsInput"), 200, _ref("NotificationSettings"),
+                                                  []),
+    ("GET", "/api/v1/notifications/deliveries"): ("The delivery log, newest first", "notifications", None, 200,
+                                                  {"type": "array", "items": {"type": "object"}},
+                                                  _PAGING + ["status", "channel"]),
+    ("POST", "/api/v1/notifications/test"): ("Send a test webhook and/or email now", "notifications",
+                                             _obj([], channel={"enum": ["webhook", "email", "all"]}), 200,
+                                             {"type": "object"}, []),
 }
 
 _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {

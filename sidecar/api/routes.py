@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sidecar.api.handlers import agents, alerts, auth, logs, policies, rules, stream, system, traces
+from sidecar.api.handlers import agents, alerts, auth, logs, notifications, policies, rules, stream, system, traces
 
 API = "/api/v1"
 
@@ -84,6 +84,11 @@ def route_table() -> list[web.RouteDef]:
         web.patch(f"{API}/alerts/{{alert_id}}", alerts.update_alert),
         web.patch(f"{API}/alerts/{{alert_id}}/resolve", alerts.resolve_alert),
         web.get(f"{API}/activity", alerts.list_activity),
+        # notifications
+        web.get(f"{API}/notifications/settings", notifications.get_settings),
+        web.patch(f"{API}/notifications/settings", notifications.update_settings),
+        web.get(f"{API}/notifications/deliveries", notifications.list_deliveries),
+        web.post(f"{API}/notifications/test", notifications.send_test),
     ]
 
 

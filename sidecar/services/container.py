@@ -15,6 +15,7 @@ from sidecar.services.auth import AuthService
 from sidecar.services.compliance import ComplianceGate
 from sidecar.services.events import EventHub
 from sidecar.services.ingest import IngestService
+from sidecar.services.notifications import NotificationService
 from sidecar.services.policies import PolicyService
 from sidecar.services.queries import QueryService
 from sidecar.services.secrets import ensure_data_dir, load_or_create
@@ -42,6 +43,7 @@ class Services:
     policies: PolicyService
     alerts: AlertService
     hub: EventHub
+    notifications: NotificationService
     version: str = VERSION
 
     @classmethod
@@ -70,9 +72,13 @@ class Services:
         redaction_key = load_or_create(settings.data_dir / "secrets" / "redaction.key")
         gate = ComplianceGate(reads, db, redaction_key=redaction_key)
         hub = EventHub()
+        notifications = NotificationService(writer, reads, base_url=settings.base_url,
+                                            retry_base_ms=settings.notify_retry_base_ms,
+                                            secret_key=load_or_create(settings.data_dir / "secrets" / "notify.key"))
         return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth,
-                   ingest=IngestService(writer, gate, hub), queries=QueryService(reads, db), gate=gate,
-                   policies=PolicyService(writer, reads, db, gate), alerts=AlertService(writer, reads), hub=hub)
+                   ingest=IngestService(writer, gate, hub, on_alerts=notifications.wake),
+                   queries=QueryService(reads, db), gate=gate, policies=PolicyService(writer, reads, db, gate),
+                   alerts=AlertService(writer, reads), hub=hub, notifications=notifications)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""

@@ -24,8 +24,11 @@ Migration = Callable[[Database], None]
 
 
 def _create_partial_indexes(db: Database) -> None:
+    """Create the partial indexes whose tables exist (each migration calls this after adding tables)."""
     for statement in models.PARTIAL_INDEXES:
-        db.execute_sql(statement)
+        table = statement.split(" ON ", 1)[1].split(" ", 1)[0]
+        if db.table_exists(table):
+            db.execute_sql(statement)
 
 
 def _v1_initial(db: Database) -> None:
@@ -48,8 +51,14 @@ def _v2_compliance(db: Database) -> None:
     db.create_tables(list(models.COMPLIANCE_MODELS), safe=True)
 
 
-#: (version, migration) in order; versions are consecutive from 1.
-MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance))
+def _v5_notifications(db: Database) -> None:
+    """Notification settings, the transactional outbox and its deliveries."""
+    db.create_tables(list(models.NOTIFY_MODELS), safe=True)
+    _create_partial_indexes(db)
+
+
+#: (version, migration) in order.
+MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance), (5, _v5_notifications))
 LATEST = max(version for version, _ in MIGRATIONS)
 
 

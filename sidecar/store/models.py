@@ -335,17 +335,86 @@ class Activity(BaseModel):
         indexes = ((("org_id", "id"), False),)
 
 
+class NotificationSettings(BaseModel):
+    """Where and when an organisation hears of alerts. Secrets are stored encrypted (Fernet, key in the data dir)."""
+
+    org_id = CharField(primary_key=True, max_length=40)
+    webhook_url = TextField(null=True)
+    webhook_secret_enc = TextField(null=True)
+    notify_webhook = BooleanField(default=False)
+    notify_email = BooleanField(default=False)
+    email_recipients = TextField(default="[]")
+    min_severity = CharField(max_length=10, default="warning")
+    allow_private_targets = BooleanField(default=False)
+    digest_minutes = IntegerField(default=15)
+    include_content = BooleanField(default=False)
+    muted_rule_ids = TextField(default="[]")
+    smtp_host = CharField(max_length=255, null=True)
+    smtp_port = IntegerField(null=True)
+    smtp_security = CharField(max_length=10, default="starttls")
+    smtp_username = CharField(max_length=255, null=True)
+    smtp_password_enc = TextField(null=True)
+    smtp_from = CharField(max_length=320, null=True)
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "notification_settings"
+
+
+class OutboxEvent(BaseModel):
+    """Something to tell the outside world, written in the same transaction as what it tells of."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    type = CharField(max_length=60)
+    payload = TextField()
+    created_at = BigIntegerField()
+    dispatched_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "outbox_events"
+        indexes = ((("org_id", "created_at"), False),)
+
+
+class Delivery(BaseModel):
+    """One attempt series to deliver one outbox event over one channel."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    event_id = CharField(max_length=40)
+    event_type = CharField(max_length=60)
+    channel = CharField(max_length=10)
+    target = TextField()
+    severity = CharField(max_length=10, null=True)
+    status = CharField(max_length=12)  # pending, digest, delivered, failed, skipped
+    attempts = IntegerField(default=0)
+    next_attempt_at = BigIntegerField()
+    last_error = TextField(null=True)
+    response_status = IntegerField(null=True)
+    created_at = BigIntegerField()
+    delivered_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "deliveries"
+        indexes = ((("status", "next_attempt_at"), False), (("org_id", "id"), False),
+                   (("event_id", "channel"), True))
+
+
+NOTIFY_MODELS: tuple[type[BaseModel], ...] = (NotificationSettings, OutboxEvent, Delivery)
+
+
 #: Partial indexes that Peewee's Meta cannot express; created by migrations.
 PARTIAL_INDEXES = (
     "CREATE INDEX IF NOT EXISTS audit_logs_flagged ON audit_logs (org_id, seq) WHERE flagged",
     "CREATE INDEX IF NOT EXISTS audit_logs_untraced_span ON audit_logs (org_id, span_id) WHERE trace_id IS NULL",
     "CREATE INDEX IF NOT EXISTS audit_logs_untraced_parent ON audit_logs (org_id, parent_span_id) "
     "WHERE trace_id IS NULL AND parent_span_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS outbox_undispatched ON outbox_events (created_at) WHERE dispatched_at IS NULL",
 )
 
 COMPLIANCE_MODELS: tuple[type[BaseModel], ...] = (
     Agent, Policy, Rule, PolicyAgent, PolicyVersion, InstalledPack, Alert, Violation, Activity,
 )
 ALL_MODELS: tuple[type[BaseModel], ...] = (
-    SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace, *COMPLIANCE_MODELS,
+    SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace, *COMPLIANCE_MODELS, *NOTIFY_MODELS,
 )
