@@ -207,15 +207,23 @@ class SidecarClient(QObject):
         return self._start(what, send, parse, auth=auth)
 
     def _start(self, what: str, send: Sender, parse: Parser, *, auth: bool) -> Call:
-        call = Call(what)
-        self._inflight.add(call)
-        call.done.connect(lambda _value: self._inflight.discard(call))
-        call.failed.connect(lambda _error: self._inflight.discard(call))
+        call = self._track(Call(what))
         if auth and self._access is None:
             error = ApiError(401, "unauthorized", "not logged in")
             QTimer.singleShot(0, lambda: call._fail(error))  # never before the caller has connected
             return call
         self._dispatch(call, send, parse, auth=auth, retried=False)
+        return call
+
+    def _track(self, call: Call) -> Call:
+        """Keep a call alive while it runs, and for one more loop turn after it ends (never free a QObject
+        while it is emitting)."""
+        self._inflight.add(call)
+
+        def release(_value: object) -> None:
+            QTimer.singleShot(0, lambda: self._inflight.discard(call))
+        call.done.connect(release)
+        call.failed.connect(release)
         return call
 
     def _dispatch(self, call: Call, send: Sender, parse: Parser, *, auth: bool, retried: bool) -> None:
@@ -277,10 +285,7 @@ class SidecarClient(QObject):
 
     def refresh_session(self) -> Call:
         """Refresh the tokens now (the stream uses it after a 401); done(None) once new tokens are held."""
-        call = Call("refresh the session")
-        self._inflight.add(call)
-        call.done.connect(lambda _v: self._inflight.discard(call))
-        call.failed.connect(lambda _e: self._inflight.discard(call))
+        call = self._track(Call("refresh the session"))
         if self._refresh is None:
             error = ApiError(401, "unauthorized", "not logged in")
             QTimer.singleShot(0, lambda: call._fail(error))

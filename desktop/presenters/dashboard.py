@@ -139,6 +139,7 @@ class DashboardPresenter(QObject):
         self._client = client
         self._range = TimeRange.DAY
         self._gather: Gather | None = None
+        self._finished_gather: Gather | None = None
         self._dirty = False
         self.snapshot: DashboardSnapshot | None = None
         self._debounce = QTimer(self)
@@ -195,16 +196,14 @@ class DashboardPresenter(QObject):
             last = end - timedelta(milliseconds=1)
             calls[f"b{n}:events"] = self._client.count_logs(schemas.LogFilter(start=start, end=last))
             calls[f"b{n}:violations"] = self._client.count_logs(schemas.LogFilter(start=start, end=last, flagged=True))
-        gather = Gather(calls, self)
+        gather = Gather(calls)  # no parent: it must not die with this presenter while it is emitting
         self._gather = gather
         gather.finished.connect(lambda results, errors: self._assemble(time_range, buckets, results, errors))
         self.loading_changed.emit(True)
 
     def _assemble(self, time_range: TimeRange, buckets: list[tuple[datetime, datetime]], results: dict[str, Any],
                   errors: dict[str, ApiError]) -> None:
-        gather, self._gather = self._gather, None
-        if gather is not None:
-            gather.deleteLater()
+        self._finished_gather, self._gather = self._gather, None  # freed at the next refresh, not mid-emit
         self.loading_changed.emit(False)
         if errors and not results:
             self.failed.emit(next(iter(errors.values())))

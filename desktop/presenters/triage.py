@@ -61,6 +61,7 @@ class TriagePresenter(QObject):
         self._client = client
         self.model = AlertTableModel(client, parent=self)
         self._gather: Gather | None = None
+        self._finished_gather: Gather | None = None
 
     @property
     def busy(self) -> bool:
@@ -80,7 +81,7 @@ class TriagePresenter(QObject):
             return
         if action is Triage.RESOLVE and len(alert_ids) > 1:
             bulk = self._client.resolve_alerts(list(alert_ids), note.strip())
-            gather = Gather({"bulk": bulk}, self)
+            gather = Gather({"bulk": bulk})
             self._gather = gather
             self.busy_changed.emit(True)
             gather.finished.connect(lambda results, errors: self._bulk_done(len(alert_ids), results, errors))
@@ -88,24 +89,20 @@ class TriagePresenter(QObject):
         calls: dict[str, Call] = {
             alert_id: self._client.update_alert(alert_id, action.status, note.strip()) for alert_id in alert_ids
         }
-        gather = Gather(calls, self)
+        gather = Gather(calls)
         self._gather = gather
         self.busy_changed.emit(True)
         gather.finished.connect(lambda results, errors: self._done(action, results, errors))
 
     def _done(self, action: Triage, results: dict[str, schemas.Alert], errors: dict[str, ApiError]) -> None:
-        gather, self._gather = self._gather, None
-        if gather is not None:
-            gather.deleteLater()
+        self._finished_gather, self._gather = self._gather, None  # freed on the next action, not mid-emit
         for alert in results.values():
             self.model.apply(alert)
         self.busy_changed.emit(False)
         self.triaged.emit(TriageResult(action, len(results), tuple(errors.values())))
 
     def _bulk_done(self, asked: int, results: dict[str, object], errors: dict[str, ApiError]) -> None:
-        gather, self._gather = self._gather, None
-        if gather is not None:
-            gather.deleteLater()
+        self._finished_gather, self._gather = self._gather, None  # freed on the next action, not mid-emit
         answer = results.get("bulk")
         count = 0
         if "bulk" in results:

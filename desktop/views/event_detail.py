@@ -3,6 +3,8 @@ metadata as a JSON tree, and the chain fields (sequence, hash). Every event stri
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -34,8 +36,20 @@ VERDICT_TEXT = {
 }
 
 
+REDACTION = re.compile(r"\[(?:REDACTED:[a-z0-9_]+|HASH:[0-9a-f]{16})\]")
+
+
 def spans_for(event: schemas.LogEvent, field: str) -> list[tuple[int, int]]:
-    """The character spans of ``field`` (``prompt`` or ``response``) that rules matched."""
+    """The character spans of ``field`` (``prompt`` or ``response``) to highlight.
+
+    Match offsets count in the text as the agent sent it. When the sidecar redacted matched values before
+    storing them (``[REDACTED:ssn]``, ``[HASH:…]``), those offsets no longer fit the stored text, so the
+    redaction markers are highlighted instead.
+    """
+    text = (event.prompt if field == "prompt" else event.response) or ""
+    redacted = [(m.start(), m.end()) for m in REDACTION.finditer(text)]
+    if redacted:
+        return redacted
     return sorted({(m.start, m.end) for v in event.violations for m in v.matches if m.field == field})
 
 
@@ -174,7 +188,9 @@ class EventDetail(QWidget):
         count = len(event.violations) or len(event.compliance_flags)
         summary = VERDICT_TEXT.get(event.enforcement_action, event.enforcement_action)
         if count:
-            summary += f"  {count} violation{'s' if count != 1 else ''}; matched text is highlighted."
+            summary += f"  {count} violation{'s' if count != 1 else ''}; matched text is highlighted"
+            redacted = REDACTION.search(event.prompt or "") or REDACTION.search(event.response or "")
+            summary += " (values were redacted before storage)." if redacted else "."
         self.verdict_text.setText(summary)
         self.prompt.set_text(event.prompt, spans_for(event, "prompt"), empty="(no prompt)")
         self.response.set_text(event.response, spans_for(event, "response"), empty="(no response)")

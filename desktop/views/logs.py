@@ -32,7 +32,7 @@ from desktop.widgets.pills import PillDelegate
 
 EXPORT_FORMATS = {"CSV": "csv", "JSON": "json", "JSON Lines": "jsonl"}
 COLUMN_WIDTHS = {LogColumn.TIME: 96, LogColumn.AGENT: 112, LogColumn.ACTION: 96, LogColumn.VERDICT: 70,
-                 LogColumn.FLAGS: 48, LogColumn.TRACE: 110}
+                 LogColumn.FLAGS: 54, LogColumn.TRACE: 110}
 
 
 class LogExplorerView(QWidget):

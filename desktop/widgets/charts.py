@@ -174,7 +174,7 @@ class BarList(QWidget):
             painter.setPen(muted)
             painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), self._empty_text)
             return
-        label_width = min(int(self.width() * 0.38), max(metrics.horizontalAdvance(l) for l, _ in self._items) + 8)
+        label_width = min(int(self.width() * 0.42), max(metrics.horizontalAdvance(l) for l, _ in self._items) + 16)
         count_width = max(metrics.horizontalAdvance(f"{c:,}") for _, c in self._items) + 10
         top = max(c for _, c in self._items) or 1
         track = self.width() - label_width - count_width - 8

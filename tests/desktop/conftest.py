@@ -146,3 +146,33 @@ class FixedPortSidecar:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def alerting_account(url: str, email: str, password: str = PASSWORD, *, events: int = 2) -> list[str]:
+    """Install the hipaa pack for the account and ingest events with a US SSN: each raises critical alerts.
+
+    Returns the ids of the events. Skips the test when this sidecar has no compliance packs yet.
+    """
+    headers = {"Authorization": f"Bearer {token_for(url, email, password)}"}
+    status, body, _ = http(f"{url}/api/v1/compliance-rules/packs", "POST", {"packId": "hipaa"}, headers)
+    if status == 404:
+        pytest.skip("this sidecar has no compliance packs yet")
+    assert status in (201, 409), body
+    ids = []
+    for n in range(events):
+        status, body, _ = http(f"{url}/api/v1/audit-logs", "POST",
+                               {"action": "llm_call", "agentId": f"intake-{n}",
+                                "prompt": "SSN 123-45-6789 for patient intake"}, headers)
+        assert status == 201 and body["complianceFlags"], body
+        ids.append(body["id"])
+    return ids
+
+
+def make_shell(url: str, *, poll_ms: int = 300) -> Any:
+    """The app's object graph (as desktop.app builds it) against ``url``, never starting a sidecar."""
+    from desktop.presenters.shell import Shell
+    from desktop.sidecar_process import SidecarManager
+
+    api = SidecarClient(Transport(url))
+    manager = SidecarManager(api, port=int(url.rsplit(":", 1)[1]), may_start=False, poll_ms=poll_ms)
+    return Shell(api, manager, live_poll_ms=500)
