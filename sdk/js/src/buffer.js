@@ -154,16 +154,17 @@ export class BufferedSender {
     });
   }
 
-  /** Deliver what is queued (giving up after timeoutMs), then stop. */
+  /** Deliver what is queued (giving up after timeoutMs), then stop; true if nothing was lost. */
   async close(timeoutMs = this.closeTimeoutMs) {
     if (this.beforeExit) process.off('beforeExit', this.beforeExit);
     this.closing = true;
     this.deadline = Date.now() + timeoutMs;
+    const lostBefore = this.stats.lost;
     const done = await this.flush(timeoutMs + 100);
     if (this.timer) { clearTimeout(this.timer); this.timer = null; }
     const left = this.queue.length - this.head;
     if (left) { this.stats.lost += left; this.queue = []; this.head = 0; }
-    return done && left === 0;
+    return done && left === 0 && this.stats.lost === lostBefore;
   }
 
   warnOnce(kind, message) {
