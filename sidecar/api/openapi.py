@@ -239,6 +239,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
     ("GET", "/health"): ("Health of the sidecar and its database", "system", None, 200, _ref("Health"), []),
     ("GET", "/api/v1/health"): ("Health of the sidecar and its database", "system", None, 200, _ref("Health"), []),
     ("GET", "/api/v1/openapi.json"): ("This document", "system", None, 200, {"type": "object"}, []),
+    ("POST", "/v1/traces"): ("OTLP/HTTP trace export (protobuf or JSON): spans become audit events", "otlp",
+                             {"type": "object"}, 200, None, []),
     ("GET", "/api/v1/stream"): ("Server-sent events: log.created, alert.created, report.ready", "system", None, 200,
                                 None, []),
     ("POST", "/api/v1/auth/register"): (

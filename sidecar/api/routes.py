@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from sidecar.api import otlp
 from sidecar.api.handlers import agents, alerts, auth, logs, notifications, policies, rules, stream, system, traces
 
 API = "/api/v1"
@@ -15,6 +16,7 @@ def route_table() -> list[web.RouteDef]:
         web.get(f"{API}/health", system.health),
         web.get(f"{API}/openapi.json", system.openapi),
         web.get(f"{API}/stream", stream.stream),
+        web.post("/v1/traces", otlp.export_traces),
         # accounts
         web.post(f"{API}/auth/register", auth.register),
         web.post(f"{API}/auth/login", auth.login),
