@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import json
 import re
-
-import orjson
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from sidecar.services.ingest import EventInput
 
