@@ -221,15 +221,14 @@ class AlertTriageView(QWidget):
         self.agent.returnPressed.connect(self.apply_filters)
         self.agent.editingFinished.connect(self.apply_filters)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
-        model.modelReset.connect(self._update)
-        model.rowsInserted.connect(lambda *_a: self._update())
-        model.rowsRemoved.connect(lambda *_a: self._update())
-        model.dataChanged.connect(lambda *_a: self._selection_changed())
-        model.total_changed.connect(lambda _t: self._update())
-        model.loading_changed.connect(lambda _b: self._update())
+        # bound methods, not lambdas: Qt drops them when this view is destroyed before its presenter
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.total_changed,
+                       model.loading_changed):
+            signal.connect(self._update)
+        model.dataChanged.connect(self._selection_changed)
         model.failed.connect(self._failed)
         presenter.triaged.connect(self._triaged)
-        presenter.busy_changed.connect(lambda _b: self._selection_changed())
+        presenter.busy_changed.connect(self._selection_changed)
         self._update()
 
     def apply_filters(self) -> None:
@@ -251,7 +250,7 @@ class AlertTriageView(QWidget):
             self.note.clear()
         self.table.setFocus()
 
-    def _update(self) -> None:
+    def _update(self, *_args: object) -> None:
         model = self.presenter.model
         rows, total = model.rowCount(), model.total
         if model.error is not None:
@@ -276,7 +275,7 @@ class AlertTriageView(QWidget):
         self.empty.setText(f"Could not load alerts.\n{reason}")
         self.stack.setCurrentIndex(1)
 
-    def _selection_changed(self) -> None:
+    def _selection_changed(self, *_args: object) -> None:
         alerts = self.selected_alerts() if self.table.selectionModel() else []
         busy = self.presenter.busy
         for action, button in self.buttons.items():

@@ -170,14 +170,20 @@ class ApiKeysView(QWidget):
         root.addWidget(self.stack, 1)
 
         model.modelReset.connect(self._update)
-        model.rowsRemoved.connect(lambda *_a: self._update())
-        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update())
+        model.rowsRemoved.connect(self._update)
+        self.table.selectionModel().selectionChanged.connect(self._update)
         presenter.created.connect(self._created)
-        presenter.revoked.connect(lambda _id: self.feedback.setText("Key revoked. Agents using it now get 401."))
-        presenter.failed.connect(self.feedback.setText)
+        presenter.revoked.connect(self._revoked)
+        presenter.failed.connect(self._failed)
         self._update()
 
-    def _update(self) -> None:
+    def _revoked(self, _key_id: str) -> None:
+        self.feedback.setText("Key revoked. Agents using it now get 401.")
+
+    def _failed(self, message: str) -> None:
+        self.feedback.setText(message)
+
+    def _update(self, *_args: object) -> None:
         model = self.presenter.model
         self.stack.setCurrentIndex(1 if model.loaded and model.rowCount() == 0 else 0)
         self.revoke_button.setEnabled(bool(self.table.selectionModel().selectedRows()))

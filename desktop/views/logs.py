@@ -156,17 +156,16 @@ class LogExplorerView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.text.setFocus)
 
-        model.total_changed.connect(lambda _t: self._update_counts())
-        model.rowsInserted.connect(lambda *_a: self._update_counts())
-        model.modelReset.connect(self._update_counts)
-        model.loading_changed.connect(lambda _b: self._update_counts())
+        # bound methods, not lambdas: Qt drops them when this view is destroyed before its presenter
+        for signal in (model.total_changed, model.rowsInserted, model.modelReset, model.loading_changed):
+            signal.connect(self._update_counts)
         model.failed.connect(self._failed)
         presenter.form_changed.connect(self._show_form)
         presenter.event_loaded.connect(self._event_loaded)
-        presenter.event_failed.connect(lambda e: self.detail.show_message(f"Could not load the event: {e.message}"))
+        presenter.event_failed.connect(self._event_failed)
         presenter.new_events.connect(self._new_events)
-        presenter.export_finished.connect(lambda path: self.count.setText(f"Exported to {path}"))
-        presenter.export_failed.connect(lambda e: self.count.setText(f"Export failed: {e.message}"))
+        presenter.export_finished.connect(self._exported)
+        presenter.export_failed.connect(self._export_failed)
         self._update_counts()
 
     # -- filters -------------------------------------------------------------------------------------
@@ -199,7 +198,16 @@ class LogExplorerView(QWidget):
 
     # -- table ---------------------------------------------------------------------------------------
 
-    def _update_counts(self) -> None:
+    def _event_failed(self, error: ApiError) -> None:
+        self.detail.show_message(f"Could not load the event: {error.message}")
+
+    def _exported(self, path: str) -> None:
+        self.count.setText(f"Exported to {path}")
+
+    def _export_failed(self, error: ApiError) -> None:
+        self.count.setText(f"Export failed: {error.message}")
+
+    def _update_counts(self, *_args: object) -> None:
         model = self.presenter.model
         rows, total = model.rowCount(), model.total
         if model.error is not None:

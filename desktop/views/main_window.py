@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         shell.logged_in.connect(self._logged_in)
         shell.logged_out.connect(self._logged_out)
         shell.sidecar.status_changed.connect(self._sidecar)
-        shell.live.mode_changed.connect(lambda mode: self.live_label.setText(LIVE_TEXT[mode]))
+        shell.live.mode_changed.connect(self._live_mode)
         shell.notifier.unread_changed.connect(self._unread)
         self._sidecar(shell.sidecar.status)
         self.root_stack.setCurrentIndex(1 if shell.client.logged_in else 0)
@@ -154,6 +154,9 @@ class MainWindow(QMainWindow):
         page = PAGES[self.pages.currentIndex()]
         {"dashboard": self.shell.dashboard.refresh, "logs": self.shell.logs.refresh,
          "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh}[page]()
+
+    def _live_mode(self, mode: LiveMode) -> None:
+        self.live_label.setText(LIVE_TEXT[mode])
 
     def _unread(self, count: int) -> None:
         item = self.sidebar.item(PAGES.index("alerts"))
