@@ -161,6 +161,12 @@ class Transport:
                 if conn in self._all:
                     self._all.remove(conn)
 
+    def __del__(self) -> None:  # a client dropped without close() leaks no sockets
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
     def close(self) -> None:
         """Close every connection this transport opened (in any thread)."""
         with self._all_lock:
