@@ -154,3 +154,28 @@ def test_session_loads_the_demo_and_logs_in_to_it(qtbot: Any, seeded: Seeded) ->
         session.load_demo()
     assert blocker.args[0].organization.name == "Northwind Health (demo)"
     assert any("already has" in line for line in lines)  # the session's sidecar was seeded once
+
+
+def test_notifier_counts_unread_critical_alerts_and_notifies_new_ones(qtbot: Any, seeded: Seeded,
+                                                                      fresh_account: tuple[str, str]) -> None:
+    from desktop.presenters.notifier import AlertNotifier
+
+    alerting_account(seeded.url, *fresh_account, events=2)
+    api = logged_in(qtbot, seeded.url, *fresh_account)
+    notifier = AlertNotifier(api)
+    with qtbot.waitSignal(notifier.unread_changed, timeout=10_000) as blocker:
+        notifier.start()
+    assert blocker.args == [2]
+    feed = LiveFeed(api, poll_ms=300)
+    feed.alert_created.connect(notifier.on_alert)
+    with qtbot.waitSignal(feed.mode_changed, timeout=10_000):
+        feed.start()
+    qtbot.wait(300)
+    with qtbot.waitSignal(notifier.notify, timeout=10_000) as note:
+        alerting_account(seeded.url, *fresh_account, events=1)
+    title, message = note.args
+    assert title == "Critical alert (intake-0)" and message.startswith("SSN Detection")
+    assert notifier.unread == 3
+    notifier.mark_read()
+    assert notifier.unread == 0
+    feed.stop()

@@ -180,3 +180,21 @@ def test_the_window_shows_a_dead_sidecar_and_recovers_when_it_returns(qtbot: Any
         assert window.shell.client.logged_in  # the session survived the restart
     finally:
         sidecar.stop()
+
+
+def test_screenshot_mode_saves_each_view(seeded: Seeded, tmp_path: Path) -> None:
+    """``agentaudit desktop --screenshot DIR`` in its own process: logs in, saves a PNG per view, exits 0."""
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    from tests.helpers import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "desktop", "--url", seeded.url, "--no-start", "--screenshot",
+                           str(tmp_path), "--email", seeded.email, "--password", seeded.password],
+                          cwd=ROOT, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("welcome", "dashboard", "logs", "alerts", "keys"):
+        image = QImage(str(tmp_path / f"{name}.png"))
+        assert (image.width(), image.height()) == (1280, 800), name
