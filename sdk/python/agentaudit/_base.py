@@ -11,6 +11,7 @@ from typing import Any
 from agentaudit._buffer import BufferedSender, SenderStats
 from agentaudit._compat import LegacyMethods
 from agentaudit._config import Config
+from agentaudit._errors import ConfigError
 from agentaudit._events import iso
 from agentaudit._http import Transport
 from agentaudit._management import Policies, Reports
@@ -34,6 +35,10 @@ class ClientCore(Tracer, LegacyMethods):
     def __init__(self, config: Config, send: Send, *, buffer_size: int = 10_000, batch_size: int = 50,
                  flush_interval: float = 0.1, workers: int = 1, spill_path: str | None = None,
                  close_timeout: float = 5.0) -> None:
+        if not 1 <= batch_size <= 50:
+            raise ConfigError(f"batch_size must be 1 to 50, got {batch_size}")
+        if buffer_size < 1 or workers < 1 or flush_interval <= 0:
+            raise ConfigError("buffer_size and workers must be at least 1 and flush_interval positive")
         self.config = config
         self._default_agent = config.agent_id
         self._sender_options: dict[str, Any] = dict(max_buffer=buffer_size, batch_size=batch_size,
@@ -52,6 +57,8 @@ class ClientCore(Tracer, LegacyMethods):
         self.packs = Packs(send)
         self.policies = Policies(send)
         self.reports = Reports(send)
+        if spill_path is not None:
+            self._background()  # start now: events parked by an earlier run are replayed without waiting for a log
 
     @property
     def agent_id(self) -> str | None:

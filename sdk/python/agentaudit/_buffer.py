@@ -89,6 +89,7 @@ class BufferedSender:
         self._closing = threading.Event()
         self._deadline = float("inf")
         self._in_flight = 0
+        self._probes = 0
         self._down = False
         self._next_probe = 0.0
         self._probe_gap = 0.25
@@ -111,6 +112,10 @@ class BufferedSender:
     # -- the caller's side ---------------------------------------------------------------------------------------
     def enqueue(self, event: dict[str, Any]) -> None:
         """Queue one event body; never blocks on the network, never raises."""
+        if self._closing.is_set():
+            with self._lock:
+                self._c["lost"] += 1
+            return
         with self._lock:
             if len(self._buffer) >= self._max:
                 self._buffer.popleft()
@@ -124,15 +129,23 @@ class BufferedSender:
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Wait until every queued event is sent, refused or spilled; False if ``timeout`` ran out first."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        probes = self._probes
+        self._next_probe = 0.0  # parked events: try the sidecar again now rather than at the next probe
         self._wake.set()
         with self._idle:
-            while self._buffer or self._in_flight:
+            while self._buffer or self._in_flight or self._parked(probes):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
                 self._wake.set()
                 self._idle.wait(0.05 if left is None else min(left, 0.05))
         return True
+
+    def _parked(self, probes: int) -> bool:
+        """Spilled events still to replay, unless a replay tried since ``probes`` found the sidecar down."""
+        if self._spill is None or not self._spill.size:
+            return False
+        return not (self._down and self._probes > probes)
 
     def close(self, timeout: float | None = 5.0) -> bool:
         """Send what is queued (spilling it if the sidecar is down), then stop the workers. Idempotent.
@@ -142,6 +155,7 @@ class BufferedSender:
         if self._closing.is_set():
             return not self._buffer
         atexit.unregister(self._at_exit)
+        lost_before = self._c["lost"]
         self._deadline = float("inf") if timeout is None else time.monotonic() + timeout
         self._closing.set()
         self._wake.set()
@@ -157,7 +171,7 @@ class BufferedSender:
                 else:
                     self._c["lost"] += leftover
         self._transport.close()
-        return leftover == 0 or self._spill is not None
+        return self._c["lost"] == lost_before
 
     @property
     def stats(self) -> SenderStats:
@@ -241,6 +255,11 @@ class BufferedSender:
         except APIConnectionError as exc:
             self._warn_once("down", "agentaudit: cannot reach the sidecar (%s); retrying in the background", exc)
             return events, None
+        except Exception:  # e.g. a value that cannot be encoded: count these events, never lose them silently
+            with self._lock:
+                self._c["rejected"] += len(events)
+            self._warn_once("unsendable", "agentaudit: could not send %d event(s)", len(events), exc_info=True)
+            return [], None
         status = response.status
         if status < 300:
             with self._lock:
@@ -317,6 +336,9 @@ class BufferedSender:
             self._mark_down()
         else:
             self._mark_up()
+        with self._idle:
+            self._probes += 1
+            self._idle.notify_all()
 
     def _warn_once(self, kind: str, message: str, *args: Any, exc_info: bool = False) -> None:
         if kind not in self._warned:

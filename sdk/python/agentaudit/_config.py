@@ -35,6 +35,8 @@ class Config:
     max_retry_wait: float = 30.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.api_key, str):
+            raise ConfigError(f"api_key must be a string, got {type(self.api_key).__name__}")
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"base_url must be an http(s) URL, got {self.base_url!r}")

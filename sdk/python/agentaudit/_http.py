@@ -214,6 +214,9 @@ class Transport:
             except (OSError, http.client.HTTPException) as exc:
                 self._drop_connection()
                 raise APIConnectionError(f"cannot reach {self.config.base_url}: {exc}") from exc
+            except BaseException:
+                self._drop_connection()  # never leave a half-used connection for the next request
+                raise
         raise AssertionError("unreachable")
 
     # -- a call, with retries -----------------------------------------------------------------------------------
