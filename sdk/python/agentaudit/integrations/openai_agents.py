@@ -7,7 +7,8 @@
 
 The trace is the root event (``agent_run``, ``spanId`` = the trace id); spans keep the SDK's span and parent ids.
 Span kinds map to actions: generation/response → ``llm_call``, function → ``tool_use``, agent → ``agent_step``,
-handoff → ``handoff``, guardrail → ``guardrail_check``, custom → its name, others → their type. Delivery is
+handoff → ``handoff``, guardrail → ``guardrail_check``, task/turn → ``agent_task``/``agent_turn``, custom → its
+name, others → their type. Delivery is
 in the background: the processor never blocks the run and never raises into it.
 """
 
@@ -22,7 +23,7 @@ from agentaudit._client import AgentAuditClient
 from agentaudit.integrations._common import epoch, error_info, text
 
 _ACTIONS = {"generation": "llm_call", "response": "llm_call", "function": "tool_use", "agent": "agent_step",
-            "handoff": "handoff", "guardrail": "guardrail_check"}
+            "handoff": "handoff", "guardrail": "guardrail_check", "task": "agent_task", "turn": "agent_turn"}
 _KEPT = ("name", "model", "usage", "handoffs", "tools", "output_type", "from_agent", "to_agent", "triggered",
          "response_id", "model_config", "server", "result")
 
@@ -63,7 +64,7 @@ class AgentAuditTraceProcessor(TracingProcessor):
         action = _ACTIONS.get(kind) or (exported.get("name") if kind == "custom" else None) or kind
         metadata: dict[str, Any] = {"framework": "openai-agents", "spanType": kind}
         metadata.update({k: exported[k] for k in _KEPT if exported.get(k) is not None})
-        if kind == "custom" and exported.get("data"):
+        if isinstance(exported.get("data"), dict) and exported["data"]:
             metadata["data"] = exported["data"]
         prompt = text(exported.get("input")) if "input" in exported else text(getattr(data, "input", None))
         response = text(exported.get("output"))
