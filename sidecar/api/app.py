@@ -19,6 +19,14 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[SERVICES].aclose()
 
 
+async def ledger_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The ledger's background work: checkpoint signing and the retention purge; signs the final head on stop."""
+    ledger = app[SERVICES].ledger
+    await ledger.start()
+    yield
+    await ledger.aclose()
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[request_id_middleware, error_middleware, auth_middleware],
@@ -26,5 +34,6 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(services_ctx)
+    app.cleanup_ctx.append(ledger_ctx)
     add_routes(app)
     return app

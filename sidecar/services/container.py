@@ -9,11 +9,14 @@ from typing import Any
 from peewee import Database
 
 from sidecar import log
-from sidecar.clock import now_ms
+from sidecar.clock import now_ms, utc_now
+from sidecar.ledger.checkpoint import CheckpointPolicy
 from sidecar.services.alerts import AlertService
 from sidecar.services.auth import AuthService
 from sidecar.services.compliance import ComplianceGate
 from sidecar.services.ingest import IngestService
+from sidecar.services.ledger import LedgerService
+from sidecar.services.ledger_keys import load_or_create_signing_key
 from sidecar.services.policies import PolicyService
 from sidecar.services.queries import QueryService
 from sidecar.services.secrets import ensure_data_dir, load_or_create
@@ -40,6 +43,7 @@ class Services:
     gate: ComplianceGate
     policies: PolicyService
     alerts: AlertService
+    ledger: LedgerService
     version: str = VERSION
 
     @classmethod
@@ -57,7 +61,8 @@ class Services:
             for suffix in ("", "-wal", "-shm"):
                 secure_file(Path(path + suffix))
         jwt_secret = load_or_create(settings.data_dir / "secrets" / "jwt.key")
-        writer = Writer(db, max_group=settings.max_group_events)
+        ledger_key = load_or_create_signing_key(settings.data_dir, now=utc_now())
+        writer = Writer(db, max_group=settings.max_group_events, chain=settings.hash_chain)
         writer.start()
         reads = ReadPool(db, settings.read_threads)
         auth = AuthService(
@@ -67,9 +72,14 @@ class Services:
         )
         redaction_key = load_or_create(settings.data_dir / "secrets" / "redaction.key")
         gate = ComplianceGate(reads, db, redaction_key=redaction_key)
+        ledger = LedgerService(
+            writer, reads, db, ledger_key, data_dir=settings.data_dir,
+            policy=CheckpointPolicy(every_seconds=settings.checkpoint_seconds, every_events=settings.checkpoint_events),
+            retention_interval=settings.retention_interval_seconds, enabled=settings.hash_chain,
+        )
         return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth, ingest=IngestService(writer, gate),
                    queries=QueryService(reads, db), gate=gate, policies=PolicyService(writer, reads, db, gate),
-                   alerts=AlertService(writer, reads))
+                   alerts=AlertService(writer, reads), ledger=ledger)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import Database
+from peewee import Database, SqliteDatabase
 
 from sidecar import log
 from sidecar.clock import now_ms
@@ -24,6 +24,12 @@ Migration = Callable[[Database], None]
 def _create_partial_indexes(db: Database) -> None:
     for statement in models.PARTIAL_INDEXES:
         db.execute_sql(statement)
+
+
+def _create_ledger_triggers(db: Database) -> None:
+    if isinstance(db, SqliteDatabase):
+        for statement in models.LEDGER_TRIGGERS:
+            db.execute_sql(statement)
 
 
 def _v1_initial(db: Database) -> None:
@@ -46,8 +52,14 @@ def _v2_compliance(db: Database) -> None:
     db.create_tables(list(models.COMPLIANCE_MODELS), safe=True)
 
 
+def _v3_ledger(db: Database) -> None:
+    """Signed checkpoints, the retention gate, and the triggers that make audit logs append-only."""
+    db.create_tables(list(models.LEDGER_MODELS), safe=True)
+    _create_ledger_triggers(db)
+
+
 #: (version, migration) in order; versions are consecutive from 1.
-MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance))
+MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance), (3, _v3_ledger))
 LATEST = MIGRATIONS[-1][0]
 
 
@@ -76,6 +88,7 @@ def migrate(db: Database) -> tuple[int, int]:
         with db.atomic():
             db.create_tables(list(models.ALL_MODELS), safe=True)
             _create_partial_indexes(db)
+            _create_ledger_triggers(db)
             models.SchemaVersion.insert(version=LATEST, applied_at=now_ms()).execute()
         log.store.info("created a new database at schema version %d", LATEST)
         return 0, LATEST
