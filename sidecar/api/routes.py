@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sidecar.api.handlers import agents, alerts, auth, logs, policies, rules, system, traces
+from sidecar.api.handlers import agents, alerts, auth, ledger, logs, policies, rules, system, traces
 
 API = "/api/v1"
 
@@ -83,6 +83,13 @@ def route_table() -> list[web.RouteDef]:
         web.patch(f"{API}/alerts/{{alert_id}}", alerts.update_alert),
         web.patch(f"{API}/alerts/{{alert_id}}/resolve", alerts.resolve_alert),
         web.get(f"{API}/activity", alerts.list_activity),
+        # integrity
+        web.get(f"{API}/ledger/head", ledger.head),
+        web.get(f"{API}/ledger/checkpoints", ledger.list_checkpoints),
+        web.get(f"{API}/ledger/export", ledger.export),
+        web.get(f"{API}/audit-logs/{{log_id}}/proof", ledger.proof),
+        web.get(f"{API}/settings/retention", ledger.get_retention),
+        web.patch(f"{API}/settings/retention", ledger.set_retention),
     ]
 
 
