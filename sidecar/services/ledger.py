@@ -149,10 +149,13 @@ class LedgerService:
             if latest is not None:
                 self._note_signed(org_id, latest)
         self._writer.add_listener(self.on_commit)
+        # a previous run that was killed (no graceful stop) may have left events unsigned: sign them now
+        recovered = await self.sign_due(final=True)
+        if recovered:
+            log.store.info("signed the ledger head of %d organisation(s) left unsigned by the last run",
+                           len(recovered))
         self._tasks = [asyncio.create_task(self._signer_loop(), name="ledger-signer"),
                        asyncio.create_task(self._retention_loop(), name="ledger-retention")]
-        if any(self._due(state, self._clock()) for state in self._orgs.values()):
-            self._wake.set()  # e.g. a previous run was killed before it signed its last events
 
     async def aclose(self) -> None:
         """Stop the background tasks, then sign every head that moved since its last checkpoint."""
