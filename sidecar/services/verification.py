@@ -109,12 +109,13 @@ def verify_database(
     Raises:
         VerifyError: no database, no trusted key, or an unknown organisation.
     """
-    if not trusted_keys:
-        raise VerifyError("no trusted public key: run on the sidecar's data dir, or pass --trusted-key")
     try:
         conn = open_read_only(path)
     except FileNotFoundError as exc:
         raise VerifyError(str(exc)) from None
+    if not trusted_keys:
+        conn.close()
+        raise VerifyError("no trusted public key: run on the sidecar's data dir, or pass --trusted-key")
     workers = max(1, workers if workers is not None else os.cpu_count() or 1)
     started = time.perf_counter()
     results: list[OrgVerification] = []
