@@ -329,37 +329,52 @@ class ChainReader:
             params = (*params, last)
         cursor = self._conn.execute(sql + " ORDER BY seq", params)
         loads = orjson.loads
-        iso = to_iso
-        while True:
-            rows = cursor.fetchmany(4096)
-            if not rows:
-                return
-            for row in rows:
-                (event_id, seq, action, agent_id, trace_id, span_id, parent_span_id, prompt, response, metadata,
-                 started_at, ended_at, created_at, flags, enforcement, violations, digest) = row
-                try:
-                    yield {
-                        "id": event_id,
-                        "organizationId": org_id,
-                        "sequence": seq,
-                        "action": action,
-                        "agentId": agent_id,
-                        "prompt": prompt,
-                        "response": response,
-                        "metadata": loads(metadata) if metadata is not None else None,
-                        "traceId": trace_id,
-                        "spanId": span_id,
-                        "parentSpanId": parent_span_id,
-                        "startedAt": iso(started_at),
-                        "endedAt": iso(ended_at),
-                        "createdAt": iso(created_at),
-                        "complianceFlags": loads(flags) if flags else [],
-                        "enforcementAction": enforcement,
-                        "violationDetails": loads(violations) if violations else None,
-                        "hash": digest,
-                    }
-                except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
-                    yield _raw_event(org_id, row)
+        iso = _IsoCache()
+        for row in cursor:
+            (event_id, seq, action, agent_id, trace_id, span_id, parent_span_id, prompt, response, metadata,
+             started_at, ended_at, created_at, flags, enforcement, violations, digest) = row
+            try:
+                yield {
+                    "id": event_id,
+                    "organizationId": org_id,
+                    "sequence": seq,
+                    "action": action,
+                    "agentId": agent_id,
+                    "prompt": prompt,
+                    "response": response,
+                    "metadata": loads(metadata) if metadata is not None else None,
+                    "traceId": trace_id,
+                    "spanId": span_id,
+                    "parentSpanId": parent_span_id,
+                    "startedAt": iso(started_at),
+                    "endedAt": iso(ended_at),
+                    "createdAt": iso(created_at),
+                    "complianceFlags": loads(flags) if flags else [],
+                    "enforcementAction": enforcement,
+                    "violationDetails": loads(violations) if violations else None,
+                    "hash": digest,
+                }
+            except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
+                yield _raw_event(org_id, row)
+
+
+class _IsoCache:
+    """``to_iso`` with the formatted seconds of the last few hundred seconds kept (a walk's events come in
+    time order, but an event's start, end and creation times often fall in different seconds)."""
+
+    __slots__ = ("_seconds",)
+
+    def __init__(self) -> None:
+        self._seconds: dict[int, str] = {}
+
+    def __call__(self, ms: int) -> str:
+        seconds, millis = divmod(ms, 1000)
+        prefix = self._seconds.get(seconds)
+        if prefix is None:
+            if len(self._seconds) > 512:
+                self._seconds.clear()
+            prefix = self._seconds[seconds] = to_iso(seconds * 1000)[:-5]  # type: ignore[index]
+        return f"{prefix}.{millis:03d}Z"
 
 
 def _raw_event(org_id: str, row: tuple[Any, ...]) -> dict[str, Any]:
