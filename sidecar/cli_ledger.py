@@ -63,7 +63,7 @@ def verify_command(args: argparse.Namespace) -> int:
 def _print_outcome(outcome: DatabaseVerification) -> None:
     for org in outcome.orgs:
         report = org.report
-        first = max(org.first_sequence, 1)
+        first = report.last_sequence - report.events_checked + 1
         span = f"events {first}..{report.last_sequence}" if report.events_checked else "no events"
         pruned = f" ({org.pruned_checkpoints} pruned)" if org.pruned_checkpoints else ""
         status = "OK" if report.ok else "BROKEN"

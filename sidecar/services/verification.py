@@ -20,7 +20,7 @@ import sqlite3
 import time
 from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sidecar.ledger.chain import GENESIS_HASH
@@ -185,32 +185,30 @@ def _walk_serial(conn: sqlite3.Connection, org_id: str, from_seq: int | None,
             if checkpoint is not None:
                 verifier.add_checkpoint(checkpoint)
         verifier.feed(reader.events(org_id, plan.start, head.last_seq))
-        _check_recorded_head(verifier, reader, head)
-        return verifier.finish()
+        return _against_recorded_head(verifier.finish(), reader, head)
 
 
-def _check_recorded_head(verifier: ChainVerifier, reader: ChainReader, head: ChainHead, *,
-                         same_snapshot: bool = True) -> None:
-    """Compare the walk's end with the head the organisation's row records (``same_snapshot``: read in the
-    reader's snapshot, so events beyond it were added behind the writer's back)."""
-    if verifier.broken:
-        return
-    last = verifier.last_sequence
+def _against_recorded_head(report: VerifyReport, reader: ChainReader, head: ChainHead, *,
+                           same_snapshot: bool = True) -> VerifyReport:
+    """Compare the walk's end with the head the organisation's row records (``same_snapshot``: the row was
+    read in the reader's snapshot, so events beyond it were added behind the writer's back)."""
+    if not report.ok:
+        return report
+    last = report.last_sequence
+    found: Break | None = None
     if last < head.last_seq:
         missing = f"event {last + 1} is" if last + 1 == head.last_seq else f"events {last + 1}..{head.last_seq} are"
-        verifier.report_break(last + 1, BreakKind.SEQUENCE_GAP,
-                              f"the chain ends at {last} but the organisation's head records {head.last_seq}: "
-                              f"{missing} missing")
-        return
-    stored = reader.stored_hash(head.org_id, last) if last > head.pruned_seq else None
-    extra = reader.events(head.org_id, head.last_seq + 1) if same_snapshot else iter(())
-    if next(extra, None) is not None:
-        verifier.report_break(head.last_seq + 1, BreakKind.SEQUENCE_ORDER,
-                              f"events after {head.last_seq}, the head the organisation's row records, were added")
-    elif stored is not None and stored != head.last_hash:
-        verifier.report_break(last, BreakKind.HASH_MISMATCH,
-                              f"the organisation's row records head hash {head.last_hash[:16]}… at {last}, "
-                              f"but the chain has {stored[:16]}…")
+        found = Break(last + 1, BreakKind.SEQUENCE_GAP,
+                      f"the chain ends at {last} but the organisation's head records {head.last_seq}: "
+                      f"{missing} missing")
+    elif same_snapshot and next(reader.events(head.org_id, head.last_seq + 1), None) is not None:
+        found = Break(head.last_seq + 1, BreakKind.SEQUENCE_ORDER,
+                      f"events after {head.last_seq}, the head the organisation's row records, were added")
+    elif last == head.last_seq and report.last_hash != head.last_hash:
+        found = Break(last, BreakKind.HASH_MISMATCH,
+                      f"the organisation's row records head hash {head.last_hash[:16]}… at {last}, "
+                      f"but the chain has {report.last_hash[:16]}…")
+    return report if found is None else replace(report, ok=False, first_break=found)
 
 
 def _walk_parallel(path: Path, plan: _Plan, trusted_keys: Collection[str], workers: int,
@@ -255,12 +253,11 @@ def _walk_range(path: str, head: ChainHead, first: int, last: int, prev: str | N
             for checkpoint in checkpoints:
                 verifier.add_checkpoint(checkpoint)
             verifier.feed(reader.events(head.org_id, first, last))
-            if last_range:
-                _check_recorded_head(verifier, reader, head, same_snapshot=False)
-            elif not verifier.broken and verifier.last_sequence < last:
+            if not last_range and not verifier.broken and verifier.last_sequence < last:
                 verifier.report_break(verifier.last_sequence + 1, BreakKind.SEQUENCE_GAP,
                                       f"event {verifier.last_sequence + 1} is missing")
-            return verifier.finish()
+            report = verifier.finish()
+            return _against_recorded_head(report, reader, head, same_snapshot=False) if last_range else report
     finally:
         conn.close()
 

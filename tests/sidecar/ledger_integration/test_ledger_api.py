@@ -184,6 +184,7 @@ async def test_checkpoints_are_isolated_per_organisation(api: ApiClient, owner: 
     await _ingest(api, owner, 30)
     await _ingest(api, other, 2, prefix="globex")
     await _wait_for_checkpoint(api, owner, 21)
+    await _wait_for_checkpoint(api, other, 1)
     theirs = await api.get("ledger/checkpoints", params={"limit": 500}, headers=other.api_key)
     assert theirs.body and {c["organizationId"] for c in theirs.body} == {other.org_id}
     assert max(c["sequence"] for c in theirs.body) <= 2

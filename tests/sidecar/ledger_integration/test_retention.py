@@ -152,3 +152,46 @@ async def test_purge_refuses_a_range_that_does_not_verify(api: ApiClient, owner:
     listed = await api.get("audit-logs", params={"limit": 500}, headers=owner.api_key)
     assert listed.body["pagination"]["total"] == 10  # the evidence is kept
     assert (await api.get("ledger/checkpoints", params={"kind": "pruned"}, headers=owner.api_key)).body == []
+
+
+async def test_purging_every_event_leaves_a_chain_that_continues_and_verifies(api: ApiClient, owner: Account,
+                                                                              settings) -> None:
+    stored = (await api.post("audit-logs/batch", json=[{"action": "old", "prompt": str(i)} for i in range(12)],
+                             headers=owner.api_key)).body["data"]
+    await api.patch("settings/retention", json={"retentionDays": 1}, headers=owner.jwt)
+    services = api.client.server.app[SERVICES]
+    cutoff = parse_iso(stored[-1]["createdAt"]) + 1
+    [result] = await services.ledger.purge(now=ms_to_datetime(cutoff) + timedelta(days=1))
+    assert (result.first, result.last, result.checkpoint.hash) == (1, 12, stored[-1]["hash"])
+    assert (await api.get("audit-logs", headers=owner.api_key)).body["pagination"]["total"] == 0
+    empty = await asyncio.to_thread(agentaudit, "verify", "--data-dir", str(settings.data_dir))
+    assert empty.returncode == 0 and "no events" in empty.stdout, empty.stdout
+    head = (await api.get("ledger/head", headers=owner.api_key)).body
+    assert (head["currentSequence"], head["prunedSequence"]) == (12, 12)
+    after = (await api.post("audit-logs", json={"action": "new"}, headers=owner.api_key)).body
+    assert after["sequence"] == 13
+    result = await asyncio.to_thread(agentaudit, "verify", "--data-dir", str(settings.data_dir))
+    assert result.returncode == 0 and "events 13..13, 1 events" in result.stdout, result.stdout
+
+
+async def test_the_purge_runs_on_its_own_schedule(aiohttp_client, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sidecar.api.app import create_app
+    from sidecar.clock import utc_now
+    from sidecar.settings import Settings
+
+    monkeypatch.setattr(ledger_service, "FIRST_PURGE_DELAY", 0.05)
+    settings = Settings(data_dir=tmp_path / "data", port=0, retention_interval_seconds=1)
+    api = ApiClient(await aiohttp_client(create_app(settings)))
+    owner = await api.new_account("owner@acme.test", name="Acme")
+    await api.post("audit-logs/batch", json=[{"action": "old"}] * 5, headers=owner.api_key)
+    await api.patch("settings/retention", json={"retentionDays": 1}, headers=owner.jwt)
+    services = api.client.server.app[SERVICES]
+    later = utc_now() + timedelta(days=2)
+    monkeypatch.setattr(services.ledger, "_clock", lambda: later)  # two days pass
+    for _ in range(300):
+        pruned = (await api.get("ledger/checkpoints", params={"kind": "pruned"}, headers=owner.api_key)).body
+        if pruned:
+            break
+        await asyncio.sleep(0.01)
+    assert [c["sequence"] for c in pruned] == [5]
+    assert (await api.get("settings/retention", headers=owner.api_key)).body["prunedSequence"] == 5
