@@ -127,7 +127,8 @@ def verify_database(
                 raise VerifyError(f"no organisation {org_id} in {path}")
             plans = [_plan(reader, head, from_seq) for head in heads]
         for plan in plans:
-            if workers > 1 and plan.size >= PARALLEL_MIN_EVENTS:
+            parallel = workers > 1 and plan.size >= PARALLEL_MIN_EVENTS
+            if parallel and not plan.beyond_head and not plan.problems:
                 pool = pool or ProcessPoolExecutor(max_workers=workers)
                 report = _walk_parallel(path, plan, trusted_keys, workers, pool)
                 if not report.ok:  # confirm, and find the exact first break, in one snapshot
@@ -150,6 +151,7 @@ class _Plan:
     prev: str  # the hash before it
     checkpoints: list[Checkpoint | None]
     problems: list[str]
+    beyond_head: bool  # events past the recorded head exist in the same snapshot
 
     @property
     def size(self) -> int:
@@ -161,14 +163,15 @@ def _plan(reader: ChainReader, head: ChainHead, from_seq: int | None) -> _Plan:
     rows = reader.checkpoints(head.org_id)
     checkpoints = [cp for _, cp, _ in rows]
     problems = [problem for _, cp, problem in rows if cp is None]
+    beyond = next(reader.events(head.org_id, head.last_seq + 1), None) is not None
     if from_seq is None or from_seq <= 1:
-        return _Plan(head, 1, GENESIS_HASH, checkpoints, problems)
+        return _Plan(head, 1, GENESIS_HASH, checkpoints, problems, beyond)
     # the organisation row's pruned cut is not trusted: from inside the pruned range, start over from 1
     # and let the walk anchor on a signed pruned checkpoint
     prev = reader.stored_hash(head.org_id, from_seq - 1)
     if prev is None:
-        return _Plan(head, 1, GENESIS_HASH, checkpoints, problems)
-    return _Plan(head, from_seq, prev, checkpoints, problems)
+        return _Plan(head, 1, GENESIS_HASH, checkpoints, problems, beyond)
+    return _Plan(head, from_seq, prev, checkpoints, problems, beyond)
 
 
 def _walk_serial(conn: sqlite3.Connection, org_id: str, from_seq: int | None,

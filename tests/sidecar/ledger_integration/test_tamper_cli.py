@@ -140,6 +140,17 @@ def test_the_newest_rows_deleted_after_the_last_checkpoint(copy: Path) -> None:
     assert "head records 40" in out
 
 
+def test_an_event_appended_behind_the_writers_back(copy: Path) -> None:
+    with sqlite3.connect(copy / "agentaudit.db") as conn:
+        conn.row_factory = sqlite3.Row
+        row = dict(conn.execute("SELECT * FROM audit_logs WHERE seq = 40").fetchone())
+    row.update(id="log_forged", seq=41, prompt="appended later")
+    columns = ", ".join(row)
+    tamper(copy, (f"INSERT INTO audit_logs ({columns}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())))
+    out = assert_broken(copy, 41, "sequence_order")
+    assert "were added" in out
+
+
 def test_two_rows_swapped(copy: Path) -> None:
     tamper(copy, ("UPDATE audit_logs SET seq = -1 WHERE seq = 12", ()),
            ("UPDATE audit_logs SET seq = 12 WHERE seq = 13", ()),
