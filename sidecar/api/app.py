@@ -21,10 +21,12 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def ledger_ctx(app: web.Application) -> AsyncIterator[None]:
     """The ledger's background work: checkpoint signing and the retention purge; signs the final head on stop."""
-    ledger = app[SERVICES].ledger
-    await ledger.start()
+    services = app[SERVICES]
+    await services.ledger.start()
+    await services.retention.start()
     yield
-    await ledger.aclose()
+    await services.retention.aclose()
+    await services.ledger.aclose()
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -13,7 +13,8 @@ from sidecar.services.compliance import violation_details
 from sidecar.services.queries import TraceView
 from sidecar.compliance.types import Verdict
 from sidecar.ledger.checkpoint import Checkpoint
-from sidecar.services.ledger import HeadView, RetentionView
+from sidecar.services.ledger import HeadView
+from sidecar.services.retention import RetentionView
 from sidecar.store.accounts import ApiKeyRecord, OrgRecord, UserRecord
 from sidecar.store.records import ActivityRecord, AgentRecord, AlertRecord, PolicyRecord, RuleRecord, VersionRecord
 

@@ -19,6 +19,7 @@ from sidecar.services.ledger import LedgerService
 from sidecar.services.ledger_keys import load_or_create_signing_key
 from sidecar.services.policies import PolicyService
 from sidecar.services.queries import QueryService
+from sidecar.services.retention import RetentionService
 from sidecar.services.secrets import ensure_data_dir, load_or_create
 from sidecar.settings import Settings
 from sidecar.store import migrations
@@ -44,6 +45,7 @@ class Services:
     policies: PolicyService
     alerts: AlertService
     ledger: LedgerService
+    retention: RetentionService
     version: str = VERSION
 
     @classmethod
@@ -75,11 +77,13 @@ class Services:
         ledger = LedgerService(
             writer, reads, db, ledger_key, data_dir=settings.data_dir,
             policy=CheckpointPolicy(every_seconds=settings.checkpoint_seconds, every_events=settings.checkpoint_events),
-            retention_interval=settings.retention_interval_seconds, enabled=settings.hash_chain,
+            enabled=settings.hash_chain,
         )
+        retention = RetentionService(writer, reads, db, ledger.sign, interval=settings.retention_interval_seconds,
+                                     enabled=settings.hash_chain)
         return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth, ingest=IngestService(writer, gate),
                    queries=QueryService(reads, db), gate=gate, policies=PolicyService(writer, reads, db, gate),
-                   alerts=AlertService(writer, reads), ledger=ledger)
+                   alerts=AlertService(writer, reads), ledger=ledger, retention=retention)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""

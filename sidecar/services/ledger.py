@@ -1,23 +1,18 @@
-"""The ledger use cases: signing checkpoints off the hot path, head, checkpoints, proofs, exports, retention.
+"""The ledger use cases: signing checkpoints off the hot path, head, checkpoints, proofs and exports.
 
 Signing. Ingest never signs: the writer hashes each event into its organisation's chain in the
 transaction that stores it, and after each commit tells :meth:`LedgerService.on_commit` the newest
 sequence per organisation (a few dictionary writes per commit). A background task signs a ``head``
 checkpoint of an organisation's current head, through the writer, when :class:`CheckpointPolicy` says
 so (every ``checkpoint_events`` events or ``checkpoint_seconds`` seconds), and :meth:`aclose` signs every
-head that moved since its last checkpoint, so a graceful stop always leaves the final head signed.
+head that moved since its last checkpoint, so a graceful stop always leaves the final head signed; a
+killed sidecar's unsigned head is signed at the next start.
 
 On demand. ``GET /ledger/head`` of an organisation that has no checkpoint yet, and a proof of an event
 newer than the newest checkpoint, sign the current head at once (at most once a second per
 organisation; a proof request that still finds its event uncovered is a 409 to retry).
 
-Retention. An organisation with ``retentionDays`` loses, on each run of the purge (every
-``retention_interval_seconds``), the events created before the cutoff, oldest first, in chunks of at
-most :data:`PURGE_CHUNK` events, each chunk its own transaction with its own signed ``pruned``
-checkpoint, so the remaining chain verifies from it. A chunk's events are verified before they are
-deleted; a chunk that does not verify is kept (and logged), since deleting it would destroy the
-evidence. Violation facts of purged events go with them; alerts stay (a person may still be triaging
-one; its ``auditLogId`` then answers 404), and so do trace summaries that still have a span left.
+Retention (``pruned`` checkpoints) lives in :mod:`sidecar.services.retention`.
 """
 
 from __future__ import annotations
@@ -43,20 +38,13 @@ from sidecar.ledger.keys import public_key_b64
 from sidecar.ledger.proof import build_proof
 from sidecar.services.ledger_keys import trusted_public_keys
 from sidecar.services.principal import Principal
-from sidecar.store import activity
 from sidecar.store import ledger as store
 from sidecar.store import logs as log_store
 from sidecar.store.db import ReadPool
-from sidecar.store.ledger import ChainBroken, PurgeResult
 from sidecar.store.writer import Writer
 
-#: The most events one purge transaction deletes (the writer is busy for that long, ~0.1 s).
-PURGE_CHUNK = 5000
-#: How soon after start the first retention purge runs.
-FIRST_PURGE_DELAY = 10.0
 #: The least time between two on-demand checkpoints of one organisation.
 ON_DEMAND_INTERVAL = 1.0
-_DAY_MS = 86_400_000
 
 
 @dataclass(slots=True)
@@ -79,25 +67,16 @@ class HeadView:
     pruned_sequence: int
 
 
-@dataclass(frozen=True, slots=True)
-class RetentionView:
-    retention_days: int | None
-    pruned_sequence: int
-    pruned_hash: str
-    oldest_sequence: int | None
-
-
 class LedgerService:
-    """Checkpoints, proofs, exports and retention over one writer and read pool.
+    """Checkpoints, proofs and exports over one writer and read pool.
 
     Args:
-        writer: the single writer (checkpoints and purges go through it).
+        writer: the single writer (checkpoints go through it).
         reads: the read pool.
         db: the database.
         key: the ledger signing key.
         data_dir: where the trusted public keys are listed.
         policy: when to sign head checkpoints.
-        retention_interval: seconds between retention purges.
         enabled: False only for the no-chain benchmark (nothing is signed).
         clock: the current time (timezone-aware).
     """
@@ -111,7 +90,6 @@ class LedgerService:
         *,
         data_dir: Path,
         policy: CheckpointPolicy,
-        retention_interval: float = 3600.0,
         enabled: bool = True,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -122,7 +100,6 @@ class LedgerService:
         self._data_dir = data_dir
         self.public_key = public_key_b64(key)
         self.policy = policy
-        self._retention_interval = retention_interval
         self._enabled = enabled
         self._clock = clock
         self._orgs: dict[str, _OrgState] = {}
@@ -134,7 +111,7 @@ class LedgerService:
     # -- lifecycle ----------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load each organisation's newest checkpoint, listen to commits, start the signer and the purge."""
+        """Load each organisation's newest checkpoint, listen to commits, start the signer."""
         if self._started or not self._enabled:
             return
         self._started = True
@@ -154,8 +131,7 @@ class LedgerService:
         if recovered:
             log.store.info("signed the ledger head of %d organisation(s) left unsigned by the last run",
                            len(recovered))
-        self._tasks = [asyncio.create_task(self._signer_loop(), name="ledger-signer"),
-                       asyncio.create_task(self._retention_loop(), name="ledger-retention")]
+        self._tasks = [asyncio.create_task(self._signer_loop(), name="ledger-signer")]
 
     async def aclose(self) -> None:
         """Stop the background tasks, then sign every head that moved since its last checkpoint."""
@@ -200,7 +176,8 @@ class LedgerService:
             state.signed_at = datetime.fromisoformat(checkpoint.signed_at.replace("Z", "+00:00"))
         state.seen_seq = max(state.seen_seq, checkpoint.sequence)
 
-    def _sign(self, org_id: str, sequence: int, digest: str, kind: CheckpointKind) -> Checkpoint:
+    def sign(self, org_id: str, sequence: int, digest: str, kind: CheckpointKind) -> Checkpoint:
+        """Sign ``(org_id, sequence, digest)`` now with the ledger key (a :data:`store.ledger.Signer`)."""
         return sign_checkpoint(self._key, organization_id=org_id, sequence=sequence, hash=digest,
                                signed_at=format_timestamp(self._clock()), kind=kind)
 
@@ -213,7 +190,7 @@ class LedgerService:
         def unit() -> list[Checkpoint]:
             signed = []
             for org_id in org_ids:
-                checkpoint = store.sign_head(self._db, org_id, self._sign, now=now)
+                checkpoint = store.sign_head(self._db, org_id, self.sign, now=now)
                 if checkpoint is None:
                     checkpoint = store.latest_checkpoint(self._db, org_id, "head")
                 if checkpoint is not None:
@@ -284,7 +261,7 @@ class LedgerService:
         if latest is None and self._enabled:
             now = datetime_to_ms(self._clock())
             latest = await self._writer.run(
-                lambda: store.sign_head(self._db, org_id, self._sign, now=now, force=True))
+                lambda: store.sign_head(self._db, org_id, self.sign, now=now, force=True))
             head = await self._reads.run(store.chain_head, self._db, org_id)
             assert head is not None
         if latest is None:
@@ -361,73 +338,6 @@ class LedgerService:
             if not batch:
                 return
             yield b"".join(batch)
-
-    # -- retention ------------------------------------------------------------------------------------
-
-    async def retention(self, principal: Principal) -> RetentionView:
-        def read() -> RetentionView:
-            head = store.chain_head(self._db, principal.org_id)
-            if head is None:
-                raise NotFound(f"organisation {principal.org_id} not found")
-            first, last = log_store.chain_bounds(self._db, principal.org_id)
-            return RetentionView(head.retention_days, head.pruned_seq, head.pruned_hash,
-                                 first if first <= last else None)
-
-        return await self._reads.run(read)
-
-    async def set_retention(self, principal: Principal, days: int | None) -> RetentionView:
-        now = datetime_to_ms(self._clock())
-
-        def unit() -> None:
-            store.set_retention(self._db, principal.org_id, days, now=now)
-            activity.record(principal.org_id, actor=principal.actor, action="settings.retention",
-                            target_type="organization", target_id=principal.org_id,
-                            details={"retentionDays": days}, now=now)
-
-        await self._writer.run(unit)
-        return await self.retention(principal)
-
-    async def purge(self, *, now: datetime | None = None) -> list[PurgeResult]:
-        """Delete every organisation's events older than its retention, chunk by chunk."""
-        moment = now or self._clock()
-        now_ms = datetime_to_ms(moment)
-        heads = await self._reads.run(store.chain_heads, self._db)
-        results: list[PurgeResult] = []
-        for head in heads:
-            if head.retention_days is None:
-                continue
-            cutoff = now_ms - head.retention_days * _DAY_MS
-            while True:
-                try:
-                    result = await self._writer.run(self._purge_unit, head.org_id, cutoff, now_ms)
-                except ChainBroken as exc:
-                    log.store.error("%s", exc)
-                    break
-                if result is None:
-                    break
-                results.append(result)
-                log.store.info("retention purged events %d..%d of %s (%d rows)", result.first, result.last,
-                               result.org_id, result.deleted)
-        return results
-
-    def _purge_unit(self, org_id: str, cutoff: int, now_ms: int) -> PurgeResult | None:
-        result = store.purge_chunk(self._db, org_id, cutoff, max_rows=PURGE_CHUNK, sign=self._sign, now=now_ms)
-        if result is not None:
-            activity.record(org_id, actor="system", action="ledger.purge", target_type="audit_log", target_id=None,
-                            details={"first": result.first, "last": result.last, "deleted": result.deleted,
-                                     "hash": result.checkpoint.hash},
-                            now=now_ms)
-        return result
-
-    async def _retention_loop(self) -> None:
-        await asyncio.sleep(min(FIRST_PURGE_DELAY, self._retention_interval))
-        while True:
-            try:
-                await self.purge()
-            except Exception:
-                log.store.exception("the retention purge failed; retrying at the next run")
-            await asyncio.sleep(self._retention_interval)
-
 
 
 def _take(lines: Iterator[bytes], count: int) -> list[bytes]:

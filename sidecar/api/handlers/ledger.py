@@ -56,14 +56,14 @@ async def export(request: web.Request) -> web.StreamResponse:
 
 @requires(perms.READ)
 async def get_retention(request: web.Request) -> web.Response:
-    view = await request.app[SERVICES].ledger.retention(request[PRINCIPAL])
+    view = await request.app[SERVICES].retention.view(request[PRINCIPAL])
     return serialize.json(serialize.retention_json(view))
 
 
 @requires(perms.MANAGE)
 async def set_retention(request: web.Request) -> web.Response:
     days = retention_days(await schemas.json_body(request))
-    view = await request.app[SERVICES].ledger.set_retention(request[PRINCIPAL], days)
+    view = await request.app[SERVICES].retention.set_days(request[PRINCIPAL], days)
     return serialize.json(serialize.retention_json(view))
 
 

@@ -11,7 +11,7 @@ import pytest
 from sidecar.api.keys import SERVICES
 from sidecar.clock import ms_to_datetime, parse_iso
 from sidecar.ledger import Checkpoint, verify_checkpoint, verify_event_proof
-from sidecar.services import ledger as ledger_service
+from sidecar.services import retention as retention_service
 from sidecar.services.ledger_keys import trusted_public_keys
 from tests.helpers import PASSWORD, Account, ApiClient
 from tests.sidecar.ledger_integration.conftest import agentaudit
@@ -52,7 +52,7 @@ async def test_retention_is_read_by_all_and_set_by_owners_and_admins(api: ApiCli
 
 async def test_purge_deletes_old_ranges_and_the_rest_still_verifies(api: ApiClient, owner: Account, settings,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ledger_service, "PURGE_CHUNK", 7)
+    monkeypatch.setattr(retention_service, "PURGE_CHUNK", 7)
     assert (await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)).status == 201
     stored = []
     for i in range(30):
@@ -70,7 +70,7 @@ async def test_purge_deletes_old_ranges_and_the_rest_still_verifies(api: ApiClie
     cutoff = parse_iso(stored[19]["createdAt"])
     assert parse_iso(stored[18]["createdAt"]) < cutoff
     services = api.client.server.app[SERVICES]
-    results = await services.ledger.purge(now=ms_to_datetime(cutoff) + timedelta(days=1))
+    results = await services.retention.purge(now=ms_to_datetime(cutoff) + timedelta(days=1))
     assert [(r.first, r.last, r.deleted) for r in results] == [(1, 7, 7), (8, 14, 7), (15, 19, 5)]
 
     listed = await api.get("audit-logs", params={"limit": 500}, headers=owner.api_key)
@@ -109,12 +109,12 @@ async def test_purge_deletes_old_ranges_and_the_rest_still_verifies(api: ApiClie
     assert [(a["actor"], a["details"]["last"]) for a in activity.body] == [("system", 19), ("system", 14),
                                                                           ("system", 7)]
     # nothing left that is old enough: a second run purges nothing
-    assert await services.ledger.purge(now=ms_to_datetime(cutoff) + timedelta(days=1)) == []
+    assert await services.retention.purge(now=ms_to_datetime(cutoff) + timedelta(days=1)) == []
 
 
 async def test_purge_runs_safely_while_events_arrive(api: ApiClient, owner: Account, settings,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ledger_service, "PURGE_CHUNK", 25)
+    monkeypatch.setattr(retention_service, "PURGE_CHUNK", 25)
     first = (await api.post("audit-logs/batch", json=[{"action": "old", "prompt": str(i)} for i in range(50)],
                             headers=owner.api_key)).body["data"]
     await asyncio.sleep(0.01)
@@ -131,7 +131,7 @@ async def test_purge_runs_safely_while_events_arrive(api: ApiClient, owner: Acco
             seqs.extend(e["sequence"] for e in reply.body["data"])
         return seqs
 
-    seqs, results = await asyncio.gather(ingest(), services.ledger.purge(now=ms_to_datetime(cutoff) + timedelta(days=1)))
+    seqs, results = await asyncio.gather(ingest(), services.retention.purge(now=ms_to_datetime(cutoff) + timedelta(days=1)))
     assert [(r.first, r.last) for r in results] == [(1, 25), (26, 50)]
     assert sorted(seqs) == list(range(51, 151))
     result = await asyncio.to_thread(agentaudit, "verify", "--data-dir", str(settings.data_dir), "--org", owner.org_id)
@@ -148,7 +148,7 @@ async def test_purge_refuses_a_range_that_does_not_verify(api: ApiClient, owner:
         conn.execute("UPDATE audit_logs SET prompt = 'rewritten' WHERE seq = 4")
     services = api.client.server.app[SERVICES]
     cutoff = parse_iso(stored[-1]["createdAt"]) + 1
-    assert await services.ledger.purge(now=ms_to_datetime(cutoff) + timedelta(days=1)) == []
+    assert await services.retention.purge(now=ms_to_datetime(cutoff) + timedelta(days=1)) == []
     listed = await api.get("audit-logs", params={"limit": 500}, headers=owner.api_key)
     assert listed.body["pagination"]["total"] == 10  # the evidence is kept
     assert (await api.get("ledger/checkpoints", params={"kind": "pruned"}, headers=owner.api_key)).body == []
@@ -161,7 +161,7 @@ async def test_purging_every_event_leaves_a_chain_that_continues_and_verifies(ap
     await api.patch("settings/retention", json={"retentionDays": 1}, headers=owner.jwt)
     services = api.client.server.app[SERVICES]
     cutoff = parse_iso(stored[-1]["createdAt"]) + 1
-    [result] = await services.ledger.purge(now=ms_to_datetime(cutoff) + timedelta(days=1))
+    [result] = await services.retention.purge(now=ms_to_datetime(cutoff) + timedelta(days=1))
     assert (result.first, result.last, result.checkpoint.hash) == (1, 12, stored[-1]["hash"])
     assert (await api.get("audit-logs", headers=owner.api_key)).body["pagination"]["total"] == 0
     empty = await asyncio.to_thread(agentaudit, "verify", "--data-dir", str(settings.data_dir))
@@ -179,7 +179,7 @@ async def test_the_purge_runs_on_its_own_schedule(aiohttp_client, tmp_path, monk
     from sidecar.clock import utc_now
     from sidecar.settings import Settings
 
-    monkeypatch.setattr(ledger_service, "FIRST_PURGE_DELAY", 0.05)
+    monkeypatch.setattr(retention_service, "FIRST_PURGE_DELAY", 0.05)
     settings = Settings(data_dir=tmp_path / "data", port=0, retention_interval_seconds=1)
     api = ApiClient(await aiohttp_client(create_app(settings)))
     owner = await api.new_account("owner@acme.test", name="Acme")
@@ -187,7 +187,7 @@ async def test_the_purge_runs_on_its_own_schedule(aiohttp_client, tmp_path, monk
     await api.patch("settings/retention", json={"retentionDays": 1}, headers=owner.jwt)
     services = api.client.server.app[SERVICES]
     later = utc_now() + timedelta(days=2)
-    monkeypatch.setattr(services.ledger, "_clock", lambda: later)  # two days pass
+    monkeypatch.setattr(services.retention, "_clock", lambda: later)  # two days pass
     for _ in range(300):
         pruned = (await api.get("ledger/checkpoints", params={"kind": "pruned"}, headers=owner.api_key)).body
         if pruned:
