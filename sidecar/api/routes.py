@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sidecar.api.handlers import agents, alerts, auth, ledger, logs, policies, rules, system, traces
+from sidecar.api.handlers import agents, alerts, auth, logs, policies, rules, system, traces
+from sidecar.api.handlers import ledger
 
 API = "/api/v1"
 
