@@ -36,6 +36,14 @@ async def _end_streams(app: web.Application) -> None:
     """Close live streams first, so a graceful stop doesn't wait for their clients to hang up."""
     if SERVICES in app:
         app[SERVICES].hub.close()
+async def ledger_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The ledger's background work: checkpoint signing and the retention purge; signs the final head on stop."""
+    services = app[SERVICES]
+    await services.ledger.start()
+    await services.retention.start()
+    yield
+    await services.retention.aclose()
+    await services.ledger.aclose()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -44,7 +52,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([services_ctx, notifications_ctx])
+    app.cleanup_ctx.extend([services_ctx, ledger_ctx, notifications_ctx])
     app.on_shutdown.append(_end_streams)
     add_routes(app)
     return app

@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from sidecar.api import otlp
-from sidecar.api.handlers import agents, alerts, auth, logs, notifications, policies, rules, stream, system, traces
+from sidecar.api.handlers import (
+    agents, alerts, auth, ledger, logs, notifications, policies, rules, stream, system, traces,
+)
 
 API = "/api/v1"
 
@@ -91,6 +93,13 @@ def route_table() -> list[web.RouteDef]:
         web.patch(f"{API}/notifications/settings", notifications.update_settings),
         web.get(f"{API}/notifications/deliveries", notifications.list_deliveries),
         web.post(f"{API}/notifications/test", notifications.send_test),
+        # integrity
+        web.get(f"{API}/ledger/head", ledger.head),
+        web.get(f"{API}/ledger/checkpoints", ledger.list_checkpoints),
+        web.get(f"{API}/ledger/export", ledger.export),
+        web.get(f"{API}/audit-logs/{{log_id}}/proof", ledger.proof),
+        web.get(f"{API}/settings/retention", ledger.get_retention),
+        web.patch(f"{API}/settings/retention", ledger.set_retention),
     ]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import Database
+from peewee import Database, SqliteDatabase
 
 from sidecar import log
 from sidecar.clock import now_ms
@@ -28,6 +28,12 @@ def _create_partial_indexes(db: Database) -> None:
     for statement in models.PARTIAL_INDEXES:
         table = statement.split(" ON ", 1)[1].split(" ", 1)[0]
         if db.table_exists(table):
+            db.execute_sql(statement)
+
+
+def _create_ledger_triggers(db: Database) -> None:
+    if isinstance(db, SqliteDatabase):
+        for statement in models.LEDGER_TRIGGERS:
             db.execute_sql(statement)
 
 
@@ -51,6 +57,12 @@ def _v2_compliance(db: Database) -> None:
     db.create_tables(list(models.COMPLIANCE_MODELS), safe=True)
 
 
+def _v3_ledger(db: Database) -> None:
+    """Signed checkpoints, the retention gate, and the triggers that make audit logs append-only."""
+    db.create_tables(list(models.LEDGER_MODELS), safe=True)
+    _create_ledger_triggers(db)
+
+
 def _v5_notifications(db: Database) -> None:
     """Notification settings, the transactional outbox and its deliveries."""
     db.create_tables(list(models.NOTIFY_MODELS), safe=True)
@@ -58,7 +70,9 @@ def _v5_notifications(db: Database) -> None:
 
 
 #: (version, migration) in order.
-MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance), (5, _v5_notifications))
+MIGRATIONS: tuple[tuple[int, Migration], ...] = (
+    (1, _v1_initial), (2, _v2_compliance), (3, _v3_ledger), (5, _v5_notifications),
+)
 LATEST = max(version for version, _ in MIGRATIONS)
 
 
@@ -90,6 +104,7 @@ def migrate(db: Database) -> tuple[int, int]:
         with db.atomic():
             db.create_tables(list(models.ALL_MODELS), safe=True)
             _create_partial_indexes(db)
+            _create_ledger_triggers(db)
             for version, _ in MIGRATIONS:
                 models.SchemaVersion.insert(version=version, applied_at=now_ms()).execute()
         log.store.info("created a new database at schema version %d", LATEST)

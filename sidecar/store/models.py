@@ -7,6 +7,7 @@ Rows never leave the store: query modules turn them into plain dicts or records.
 from __future__ import annotations
 
 from peewee import (
+    BigAutoField,
     BigIntegerField,
     BooleanField,
     CharField,
@@ -403,6 +404,49 @@ class Delivery(BaseModel):
 NOTIFY_MODELS: tuple[type[BaseModel], ...] = (NotificationSettings, OutboxEvent, Delivery)
 
 
+class LedgerCheckpoint(BaseModel):
+    """A signed checkpoint of an organisation's hash chain (``head`` while it grows, ``pruned`` by retention).
+
+    ``signed_at`` keeps the exact text that was signed; the row is never updated.
+    """
+
+    id = BigAutoField()
+    org_id = CharField(max_length=40)
+    seq = BigIntegerField()
+    hash = CharField(max_length=64)
+    signed_at = CharField(max_length=24)
+    kind = CharField(max_length=10)
+    key_id = CharField(max_length=16)
+    signature = CharField(max_length=100)
+    public_key = CharField(max_length=60)
+    created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "ledger_checkpoints"
+        indexes = ((("org_id", "seq"), False), (("org_id", "kind", "seq"), False))
+
+
+class RetentionGate(BaseModel):
+    """Set by the retention purge, inside its transaction, to let the DELETE trigger pass for one range."""
+
+    org_id = CharField(max_length=40, primary_key=True)
+    up_to_seq = BigIntegerField()
+
+    class Meta:
+        table_name = "retention_gate"
+
+
+#: SQLite triggers that make audit logs append-only (created by migrations). A row can be deleted only
+#: while the retention purge has opened the gate for its organisation and sequence range.
+LEDGER_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS audit_logs_no_update BEFORE UPDATE ON audit_logs "
+    "BEGIN SELECT RAISE(ABORT, 'audit logs are append-only: a stored event cannot be changed'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_logs_no_delete BEFORE DELETE ON audit_logs "
+    "WHEN NOT EXISTS (SELECT 1 FROM retention_gate WHERE org_id = OLD.org_id AND OLD.seq <= up_to_seq) "
+    "BEGIN SELECT RAISE(ABORT, 'audit logs are append-only: only the retention purge deletes events'); END",
+)
+
+
 #: Partial indexes that Peewee's Meta cannot express; created by migrations.
 PARTIAL_INDEXES = (
     "CREATE INDEX IF NOT EXISTS audit_logs_flagged ON audit_logs (org_id, seq) WHERE flagged",
@@ -415,6 +459,8 @@ PARTIAL_INDEXES = (
 COMPLIANCE_MODELS: tuple[type[BaseModel], ...] = (
     Agent, Policy, Rule, PolicyAgent, PolicyVersion, InstalledPack, Alert, Violation, Activity,
 )
+LEDGER_MODELS: tuple[type[BaseModel], ...] = (LedgerCheckpoint, RetentionGate)
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace, *COMPLIANCE_MODELS, *NOTIFY_MODELS,
+    *LEDGER_MODELS,
 )
