@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from sidecar.api.handlers import agents, alerts, auth, logs, notifications, policies, rules, stream, system, traces
+from sidecar.api.handlers import billing
 
 API = "/api/v1"
 
@@ -89,6 +90,14 @@ def route_table() -> list[web.RouteDef]:
         web.patch(f"{API}/notifications/settings", notifications.update_settings),
         web.get(f"{API}/notifications/deliveries", notifications.list_deliveries),
         web.post(f"{API}/notifications/test", notifications.send_test),
+        # billing
+        web.get(f"{API}/billing/prices", billing.prices),
+        web.post(f"{API}/billing/checkout", billing.checkout),
+        web.post(f"{API}/billing/checkout-session", billing.checkout),
+        web.get(f"{API}/billing/subscription", billing.subscription),
+        web.post(f"{API}/billing/portal", billing.portal),
+        web.post(f"{API}/billing/portal-session", billing.portal),
+        web.post(f"{API}/billing/webhook", billing.webhook),
     ]
 
 
