@@ -271,8 +271,10 @@ class FakeStripe:
             raise web.HTTPNotFound()
         if self.sessions[session_id]["status"] == "open":
             await self.deliver(self.complete_checkout(session_id))
-        target = str(self.sessions[session_id].get("success_url") or "/")
-        raise web.HTTPSeeOther(target.replace("{CHECKOUT_SESSION_ID}", session_id))
+        target = str(self.sessions[session_id].get("success_url") or "/").replace("{CHECKOUT_SESSION_ID}", session_id)
+        page = ("<h1>Payment complete (local fake)</h1><p>The subscription is active; AgentAudit has been told.</p>"
+                f"<p><a href='{html.escape(target, quote=True)}'>Return to AgentAudit</a></p>")
+        return web.Response(text=page, content_type="text/html")
 
     async def _portal_page(self, request: web.Request) -> web.Response:
         session = self.portal_sessions.get(request.match_info["session_id"])
@@ -293,7 +295,9 @@ class FakeStripe:
         events = [self.cancel_subscription(s["id"]) for s in list(self.subscriptions.values())
                   if s["customer"] == session["customer"] and s["status"] != "canceled"]
         await self.deliver(events)
-        raise web.HTTPSeeOther(str(session.get("return_url") or "/"))
+        page = ("<h1>Subscription cancelled (local fake)</h1>"
+                f"<p><a href='{html.escape(str(session.get('return_url') or '/'), quote=True)}'>Return to AgentAudit</a></p>")
+        return web.Response(text=page, content_type="text/html")
 
     # -- serving ----------------------------------------------------------------------------------
 

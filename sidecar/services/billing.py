@@ -115,10 +115,7 @@ class BillingService:
         self._webhook_secret = settings.stripe_webhook_secret
         self._prices = {"pro": settings.stripe_price_pro, "business": settings.stripe_price_business}
         self._plan_of_price = {price: plan for plan, price in self._prices.items() if price}
-        return_base = (settings.billing_return_url or settings.base_url).rstrip("/")
-        self._return_url = settings.billing_return_url or f"{return_base}/billing"
-        self._success_url = f"{self._return_url}?checkout=success&session_id={{CHECKOUT_SESSION_ID}}"
-        self._cancel_url = f"{self._return_url}?checkout=cancelled"
+        self._return_url = settings.billing_return_url
         self._gateway = gateway
         if self.enabled and gateway is None:
             self._gateway = StripeGateway(secret_key=settings.stripe_secret_key, api_base=settings.stripe_api_base,
@@ -175,21 +172,29 @@ class BillingService:
 
     # -- checkout and portal -----------------------------------------------------------------------
 
-    async def checkout(self, principal: Principal, price_id: str) -> tuple[str, str]:
+    def return_url(self, origin: str) -> str:
+        """Where Stripe sends the browser back to: the configured URL, or ``<origin>/billing``."""
+        return self._return_url or f"{origin.rstrip('/')}/billing"
+
+    async def checkout(self, principal: Principal, price_id: str, *, origin: str) -> tuple[str, str]:
         """A Stripe Checkout session subscribing the caller's organisation to ``price_id``."""
         gateway = self._require()
         if price_id not in self._plan_of_price:
             raise InvalidInput.fields([FieldError("priceId", f"must be one of {sorted(self._plan_of_price)}")])
         customer_id = await self._customer(principal.org_id, gateway)
-        return await gateway.create_checkout(customer_id=customer_id, price_id=price_id, org_id=principal.org_id,
-                                             success_url=self._success_url, cancel_url=self._cancel_url)
+        back = self.return_url(origin)
+        separator = "&" if "?" in back else "?"
+        return await gateway.create_checkout(
+            customer_id=customer_id, price_id=price_id, org_id=principal.org_id,
+            success_url=f"{back}{separator}checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{back}{separator}checkout=cancelled")
 
-    async def portal(self, principal: Principal) -> str:
+    async def portal(self, principal: Principal, *, origin: str) -> str:
         gateway = self._require()
         view = await self._reads.run(store.view, principal.org_id, month_of(now_ms())[0])
         if view is None or view.account is None or not view.account.customer_id:
             raise Conflict("this organisation has no Stripe customer yet: subscribe with POST /billing/checkout first")
-        return await gateway.create_portal(customer_id=view.account.customer_id, return_url=self._return_url)
+        return await gateway.create_portal(customer_id=view.account.customer_id, return_url=self.return_url(origin))
 
     async def _customer(self, org_id: str, gateway: StripeGateway) -> str:
         view = await self._reads.run(store.view, org_id, month_of(now_ms())[0])

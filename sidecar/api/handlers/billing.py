@@ -22,7 +22,8 @@ async def checkout(request: web.Request) -> web.Response:
     price_id = body.get("priceId") if isinstance(body, dict) else None
     if not isinstance(price_id, str) or not price_id.strip():
         raise InvalidInput.fields([FieldError("priceId", "required: the Stripe price id of a plan")])
-    session_id, url = await request.app[SERVICES].billing.checkout(request[PRINCIPAL], price_id.strip())
+    session_id, url = await request.app[SERVICES].billing.checkout(request[PRINCIPAL], price_id.strip(),
+                                                                            origin=_origin(request))
     return serialize.json({"sessionId": session_id, "url": url})
 
 
@@ -34,7 +35,7 @@ async def subscription(request: web.Request) -> web.Response:
 
 @requires(BILLING_MANAGE)
 async def portal(request: web.Request) -> web.Response:
-    url = await request.app[SERVICES].billing.portal(request[PRINCIPAL])
+    url = await request.app[SERVICES].billing.portal(request[PRINCIPAL], origin=_origin(request))
     return serialize.json({"url": url})
 
 
@@ -44,3 +45,8 @@ async def webhook(request: web.Request) -> web.Response:
     payload = await request.read()
     result = await request.app[SERVICES].billing.webhook(payload, request.headers.get("Stripe-Signature"))
     return serialize.json(result)
+
+
+def _origin(request: web.Request) -> str:
+    """The address the caller reached us at (the default place for Stripe to send the browser back to)."""
+    return f"{request.scheme}://{request.host}"
