@@ -56,12 +56,6 @@ class UsageMeter:
         self._upsert = q(db, _UPSERT)
         self._load_sql = q(db, _LOAD)
 
-    def _period(self, now: int) -> tuple[str, int, int]:
-        month = self._month
-        if not month[1] <= now < month[2]:
-            month = self._month = month_of(now)
-        return month
-
     def _state(self, cursor: Any, org_id: str, period: str) -> tuple[str, int, int | None]:
         state = self._orgs.get(org_id)
         if state is None or state[0] != period:
@@ -73,34 +67,48 @@ class UsageMeter:
 
     def admit(self, cursor: Any, events: Sequence[_HasOrg], now: int) -> QuotaExceeded | None:
         """Count the events if they all fit their organisations' quotas; otherwise count none and say why."""
-        first = events[0].org_id
-        if len(events) == 1 or all(event.org_id == first for event in events):
-            wanted = {first: len(events)}
-        else:
-            wanted = {}
-            for event in events:
-                wanted[event.org_id] = wanted.get(event.org_id, 0) + 1
-        period, _, next_month = self._period(now)
-        pending = self._pending
-        for org_id, count in wanted.items():
-            _, used, quota = self._state(cursor, org_id, period)
-            if quota is not None:
-                used += pending.get(org_id, 0)
-                if used + count > quota:
-                    left = max(0, quota - used)
-                    return QuotaExceeded(
-                        f"the monthly quota of {quota:,} events is used up ({used:,} stored this month, "
-                        f"{left:,} left, {count:,} sent); it resets at {to_iso(next_month)} or with a bigger plan",
-                        resets_at=to_iso(next_month),
-                    )
-        for org_id, count in wanted.items():
-            pending[org_id] = pending.get(org_id, 0) + count
+        month = self._month
+        if not month[1] <= now < month[2]:
+            month = self._month = month_of(now)
+        org_id = events[0].org_id
+        count = len(events)
+        if count > 1 and any(event.org_id != org_id for event in events):
+            return self._admit_mixed(cursor, events, month)
+        state = self._orgs.get(org_id)
+        if state is None or state[0] != month[0]:
+            state = self._state(cursor, org_id, month[0])
+        pending = self._pending.get(org_id, 0)
+        if state[2] is not None and state[1] + pending + count > state[2]:
+            return self._refusal(state[1] + pending, state[2], count, month[2])
+        self._pending[org_id] = pending + count
         return None
+
+    def _admit_mixed(self, cursor: Any, events: Sequence[_HasOrg], month: tuple[str, int, int]) -> QuotaExceeded | None:
+        wanted: dict[str, int] = {}
+        for event in events:
+            wanted[event.org_id] = wanted.get(event.org_id, 0) + 1
+        for org_id, count in wanted.items():
+            _, used, quota = self._state(cursor, org_id, month[0])
+            used += self._pending.get(org_id, 0)
+            if quota is not None and used + count > quota:
+                return self._refusal(used, quota, count, month[2])
+        for org_id, count in wanted.items():
+            self._pending[org_id] = self._pending.get(org_id, 0) + count
+        return None
+
+    @staticmethod
+    def _refusal(used: int, quota: int, count: int, next_month: int) -> QuotaExceeded:
+        left = max(0, quota - used)
+        return QuotaExceeded(
+            f"the monthly quota of {quota:,} events is used up ({used:,} stored this month, {left:,} left, "
+            f"{count:,} sent); it resets at {to_iso(next_month)} or with a bigger plan",
+            resets_at=to_iso(next_month),
+        )
 
     def flush(self, cursor: Any, now: int) -> None:
         """Persist this group's counts: one UPSERT per organisation, inside the group's transaction."""
         if self._pending:
-            period = self._period(now)[0]
+            period = self._month[0]
             cursor.executemany(self._upsert, [(org_id, period, count, now) for org_id, count in self._pending.items()])
 
     def commit(self) -> None:
