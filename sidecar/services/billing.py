@@ -181,6 +181,11 @@ class BillingService:
         gateway = self._require()
         if price_id not in self._plan_of_price:
             raise InvalidInput.fields([FieldError("priceId", f"must be one of {sorted(self._plan_of_price)}")])
+        view = await self._reads.run(store.view, principal.org_id, month_of(now_ms())[0])
+        account = view.account if view is not None else None
+        if account is not None and account.subscription_id and account.status in plans.ENTITLED_STATUSES:
+            raise Conflict("this organisation already has a subscription: change or cancel it in the billing "
+                           "portal (POST /billing/portal)")
         customer_id = await self._customer(principal.org_id, gateway)
         back = self.return_url(origin)
         separator = "&" if "?" in back else "?"

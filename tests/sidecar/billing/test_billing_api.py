@@ -78,6 +78,8 @@ async def test_checkout_then_webhook_makes_the_plan_pro_and_raises_the_quota(
     assert kinds == ["billing.plan_changed", "billing.payment_succeeded"]
     login = await bapi.post("auth/login", json={"email": owner.email, "password": "correct-horse-9"})
     assert login.body["organization"]["plan"] == "pro"
+    again = await bapi.post("billing/checkout", json={"priceId": BUSINESS}, headers=owner.jwt)
+    assert (again.status, again.body["code"]) == (409, "conflict")  # no second subscription: use the portal
 
     # upgrade to business through the portal's kind of change: unlimited agents
     await post_events(bapi, stripe_fake, [stripe_fake.change_price(sub_id, BUSINESS)])
