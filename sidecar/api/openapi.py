@@ -159,7 +159,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"id": _STR, "severity": _STR, "status": {"enum": ["open", "acknowledged", "resolved",
                                                                          "false_positive"]},
                        "isResolved": {"type": "boolean"}, "message": _STR, "ruleId": _NULLABLE_STR,
-                       "policyId": _NULLABLE_STR, "auditLogId": _STR, "agentId": _NULLABLE_STR,
+                       "policyId": _NULLABLE_STR, "auditLogId": _NULLABLE_STR, "agentId": _NULLABLE_STR,
                        "details": {"type": ["object", "null"]}, "note": _NULLABLE_STR, "createdAt": _TIME,
                        "resolvedAt": _NULLABLE_TIME, "resolvedBy": _NULLABLE_STR},
     },
@@ -256,6 +256,20 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"retentionDays": {"type": ["integer", "null"], "minimum": 1, "maximum": 36500},
                        "prunedSequence": {"type": "integer"}, "prunedHash": _STR,
                        "oldestSequence": {"type": ["integer", "null"]}},
+    },
+    "BillingPrices": {"type": "object", "required": ["pro", "business"],
+                      "properties": {"pro": _STR, "business": _STR}},
+    "CheckoutSession": {"type": "object", "required": ["sessionId", "url"],
+                        "properties": {"sessionId": _STR, "url": _STR}},
+    "Subscription": {
+        "type": "object", "required": ["plan", "status", "currentPeriodEnd", "cancelAtPeriodEnd", "usage"],
+        "properties": {
+            "plan": {"enum": ["self_hosted", "free", "pro", "business"]}, "status": _STR,
+            "currentPeriodEnd": _NULLABLE_TIME, "cancelAtPeriodEnd": {"type": "boolean"},
+            "usage": {"type": "object", "required": ["logsThisMonth", "quota", "agents", "agentLimit"],
+                      "properties": {"logsThisMonth": {"type": "integer"}, "quota": {"type": ["integer", "null"]},
+                                     "agents": {"type": "integer"}, "agentLimit": {"type": ["integer", "null"]}}},
+        },
     },
 }
 
@@ -455,6 +469,23 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
         "Set how many days events are kept (owner, admin or an admin key; null: for ever)", "ledger",
         _obj(["retentionDays"], retentionDays={"type": ["integer", "null"], "minimum": 1, "maximum": 36500}),
         200, _ref("Retention"), []),
+    # billing
+    ("GET", "/api/v1/billing/prices"): ("Stripe price ids of the paid plans (503 without billing)", "billing", None,
+                                        200, _ref("BillingPrices"), []),
+    ("POST", "/api/v1/billing/checkout"): ("Start a Stripe Checkout for a plan", "billing",
+                                           _obj(["priceId"], priceId=_STR), 200, _ref("CheckoutSession"), []),
+    ("POST", "/api/v1/billing/checkout-session"): ("Start a Stripe Checkout for a plan (another name)", "billing",
+                                                   _obj(["priceId"], priceId=_STR), 200, _ref("CheckoutSession"), []),
+    ("GET", "/api/v1/billing/subscription"): ("The plan, its state and this month's usage", "billing", None, 200,
+                                              _ref("Subscription"), []),
+    ("POST", "/api/v1/billing/portal"): ("A Stripe customer portal session", "billing", None, 200,
+                                         _obj(["url"], url=_STR), []),
+    ("POST", "/api/v1/billing/portal-session"): ("A Stripe customer portal session (another name)", "billing", None,
+                                                 200, _obj(["url"], url=_STR), []),
+    ("POST", "/api/v1/billing/webhook"): ("Stripe events (signature verified; each event id applied once)",
+                                          "billing", {"type": "object"}, 200,
+                                          _obj(["received"], received={"type": "boolean"},
+                                               duplicate={"type": "boolean"}, handled={"type": "boolean"}), []),
 }
 
 _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
