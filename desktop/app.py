@@ -74,6 +74,8 @@ def main(argv: Sequence[str]) -> int:
 
     crash.install(report)
     app.aboutToQuit.connect(sidecar.shutdown)
+    app.aboutToQuit.connect(shell.live.stop)
+    app.aboutToQuit.connect(transport.close)
     sidecar.start()
     if screenshot is not None:
         from desktop import screenshots

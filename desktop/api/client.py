@@ -7,7 +7,7 @@ with the new token; if the refresh is refused the client forgets the session and
 
 from __future__ import annotations
 
-import json
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,99 +16,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop import log
 from desktop.api import schemas
+from desktop.api.calls import Call, EventStream
 from desktop.api.errors import ApiError
-from desktop.api.sse import SseParser
-from desktop.api.transport import PendingRequest, Response, StreamReply, Transport
+from desktop.api.transport import PendingRequest, Response, Transport
 
 API = "/api/v1"
 T = TypeVar("T")
 Parser = Callable[[Response], Any]
 Sender = Callable[[dict[str, str]], PendingRequest]
-
-
-class Call(QObject):
-    """One API call in flight.
-
-    Signals:
-        done(object): the parsed answer (a ``schemas`` value, a list, a number or None).
-        failed(object): an :class:`ApiError`.
-
-    Attributes:
-        what: a short description for messages and logs (``"list alerts"``).
-        result, error: filled in when the call ends; ``finished`` says whether it has.
-    """
-
-    done = Signal(object)
-    failed = Signal(object)
-
-    def __init__(self, what: str) -> None:
-        super().__init__()
-        self.what = what
-        self.finished = False
-        self.result: Any = None
-        self.error: ApiError | None = None
-
-    def _succeed(self, value: Any) -> None:
-        self.finished, self.result = True, value
-        self.done.emit(value)
-
-    def _fail(self, error: ApiError) -> None:
-        self.finished, self.error = True, error
-        log.http.info("%s failed: %s (%s)", self.what, error.message, error.code)
-        self.failed.emit(error)
-
-
-class EventStream(QObject):
-    """The live ``GET /api/v1/stream`` connection.
-
-    Signals:
-        opened(): the sidecar accepted the stream.
-        received(object): a :class:`schemas.StreamEvent`.
-        closed(object): an :class:`ApiError`, or None when the sidecar ended the stream cleanly.
-    """
-
-    opened = Signal()
-    received = Signal(object)
-    closed = Signal(object)
-
-    def __init__(self, reply: StreamReply) -> None:
-        super().__init__()
-        self._reply = reply
-        self._parser = SseParser()
-        self.is_open = False
-        reply.opened.connect(self._on_opened)
-        reply.chunk.connect(self._on_chunk)
-        reply.closed.connect(self._on_closed)
-
-    def close(self) -> None:
-        self._reply.abort()
-
-    def _on_opened(self, status: int) -> None:
-        if 200 <= status < 300:
-            self.is_open = True
-            self.opened.emit()
-
-    def _on_chunk(self, data: bytes) -> None:
-        for raw in self._parser.feed(data):
-            try:
-                payload = json.loads(raw.data) if raw.data else None
-            except ValueError:
-                log.live.warning("ignoring a stream event whose data is not JSON: %r", raw.data[:80])
-                continue
-            name = raw.name
-            if name == "message" and isinstance(payload, dict) and isinstance(payload.get("event"), str):
-                name = payload["event"]  # a sidecar that sends the name inside the data
-            self.received.emit(schemas.StreamEvent(name, payload))
-
-    def _on_closed(self, response: Response) -> None:
-        self.is_open = False
-        if response.error is not None and response.status == 0:
-            error: ApiError | None = ApiError.network(response.error)
-        elif response.status >= 400:
-            error = ApiError.from_response(response.status, response.body, dict(response.headers))
-        else:
-            error = None
-        self.closed.emit(error)
 
 
 def _json(parse: Callable[[Any], T]) -> Parser:
@@ -219,17 +134,26 @@ class SidecarClient(QObject):
         """Keep a call alive while it runs, and for one more loop turn after it ends (never free a QObject
         while it is emitting)."""
         self._inflight.add(call)
+        ref = weakref.ref(call)  # a strong reference here would be a cycle through the C++ connection
 
         def release(_value: object) -> None:
-            QTimer.singleShot(0, lambda: self._inflight.discard(call))
+            QTimer.singleShot(0, lambda: self._inflight.discard(ref()))  # type: ignore[arg-type]
         call.done.connect(release)
         call.failed.connect(release)
         return call
 
     def _dispatch(self, call: Call, send: Sender, parse: Parser, *, auth: bool, retried: bool) -> None:
         pending = send(self._auth_headers() if auth else {})
-        pending.finished.connect(lambda response: self._answer(call, send, parse, response, auth=auth,
-                                                               retried=retried))
+        # A weak reference: when the request object is deleted, its connections go with it; if they held the
+        # last reference to the call, the call would be destroyed inside that destructor (a crash in ~QObject).
+        # The call lives in ``_inflight`` until one loop turn after it ends.
+        ref = weakref.ref(call)
+
+        def answer(response: Response) -> None:
+            target = ref()
+            if target is not None:
+                self._answer(target, send, parse, response, auth=auth, retried=retried)
+        pending.finished.connect(answer)
 
     def _answer(self, call: Call, send: Sender, parse: Parser, response: Response, *, auth: bool,
                 retried: bool) -> None:

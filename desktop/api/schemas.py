@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from desktop.api.filters import AlertFilter, LogFilter, format_time  # noqa: F401 - part of this module's API
+
 SEVERITIES = ("critical", "warning", "info")
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "false_positive")
 ENFORCEMENT_ACTIONS = ("allow", "log", "flag", "block")
 SCOPES = ("logs:write", "logs:read", "admin")
+
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -26,11 +29,6 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def format_time(value: datetime) -> str:
-    """The wire form: UTC, milliseconds, ``Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def _str(data: Mapping[str, Any], key: str) -> str:
@@ -382,56 +380,3 @@ class StreamEvent:
     def alert(self) -> Alert | None:
         payload = self.data.get("alert", self.data) if isinstance(self.data, Mapping) else None
         return Alert.from_json(payload) if self.name == "alert.created" and isinstance(payload, Mapping) else None
-
-
-@dataclass(frozen=True, slots=True)
-class LogFilter:
-    """The audit-log filters of ``GET /audit-logs`` and its export; empty fields are left out of the query."""
-
-    agent_id: str | None = None
-    action: str | None = None
-    trace_id: str | None = None
-    enforcement: str | None = None
-    flagged: bool | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    text: str | None = None
-
-    def to_query(self) -> dict[str, str]:
-        query: dict[str, str] = {}
-        for key, value in (("agentId", self.agent_id), ("action", self.action), ("traceId", self.trace_id),
-                           ("enforcementAction", self.enforcement), ("q", self.text)):
-            if value:
-                query[key] = value
-        if self.flagged is not None:
-            query["flagged"] = "true" if self.flagged else "false"
-        if self.start is not None:
-            query["from"] = format_time(self.start)
-        if self.end is not None:
-            query["to"] = format_time(self.end)
-        return query
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.to_query()
-
-
-@dataclass(frozen=True, slots=True)
-class AlertFilter:
-    """The filters of ``GET /alerts``."""
-
-    status: str | None = None
-    severity: str | None = None
-    agent_id: str | None = None
-    rule_id: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-
-    def to_query(self) -> dict[str, str]:
-        query = {key: value for key, value in (("status", self.status), ("severity", self.severity),
-                                               ("agentId", self.agent_id), ("ruleId", self.rule_id)) if value}
-        if self.start is not None:
-            query["from"] = format_time(self.start)
-        if self.end is not None:
-            query["to"] = format_time(self.end)
-        return query

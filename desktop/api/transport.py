@@ -10,6 +10,7 @@ import ipaddress
 import json
 import os
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,10 +73,11 @@ class PendingRequest(QObject):
     """
 
     finished = Signal(object)
+    ended = Signal()  # for the transport's bookkeeping, after ``finished``
 
-    def __init__(self, reply: QNetworkReply, timeout_ms: int, parent: QObject, *, idle: bool = False,
+    def __init__(self, reply: QNetworkReply, timeout_ms: int, *, idle: bool = False,
                  destination: Path | None = None) -> None:
-        super().__init__(parent)
+        super().__init__()
         self._reply = reply
         self._started = time.perf_counter()
         self._timed_out = False
@@ -99,12 +101,23 @@ class PendingRequest(QObject):
         if not self._done:
             self._reply.abort()
 
+    def discard(self) -> None:
+        """Abort without ever emitting ``finished`` (the transport is closing)."""
+        if not self._done:
+            self._done = True
+            self._timer.stop()
+            self._reply.abort()
+            if self._file is not None:
+                self._file.close()
+                assert self._part is not None
+                self._part.unlink(missing_ok=True)
+
     def _on_timeout(self) -> None:
         self._timed_out = True
         self._reply.abort()
 
-    def _write_chunk(self) -> None:
-        if not 200 <= _status(self._reply) < 300:
+    def _write_chunk(self, *, final: bool = False) -> None:
+        if (self._done and not final) or not 200 <= _status(self._reply) < 300:
             return  # an error body: read it whole at the end
         if self._file is None:
             assert self._part is not None
@@ -124,7 +137,7 @@ class PendingRequest(QObject):
             error = "no answer within the time limit"
         body = b""
         if self._destination is not None and error is None and 200 <= status < 300:
-            self._write_chunk()
+            self._write_chunk(final=True)
             if self._file is None:  # an empty body
                 assert self._part is not None
                 self._file = open(self._part, "wb")  # noqa: SIM115
@@ -141,7 +154,7 @@ class PendingRequest(QObject):
                             (time.perf_counter() - self._started) * 1000)
         reply.deleteLater()
         self.finished.emit(response)
-        self.deleteLater()
+        self.ended.emit()
 
 
 class StreamReply(QObject):
@@ -156,9 +169,10 @@ class StreamReply(QObject):
     opened = Signal(int)
     chunk = Signal(bytes)
     closed = Signal(object)
+    ended = Signal()
 
-    def __init__(self, reply: QNetworkReply, parent: QObject) -> None:
-        super().__init__(parent)
+    def __init__(self, reply: QNetworkReply) -> None:
+        super().__init__()
         self._reply = reply
         self._status = 0
         self._done = False
@@ -170,6 +184,12 @@ class StreamReply(QObject):
         if not self._done:
             self._reply.abort()
 
+    def discard(self) -> None:
+        """Abort without emitting anything more (the transport is closing)."""
+        if not self._done:
+            self._done = True
+            self._reply.abort()
+
     def _on_meta(self) -> None:
         if self._status == 0:
             self._status = _status(self._reply)
@@ -177,6 +197,8 @@ class StreamReply(QObject):
                 self.opened.emit(self._status)
 
     def _on_ready(self) -> None:
+        if self._done:
+            return
         self._on_meta()
         if 200 <= self._status < 300:
             data = bytes(self._reply.readAll().data())
@@ -195,7 +217,7 @@ class StreamReply(QObject):
         response = Response(_status(reply), _headers(reply), bytes(reply.readAll().data()), error)
         reply.deleteLater()
         self.closed.emit(response)
-        self.deleteLater()
+        self.ended.emit()
 
 
 def _is_loopback(url: str) -> bool:
@@ -219,6 +241,7 @@ class Transport(QObject):
         self._nam = QNetworkAccessManager(self)
         self._nam.setRedirectPolicy(QNetworkRequest.RedirectPolicy.NoLessSafeRedirectPolicy)
         self._timeout_ms = timeout_ms
+        self._inflight: set[PendingRequest | StreamReply] = set()
         self._base_url = ""
         self.set_base_url(base_url)
 
@@ -230,6 +253,20 @@ class Transport(QObject):
         self._base_url = base_url.rstrip("/")
         if _is_loopback(self._base_url):
             self._nam.setProxy(QNetworkProxy(QNetworkProxy.ProxyType.NoProxy))
+
+    def close(self) -> None:
+        """Abort every request and stream in flight without delivering anything (on quit, before teardown,
+        so that no answer arrives while the objects waiting for it are being destroyed)."""
+        for item in list(self._inflight):
+            item.discard()
+        self._inflight.clear()
+
+    def _keep(self, item: PendingRequest | StreamReply) -> None:
+        """Requests are owned here (not by a Qt parent) until one loop turn after they end, then freed by
+        Python, never from inside another object's destructor."""
+        self._inflight.add(item)
+        ref = weakref.ref(item)
+        item.ended.connect(lambda: QTimer.singleShot(0, lambda: self._inflight.discard(ref())))  # type: ignore[arg-type]
 
     def url(self, path: str, query: Mapping[str, object] | None = None) -> QUrl:
         url = QUrl(self._base_url + path)
@@ -267,13 +304,17 @@ class Transport(QObject):
         else:
             reply = self._nam.sendCustomRequest(request, verb.encode(), data)
         log.http.debug("%s %s", verb, request.url().toString())
-        return PendingRequest(reply, self._timeout_ms if timeout_ms is None else timeout_ms, self)
+        pending = PendingRequest(reply, self._timeout_ms if timeout_ms is None else timeout_ms)
+        self._keep(pending)
+        return pending
 
     def download(self, path: str, destination: Path, *, query: Mapping[str, object] | None = None,
                  headers: Mapping[str, str] | None = None, idle_timeout_ms: int = 60_000) -> PendingRequest:
         """GET into a file as the body arrives (a ``.part`` file renamed at the end). Returns at once."""
         reply = self._nam.get(self._request(path, query, headers, accept="*/*"))
-        return PendingRequest(reply, idle_timeout_ms, self, idle=True, destination=destination)
+        pending = PendingRequest(reply, idle_timeout_ms, idle=True, destination=destination)
+        self._keep(pending)
+        return pending
 
     def stream(self, path: str, *, query: Mapping[str, object] | None = None,
                headers: Mapping[str, str] | None = None) -> StreamReply:
@@ -281,4 +322,6 @@ class Transport(QObject):
         request = self._request(path, query, headers, accept="text/event-stream")
         request.setAttribute(QNetworkRequest.Attribute.CacheLoadControlAttribute,
                              QNetworkRequest.CacheLoadControl.AlwaysNetwork)
-        return StreamReply(self._nam.get(request), self)
+        stream = StreamReply(self._nam.get(request))
+        self._keep(stream)
+        return stream

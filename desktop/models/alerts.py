@@ -25,14 +25,7 @@ HEADERS = {
 }
 STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved",
                  "false_positive": "False positive"}
-SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 Index = QModelIndex | QPersistentModelIndex
-
-
-def queue_order(alert: schemas.Alert) -> tuple[int, float]:
-    """Critical first, then newest: the order the sidecar answers in, for rows we place ourselves."""
-    created = alert.created_at.timestamp() if alert.created_at else 0.0
-    return SEVERITY_RANK.get(alert.severity, 3), -created
 
 
 class AlertTableModel(QAbstractTableModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
@@ -28,6 +28,8 @@ HEADERS = {
     LogColumn.PROMPT: "Prompt",
 }
 PREVIEW_CHARS = 140
+_COLUMN_FIELD = {LogColumn.ACTION: 3, LogColumn.VERDICT: 4, LogColumn.TRACE: 6, LogColumn.PROMPT: 7}
+_ROLE_FIELD = {LogRole.ID: 0, LogRole.CREATED_AT: 1, LogRole.ENFORCEMENT: 4, LogRole.TRACE_ID: 6}
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -43,26 +45,19 @@ def preview(text: str | None, limit: int = PREVIEW_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-class LogRow(NamedTuple):
-    """What one table row needs. A tuple of strings and numbers: the garbage collector stops tracking it after
-    its first pass, so a million loaded rows add nothing to later collections (a tracked object per row made
-    full collections take over a second at a million rows)."""
+# A row is a plain tuple of strings and numbers: (id, created epoch s, agent, action, verdict, violations,
+# trace, prompt preview). The garbage collector stops tracking such tuples after its first pass, so a
+# million loaded rows cost nothing in later collections (a tracked object per row made full collections take
+# seconds at a million rows). Tuple subclasses such as NamedTuple are never untracked, hence plain tuples.
+LogRow = tuple[str, float, str, str, str, int, str, str]
+ID, CREATED, AGENT, ACTION, VERDICT, FLAGS, TRACE, PROMPT = range(8)
 
-    id: str
-    created: float
-    agent: str
-    action: str
-    enforcement: str
-    flags: int
-    trace: str
-    prompt: str
 
-    @classmethod
-    def of(cls, event: schemas.LogEvent) -> LogRow:
-        created = event.created_at.timestamp() if event.created_at else 0.0
-        return cls(event.id, created, _intern(event.agent_id), _intern(event.action),
-                   _intern(event.enforcement_action), len(event.compliance_flags), _intern(event.trace_id),
-                   preview(event.prompt if event.prompt else event.response))
+def row_of_event(event: schemas.LogEvent) -> LogRow:
+    created = event.created_at.timestamp() if event.created_at else 0.0
+    return (event.id, created, _intern(event.agent_id), _intern(event.action), _intern(event.enforcement_action),
+            len(event.compliance_flags), _intern(event.trace_id),
+            preview(event.prompt if event.prompt else event.response))
 
 
 class LogTableModel(QAbstractTableModel):
@@ -130,11 +125,11 @@ class LogTableModel(QAbstractTableModel):
         self.fetchMore()
 
     def event_id(self, row: int) -> str:
-        return self._rows[row].id
+        return self._rows[row][ID]
 
     def row_of(self, event_id: str) -> int:
         for number, row in enumerate(self._rows):
-            if row.id == event_id:
+            if row[ID] == event_id:
                 return number
         return -1
 
@@ -158,30 +153,16 @@ class LogTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == LogColumn.TIME:
-                return timefmt.short(datetime.fromtimestamp(row.created, UTC)) if row.created else "—"
+                return timefmt.short(datetime.fromtimestamp(row[CREATED], UTC)) if row[CREATED] else "—"
             if column == LogColumn.AGENT:
-                return row.agent or "—"
-            if column == LogColumn.ACTION:
-                return row.action
-            if column == LogColumn.VERDICT:
-                return row.enforcement
+                return row[AGENT] or "—"
             if column == LogColumn.FLAGS:
-                return str(row.flags) if row.flags else ""
-            if column == LogColumn.TRACE:
-                return row.trace
-            if column == LogColumn.PROMPT:
-                return row.prompt
-            return None
+                return str(row[FLAGS]) if row[FLAGS] else ""
+            return row[_COLUMN_FIELD[column]] if column in _COLUMN_FIELD else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == LogColumn.FLAGS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == LogRole.ID:
-            return row.id
-        if role == LogRole.ENFORCEMENT:
-            return row.enforcement
-        if role == LogRole.TRACE_ID:
-            return row.trace
-        if role == LogRole.CREATED_AT:
-            return row.created
+        if role in _ROLE_FIELD:
+            return row[_ROLE_FIELD[role]]
         return None
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
@@ -211,7 +192,7 @@ class LogTableModel(QAbstractTableModel):
         if page.items:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page.items) - 1)
-            self._rows.extend(LogRow.of(event) for event in page.items)
+            self._rows.extend(row_of_event(event) for event in page.items)
             self.endInsertRows()
         self._cursor = page.next_cursor
         self._exhausted = page.next_cursor is None or not page.items

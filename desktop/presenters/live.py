@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -16,6 +17,7 @@ from desktop import log
 from desktop.api import schemas
 from desktop.api.client import EventStream, SidecarClient
 from desktop.api.errors import ApiError
+from desktop.presenters.gather import Gather
 
 
 class LiveMode(enum.Enum):
@@ -55,6 +57,7 @@ class LiveFeed(QObject):
         self._newest_log: str | None = None
         self._alerts_since: datetime | None = None
         self._polling_logs = self._polling_alerts = False
+        self._gather: Gather | None = None
         self._running = False
 
     @property
@@ -67,8 +70,7 @@ class LiveFeed(QObject):
             return
         self._running = True
         self._delay = self._base_delay
-        self._baseline()
-        self._open()
+        self._baseline()  # then opens the stream
 
     def stop(self) -> None:
         """Stop (logout, sidecar gone): close the stream and stop polling."""
@@ -95,7 +97,7 @@ class LiveFeed(QObject):
         self._stream = stream
         stream.opened.connect(self._opened)
         stream.received.connect(self._received)
-        stream.closed.connect(lambda error: self._closed(stream, error))
+        stream.closed.connect(self._closed)
 
     def _opened(self) -> None:
         self._delay = self._base_delay
@@ -109,9 +111,9 @@ class LiveFeed(QObject):
         elif event.name == "alert.created" and (alert := event.alert) is not None:
             self._emit_alert(alert)
 
-    def _closed(self, stream: EventStream, error: ApiError | None) -> None:
-        if stream is not self._stream:
-            return
+    def _closed(self, error: ApiError | None) -> None:
+        if self.sender() is not self._stream:
+            return  # an old stream, replaced since
         self._stream = None
         if not self._running:
             return
@@ -129,18 +131,30 @@ class LiveFeed(QObject):
     # -- polling -------------------------------------------------------------------------------------
 
     def _baseline(self) -> None:
-        """Remember what exists now, so only what comes later is announced."""
+        """Remember what exists now, so only what comes later is announced; then open the stream."""
         self._alerts_since = datetime.now(UTC) - timedelta(seconds=5)
-        call = self._client.list_logs(schemas.LogFilter(), limit=50)
-        call.done.connect(lambda page: self._seen_logs.update(e.id for e in page.items))
-        call.done.connect(lambda page: setattr(self, "_newest_log", page.items[0].id if page.items else ""))
-        alerts = self._client.list_alerts(schemas.AlertFilter(start=self._alerts_since), limit=100)
-        alerts.done.connect(lambda listing: self._seen_alerts.update(a.id for a in listing.items))
+        self._newest_log = None
+        gather = Gather({"logs": self._client.list_logs(schemas.LogFilter(), limit=50),
+                         "alerts": self._client.list_alerts(schemas.AlertFilter(start=self._alerts_since),
+                                                            limit=100)})
+        self._gather = gather
+        gather.finished.connect(self._baselined)
+
+    def _baselined(self, results: dict[str, Any], _errors: dict[str, ApiError]) -> None:
+        page: schemas.LogPage | None = results.get("logs")
+        listing: schemas.Listing | None = results.get("alerts")
+        if page is not None:
+            self._seen_logs.update(e.id for e in page.items)
+        self._newest_log = page.items[0].id if page is not None and page.items else ""
+        if listing is not None:
+            self._seen_alerts.update(a.id for a in listing.items)
+        if self._running:
+            self._open()
 
     def _poll_once(self) -> None:
-        if not self._running or not self._client.logged_in:
-            return
-        if not self._polling_logs and self._newest_log is not None:
+        if not self._running or not self._client.logged_in or self._newest_log is None:
+            return  # not yet: the baseline is still loading
+        if not self._polling_logs:
             self._polling_logs = True
             call = self._client.list_logs(schemas.LogFilter(), limit=100)
             call.done.connect(self._polled_logs)

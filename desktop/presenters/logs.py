@@ -128,21 +128,21 @@ class LogExplorerPresenter(QObject):
             return
         call = self._client.get_log(event_id)
         self._loading = call
-        call.done.connect(lambda event: self._loaded(call, event))
-        call.failed.connect(lambda error: self._load_failed(call, error))
+        call.done.connect(self._loaded)
+        call.failed.connect(self._load_failed)
 
     def clear_event(self) -> None:
         self.current_event = None
         self.event_loaded.emit(None)
 
-    def _loaded(self, call: Call, event: schemas.LogEvent) -> None:
-        if call is self._loading:
+    def _loaded(self, event: schemas.LogEvent) -> None:
+        if self.sender() is self._loading:  # not an answer for an event the user has since left
             self._loading = None
             self.current_event = event
             self.event_loaded.emit(event)
 
-    def _load_failed(self, call: Call, error: ApiError) -> None:
-        if call is self._loading:
+    def _load_failed(self, error: ApiError) -> None:
+        if self.sender() is self._loading:
             self._loading = None
             self.event_failed.emit(error)
 

@@ -66,6 +66,23 @@ def wait_call(qtbot: Any, call: Call, timeout: int = WAIT_MS) -> Any:
     return call.result
 
 
+@pytest.fixture(autouse=True)
+def close_transports(monkeypatch: pytest.MonkeyPatch, qtbot: Any) -> Iterator[None]:
+    """Close every transport a test made, as the app does on quit: nothing still in flight may answer while
+    the test's objects are being torn down."""
+    made: list[Transport] = []
+    original = Transport.__init__
+
+    def tracking_init(self: Transport, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+    monkeypatch.setattr(Transport, "__init__", tracking_init)
+    yield
+    for transport in made:
+        transport.close()
+    qtbot.wait(1)  # let the aborted replies' deletions run
+
+
 @pytest.fixture(scope="session")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """One sidecar for the session, with the demo organisation seeded through the HTTP API."""
