@@ -61,6 +61,7 @@ class Settings:
             acknowledged commit survive power loss).
         max_group_events: the most events one writer transaction takes.
         access_log: log every request (off by default: it costs throughput).
+        report_retention_days: finished reports (rows and files) older than this are removed.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -75,6 +76,7 @@ class Settings:
     synchronous: str = "FULL"
     max_group_events: int = 2000
     access_log: bool = False
+    report_retention_days: int = 90
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -99,6 +101,7 @@ class Settings:
             allow_registration=_bool(environ, "AGENTAUDIT_ALLOW_REGISTRATION", True),
             synchronous=synchronous,
             access_log=_bool(environ, "AGENTAUDIT_ACCESS_LOG", False),
+            report_retention_days=_int(environ, "AGENTAUDIT_REPORT_RETENTION_DAYS", 90, minimum=1),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
         if "data_dir" in given:

@@ -9,6 +9,7 @@ from aiohttp import web
 from sidecar.api.keys import SERVICES, SETTINGS
 from sidecar.api.middlewares import auth_middleware, error_middleware, request_id_middleware
 from sidecar.api.routes import add_routes
+from sidecar.jobs.scheduler import ReportJobs
 from sidecar.services.container import Services
 from sidecar.settings import Settings
 
@@ -17,6 +18,17 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SERVICES] = Services.build(app[SETTINGS])
     yield
     await app[SERVICES].aclose()
+
+
+JOBS = web.AppKey("jobs", ReportJobs)
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Background jobs: started after the services, stopped before them."""
+    jobs = app[JOBS] = ReportJobs(app[SERVICES].reports)
+    await jobs.start()
+    yield
+    jobs.shutdown()
 
 
 async def _end_streams(app: web.Application) -> None:
@@ -31,7 +43,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.append(services_ctx)
+    app.cleanup_ctx.extend([services_ctx, scheduler_ctx])
     app.on_shutdown.append(_end_streams)
     add_routes(app)
     return app

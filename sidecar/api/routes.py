@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sidecar.api.handlers import agents, alerts, auth, logs, policies, rules, stream, system, traces
+from sidecar.api.handlers import agents, alerts, auth, logs, policies, reports, rules, stream, system, traces
 
 API = "/api/v1"
 
@@ -84,6 +84,16 @@ def route_table() -> list[web.RouteDef]:
         web.patch(f"{API}/alerts/{{alert_id}}", alerts.update_alert),
         web.patch(f"{API}/alerts/{{alert_id}}/resolve", alerts.resolve_alert),
         web.get(f"{API}/activity", alerts.list_activity),
+        # reports
+        web.post(f"{API}/reports", reports.create_report),
+        web.get(f"{API}/reports", reports.list_reports),
+        web.get(f"{API}/reports/{{report_id}}", reports.get_report),
+        web.get(f"{API}/reports/{{report_id}}/download", reports.download_report),
+        web.delete(f"{API}/reports/{{report_id}}", reports.delete_report),
+        web.get(f"{API}/report-schedules", reports.list_schedules),
+        web.post(f"{API}/report-schedules", reports.create_schedule),
+        web.get(f"{API}/report-schedules/{{schedule_id}}", reports.get_schedule),
+        web.delete(f"{API}/report-schedules/{{schedule_id}}", reports.delete_schedule),
     ]
 
 

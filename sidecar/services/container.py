@@ -17,6 +17,7 @@ from sidecar.services.events import EventHub
 from sidecar.services.ingest import IngestService
 from sidecar.services.policies import PolicyService
 from sidecar.services.queries import QueryService
+from sidecar.services.reports import ReportService
 from sidecar.services.secrets import ensure_data_dir, load_or_create
 from sidecar.settings import Settings
 from sidecar.store import migrations
@@ -42,6 +43,7 @@ class Services:
     policies: PolicyService
     alerts: AlertService
     hub: EventHub
+    reports: ReportService
     version: str = VERSION
 
     @classmethod
@@ -70,9 +72,12 @@ class Services:
         redaction_key = load_or_create(settings.data_dir / "secrets" / "redaction.key")
         gate = ComplianceGate(reads, db, redaction_key=redaction_key)
         hub = EventHub()
+        reports = ReportService(writer, reads, db, hub, data_dir=settings.data_dir,
+                                retention_days=settings.report_retention_days)
         return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth,
                    ingest=IngestService(writer, gate, hub), queries=QueryService(reads, db), gate=gate,
-                   policies=PolicyService(writer, reads, db, gate), alerts=AlertService(writer, reads), hub=hub)
+                   policies=PolicyService(writer, reads, db, gate), alerts=AlertService(writer, reads), hub=hub,
+                   reports=reports)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""
@@ -82,6 +87,7 @@ class Services:
     async def aclose(self) -> None:
         """Drain the writer (every acknowledged write is committed), then close the readers."""
         self.hub.close()
+        self.reports.close()
         await self.auth.flush_key_uses()
         self.writer.close()
         self.reads.close()

@@ -48,8 +48,13 @@ def _v2_compliance(db: Database) -> None:
     db.create_tables(list(models.COMPLIANCE_MODELS), safe=True)
 
 
+def _v4_reports(db: Database) -> None:
+    """Report builds and report schedules (only these tables: independent of other migrations)."""
+    db.create_tables(list(models.REPORT_MODELS), safe=True)
+
+
 #: (version, migration) in order; versions are consecutive from 1.
-MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance))
+MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance), (4, _v4_reports))
 LATEST = max(version for version, _ in MIGRATIONS)
 
 
