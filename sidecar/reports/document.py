@@ -143,6 +143,7 @@ class Document:
     csv_table: str | None = None
     sensitive_shown: bool = False
     facts: dict[str, Any] = field(default_factory=dict)  # extra metadata for JSON
+    cover_note: str | None = None  # a short paragraph (reportlab markup) under the cover's facts
 
 
 ProgressFn = Callable[[float], None]

@@ -1,38 +1,56 @@
 """Masking sensitive values in events before they are written into a report.
 
 The compliance engine records where each violation matched (``field``, ``start``, ``end``,
-``detector``), never the value. A report masks exactly those spans: ``[MASKED:ssn]``. When the
-stored text was already redacted at ingest (it contains ``[REDACTED:`` or ``[HASH:`` tokens),
-the recorded offsets (which refer to the original text) no longer line up, so a field holding
-matches is withheld whole rather than masked at the wrong place.
+``detector``), never the value; offsets refer to the text as the agent sent it. A report masks
+exactly those spans: ``[MASKED:ssn]``. When a rule redacted the value at ingest, the stored text
+holds a ``[REDACTED:…]`` or ``[HASH:…]`` token there instead, which is kept (it is already safe),
+and the offsets of later spans are shifted by the token's length. If the stored text does not line
+up with the recorded spans, the whole field is withheld rather than risk showing a value.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sidecar.compliance import metadata as meta
 
-_REDACTION_TOKENS = ("[REDACTED:", "[HASH:")
+_TOKEN = re.compile(r"\[(?:REDACTED:[^\]\s]{1,64}|HASH:[0-9a-f]{16})\]")
 
 
-def _mask_text(value: str, spans: list[tuple[int, int, str]]) -> str:
-    if any(token in value for token in _REDACTION_TOKENS):
-        return f"[WITHHELD: {len(spans)} sensitive value{'s' if len(spans) != 1 else ''}; redacted at ingest]"
-    ordered = sorted((max(0, s), min(len(value), e), d) for s, e, d in spans if e > s)
+def _merged(spans: list[tuple[int, int, str]]) -> list[list[Any]]:
     merged: list[list[Any]] = []
-    for start, end, detector in ordered:
+    for start, end, detector in sorted((max(0, s), e, d) for s, e, d in spans if e > s):
         if merged and start < merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end, detector])
-    pieces, cursor = [], 0
+    return merged
+
+
+def _withheld(count: int) -> str:
+    return f"[WITHHELD: {count} sensitive value{'s' if count != 1 else ''}]"
+
+
+def _mask_text(value: str, spans: list[tuple[int, int, str]]) -> str:
+    merged = _merged(spans)
+    pieces: list[str] = []
+    cursor = shift = 0
     for start, end, detector in merged:
-        if start >= len(value):
+        at = start + shift
+        if at < cursor or at > len(value):
+            return _withheld(len(merged))
+        token = _TOKEN.match(value, at)
+        if token is not None:  # redacted at ingest: keep the token
+            pieces.append(value[cursor:token.end()])
+            cursor = token.end()
+            shift += (token.end() - at) - (end - start)
             continue
-        pieces.append(value[cursor:start])
+        if end + shift > len(value):
+            return _withheld(len(merged))
+        pieces.append(value[cursor:at])
         pieces.append(f"[MASKED:{detector}]")
-        cursor = end
+        cursor = end + shift
     pieces.append(value[cursor:])
     return "".join(pieces)
 

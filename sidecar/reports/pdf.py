@@ -451,10 +451,10 @@ def _cover(document: Document, s: _Styles) -> Iterator[Flowable]:
                                ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     yield table
-    cover_note = document.facts.get("coverNote")
-    if cover_note:
-        yield Spacer(1, 8 * mm)
-        yield Paragraph(cover_note, s.body)
+    if document.cover_note:
+        yield Spacer(1, 9 * mm)
+        yield _p("At a glance", s.h2)
+        yield Paragraph(document.cover_note, s.body)
 
 
 def _page_decor(document: Document, s: _Styles) -> tuple[Any, Any]:

@@ -182,7 +182,11 @@ def _compliance_summary(db: Database, ctx: BuildContext) -> Document:
         Kpi("alertsRaised", "Alerts raised", triage["total"], note=f"{open_alerts:,} still open"),
         Kpi("agentsActive", "Agents active", totals["agents"], note=f"{v['agentCount']:,} with violations"),
     ]))
-    doc.blocks.append(TextBlock("summary", "Summary", [_narrative(w, totals, v, triage, open_alerts, critical_open)]))
+    narrative = _narrative(w, totals, v, triage, open_alerts, critical_open)
+    doc.blocks.append(TextBlock("summary", "Summary", [narrative]))
+    head = ctx.integrity(db, ctx.org_id)
+    doc.cover_note = (f"{narrative}<br/><br/><font color='#6B7280'>Built against the organisation's audit chain at "
+                      f"sequence {head['sequence']:,} (hash {head['hash'][:16]}…); see Integrity checkpoint.</font>")
     labels = _bucket_labels(w, width, len(per_bucket))
     unit = "day" if width == rq.DAY_MS else f"{width // rq.DAY_MS}-day period"
     doc.blocks.append(ChartBlock(

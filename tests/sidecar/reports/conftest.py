@@ -19,6 +19,7 @@ from tests.helpers import Account, ApiClient
 
 SSN = "123-45-6789"
 CARD = "4111 1111 1111 1111"
+EMAIL = "jane.doe@example.com"
 
 
 @dataclass
@@ -40,6 +41,10 @@ class Seeded:
 async def seed(api: ApiClient, owner: Account) -> Seeded:
     start = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     assert (await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)).status == 201
+    custom = await api.post("compliance-rules", json={"name": "Customer email", "ruleType": "pii_detect",
+                                                      "condition": {"patterns": ["email"]}, "severity": "warning",
+                                                      "actionOverride": "flag"}, headers=owner.jwt)
+    assert custom.status == 201, custom.body  # no redaction: the value is stored, reports mask it
     agent = await api.post("agents", json={"name": "billing-bot", "type": "assistant"}, headers=owner.jwt)
     assert agent.status == 201
     policy = await api.post("policies/clone-pack", json={"packId": "finance", "name": "Card handling", "mode": "block"},
@@ -57,6 +62,8 @@ async def seed(api: ApiClient, owner: Account) -> Seeded:
          "prompt": f"File claim for SSN {SSN}", "metadata": {"tool": "claims_api"}},
         {"action": "llm_call", "agentId": "claims-bot", "prompt": "Summarise the policy wording.",
          "response": "The policy covers outpatient care."},
+        {"action": "send_email", "agentId": "claims-bot", "prompt": f"Send the claim summary to {EMAIL} today.",
+         "metadata": {"to": EMAIL, "cc": ["team@example.org"]}},
         {"action": "llm_call", "agentId": "billing-bot", "prompt": f"Charge card {CARD} for the co-pay.",
          "response": "Charged."},
         {"action": "llm_call", "agentId": "billing-bot", "prompt": f"Refund to card {CARD} please."},
@@ -66,9 +73,9 @@ async def seed(api: ApiClient, owner: Account) -> Seeded:
     stored = await api.post("audit-logs/batch", json=batch, headers=owner.api_key)
     assert stored.status == 201, stored.body
     events = stored.body["data"]
-    assert sum(1 for e in events if e["complianceFlags"]) == 4, [e["complianceFlags"] for e in events]
+    assert sum(1 for e in events if e["complianceFlags"]) == 5, [e["complianceFlags"] for e in events]
     alerts = (await api.get("alerts", params={"limit": "100"}, headers=owner.jwt)).body
-    assert len(alerts) >= 4
+    assert len(alerts) == 5
     ack = await api.patch(f"alerts/{alerts[0]['id']}", json={"status": "acknowledged", "note": "checking"},
                           headers=owner.jwt)
     assert ack.status == 200
