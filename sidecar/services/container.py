@@ -87,7 +87,7 @@ class Services:
     async def aclose(self) -> None:
         """Drain the writer (every acknowledged write is committed), then close the readers."""
         self.hub.close()
-        self.reports.close()
+        await self.reports.aclose()
         await self.auth.flush_key_uses()
         self.writer.close()
         self.reads.close()

@@ -472,11 +472,12 @@ class ReportService:
             except OSError:
                 continue
 
-    def close(self) -> None:
-        """Stop running builds at their next step (they resume at the next start) and close the builder."""
+    async def aclose(self) -> None:
+        """Stop running builds at their next step (they stay ``running`` and resume at the next start),
+        then close the builder thread without blocking the loop."""
         self._stopping = True
         self._cancelled.update(self._building)
-        self._builder.close()
+        await asyncio.get_running_loop().run_in_executor(None, self._builder.close)
 
 
 def new_report_id() -> str:
