@@ -70,11 +70,13 @@ def cron_trigger(cron: str, timezone: str) -> CronTrigger:
 
 
 def period_of(trigger: CronTrigger, fired_at: datetime) -> timedelta:
-    """The time between this firing and the next: the period a first report covers."""
-    following = trigger.get_next_fire_time(fired_at, fired_at + timedelta(seconds=1))
-    if following is None:
+    """The schedule's period (the time between two consecutive firings after ``fired_at``): what a
+    schedule's first report covers, ending at its firing."""
+    first = trigger.get_next_fire_time(None, fired_at + timedelta(microseconds=1))
+    second = trigger.get_next_fire_time(first, first + timedelta(microseconds=1)) if first else None
+    if first is None or second is None:
         return timedelta(days=1)
-    return max(timedelta(minutes=1), following - fired_at)
+    return max(timedelta(seconds=1), second - first)
 
 
 class ReportJobs:

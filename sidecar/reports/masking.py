@@ -20,7 +20,7 @@ _TOKEN = re.compile(r"\[(?:REDACTED:[^\]\s]{1,64}|HASH:[0-9a-f]{16})\]")
 
 def _merged(spans: list[tuple[int, int, str]]) -> list[list[Any]]:
     merged: list[list[Any]] = []
-    for start, end, detector in sorted((max(0, s), e, d) for s, e, d in spans if e > s):
+    for start, end, detector in sorted(((max(0, s), e, d) for s, e, d in spans if e > s), key=lambda x: (x[0], -x[1])):
         if merged and start < merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:

@@ -198,6 +198,7 @@ class StreamingTable(Flowable):
             self._buffer.pop(0)
             self._done += 1
             self._fill()
+        self.__dict__.pop("_postponed", None)  # placed rows: a later move to a fresh page is not an overflow
         if self._progress is not None and self._block.total:
             self._progress(min(1.0, self._done / max(1, min(self._block.total, self._limit or self._block.total))))
         first = self._done - len(rows)
