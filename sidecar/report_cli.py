@@ -18,6 +18,7 @@ from sidecar.services.reports import render_report
 from sidecar.settings import Settings
 from sidecar.store import migrations
 from sidecar.store.db import open_database
+from sidecar.store.report_queries import tune_for_reports
 
 _DAY = 86_400_000
 
@@ -52,6 +53,7 @@ def report_command(args: argparse.Namespace) -> int:
         if migrations.current_version(db) == 0:
             return _fail(f"{path or url} holds no AgentAudit data")
         db.execute_sql("PRAGMA query_only = 1")
+        tune_for_reports(db)
         orgs = db.execute_sql("SELECT id, name FROM organizations ORDER BY created_at").fetchall()
         org_id = args.org
         if org_id is None:

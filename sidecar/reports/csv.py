@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 from typing import Any, TextIO
 
-from sidecar.reports.cells import cell
+from sidecar.clock import to_iso
+from sidecar.reports.cells import FORMULA_START, cell
 from sidecar.reports.document import (ChartBlock, Document, FieldsBlock, KpiBlock, PageBreak, ProgressFn, TableBlock,
                                       TextBlock)
 from sidecar.reports.values import plain
@@ -15,11 +16,27 @@ def _writer(out: TextIO) -> Any:
     return csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
 
 
+_FORMULA_CHARS = frozenset(FORMULA_START)
+
+
 def _table(writer: Any, table: TableBlock, progress: ProgressFn | None) -> None:
-    writer.writerow([cell(c.key) for c in table.columns])
+    columns = list(table.columns)
+    writer.writerow([cell(c.key) for c in columns])
+    times = {i for i, c in enumerate(columns) if c.kind == "time"}
     done = 0
     for row in table.rows:
-        writer.writerow([cell(plain(value, column)) for value, column in zip(row, table.columns)])
+        cells = []
+        for index, value in enumerate(row):  # the common cases inline: this loop runs once per cell of an export
+            kind = type(value)
+            if kind is str:
+                cells.append("'" + value if value[:1] in _FORMULA_CHARS else value)
+            elif value is None:
+                cells.append("")
+            elif kind is int and index in times:
+                cells.append(to_iso(value) or "")
+            else:
+                cells.append(cell(plain(value, columns[index])))
+        writer.writerow(cells)
         done += 1
         if progress is not None and table.total and done % 2000 == 0:
             progress(min(1.0, done / table.total))
@@ -69,8 +86,6 @@ def render(document: Document, out: TextIO, progress: ProgressFn | None = None) 
 
 
 def _facts(document: Document) -> list[tuple[str, Any]]:
-    from sidecar.clock import to_iso
-
     facts: list[tuple[str, Any]] = [("id", document.report_id), ("type", document.report_type),
                                     ("title", document.title), ("organization", document.organization)]
     if document.period is not None:

@@ -6,7 +6,7 @@ streams from the database to the output without being held in memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -63,6 +63,7 @@ class Column:
     kind: str = "text"
     max_chars: int | None = None
     pdf: bool = True
+    labels: Mapping[str, str] | None = None  # display names of values in the PDF (CSV and JSON keep the value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,35 +255,35 @@ def _kpis(block: KpiBlock, s: _Styles) -> list[Flowable]:
         cells.append(parts)
         tones.append(kpi.tone)
     grid: list[list[Any]] = []
-    row: list[Any] = []
-    for index, parts in enumerate(cells):
-        row.append(parts)
-        if len(row) == per_row or index == len(cells) - 1:
-            row += [""] * (per_row - len(row))
-            spaced: list[Any] = []
-            for i, c in enumerate(row):
-                spaced.append(c)
-                if i < per_row - 1:
-                    spaced.append("")
-            grid.append(spaced)
-            row = []
+    for first in range(0, len(cells), per_row):
+        if grid:
+            grid.append([""] * (per_row * 2 - 1))  # a gap between rows of tiles
+        row = cells[first:first + per_row]
+        row += [""] * (per_row - len(row))
+        spaced: list[Any] = []
+        for i, c in enumerate(row):
+            spaced.append(c)
+            if i < per_row - 1:
+                spaced.append("")
+        grid.append(spaced)
     widths = []
     for i in range(per_row):
         widths.append(width)
         if i < per_row - 1:
             widths.append(gap)
-    table = Table(grid, colWidths=widths, hAlign="LEFT")
+    heights = [None if r % 2 == 0 else gap for r in range(len(grid))]
+    table = Table(grid, colWidths=widths, rowHeights=heights, hAlign="LEFT")
     commands: list[tuple[Any, ...]] = [("VALIGN", (0, 0), (-1, -1), "TOP"),
                                        ("TOPPADDING", (0, 0), (-1, -1), 7), ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
                                        ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 6)]
+    for r in range(1, len(grid), 2):
+        commands += [("TOPPADDING", (0, r), (-1, r), 0), ("BOTTOMPADDING", (0, r), (-1, r), 0)]
     for index, tone in enumerate(tones):
         r, c = divmod(index, per_row)
-        col = c * 2
-        commands += [("BACKGROUND", (col, r), (col, r), ZEBRA),
-                     ("LINEBEFORE", (col, r), (col, r), 2.4, TONES[tone] if tone != "neutral" else ACCENT)]
-    for r in range(len(grid)):
-        if r:
-            commands.append(("TOPPADDING", (0, r), (-1, r), 12))
+        row_index, col = r * 2, c * 2
+        commands += [("BACKGROUND", (col, row_index), (col, row_index), ZEBRA),
+                     ("LINEBEFORE", (col, row_index), (col, row_index), 2.4,
+                      TONES[tone] if tone != "neutral" else ACCENT)]
     table.setStyle(TableStyle(commands))
     return [_p(block.title, s.h2), table, Spacer(1, 3 * mm)]
 
@@ -302,15 +302,15 @@ def _fields(block: FieldsBlock, s: _Styles) -> list[Flowable]:
     return out
 
 
-def _nice_max(value: float) -> float:
+def _nice_scale(value: float) -> tuple[float, float]:
+    """(top, step) for a value axis: about five round steps covering ``value``."""
     if value <= 5:
-        return 5
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        top = step * magnitude
-        if top >= value:
-            return top
-    return value
+        return 5, 1
+    raw = value / 5
+    magnitude = 10 ** (len(str(int(raw))) - 1)
+    multiples = (1, 2, 5, 10) if magnitude == 1 else (1, 2, 2.5, 5, 10)  # no 2.5 steps for small counts
+    step = next(m * magnitude for m in multiples if m * magnitude >= raw)
+    return step * -(-value // step), step
 
 
 def _chart(block: ChartBlock, s: _Styles) -> list[Flowable]:
@@ -324,9 +324,9 @@ def _chart(block: ChartBlock, s: _Styles) -> list[Flowable]:
     chart.height = height - (chart.y + 14)
     totals = [sum(series.values[i] for series in block.series) if block.stacked else
               max((series.values[i] for series in block.series), default=0) for i in range(len(block.categories))]
-    top = _nice_max(max(totals, default=0))
+    top, step = _nice_scale(max(totals, default=0))
     chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, top
-    chart.valueAxis.valueStep = top / 5
+    chart.valueAxis.valueStep = step
     chart.valueAxis.labels.fontName, chart.valueAxis.labels.fontSize = s.regular, 7
     chart.valueAxis.labels.fillColor = MUTED
     chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}" if top >= 5 else f"{v:g}"

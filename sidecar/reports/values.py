@@ -25,6 +25,8 @@ def text(value: Any, column: Column) -> str:
         return "—"
     if isinstance(value, TreeLabel):
         return value.text
+    if column.labels is not None and isinstance(value, str):
+        return column.labels.get(value, value)
     if column.kind == "time" and isinstance(value, int):
         return short_time(value)
     if column.kind == "pct" and isinstance(value, (int, float)):

@@ -31,6 +31,9 @@ SEVERITY_COLORS = {"critical": "#B91C1C", "warning": "#D97706", "info": "#3B82F6
 PDF_EVENT_LIMIT = 5_000
 PDF_ALERT_LIMIT = 5_000
 PDF_SPAN_LIMIT = 5_000
+RULE_TYPE_LABELS = {"pii_detect": "PII detector", "keyword_match": "Keywords", "regex_match": "Pattern",
+                    "metadata_match": "Metadata", "rate_limit": "Rate limit", "sentiment_analysis": "Sentiment",
+                    "prompt_injection": "Injection"}
 
 #: Returns the integrity block for an organisation: the chain head now (and, once the ledger signs
 #: checkpoints, the latest signed checkpoint). See :func:`chain_head_integrity`.
@@ -109,8 +112,9 @@ def _share(part: int, whole: int) -> float:
 
 def _bucket_labels(w: Window, width: int, count: int) -> list[str]:
     labels = []
+    origin = rq.bucket_origin(w.start_ms)
     for i in range(count):
-        day = (to_iso(w.start_ms + i * width) or "")[:10]
+        day = (to_iso(origin + i * width) or "")[:10]
         labels.append(day[5:] if width == rq.DAY_MS else day)
     return labels
 
@@ -211,7 +215,7 @@ def _compliance_summary(db: Database, ctx: BuildContext) -> Document:
         empty_text="No violations in this period."))
     doc.blocks.append(TableBlock(
         "violationsByRule", "Violations by rule",
-        [Column("ruleName", "Rule", 3.0), Column("ruleType", "Type", 1.4), Column("packId", "Pack", 1.0),
+        [Column("ruleName", "Rule", 3.0), Column("ruleType", "Type", 1.4, labels=RULE_TYPE_LABELS), Column("packId", "Pack", 1.0),
          Column("severity", "Severity", 1.0, "severity"), Column("violations", "Violations", 1.2, "int"),
          Column("block", "Blocked", 1.05, "int"), Column("flag", "Flagged", 1.05, "int"),
          Column("log", "Logged", 1.0, "int"),
@@ -231,10 +235,10 @@ def _compliance_summary(db: Database, ctx: BuildContext) -> Document:
         empty_text="No violations in this period."))
     doc.blocks.append(TableBlock(
         "topFlaggedTraces", "Top flagged traces",
-        [Column("traceId", "Trace", 2.2, "mono", max_chars=60), Column("rootAction", "Root action", 1.5, max_chars=60),
-         Column("agentIds", "Agents", 1.7, max_chars=80), Column("spanCount", "Spans", 0.8, "int"),
+        [Column("traceId", "Trace", 2.0, "mono", max_chars=60), Column("rootAction", "Root action", 1.4, max_chars=60),
+         Column("agentIds", "Agents", 1.9, max_chars=80), Column("spanCount", "Spans", 0.8, "int"),
          Column("flaggedCount", "Flagged", 1.0, "int"), Column("blockedCount", "Blocked", 1.0, "int"),
-         Column("enforcementAction", "Outcome", 1.0), Column("startedAt", "Started (UTC)", 1.7, "time")],
+         Column("enforcementAction", "Outcome", 1.1), Column("startedAt", "Started (UTC)", 1.7, "time")],
         [(t["traceId"], t["rootAction"], t["agentIds"], t["spanCount"], t["flaggedCount"], t["blockedCount"],
           t["enforcementAction"], t["startedAt"]) for t in traces],
         empty_text="No trace had a flagged span in this period."))
@@ -537,7 +541,7 @@ def _trace(db: Database, ctx: BuildContext) -> Document:
     doc.blocks.append(TableBlock(
         "verdicts", "Verdicts",
         [Column("spanAction", "Span", 1.5), Column("spanId", "Span ID", 1.4, "mono", max_chars=40),
-         Column("rule", "Rule", 2.2), Column("ruleType", "Type", 1.2), Column("severity", "Severity", 0.9, "severity"),
+         Column("rule", "Rule", 2.2), Column("ruleType", "Type", 1.2, labels=RULE_TYPE_LABELS), Column("severity", "Severity", 0.9, "severity"),
          Column("action", "Action", 0.8), Column("matched", "Matched", 2.2, max_chars=200),
          Column("eventId", "Event ID", 1, "mono", pdf=False)],
         verdicts, empty_text="No span of this trace violated a rule."))

@@ -39,6 +39,7 @@ from sidecar.store import logs as log_store
 from sidecar.store import reports as store
 from sidecar.store.db import ReadPool
 from sidecar.store.models import Policy
+from sidecar.store.report_queries import tune_for_reports
 from sidecar.store.reports import ReportRecord, ScheduleRecord
 from sidecar.store.writer import Writer
 
@@ -339,6 +340,7 @@ class ReportService:
         return ready
 
     def _build_sync(self, ctx: BuildContext, fmt: str, out: Path) -> BuildResult:
+        tune_for_reports(self._db)  # this thread's own connection
         with self._db.atomic():  # one read transaction: every figure comes from the same snapshot
             return render_report(self._db, ctx, fmt, out)
 

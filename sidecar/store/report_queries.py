@@ -33,6 +33,17 @@ class Window:
     policy_id: str | None = None
 
 
+def tune_for_reports(db: Database) -> None:
+    """Set up the calling thread's connection for report queries: large GROUP BY sorts and DISTINCT sets
+    spill to temporary files instead of memory, and the page cache stays small, so a report's memory does
+    not grow with the number of events. (The API's connections keep their in-memory temp store.)"""
+    from sidecar.store.db import is_sqlite
+
+    if is_sqlite(db):
+        db.execute_sql("PRAGMA temp_store = FILE")
+        db.execute_sql("PRAGMA cache_size = -8000")
+
+
 def _violation_where(w: Window) -> tuple[str, list[Any]]:
     clauses = ["org_id = ?", "created_at >= ?", "created_at <= ?"]
     params: list[Any] = [w.org_id, w.start_ms, w.end_ms]
@@ -85,22 +96,31 @@ def bucket_ms(start_ms: int, end_ms: int, max_buckets: int = 62) -> int:
     return DAY_MS * max(1, -(-days // max_buckets))
 
 
+def bucket_origin(start_ms: int) -> int:
+    """Buckets start at UTC midnight, so each bar is a calendar day (or a run of them)."""
+    return start_ms - start_ms % DAY_MS
+
+
+def bucket_count(w: Window, width: int) -> int:
+    return max(1, -(-(w.end_ms + 1 - bucket_origin(w.start_ms)) // width))
+
+
 def events_per_bucket(db: Database, w: Window, width: int) -> list[int]:
-    """Events per bucket of ``width`` ms from the window's start: by sequence-range search when unfiltered
-    (two index probes per bucket), else one grouped scan of the agent's index range."""
-    count = max(1, -(-(w.end_ms - w.start_ms + 1) // width))
+    """Events per bucket of ``width`` ms from UTC midnight of the window's first day: by sequence-range
+    search when unfiltered (two index probes per bucket), else one grouped scan of the agent's range."""
+    origin, count = bucket_origin(w.start_ms), bucket_count(w, width)
     if w.agent_id is None:
         first, last = log_store.chain_bounds(db, w.org_id)
         if first > last:
             return [0] * count
-        edges = [log_store.first_seq_at_or_after(db, w.org_id, min(w.start_ms + i * width, w.end_ms + 1), first, last)
+        edges = [log_store.first_seq_at_or_after(db, w.org_id, max(w.start_ms, origin + i * width), first, last)
                  for i in range(count)]
         edges.append(log_store.first_seq_at_or_after(db, w.org_id, w.end_ms + 1, first, last))
         return [max(0, edges[i + 1] - edges[i]) for i in range(count)]
     lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
     out = [0] * count
     for bucket, n in _rows(db, "SELECT (created_at - ?) / ?, COUNT(*) FROM audit_logs WHERE org_id = ? AND agent_id = ? "
-                               "AND seq BETWEEN ? AND ? GROUP BY 1", [w.start_ms, width, w.org_id, w.agent_id, lo, hi]):
+                               "AND seq BETWEEN ? AND ? GROUP BY 1", [origin, width, w.org_id, w.agent_id, lo, hi]):
         if 0 <= int(bucket) < count:
             out[int(bucket)] += int(n)
     return out
@@ -127,7 +147,7 @@ def first_and_last(db: Database, w: Window) -> tuple[dict[str, Any] | None, dict
 
 # -- violations ------------------------------------------------------------------------------------
 
-def violation_breakdowns(db: Database, w: Window, *, top: int = 25) -> dict[str, Any]:
+def violation_breakdowns(db: Database, w: Window, *, top: int = 25, top_agents: int = 15) -> dict[str, Any]:
     """Violations by severity, action, pack, rule and agent (GROUP BYs over the fact table's time index)."""
     where, params = _violation_where(w)
     by_severity = {s: 0 for s in SEVERITIES}
@@ -148,7 +168,7 @@ def violation_breakdowns(db: Database, w: Window, *, top: int = 25) -> dict[str,
     agents = [{"agentId": a, "violations": int(n), "events": int(e), "critical": int(c)} for a, n, e, c in _rows(
         db, f"SELECT agent_id, COUNT(*), COUNT(DISTINCT audit_log_id), "
             f"SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END) FROM violations WHERE {where} "
-            f"GROUP BY agent_id ORDER BY COUNT(*) DESC LIMIT ?", [*params, top])]
+            f"GROUP BY agent_id ORDER BY COUNT(*) DESC LIMIT ?", [*params, top_agents])]
     agent_count = int(_rows(db, f"SELECT COUNT(DISTINCT COALESCE(agent_id, '')) FROM violations WHERE {where}",
                             params)[0][0])
     events = int(_rows(db, f"SELECT COUNT(DISTINCT audit_log_id) FROM violations WHERE {where}", params)[0][0])
@@ -159,10 +179,10 @@ def violation_breakdowns(db: Database, w: Window, *, top: int = 25) -> dict[str,
 def violations_per_bucket(db: Database, w: Window, width: int) -> dict[str, list[int]]:
     """Violations per bucket and severity."""
     where, params = _violation_where(w)
-    count = max(1, -(-(w.end_ms - w.start_ms + 1) // width))
+    count = bucket_count(w, width)
     out = {s: [0] * count for s in SEVERITIES}
     for bucket, severity, n in _rows(db, f"SELECT (created_at - ?) / ?, severity, COUNT(*) FROM violations "
-                                         f"WHERE {where} GROUP BY 1, 2", [w.start_ms, width, *params]):
+                                         f"WHERE {where} GROUP BY 1, 2", [bucket_origin(w.start_ms), width, *params]):
         if 0 <= int(bucket) < count and severity in out:
             out[severity][int(bucket)] += int(n)
     return out
