@@ -207,8 +207,8 @@ def child(args: argparse.Namespace) -> int:
     db.connect()
     db.execute_sql("PRAGMA query_only = 1")
     tune_for_reports(db)
-    end = now_ms() + 60_000
-    ctx = BuildContext(new_id("report"), ORG, args.type, {"from": end - 31 * DAY, "to": end}, now_ms())
+    end = now_ms()
+    ctx = BuildContext(new_id("report"), ORG, args.type, {"from": end - 31 * DAY, "to": end}, end)
     started = time.perf_counter()
     with db.atomic():
         result = render_report(db, ctx, args.format, Path(args.out))
@@ -246,7 +246,7 @@ def docs() -> int:
         measure(work / "data", "compliance_summary", "pdf", pdf)
         target = ROOT / "docs"
         target.mkdir(exist_ok=True)
-        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "3", str(pdf),
+        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(pdf),
                         str(target / "report-compliance-summary")], check=True, timeout=120)
         for found in sorted(target.glob("report-compliance-summary-*.png")):
             print(f"wrote {found.relative_to(ROOT)}")

@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                                                       "agent_activity or trace")
     report.add_argument("--format", default="pdf", help="pdf (default), csv or json")
     report.add_argument("--from", dest="start", help="period start, ISO 8601 (default: 30 days before --to)")
-    report.add_argument("--to", dest="end", help="period end, ISO 8601 (default: now)")
+    report.add_argument("--to", dest="end", help="period end, ISO 8601; a bare date means the end of that day "
+                                                 "(default: now)")
     report.add_argument("--out", required=True, help="file to write")
     report.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
     report.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")

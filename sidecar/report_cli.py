@@ -37,6 +37,8 @@ def report_command(args: argparse.Namespace) -> int:
         return _fail("a trace report needs --trace-id")
     try:
         end = parse_iso(args.end) if args.end else now_ms()
+        if args.end and len(args.end.strip()) == 10:  # a bare date: up to the end of that day
+            end += _DAY - 1
         start = parse_iso(args.start) if args.start else end - 30 * _DAY
     except ValueError:
         return _fail("--from and --to must be ISO 8601 timestamps such as 2026-01-31T00:00:00Z")
