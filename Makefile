@@ -7,10 +7,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run serve test bench venv clean lint
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sdk/python/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e '.[desktop,dev]'
+	@$(PY) -m pip uninstall --quiet --yes agentaudit-client 2>/dev/null || true
+	@$(PY) -m pip install --quiet -e '.[desktop,dev]' -e sdk/python
+	@# the public agentaudit-client shares the import name agentaudit with sdk/python: it lives apart, for its e2e test
+	@$(PY) -m pip install --quiet --upgrade --target $(VENV)/public-client agentaudit-client==1.0.6
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -32,6 +35,9 @@ test: $(STAMP)
 	@bash tests/system_deps.sh
 	@QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports --no-cache >/dev/null || $(VENV)/bin/lint-imports --no-cache
 	@QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+	@if command -v npm >/dev/null 2>&1; then \
+		cd sdk/js && npm install --silent --no-audit --no-fund && AGENTAUDIT_PYTHON=$(CURDIR)/$(PY) npm test --silent; \
+	else echo "sdk/js: node and npm are not installed (sudo apt-get install nodejs npm); the JavaScript SDK tests skip"; fi
 
 ## Print the performance figures.
 bench: $(STAMP)

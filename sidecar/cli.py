@@ -3,6 +3,9 @@
     agentaudit serve [--host H] [--port P] [--data-dir DIR]   run the sidecar
     agentaudit init --email E [--name N] [--password P]       first account + API key on a running sidecar
     agentaudit demo [--data-dir DIR]                          seed demo data
+    agentaudit verify [--data-dir DIR] [--org ID] [--from SEQ] check every organisation's hash chain and checkpoints
+    agentaudit verify --export FILE [--trusted-key KEY]       check a ledger export without any database
+    agentaudit export-ledger --org ID --out FILE              write an organisation's chain as an export file
     agentaudit report --type T --from A --to B --format pdf --out FILE [--data-dir DIR] [--org ID]
                                                               build a report headless, from the database
     agentaudit --version
@@ -68,6 +71,30 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="seed realistic demo data (agents, traces, flagged events, alerts)",
                                add_help=False)
     demo.add_argument("rest", nargs=argparse.REMAINDER)
+
+    verify = commands.add_parser(
+        "verify", help="check the hash chains and signed checkpoints (exit 1 on any break)",
+        description="Walk every organisation's hash chain (or one), check every event's hash and every checkpoint's "
+                    "signature against the trusted public keys, and print the first break. Opens the database "
+                    "read-only: it works while the sidecar runs and when it is stopped. Exit status: 0 intact, "
+                    "1 a break was found, 2 verification could not run.")
+    verify.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
+    verify.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    verify.add_argument("--org", help="only this organisation id")
+    verify.add_argument("--from", dest="from_seq", type=int, metavar="SEQ",
+                        help="start at this sequence number (the hash before it is taken on trust)")
+    verify.add_argument("--export", metavar="FILE", help="verify this ledger export file instead of a database")
+    verify.add_argument("--trusted-key", action="append", default=[], metavar="KEY",
+                        help="trust only this base64 Ed25519 public key (repeatable) instead of the data dir's list")
+    verify.add_argument("--jobs", type=int, help="processes for large chains (default: one per CPU)")
+
+    export = commands.add_parser("export-ledger", help="write one organisation's chain and checkpoints to a file",
+                                 description="Write an export that 'agentaudit verify --export FILE' (or anyone with "
+                                             "sidecar.ledger.export.verify_export) checks without the database.")
+    export.add_argument("--org", required=True, help="the organisation id")
+    export.add_argument("--out", required=True, help="the file to write (JSON Lines)")
+    export.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
+    export.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
     return parser
 
 
@@ -81,8 +108,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve_command(args)
         if args.command == "init":
             return _init_command(args)
+        if args.command == "verify":
+            from sidecar.cli_ledger import verify_command
+
+            return verify_command(args)
+        if args.command == "export-ledger":
+            from sidecar.cli_ledger import export_command
+
+            return export_command(args)
         if args.command == "report":
-            from sidecar.report_cli import report_command
+            from sidecar.cli_report import report_command
 
             return report_command(args)
         if args.command == "demo":

@@ -33,6 +33,19 @@ def _int(environ: Mapping[str, str], key: str, default: int, *, minimum: int = 0
     return value
 
 
+def _float(environ: Mapping[str, str], key: str, default: float) -> float:
+    raw = environ.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"setting {key} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(f"setting {key} must be greater than 0, got {raw!r}")
+    return value
+
+
 def _bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
     raw = environ.get(key)
     if raw is None or raw == "":
@@ -61,6 +74,14 @@ class Settings:
             acknowledged commit survive power loss).
         max_group_events: the most events one writer transaction takes.
         access_log: log every request (off by default: it costs throughput).
+        notify_retry_base_ms: first retry delay of a failed webhook or email (doubling, at most an hour).
+        checkpoint_seconds, checkpoint_events: sign a ledger checkpoint of an organisation's chain when this
+            long has passed or this many events arrived since its last one (and always at shutdown).
+        retention_interval_seconds: how often the retention purge looks for events older than each
+            organisation's ``retentionDays``.
+        hash_chain: benchmark only (``AGENTAUDIT_BENCH_NO_CHAIN=1`` turns it off): without it events get no
+            chain hash and no checkpoint is signed, so ``bench/verify.py`` can measure what the chain costs.
+            Never turn it off for real data: such events cannot be verified.
         report_retention_days: finished reports (rows and files) older than this are removed.
     """
 
@@ -76,6 +97,11 @@ class Settings:
     synchronous: str = "FULL"
     max_group_events: int = 2000
     access_log: bool = False
+    notify_retry_base_ms: int = 5000
+    checkpoint_seconds: float = 60.0
+    checkpoint_events: int = 1000
+    retention_interval_seconds: int = 3600
+    hash_chain: bool = True
     report_retention_days: int = 90
 
     @classmethod
@@ -101,6 +127,11 @@ class Settings:
             allow_registration=_bool(environ, "AGENTAUDIT_ALLOW_REGISTRATION", True),
             synchronous=synchronous,
             access_log=_bool(environ, "AGENTAUDIT_ACCESS_LOG", False),
+            notify_retry_base_ms=_int(environ, "AGENTAUDIT_NOTIFY_RETRY_BASE_MS", 5000, minimum=10),
+            checkpoint_seconds=_float(environ, "AGENTAUDIT_CHECKPOINT_SECONDS", 60.0),
+            checkpoint_events=_int(environ, "AGENTAUDIT_CHECKPOINT_EVENTS", 1000, minimum=1),
+            retention_interval_seconds=_int(environ, "AGENTAUDIT_RETENTION_INTERVAL_SECONDS", 3600, minimum=1),
+            hash_chain=not _bool(environ, "AGENTAUDIT_BENCH_NO_CHAIN", False),
             report_retention_days=_int(environ, "AGENTAUDIT_REPORT_RETENTION_DAYS", 90, minimum=1),
         )
         given = {key: value for key, value in overrides.items() if value is not None}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -20,6 +22,17 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[SERVICES].aclose()
 
 
+async def notifications_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The notification worker runs while the app does."""
+    service = app[SERVICES].notifications
+    task = asyncio.create_task(service.run(), name="notifications")
+    yield
+    service.stop()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 JOBS = web.AppKey("jobs", ReportJobs)
 
 
@@ -35,6 +48,14 @@ async def _end_streams(app: web.Application) -> None:
     """Close live streams first, so a graceful stop doesn't wait for their clients to hang up."""
     if SERVICES in app:
         app[SERVICES].hub.close()
+async def ledger_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The ledger's background work: checkpoint signing and the retention purge; signs the final head on stop."""
+    services = app[SERVICES]
+    await services.ledger.start()
+    await services.retention.start()
+    yield
+    await services.retention.aclose()
+    await services.ledger.aclose()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -43,7 +64,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([services_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([services_ctx, ledger_ctx, notifications_ctx, scheduler_ctx])
     app.on_shutdown.append(_end_streams)
     add_routes(app)
     return app

@@ -189,9 +189,73 @@ SCHEMAS: dict[str, Any] = {
                        "logCount": {"type": "integer"}, "ruleBreakdown": {"type": "array"},
                        "agentBreakdown": {"type": "array"}, "dailyTrend": {"type": "array"}},
     },
+    "NotificationSettings": {
+        "type": "object",
+        "properties": {"webhookUrl": _NULLABLE_STR, "webhookSecretSet": {"type": "boolean"},
+                       "notifyWebhook": {"type": "boolean"}, "notifyEmail": {"type": "boolean"},
+                       "emailRecipients": {"type": "array", "items": _STR}, "notifyMinSeverity": _STR,
+                       "allowPrivateWebhookTargets": {"type": "boolean"}, "digestMinutes": {"type": "integer"},
+                       "includeContent": {"type": "boolean"}, "mutedRuleIds": {"type": "array", "items": _STR},
+                       "smtp": {"type": "object"}, "webhookSecret": _STR},
+    },
+    "NotificationSettingsInput": {
+        "type": "object",
+        "properties": {"webhookUrl": _NULLABLE_STR, "webhookSecret": _STR, "notifyWebhook": {"type": "boolean"},
+                       "notifyEmail": {"type": "boolean"}, "emailRecipients": {"type": "array", "items": _STR},
+                       "notifyMinSeverity": {"enum": ["info", "warning", "critical"]},
+                       "allowPrivateWebhookTargets": {"type": "boolean"},
+                       "digestMinutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+                       "includeContent": {"type": "boolean"}, "mutedRuleIds": {"type": "array", "items": _STR},
+                       "smtp": {"type": "object", "properties": {
+                           "host": _STR, "port": {"type": "integer"}, "security": {"enum": ["none", "starttls", "tls"]},
+                           "username": _STR, "password": _STR, "from": _STR}}},
+    },
     "Health": {
         "type": "object", "required": ["status", "version", "database"],
         "properties": {"status": _STR, "version": _STR, "database": _STR},
+    },
+    # integrity
+    "Checkpoint": {
+        "type": "object",
+        "required": ["organizationId", "sequence", "hash", "signedAt", "kind", "keyId", "signature", "publicKey"],
+        "description": "An Ed25519 signature (publicKey, base64 of the raw 32 bytes) over the bytes "
+                       "'agentaudit-checkpoint-v1\\n' + compact sorted-key JSON of {hash, kind, organizationId, "
+                       "sequence, signedAt}. kind 'pruned': retention deleted events up to sequence, whose chain "
+                       "hash was hash.",
+        "properties": {"organizationId": _STR, "sequence": {"type": "integer"}, "hash": _STR, "signedAt": _TIME,
+                       "kind": {"enum": ["head", "pruned"]}, "keyId": _STR, "signature": _STR, "publicKey": _STR},
+    },
+    "LedgerHead": {
+        "type": "object",
+        "description": "The newest signed checkpoint (one is signed on the spot if the organisation has none "
+                       "yet), plus the current head, which may be newer and not yet signed.",
+        "required": ["sequence", "hash", "signedAt", "signature", "publicKey", "currentSequence", "currentHash"],
+        "properties": {"organizationId": _STR, "sequence": {"type": "integer"}, "hash": _STR, "signedAt": _TIME,
+                       "kind": {"enum": ["head", "pruned"]}, "keyId": _STR, "signature": _STR, "publicKey": _STR,
+                       "currentSequence": {"type": "integer"}, "currentHash": _STR,
+                       "unsignedEvents": {"type": "integer"}, "prunedSequence": {"type": "integer"}},
+    },
+    "EventProof": {
+        "type": "object",
+        "description": "Checks one event offline (sidecar.ledger.proof.verify_event_proof): hash(event) = "
+                       "SHA-256(prevHash || canonical(event)), each following event chains on from it up to the "
+                       "checkpoint, whose signature covers the result. following carries the base64 canonical "
+                       "bytes of the events between the event and the checkpoint.",
+        "required": ["format", "version", "event", "prevHash", "following", "checkpoint"],
+        "properties": {"format": {"const": "agentaudit-event-proof"}, "version": {"const": 1},
+                       "event": _ref("Event"), "prevHash": _STR,
+                       "following": {"type": "array", "items": {"type": "object", "properties": {
+                           "sequence": {"type": "integer"}, "hash": _STR, "canonical": _STR}}},
+                       "checkpoint": _ref("Checkpoint")},
+    },
+    "Retention": {
+        "type": "object", "required": ["retentionDays", "prunedSequence", "prunedHash", "oldestSequence"],
+        "description": "Events created more than retentionDays days ago are purged (hourly by default), oldest "
+                       "first, leaving a signed 'pruned' checkpoint at the last purged sequence so the remaining "
+                       "chain still verifies. Their violation facts go too; alerts stay. null keeps events for ever.",
+        "properties": {"retentionDays": {"type": ["integer", "null"], "minimum": 1, "maximum": 36500},
+                       "prunedSequence": {"type": "integer"}, "prunedHash": _STR,
+                       "oldestSequence": {"type": ["integer", "null"]}},
     },
 }
 
@@ -218,6 +282,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
     ("GET", "/health"): ("Health of the sidecar and its database", "system", None, 200, _ref("Health"), []),
     ("GET", "/api/v1/health"): ("Health of the sidecar and its database", "system", None, 200, _ref("Health"), []),
     ("GET", "/api/v1/openapi.json"): ("This document", "system", None, 200, {"type": "object"}, []),
+    ("POST", "/v1/traces"): ("OTLP/HTTP trace export (protobuf or JSON): spans become audit events", "otlp",
+                             {"type": "object"}, 200, None, []),
     ("GET", "/api/v1/stream"): ("Server-sent events: log.created, alert.created, report.ready", "system", None, 200,
                                 None, []),
     ("POST", "/api/v1/auth/register"): (
@@ -359,6 +425,36 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
     ("PATCH", "/api/v1/alerts/{alert_id}/resolve"): ("Resolve an alert", "alerts", None, 200, _ref("Alert"), []),
     ("GET", "/api/v1/activity"): ("Who changed what, newest first", "activity", None, 200, _array("Activity"),
                                   _PAGING + ["actor", "action", "targetType", "targetId", "from", "to"]),
+    # notifications
+    ("GET", "/api/v1/notifications/settings"): ("Notification settings (secrets never shown)", "notifications", None,
+                                                200, _ref("NotificationSettings"), []),
+    ("PATCH", "/api/v1/notifications/settings"): ("Change notification settings", "notifications",
+                                                  _ref("NotificationSettingsInput"), 200, _ref("NotificationSettings"),
+                                                  []),
+    ("GET", "/api/v1/notifications/deliveries"): ("The delivery log, newest first", "notifications", None, 200,
+                                                  {"type": "array", "items": {"type": "object"}},
+                                                  _PAGING + ["status", "channel"]),
+    ("POST", "/api/v1/notifications/test"): ("Send a test webhook and/or email now", "notifications",
+                                             _obj([], channel={"enum": ["webhook", "email", "all"]}), 200,
+                                             {"type": "object"}, []),
+    # integrity
+    ("GET", "/api/v1/ledger/head"): ("The newest signed checkpoint of the hash chain, and the current head", "ledger",
+                                     None, 200, _ref("LedgerHead"), []),
+    ("GET", "/api/v1/ledger/checkpoints"): ("Signed checkpoints, newest first (retention's 'pruned' ones too)",
+                                            "ledger", None, 200, _array("Checkpoint"), _PAGING + ["kind"]),
+    ("GET", "/api/v1/ledger/export"): (
+        "The whole chain with its checkpoints as JSON Lines (streamed), for 'agentaudit verify --export FILE'",
+        "ledger", None, 200, None, []),
+    ("GET", "/api/v1/audit-logs/{log_id}/proof"): (
+        "Proof of one event against the first checkpoint at or after it (signed on demand when none covers it "
+        "yet; 409 if one was signed on demand under a second ago: retry)", "ledger", None, 200, _ref("EventProof"),
+        []),
+    ("GET", "/api/v1/settings/retention"): ("How long events are kept, and what retention purged so far", "ledger",
+                                            None, 200, _ref("Retention"), []),
+    ("PATCH", "/api/v1/settings/retention"): (
+        "Set how many days events are kept (owner, admin or an admin key; null: for ever)", "ledger",
+        _obj(["retentionDays"], retentionDays={"type": ["integer", "null"], "minimum": 1, "maximum": 36500}),
+        200, _ref("Retention"), []),
     # reports
     ("POST", "/api/v1/reports"): ("Request a report (built in the background)", "reports", _ref("ReportInput"), 202,
                                   _ref("Report"), []),
@@ -423,6 +519,7 @@ _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "flagged": {"type": "boolean"},
     "enforcementAction": {"enum": ["allow", "log", "flag", "block"]},
     "format": {"enum": ["csv", "json", "jsonl"]},
+    "kind": {"enum": ["head", "pruned"]},
     "isResolved": {"type": "boolean"}, "isActive": {"type": "boolean"},
     "severity": {"enum": ["info", "warning", "critical"]},
     "startDate": _TIME, "endDate": _TIME, "from": _TIME, "to": _TIME,

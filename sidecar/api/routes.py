@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sidecar.api.handlers import agents, alerts, auth, logs, policies, reports, rules, stream, system, traces
+from sidecar.api import otlp
+from sidecar.api.handlers import (
+    agents, alerts, auth, ledger, logs, notifications, policies, reports, rules, stream, system, traces,
+)
 
 API = "/api/v1"
 
@@ -15,6 +18,7 @@ def route_table() -> list[web.RouteDef]:
         web.get(f"{API}/health", system.health),
         web.get(f"{API}/openapi.json", system.openapi),
         web.get(f"{API}/stream", stream.stream),
+        web.post("/v1/traces", otlp.export_traces),
         # accounts
         web.post(f"{API}/auth/register", auth.register),
         web.post(f"{API}/auth/login", auth.login),
@@ -84,6 +88,18 @@ def route_table() -> list[web.RouteDef]:
         web.patch(f"{API}/alerts/{{alert_id}}", alerts.update_alert),
         web.patch(f"{API}/alerts/{{alert_id}}/resolve", alerts.resolve_alert),
         web.get(f"{API}/activity", alerts.list_activity),
+        # notifications
+        web.get(f"{API}/notifications/settings", notifications.get_settings),
+        web.patch(f"{API}/notifications/settings", notifications.update_settings),
+        web.get(f"{API}/notifications/deliveries", notifications.list_deliveries),
+        web.post(f"{API}/notifications/test", notifications.send_test),
+        # integrity
+        web.get(f"{API}/ledger/head", ledger.head),
+        web.get(f"{API}/ledger/checkpoints", ledger.list_checkpoints),
+        web.get(f"{API}/ledger/export", ledger.export),
+        web.get(f"{API}/audit-logs/{{log_id}}/proof", ledger.proof),
+        web.get(f"{API}/settings/retention", ledger.get_retention),
+        web.patch(f"{API}/settings/retention", ledger.set_retention),
         # reports
         web.post(f"{API}/reports", reports.create_report),
         web.get(f"{API}/reports", reports.list_reports),

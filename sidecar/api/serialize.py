@@ -13,6 +13,9 @@ from sidecar.services.compliance import violation_details
 from sidecar.services.queries import TraceView
 from sidecar.services.reports import file_name as report_file_name
 from sidecar.compliance.types import Verdict
+from sidecar.ledger.checkpoint import Checkpoint
+from sidecar.services.ledger import HeadView
+from sidecar.services.retention import RetentionView
 from sidecar.store.accounts import ApiKeyRecord, OrgRecord, UserRecord
 from sidecar.store.records import ActivityRecord, AgentRecord, AlertRecord, PolicyRecord, RuleRecord, VersionRecord
 from sidecar.store.reports import ReportRecord, ScheduleRecord
@@ -126,6 +129,23 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
     if verdict.redacted:
         body["redacted"] = {"prompt": verdict.prompt, "response": verdict.response, "metadata": verdict.metadata}
     return body
+
+
+# -- ledger ----------------------------------------------------------------------------------------
+
+def checkpoint_json(checkpoint: Checkpoint) -> dict[str, Any]:
+    return checkpoint.to_wire()
+
+
+def ledger_head_json(view: HeadView) -> dict[str, Any]:
+    return {**view.checkpoint.to_wire(), "currentSequence": view.current_sequence, "currentHash": view.current_hash,
+            "unsignedEvents": max(0, view.current_sequence - view.checkpoint.sequence),
+            "prunedSequence": view.pruned_sequence}
+
+
+def retention_json(view: RetentionView) -> dict[str, Any]:
+    return {"retentionDays": view.retention_days, "prunedSequence": view.pruned_sequence,
+            "prunedHash": view.pruned_hash, "oldestSequence": view.oldest_sequence}
 
 
 # -- reports ---------------------------------------------------------------------------------------

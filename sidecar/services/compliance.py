@@ -17,13 +17,16 @@ from typing import Any
 from peewee import Database
 
 from sidecar import log
-from sidecar.clock import ms_to_datetime, now_ms
+import orjson
+
+from sidecar.clock import ms_to_datetime, now_ms, to_iso
 from sidecar.compliance.conditions import policy_applies
 from sidecar.compliance.engine import CompiledRules, compile_rules, evaluate
 from sidecar.compliance.ratelimit import RateWindow
 from sidecar.compliance.types import EventText, InvalidRule, RuleSpec, Verdict
 from sidecar.ids import new_id
 from sidecar.store import alerts as alert_store
+from sidecar.store import notifications as outbox_store
 from sidecar.store import policies as policy_store
 from sidecar.store.db import ReadPool
 from sidecar.store.records import ComplianceState, PolicyRecord, RuleRecord
@@ -41,6 +44,14 @@ def rule_spec(rule: RuleRecord, policy: PolicyRecord | None) -> RuleSpec:
     return RuleSpec(id=rule.id, name=rule.name, rule_type=rule.rule_type, condition=rule.condition,
                     severity=rule.severity, action=action, policy_id=rule.policy_id, pack_id=rule.pack_id,
                     redaction=redaction)
+
+
+def alert_payload(row: tuple[Any, ...]) -> dict[str, Any]:
+    """An alert row as the gate writes it, in the alerts API's wire shape (webhooks, live stream)."""
+    (alert_id, _, severity, _, status, message, rule_id, policy_id, audit_log_id, agent_id, details, created, _) = row
+    return {"id": alert_id, "severity": severity, "status": status, "isResolved": False, "message": message,
+            "ruleId": rule_id, "policyId": policy_id, "auditLogId": audit_log_id, "agentId": agent_id,
+            "details": orjson.loads(details) if details else None, "createdAt": to_iso(created)}
 
 
 def violation_details(verdict: Verdict) -> list[dict[str, Any]] | None:
@@ -223,6 +234,8 @@ class ComplianceGate:
                                    alert_store.details_json(details), created, created))
             alert_store.insert_violations(db, cursor, fact_rows)
             alert_store.insert_alerts(db, cursor, alert_rows)
+            outbox_store.enqueue_raw(db, cursor, [(org_id, "alert.created", alert_payload(row), created)
+                                                  for row in alert_rows])
             event.produced["alerts"] = alert_rows
 
         return write

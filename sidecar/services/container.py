@@ -9,15 +9,21 @@ from typing import Any
 from peewee import Database
 
 from sidecar import log
-from sidecar.clock import now_ms
+from sidecar.clock import now_ms, utc_now
+from sidecar.ledger.checkpoint import CheckpointPolicy
 from sidecar.services.alerts import AlertService
 from sidecar.services.auth import AuthService
 from sidecar.services.compliance import ComplianceGate
 from sidecar.services.events import EventHub
 from sidecar.services.ingest import IngestService
+from sidecar.services.notifications import NotificationService
+from sidecar.services.ledger import LedgerService
+from sidecar.services.ledger_keys import load_or_create_signing_key
 from sidecar.services.policies import PolicyService
 from sidecar.services.queries import QueryService
+from sidecar.services.report_mail import SmtpReportMailer
 from sidecar.services.reports import ReportService
+from sidecar.services.retention import RetentionService
 from sidecar.services.secrets import ensure_data_dir, load_or_create
 from sidecar.settings import Settings
 from sidecar.store import migrations
@@ -43,6 +49,9 @@ class Services:
     policies: PolicyService
     alerts: AlertService
     hub: EventHub
+    notifications: NotificationService
+    ledger: LedgerService
+    retention: RetentionService
     reports: ReportService
     version: str = VERSION
 
@@ -61,7 +70,8 @@ class Services:
             for suffix in ("", "-wal", "-shm"):
                 secure_file(Path(path + suffix))
         jwt_secret = load_or_create(settings.data_dir / "secrets" / "jwt.key")
-        writer = Writer(db, max_group=settings.max_group_events)
+        ledger_key = load_or_create_signing_key(settings.data_dir, now=utc_now())
+        writer = Writer(db, max_group=settings.max_group_events, chain=settings.hash_chain)
         writer.start()
         reads = ReadPool(db, settings.read_threads)
         auth = AuthService(
@@ -72,12 +82,24 @@ class Services:
         redaction_key = load_or_create(settings.data_dir / "secrets" / "redaction.key")
         gate = ComplianceGate(reads, db, redaction_key=redaction_key)
         hub = EventHub()
+        notifications = NotificationService(writer, reads, base_url=settings.base_url,
+                                            retry_base_ms=settings.notify_retry_base_ms,
+                                            secret_key=load_or_create(settings.data_dir / "secrets" / "notify.key"))
+        ledger = LedgerService(
+            writer, reads, db, ledger_key, data_dir=settings.data_dir,
+            policy=CheckpointPolicy(every_seconds=settings.checkpoint_seconds, every_events=settings.checkpoint_events),
+            enabled=settings.hash_chain,
+        )
+        retention = RetentionService(writer, reads, db, ledger.sign, interval=settings.retention_interval_seconds,
+                                     enabled=settings.hash_chain)
         reports = ReportService(writer, reads, db, hub, data_dir=settings.data_dir,
-                                retention_days=settings.report_retention_days)
+                                retention_days=settings.report_retention_days,
+                                mailer=SmtpReportMailer(notifications, base_url=settings.base_url))
         return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth,
-                   ingest=IngestService(writer, gate, hub), queries=QueryService(reads, db), gate=gate,
-                   policies=PolicyService(writer, reads, db, gate), alerts=AlertService(writer, reads), hub=hub,
-                   reports=reports)
+                   ingest=IngestService(writer, gate, hub, on_alerts=notifications.wake),
+                   queries=QueryService(reads, db), gate=gate, policies=PolicyService(writer, reads, db, gate),
+                   alerts=AlertService(writer, reads), hub=hub, notifications=notifications, ledger=ledger,
+                   retention=retention, reports=reports)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
 
-from sidecar.clock import to_iso
+from sidecar.services.compliance import alert_payload
 from sidecar.services.events import EventHub
 from sidecar.services.principal import Principal
 from sidecar.store.writer import PendingEvent, Writer
@@ -16,14 +16,6 @@ from sidecar.store.writer import PendingEvent, Writer
 
 _SUMMARY = ("id", "action", "agentId", "traceId", "spanId", "parentSpanId", "createdAt", "startedAt", "endedAt",
             "complianceFlags", "enforcementAction", "sequence")
-
-
-def alert_summary(row: tuple[Any, ...]) -> dict[str, Any]:
-    """An alert row as written by the compliance gate, in the alerts API's shape."""
-    (alert_id, _, severity, _, status, message, rule_id, policy_id, audit_log_id, agent_id, _, created, _) = row
-    return {"id": alert_id, "severity": severity, "status": status, "isResolved": False, "message": message,
-            "ruleId": rule_id, "policyId": policy_id, "auditLogId": audit_log_id, "agentId": agent_id,
-            "createdAt": to_iso(created)}
 
 
 @dataclass(slots=True)
@@ -62,10 +54,12 @@ class AllowAll:
 
 
 class IngestService:
-    def __init__(self, writer: Writer, gate: Gate | None = None, hub: EventHub | None = None) -> None:
+    def __init__(self, writer: Writer, gate: Gate | None = None, hub: EventHub | None = None,
+                 on_alerts: Callable[[], None] | None = None) -> None:
         self._writer = writer
         self.gate: Gate = gate or AllowAll()
         self.hub = hub or EventHub()
+        self._on_alerts = on_alerts
 
     def prepare(self, org_id: str, item: EventInput) -> PendingEvent:
         """Build the pending event and run the gate on it (CPU only, on the event loop)."""
@@ -92,6 +86,8 @@ class IngestService:
         await self.gate.ensure(principal.org_id)
         pending = [self.prepare(principal.org_id, item) for item in items]
         stored = await self._writer.ingest(pending)
+        if self._on_alerts is not None and any(event.produced.get("alerts") for event in pending):
+            self._on_alerts()
         if self.hub.watching(principal.org_id):
             self._announce(principal.org_id, pending, stored)
         return stored
@@ -101,4 +97,4 @@ class IngestService:
         for event, wire in zip(pending, stored, strict=True):
             self.hub.publish(org_id, "log.created", {key: wire[key] for key in _SUMMARY})
             for row in event.produced.get("alerts", ()):
-                self.hub.publish(org_id, "alert.created", alert_summary(row))
+                self.hub.publish(org_id, "alert.created", alert_payload(row))

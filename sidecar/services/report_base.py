@@ -11,6 +11,7 @@ from peewee import Database
 from sidecar.clock import to_iso
 from sidecar.reports.document import Document, FieldsBlock
 from sidecar.reports.values import short_time
+from sidecar.store import ledger as ledger_store
 from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
 from sidecar.store.sql import q
@@ -33,10 +34,12 @@ IntegritySource = Callable[[Database, str], dict[str, Any]]
 
 
 def chain_head_integrity(db: Database, org_id: str) -> dict[str, Any]:
-    """The organisation's hash-chain head at build time; ``checkpoint`` is None until checkpoints are signed."""
+    """The organisation's hash-chain head at build time, and its newest signed checkpoint (None before the
+    first one is signed)."""
     org = rq.organization(db, org_id)
+    checkpoint = ledger_store.latest_checkpoint(db, org_id)
     return {"sequence": org["lastSeq"], "hash": org["lastHash"], "prunedThrough": org["prunedSeq"],
-            "checkpoint": None}
+            "checkpoint": checkpoint.to_wire() if checkpoint is not None else None}
 
 
 @dataclass(slots=True)
@@ -125,19 +128,22 @@ def integrity_block(db: Database, ctx: BuildContext, w: Window | None) -> Fields
             pairs.append(("firstSequence", "Events in period", "none"))
     checkpoint = integrity.get("checkpoint")
     if checkpoint:
-        pairs += [("checkpointSequence", "Signed checkpoint sequence", checkpoint.get("sequence")),
-                  ("checkpointHash", "Signed checkpoint hash", checkpoint.get("hash")),
+        pairs += [("checkpointSequence", "Signed checkpoint", f"#{checkpoint['sequence']:,}  {checkpoint['hash']}"),
                   ("checkpointSignedAt", "Signed at", checkpoint.get("signedAt")),
-                  ("checkpointKeyId", "Signing key", checkpoint.get("keyId") or checkpoint.get("publicKey")),
+                  ("checkpointKeyId", "Signing key (Ed25519)", checkpoint.get("keyId")),
                   ("checkpointSignature", "Signature", checkpoint.get("signature"))]
+        unsigned = int(integrity["sequence"]) - int(checkpoint["sequence"])
+        if unsigned > 0:
+            pairs.append(("unsignedEvents", "After the checkpoint",
+                          f"{unsigned:,} events, covered by the next signed checkpoint"))
     else:
-        pairs.append(("checkpoint", "Signed checkpoint", "none recorded; the chain head above is unsigned"))
+        pairs.append(("checkpoint", "Signed checkpoint", "none yet; the chain head above is not signed"))
     return FieldsBlock(
         "integrity", "Integrity checkpoint", pairs, mono=True,
         note="Every stored event carries a sequence number and a SHA-256 hash chained to the event before it. "
              "This report was built against the chain head above: anyone can re-walk the chain "
-             "(agentaudit verify) and confirm that the events it summarises are unchanged and complete up to "
-             "that point.")
+             "and check the checkpoint's signature (agentaudit verify, or GET /audit-logs/:id/proof for one "
+             "event) to confirm that the events it summarises are unchanged and complete up to that point.")
 
 
 def xml_text(text: str) -> str:

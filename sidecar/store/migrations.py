@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import Database
+from peewee import Database, SqliteDatabase
 
 from sidecar import log
 from sidecar.clock import now_ms
@@ -24,8 +24,17 @@ Migration = Callable[[Database], None]
 
 
 def _create_partial_indexes(db: Database) -> None:
+    """Create the partial indexes whose tables exist (each migration calls this after adding tables)."""
     for statement in models.PARTIAL_INDEXES:
-        db.execute_sql(statement)
+        table = statement.split(" ON ", 1)[1].split(" ", 1)[0]
+        if db.table_exists(table):
+            db.execute_sql(statement)
+
+
+def _create_ledger_triggers(db: Database) -> None:
+    if isinstance(db, SqliteDatabase):
+        for statement in models.LEDGER_TRIGGERS:
+            db.execute_sql(statement)
 
 
 def _v1_initial(db: Database) -> None:
@@ -48,13 +57,27 @@ def _v2_compliance(db: Database) -> None:
     db.create_tables(list(models.COMPLIANCE_MODELS), safe=True)
 
 
+def _v3_ledger(db: Database) -> None:
+    """Signed checkpoints, the retention gate, and the triggers that make audit logs append-only."""
+    db.create_tables(list(models.LEDGER_MODELS), safe=True)
+    _create_ledger_triggers(db)
+
+
+def _v5_notifications(db: Database) -> None:
+    """Notification settings, the transactional outbox and its deliveries."""
+    db.create_tables(list(models.NOTIFY_MODELS), safe=True)
+    _create_partial_indexes(db)
+
+
 def _v4_reports(db: Database) -> None:
     """Report builds and report schedules (only these tables: independent of other migrations)."""
     db.create_tables(list(models.REPORT_MODELS), safe=True)
 
 
-#: (version, migration) in order; versions are consecutive from 1.
-MIGRATIONS: tuple[tuple[int, Migration], ...] = ((1, _v1_initial), (2, _v2_compliance), (4, _v4_reports))
+#: (version, migration) in order.
+MIGRATIONS: tuple[tuple[int, Migration], ...] = (
+    (1, _v1_initial), (2, _v2_compliance), (3, _v3_ledger), (4, _v4_reports), (5, _v5_notifications),
+)
 LATEST = max(version for version, _ in MIGRATIONS)
 
 
@@ -86,6 +109,7 @@ def migrate(db: Database) -> tuple[int, int]:
         with db.atomic():
             db.create_tables(list(models.ALL_MODELS), safe=True)
             _create_partial_indexes(db)
+            _create_ledger_triggers(db)
             for version, _ in MIGRATIONS:
                 models.SchemaVersion.insert(version=version, applied_at=now_ms()).execute()
         log.store.info("created a new database at schema version %d", LATEST)

@@ -7,6 +7,7 @@ Rows never leave the store: query modules turn them into plain dicts or records.
 from __future__ import annotations
 
 from peewee import (
+    BigAutoField,
     BigIntegerField,
     BooleanField,
     CharField,
@@ -335,6 +336,117 @@ class Activity(BaseModel):
         indexes = ((("org_id", "id"), False),)
 
 
+class NotificationSettings(BaseModel):
+    """Where and when an organisation hears of alerts. Secrets are stored encrypted (Fernet, key in the data dir)."""
+
+    org_id = CharField(primary_key=True, max_length=40)
+    webhook_url = TextField(null=True)
+    webhook_secret_enc = TextField(null=True)
+    notify_webhook = BooleanField(default=False)
+    notify_email = BooleanField(default=False)
+    email_recipients = TextField(default="[]")
+    min_severity = CharField(max_length=10, default="warning")
+    allow_private_targets = BooleanField(default=False)
+    digest_minutes = IntegerField(default=15)
+    include_content = BooleanField(default=False)
+    muted_rule_ids = TextField(default="[]")
+    smtp_host = CharField(max_length=255, null=True)
+    smtp_port = IntegerField(null=True)
+    smtp_security = CharField(max_length=10, default="starttls")
+    smtp_username = CharField(max_length=255, null=True)
+    smtp_password_enc = TextField(null=True)
+    smtp_from = CharField(max_length=320, null=True)
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "notification_settings"
+
+
+class OutboxEvent(BaseModel):
+    """Something to tell the outside world, written in the same transaction as what it tells of."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    type = CharField(max_length=60)
+    payload = TextField()
+    created_at = BigIntegerField()
+    dispatched_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "outbox_events"
+        indexes = ((("org_id", "created_at"), False),)
+
+
+class Delivery(BaseModel):
+    """One attempt series to deliver one outbox event over one channel."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    event_id = CharField(max_length=40)
+    event_type = CharField(max_length=60)
+    channel = CharField(max_length=10)
+    target = TextField()
+    severity = CharField(max_length=10, null=True)
+    status = CharField(max_length=12)  # pending, digest, delivered, failed, skipped
+    attempts = IntegerField(default=0)
+    next_attempt_at = BigIntegerField()
+    last_error = TextField(null=True)
+    response_status = IntegerField(null=True)
+    created_at = BigIntegerField()
+    delivered_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "deliveries"
+        indexes = ((("status", "next_attempt_at"), False), (("org_id", "id"), False),
+                   (("event_id", "channel"), True))
+
+
+NOTIFY_MODELS: tuple[type[BaseModel], ...] = (NotificationSettings, OutboxEvent, Delivery)
+
+
+class LedgerCheckpoint(BaseModel):
+    """A signed checkpoint of an organisation's hash chain (``head`` while it grows, ``pruned`` by retention).
+
+    ``signed_at`` keeps the exact text that was signed; the row is never updated.
+    """
+
+    id = BigAutoField()
+    org_id = CharField(max_length=40)
+    seq = BigIntegerField()
+    hash = CharField(max_length=64)
+    signed_at = CharField(max_length=24)
+    kind = CharField(max_length=10)
+    key_id = CharField(max_length=16)
+    signature = CharField(max_length=100)
+    public_key = CharField(max_length=60)
+    created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "ledger_checkpoints"
+        indexes = ((("org_id", "seq"), False), (("org_id", "kind", "seq"), False))
+
+
+class RetentionGate(BaseModel):
+    """Set by the retention purge, inside its transaction, to let the DELETE trigger pass for one range."""
+
+    org_id = CharField(max_length=40, primary_key=True)
+    up_to_seq = BigIntegerField()
+
+    class Meta:
+        table_name = "retention_gate"
+
+
+#: SQLite triggers that make audit logs append-only (created by migrations). A row can be deleted only
+#: while the retention purge has opened the gate for its organisation and sequence range.
+LEDGER_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS audit_logs_no_update BEFORE UPDATE ON audit_logs "
+    "BEGIN SELECT RAISE(ABORT, 'audit logs are append-only: a stored event cannot be changed'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_logs_no_delete BEFORE DELETE ON audit_logs "
+    "WHEN NOT EXISTS (SELECT 1 FROM retention_gate WHERE org_id = OLD.org_id AND OLD.seq <= up_to_seq) "
+    "BEGIN SELECT RAISE(ABORT, 'audit logs are append-only: only the retention purge deletes events'); END",
+)
+
+
 class Report(BaseModel):
     """A report build: its request, its state (pending, running, ready, failed) and, when ready, its file."""
 
@@ -391,12 +503,15 @@ PARTIAL_INDEXES = (
     "CREATE INDEX IF NOT EXISTS audit_logs_untraced_span ON audit_logs (org_id, span_id) WHERE trace_id IS NULL",
     "CREATE INDEX IF NOT EXISTS audit_logs_untraced_parent ON audit_logs (org_id, parent_span_id) "
     "WHERE trace_id IS NULL AND parent_span_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS outbox_undispatched ON outbox_events (created_at) WHERE dispatched_at IS NULL",
 )
 
 COMPLIANCE_MODELS: tuple[type[BaseModel], ...] = (
     Agent, Policy, Rule, PolicyAgent, PolicyVersion, InstalledPack, Alert, Violation, Activity,
 )
 REPORT_MODELS: tuple[type[BaseModel], ...] = (Report, ReportSchedule)
+LEDGER_MODELS: tuple[type[BaseModel], ...] = (LedgerCheckpoint, RetentionGate)
 ALL_MODELS: tuple[type[BaseModel], ...] = (
-    SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace, *COMPLIANCE_MODELS, *REPORT_MODELS,
+    SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace, *COMPLIANCE_MODELS, *NOTIFY_MODELS,
+    *LEDGER_MODELS, *REPORT_MODELS,
 )

@@ -119,3 +119,6 @@ async def build(api: ApiClient, data: Seeded, kind: str, fmt: str, **extra: Any)
 def pdf_text(raw: bytes) -> str:
     reader = PdfReader(io.BytesIO(raw))
     return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+from tests.sidecar.notifications.conftest import smtp  # noqa: E402,F401 - a real SMTP server (aiosmtpd) fixture

@@ -68,6 +68,8 @@ async def test_compliance_summary_pdf(api: ApiClient, seeded: Seeded) -> None:
 
 
 async def test_compliance_summary_json_and_csv_agree(api: ApiClient, seeded: Seeded) -> None:
+    head = await api.get("ledger/head", headers=seeded.account.jwt)  # signs the first checkpoint
+    assert head.status == 200 and head.body["sequence"] == seeded.events[-1]["sequence"]
     report, download = await build(api, seeded, "compliance_summary", "json")
     body = download.body
     assert download.headers["Content-Type"] == "application/json"
@@ -91,6 +93,10 @@ async def test_compliance_summary_json_and_csv_agree(api: ApiClient, seeded: See
     assert [p["name"] for p in body["policyVersions"]] == ["Card handling"]
     assert body["integrity"]["headSequence"] == seeded.events[-1]["sequence"]
     assert body["integrity"]["headHash"] == seeded.events[-1]["hash"]
+    integrity = body["integrity"]
+    assert integrity["checkpointSequence"] == f"#{head.body['sequence']:,}  {head.body['hash']}"
+    assert (integrity["checkpointSignature"], integrity["checkpointKeyId"]) == (head.body["signature"],
+                                                                                head.body["keyId"])
 
     _, download = await build(api, seeded, "compliance_summary", "csv")
     assert download.headers["Content-Type"] == "text/csv; charset=utf-8"

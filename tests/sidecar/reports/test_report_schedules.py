@@ -113,3 +113,29 @@ async def test_the_scheduler_fires_on_time(api: ApiClient, owner: Account) -> No
     assert parse_iso(first["to"]) - parse_iso(first["from"]) == 1000  # a per-second schedule covers a second
     done = await wait_ready(api, owner, first["id"])
     assert done["sizeBytes"] > 0
+
+
+async def test_scheduled_report_is_emailed_over_smtp(api: ApiClient, seeded: Seeded, smtp) -> None:  # noqa: ANN001
+    owner = seeded.account
+    reply = await api.patch("notifications/settings", headers=owner.jwt, json={
+        "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none", "from": "AgentAudit <audit@acme.test>"}})
+    assert reply.status == 200
+    created = await api.post("report-schedules", json={
+        "type": "compliance_summary", "format": "pdf", "cron": "0 6 * * 1", "name": "Weekly summary",
+        "emailRecipients": ["ciso@acme.test"]}, headers=owner.jwt)
+    await api.client.app[JOBS].fire(created.body["id"], datetime.now(UTC) + timedelta(minutes=1))
+    report = (await api.get("reports", headers=owner.jwt)).body[0]
+    assert report["status"] == "ready" and report["name"] == "Weekly summary"
+    download = await api.get(f"reports/{report['id']}/download", headers=owner.jwt)
+    deadline = time.monotonic() + 10
+    while not smtp.inbox.messages:
+        assert time.monotonic() < deadline, "no email arrived"
+        await asyncio.sleep(0.05)
+    recipients, message = smtp.inbox.messages[0]
+    assert recipients == ["ciso@acme.test"] and message["From"] == "AgentAudit <audit@acme.test>"
+    attachments = [part for part in message.walk() if part.get_filename()]
+    assert [a.get_filename() for a in attachments] == ["Weekly-summary.pdf"]
+    assert attachments[0].get_content_type() == "application/pdf"
+    assert attachments[0].get_payload(decode=True) == download.body
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert report["sha256"] in text and report["id"] in text

@@ -1,0 +1,420 @@
+"""SidecarClient: one typed method per endpoint, each returning a :class:`Call` at once.
+
+The client holds the login (access and refresh tokens). A call that gets 401 while a refresh token is held
+waits for one silent ``POST /auth/refresh`` (shared by every call that failed meanwhile) and is sent again
+with the new token; if the refresh is refused the client forgets the session and emits ``session_expired``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop import log
+from desktop.api import schemas
+from desktop.api.errors import ApiError
+from desktop.api.sse import SseParser
+from desktop.api.transport import PendingRequest, Response, StreamReply, Transport
+
+API = "/api/v1"
+T = TypeVar("T")
+Parser = Callable[[Response], Any]
+Sender = Callable[[dict[str, str]], PendingRequest]
+
+
+class Call(QObject):
+    """One API call in flight.
+
+    Signals:
+        done(object): the parsed answer (a ``schemas`` value, a list, a number or None).
+        failed(object): an :class:`ApiError`.
+
+    Attributes:
+        what: a short description for messages and logs (``"list alerts"``).
+        result, error: filled in when the call ends; ``finished`` says whether it has.
+    """
+
+    done = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+        self.finished = False
+        self.result: Any = None
+        self.error: ApiError | None = None
+
+    def _succeed(self, value: Any) -> None:
+        self.finished, self.result = True, value
+        self.done.emit(value)
+
+    def _fail(self, error: ApiError) -> None:
+        self.finished, self.error = True, error
+        log.http.info("%s failed: %s (%s)", self.what, error.message, error.code)
+        self.failed.emit(error)
+
+
+class EventStream(QObject):
+    """The live ``GET /api/v1/stream`` connection.
+
+    Signals:
+        opened(): the sidecar accepted the stream.
+        received(object): a :class:`schemas.StreamEvent`.
+        closed(object): an :class:`ApiError`, or None when the sidecar ended the stream cleanly.
+    """
+
+    opened = Signal()
+    received = Signal(object)
+    closed = Signal(object)
+
+    def __init__(self, reply: StreamReply) -> None:
+        super().__init__()
+        self._reply = reply
+        self._parser = SseParser()
+        self.is_open = False
+        reply.opened.connect(self._on_opened)
+        reply.chunk.connect(self._on_chunk)
+        reply.closed.connect(self._on_closed)
+
+    def close(self) -> None:
+        self._reply.abort()
+
+    def _on_opened(self, status: int) -> None:
+        if 200 <= status < 300:
+            self.is_open = True
+            self.opened.emit()
+
+    def _on_chunk(self, data: bytes) -> None:
+        for raw in self._parser.feed(data):
+            try:
+                payload = json.loads(raw.data) if raw.data else None
+            except ValueError:
+                log.live.warning("ignoring a stream event whose data is not JSON: %r", raw.data[:80])
+                continue
+            name = raw.name
+            if name == "message" and isinstance(payload, dict) and isinstance(payload.get("event"), str):
+                name = payload["event"]  # a sidecar that sends the name inside the data
+            self.received.emit(schemas.StreamEvent(name, payload))
+
+    def _on_closed(self, response: Response) -> None:
+        self.is_open = False
+        if response.error is not None and response.status == 0:
+            error: ApiError | None = ApiError.network(response.error)
+        elif response.status >= 400:
+            error = ApiError.from_response(response.status, response.body, dict(response.headers))
+        else:
+            error = None
+        self.closed.emit(error)
+
+
+def _json(parse: Callable[[Any], T]) -> Parser:
+    return lambda response: parse(response.json())
+
+
+def _listing(parse: Callable[[Any], T]) -> Parser:
+    def run(response: Response) -> schemas.Listing:
+        rows = response.json()
+        if not isinstance(rows, list):
+            raise ValueError("expected a JSON array")
+        items = tuple(parse(row) for row in rows if isinstance(row, Mapping))
+        total = response.headers.get("x-total-count", "")
+        return schemas.Listing(items, int(total) if total.isdigit() else len(items))
+    return run
+
+
+def _total(response: Response) -> int:
+    total = response.headers.get("x-total-count", "")
+    if total.isdigit():
+        return int(total)
+    body = response.json()
+    if isinstance(body, dict):
+        return schemas.LogPage.from_json(body).total
+    return len(body) if isinstance(body, list) else 0
+
+
+def _nothing(response: Response) -> None:
+    return None
+
+
+class SidecarClient(QObject):
+    """The sidecar's HTTP API as typed methods. The :class:`Transport` is injected.
+
+    Signals:
+        session_changed(): logged in, refreshed or logged out.
+        session_expired(): the refresh token was refused; the user must log in again.
+    """
+
+    session_changed = Signal()
+    session_expired = Signal()
+
+    def __init__(self, transport: Transport, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._transport = transport
+        self._access: str | None = None
+        self._refresh: str | None = None
+        self.organization: schemas.Organization | None = None
+        self.user: schemas.User | None = None
+        self._inflight: set[Call] = set()
+        self._waiting: list[Callable[[ApiError | None], None]] = []
+        self._refreshing = False
+
+    # -- session -------------------------------------------------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    @property
+    def logged_in(self) -> bool:
+        return self._access is not None
+
+    @property
+    def refresh_token(self) -> str | None:
+        return self._refresh
+
+    def set_session(self, session: schemas.Session) -> None:
+        """Adopt a login or refresh answer (keeps the known user and organisation when it omits them)."""
+        self._access, self._refresh = session.access_token, session.refresh_token
+        self.organization = session.organization or self.organization
+        self.user = session.user or self.user
+        self.session_changed.emit()
+
+    def clear_session(self) -> None:
+        had = self._access is not None
+        self._access = self._refresh = None
+        self.organization = self.user = None
+        if had:
+            self.session_changed.emit()
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._access}"} if self._access else {}
+
+    # -- plumbing ------------------------------------------------------------------------------------
+
+    def _call(self, what: str, method: str, path: str, parse: Parser, *, query: Mapping[str, object] | None = None,
+              body: Any = None, auth: bool = True, timeout_ms: int | None = None) -> Call:
+        def send(headers: dict[str, str]) -> PendingRequest:
+            return self._transport.request(method, API + path, query=query, body=body, headers=headers,
+                                           timeout_ms=timeout_ms)
+        return self._start(what, send, parse, auth=auth)
+
+    def _start(self, what: str, send: Sender, parse: Parser, *, auth: bool) -> Call:
+        call = self._track(Call(what))
+        if auth and self._access is None:
+            error = ApiError(401, "unauthorized", "not logged in")
+            QTimer.singleShot(0, lambda: call._fail(error))  # never before the caller has connected
+            return call
+        self._dispatch(call, send, parse, auth=auth, retried=False)
+        return call
+
+    def _track(self, call: Call) -> Call:
+        """Keep a call alive while it runs, and for one more loop turn after it ends (never free a QObject
+        while it is emitting)."""
+        self._inflight.add(call)
+
+        def release(_value: object) -> None:
+            QTimer.singleShot(0, lambda: self._inflight.discard(call))
+        call.done.connect(release)
+        call.failed.connect(release)
+        return call
+
+    def _dispatch(self, call: Call, send: Sender, parse: Parser, *, auth: bool, retried: bool) -> None:
+        pending = send(self._auth_headers() if auth else {})
+        pending.finished.connect(lambda response: self._answer(call, send, parse, response, auth=auth,
+                                                               retried=retried))
+
+    def _answer(self, call: Call, send: Sender, parse: Parser, response: Response, *, auth: bool,
+                retried: bool) -> None:
+        if response.error is not None:
+            call._fail(ApiError.network(f"the sidecar at {self.base_url} did not answer ({response.error})",
+                                        timeout=response.timed_out))
+            return
+        if response.status == 401 and auth and not retried and self._refresh is not None:
+            def retry(problem: ApiError | None) -> None:
+                if problem is not None:
+                    call._fail(problem)
+                else:
+                    self._dispatch(call, send, parse, auth=auth, retried=True)
+            self._waiting.append(retry)
+            self._refresh_now()
+            return
+        if not 200 <= response.status < 300:
+            call._fail(ApiError.from_response(response.status, response.body, dict(response.headers)))
+            return
+        try:
+            value = parse(response)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            call._fail(ApiError(response.status, "bad_response", f"unexpected answer from the sidecar: {exc}"))
+            return
+        call._succeed(value)
+
+    def _refresh_now(self) -> None:
+        if self._refreshing:
+            return
+        self._refreshing = True
+        pending = self._transport.request("POST", API + "/auth/refresh", body={"refreshToken": self._refresh})
+        pending.finished.connect(self._refreshed)
+
+    def _refreshed(self, response: Response) -> None:
+        self._refreshing = False
+        waiting, self._waiting = self._waiting, []
+        problem: ApiError | None = None
+        if response.ok:
+            try:
+                self.set_session(schemas.Session.from_json(response.json()))
+            except ValueError:
+                problem = ApiError(response.status, "bad_response", "unexpected answer to a token refresh")
+        elif response.error is not None:
+            problem = ApiError.network(f"the sidecar at {self.base_url} did not answer ({response.error})")
+        else:
+            problem = ApiError(401, "session_expired", "your session has ended; log in again")
+        if problem is not None and not problem.is_network:
+            log.http.info("token refresh refused: %s", response.status)
+            self.clear_session()
+            self.session_expired.emit()
+        for retry in waiting:
+            retry(problem)
+
+    def refresh_session(self) -> Call:
+        """Refresh the tokens now (the stream uses it after a 401); done(None) once new tokens are held."""
+        call = self._track(Call("refresh the session"))
+        if self._refresh is None:
+            error = ApiError(401, "unauthorized", "not logged in")
+            QTimer.singleShot(0, lambda: call._fail(error))
+            return call
+        self._waiting.append(lambda problem: call._fail(problem) if problem else call._succeed(None))
+        self._refresh_now()
+        return call
+
+    # -- system and accounts -------------------------------------------------------------------------
+
+    def health(self, *, timeout_ms: int = 3000) -> Call:
+        def send(_headers: dict[str, str]) -> PendingRequest:
+            return self._transport.request("GET", "/health", timeout_ms=timeout_ms)
+        return self._start("health", send, _json(schemas.Health.from_json), auth=False)
+
+    def register(self, name: str, email: str, password: str) -> Call:
+        return self._call("create the organisation", "POST", "/auth/register", _json(schemas.Organization.from_json),
+                          body={"name": name, "email": email, "password": password}, auth=False)
+
+    def login(self, email: str, password: str) -> Call:
+        """Log in; on success the client holds the session (``done`` gets the :class:`schemas.Session`)."""
+        def adopt(response: Response) -> schemas.Session:
+            session = schemas.Session.from_json(response.json())
+            if not session.access_token:
+                raise ValueError("no access token in the answer")
+            self.set_session(session)
+            return session
+        return self._call("log in", "POST", "/auth/login", adopt, body={"email": email, "password": password},
+                          auth=False)
+
+    def logout(self) -> Call:
+        """Revoke the refresh token on the sidecar and forget the session (at once, whatever the answer)."""
+        refresh = self._refresh
+        headers = self._auth_headers()
+        self.clear_session()
+
+        def send(_headers: dict[str, str]) -> PendingRequest:
+            return self._transport.request("POST", API + "/auth/logout", body={"refreshToken": refresh},
+                                           headers=headers)
+        return self._start("log out", send, _nothing, auth=False)
+
+    def me(self) -> Call:
+        return self._call("who am I", "GET", "/auth/me", _json(schemas.User.from_json))
+
+    # -- audit logs and traces -----------------------------------------------------------------------
+
+    def list_logs(self, flt: schemas.LogFilter, *, limit: int = 200, before: str | None = None) -> Call:
+        query: dict[str, object] = {**flt.to_query(), "limit": limit}
+        if before:
+            query["before"] = before
+        return self._call("list events", "GET", "/audit-logs", _json(schemas.LogPage.from_json), query=query)
+
+    def count_logs(self, flt: schemas.LogFilter) -> Call:
+        """The number of events matching ``flt`` (``pagination.total`` of a one-row page)."""
+        return self._call("count events", "GET", "/audit-logs", _total, query={**flt.to_query(), "limit": 1})
+
+    def get_log(self, log_id: str) -> Call:
+        return self._call("load the event", "GET", f"/audit-logs/{log_id}", _json(schemas.LogEvent.from_json))
+
+    def export_logs(self, flt: schemas.LogFilter, fmt: str, destination: Path) -> Call:
+        """Stream ``GET /audit-logs/export`` into ``destination``; done(destination)."""
+        query = {**flt.to_query(), "format": fmt}
+
+        def send(headers: dict[str, str]) -> PendingRequest:
+            return self._transport.download(API + "/audit-logs/export", destination, query=query, headers=headers)
+        return self._start("export events", send, lambda _response: destination, auth=True)
+
+    def list_traces(self, flt: schemas.LogFilter, *, limit: int = 100) -> Call:
+        return self._call("list traces", "GET", "/traces", _json(schemas.TracePage.from_json),
+                          query={**flt.to_query(), "limit": limit})
+
+    # -- alerts --------------------------------------------------------------------------------------
+
+    def list_alerts(self, flt: schemas.AlertFilter, *, limit: int = 100, offset: int = 0) -> Call:
+        return self._call("list alerts", "GET", "/alerts", _listing(schemas.Alert.from_json),
+                          query={**flt.to_query(), "limit": limit, "offset": offset})
+
+    def count_alerts(self, flt: schemas.AlertFilter) -> Call:
+        return self._call("count alerts", "GET", "/alerts", _total, query={**flt.to_query(), "limit": 1})
+
+    def get_alert(self, alert_id: str) -> Call:
+        return self._call("load the alert", "GET", f"/alerts/{alert_id}", _json(schemas.Alert.from_json))
+
+    def update_alert(self, alert_id: str, status: str, note: str = "") -> Call:
+        """Triage one alert: ``status`` is acknowledged, resolved, false_positive or open."""
+        return self._call("update the alert", "PATCH", f"/alerts/{alert_id}", _json(schemas.Alert.from_json),
+                          body={"status": status, "note": note})
+
+    def resolve_alert(self, alert_id: str, note: str = "") -> Call:
+        return self._call("resolve the alert", "PATCH", f"/alerts/{alert_id}/resolve",
+                          _json(schemas.Alert.from_json), body={"note": note} if note else {})
+
+    def resolve_alerts(self, ids: list[str], note: str = "") -> Call:
+        body: dict[str, Any] = {"ids": ids}
+        if note:
+            body["note"] = note
+        return self._call("resolve alerts", "POST", "/alerts/resolve", _json(lambda data: data), body=body)
+
+    # -- configuration -------------------------------------------------------------------------------
+
+    def list_agents(self, *, limit: int = 500) -> Call:
+        return self._call("list agents", "GET", "/agents", _listing(schemas.Agent.from_json), query={"limit": limit})
+
+    def list_rules(self, *, limit: int = 500) -> Call:
+        return self._call("list rules", "GET", "/compliance-rules", _listing(schemas.Rule.from_json),
+                          query={"limit": limit})
+
+    def list_policies(self, *, limit: int = 500) -> Call:
+        return self._call("list policies", "GET", "/policies", _listing(schemas.Policy.from_json),
+                          query={"limit": limit})
+
+    def install_pack(self, pack_id: str) -> Call:
+        return self._call("install the pack", "POST", "/compliance-rules/packs", _json(lambda data: data),
+                          body={"packId": pack_id})
+
+    # -- API keys ------------------------------------------------------------------------------------
+
+    def list_api_keys(self) -> Call:
+        return self._call("list API keys", "GET", "/auth/api-keys", _listing(schemas.ApiKey.from_json))
+
+    def create_api_key(self, name: str, scopes: list[str]) -> Call:
+        return self._call("create the API key", "POST", "/auth/api-keys", _json(schemas.CreatedApiKey.from_json),
+                          body={"name": name, "scopes": scopes})
+
+    def revoke_api_key(self, key_id: str) -> Call:
+        return self._call("revoke the API key", "DELETE", f"/auth/api-keys/{key_id}", _nothing)
+
+    # -- live ----------------------------------------------------------------------------------------
+
+    def open_stream(self) -> EventStream:
+        """Open ``GET /api/v1/stream`` with the current token."""
+        return EventStream(self._transport.stream(API + "/stream", headers=self._auth_headers()))

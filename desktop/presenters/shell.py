@@ -1,0 +1,133 @@
+"""The application's state above the screens: login, the sidecar's health, live updates, and what each screen
+must do when those change (load on first show, refresh on return of the sidecar, stop on logout)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.api import schemas
+from desktop.api.client import SidecarClient
+from desktop.presenters.dashboard import DashboardPresenter
+from desktop.presenters.keys import KeysPresenter
+from desktop.presenters.live import LiveFeed
+from desktop.presenters.logs import FilterForm, LogExplorerPresenter
+from desktop.presenters.notifier import AlertNotifier
+from desktop.presenters.session import SessionPresenter
+from desktop.presenters.triage import TriagePresenter
+from desktop.sidecar_process import SidecarManager, SidecarStatus
+
+PAGES = ("dashboard", "logs", "alerts", "keys")
+
+
+class Shell(QObject):
+    """Owns the presenters and wires them together.
+
+    Signals:
+        logged_in(): show the main screens.
+        logged_out(str): back to the login screen, with a message.
+        page_requested(str): a jump (alert -> event) asks the window to show a page.
+    """
+
+    logged_in = Signal()
+    logged_out = Signal(str)
+    page_requested = Signal(str)
+
+    def __init__(self, client: SidecarClient, sidecar: SidecarManager, *, live_poll_ms: int = 2000,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.sidecar = sidecar
+        self.session = SessionPresenter(client, parent=self)
+        self.dashboard = DashboardPresenter(client, parent=self)
+        self.logs = LogExplorerPresenter(client, parent=self)
+        self.triage = TriagePresenter(client, parent=self)
+        self.keys = KeysPresenter(client, parent=self)
+        self.live = LiveFeed(client, poll_ms=live_poll_ms, parent=self)
+        self.notifier = AlertNotifier(client, parent=self)
+        self.current_page = "dashboard"
+        self._loaded: set[str] = set()
+        self._was_connected = False
+
+        self.session.logged_in.connect(self._on_login)
+        self.session.logged_out.connect(self._on_logout)
+        sidecar.status_changed.connect(self._on_sidecar)
+        self.live.log_created.connect(self.dashboard.on_log)
+        self.live.log_created.connect(self.logs.on_log)
+        self.live.alert_created.connect(self._on_alert)
+
+    # -- session -------------------------------------------------------------------------------------
+
+    def _on_login(self, _session: schemas.Session) -> None:
+        self._loaded.clear()
+        self.logged_in.emit()
+        self.live.start()
+        self.notifier.start()
+        self.show_page(self.current_page)
+
+    def _on_logout(self, expired: bool) -> None:
+        self.live.stop()
+        self.notifier.reset()
+        self._loaded.clear()
+        self.logged_out.emit("Your session has ended. Log in again." if expired else "")
+
+    # -- pages ---------------------------------------------------------------------------------------
+
+    def show_page(self, page: str) -> None:
+        """The window shows ``page``: load it the first time, and mark alerts read when it is the queue."""
+        self.current_page = page
+        if page == "alerts":
+            self.notifier.mark_read()
+        if not self.client.logged_in or page in self._loaded:
+            return
+        self._loaded.add(page)
+        if page == "dashboard":
+            self.dashboard.refresh()
+        elif page == "logs":
+            self.logs.apply(self.logs.form)
+        elif page == "alerts":
+            self.triage.refresh()
+        elif page == "keys":
+            self.keys.refresh()
+
+    def open_event(self, event_id: str) -> None:
+        """Jump to one event: the log explorer, unfiltered, with the event in the detail pane."""
+        self._loaded.add("logs")
+        if self.logs.model.rowCount() == 0 or not self.logs.form == FilterForm():
+            self.logs.apply(FilterForm())
+        self.logs.open_event(event_id)
+        self.page_requested.emit("logs")
+
+    def open_trace_of(self, event_id: str) -> None:
+        """Jump to the trace of an event (loads the event for its trace id)."""
+        call = self.client.get_log(event_id)
+        call.done.connect(self._show_trace_of)
+
+    def _show_trace_of(self, event: schemas.LogEvent) -> None:
+        self._loaded.add("logs")
+        if event.trace_id:
+            self.logs.show_trace(event.trace_id)
+        self.logs.open_event(event.id)
+        self.page_requested.emit("logs")
+
+    # -- live and health -----------------------------------------------------------------------------
+
+    def _on_alert(self, alert: schemas.Alert) -> None:
+        self.notifier.on_alert(alert)
+        self.dashboard.refresh_soon()
+        if "alerts" in self._loaded and self.current_page == "alerts" and alert.status == "open":
+            self.triage.model.reload()
+
+    def _on_sidecar(self, status: SidecarStatus) -> None:
+        connected = status.connected
+        if connected and not self._was_connected and self.client.logged_in:
+            self.live.start()
+            self.dashboard.refresh()
+            if self.logs.model.error is not None:
+                self.logs.model.retry()
+            if self.triage.model.error is not None:
+                self.triage.model.reload()
+            if "keys" in self._loaded:
+                self.keys.refresh()
+        elif not connected and self._was_connected:
+            self.live.stop()
+        self._was_connected = connected

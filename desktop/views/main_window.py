@@ -1,0 +1,194 @@
+"""The main window: a sidebar of screens, the sidecar banner, the status bar, and the login screen."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.presenters.live import LiveMode
+from desktop.presenters.shell import PAGES, Shell
+from desktop.sidecar_process import SidecarState, SidecarStatus
+from desktop.views.alerts import AlertTriageView
+from desktop.views.banner import SidecarBanner
+from desktop.views.dashboard import DashboardView
+from desktop.views.keys import ApiKeysView
+from desktop.views.logs import LogExplorerView
+from desktop.views.tray import TrayIcon, app_icon
+from desktop.views.welcome import WelcomeView
+from desktop.widgets.cards import label
+
+PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys"}
+LIVE_TEXT = {LiveMode.LIVE: "● Live", LiveMode.POLLING: "◐ Polling every 2 s", LiveMode.OFF: "○ Not live"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, shell: Shell, *, last_email: str = "", tray: bool = True,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shell = shell
+        self.setWindowTitle("AgentAudit")
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 800)
+        self.setMinimumSize(1024, 640)
+
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.banner = SidecarBanner()
+        self.banner.restart_requested.connect(shell.sidecar.restart)
+        outer.addWidget(self.banner)
+        self.root_stack = QStackedWidget()
+        outer.addWidget(self.root_stack, 1)
+        self.setCentralWidget(central)
+
+        self.welcome = WelcomeView(shell.session, last_email=last_email)
+        self.root_stack.addWidget(self.welcome)
+
+        app = QWidget()
+        app_layout = QHBoxLayout(app)
+        app_layout.setContentsMargins(0, 0, 0, 0)
+        app_layout.setSpacing(0)
+        side = QWidget()
+        side.setObjectName("sidebarPane")
+        side.setFixedWidth(210)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.setSpacing(0)
+        brand = label("AgentAudit")
+        brand.setObjectName("brand")
+        self.org_label = label("")
+        self.org_label.setObjectName("brandSub")
+        side_layout.addWidget(brand)
+        side_layout.addWidget(self.org_label)
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        for page in PAGES:
+            item = QListWidgetItem(PAGE_TITLES[page])
+            item.setData(Qt.ItemDataRole.UserRole, page)
+            self.sidebar.addItem(item)
+        self.sidebar.currentRowChanged.connect(self._page_changed)
+        side_layout.addWidget(self.sidebar, 1)
+        self.user_label = label("")
+        self.user_label.setObjectName("sidebarFoot")
+        self.user_label.setWordWrap(True)
+        side_layout.addWidget(self.user_label)
+        logout = QPushButton("Log out")
+        logout.setStyleSheet("QPushButton { margin: 0 18px 16px 18px; background: #2a3142; color: #dfe3ea;"
+                             " border: 1px solid #3a4254; }")
+        logout.clicked.connect(shell.session.logout)
+        side_layout.addWidget(logout)
+        app_layout.addWidget(side)
+
+        self.pages = QStackedWidget()
+        self.dashboard = DashboardView(shell.dashboard)
+        self.logs = LogExplorerView(shell.logs)
+        self.alerts = AlertTriageView(shell.triage)
+        self.keys = ApiKeysView(shell.keys)
+        for view in (self.dashboard, self.logs, self.alerts, self.keys):
+            self.pages.addWidget(view)
+        app_layout.addWidget(self.pages, 1)
+        self.root_stack.addWidget(app)
+
+        self.sidecar_label = label("")
+        self.live_label = label(LIVE_TEXT[LiveMode.OFF])
+        self.statusBar().addWidget(self.sidecar_label, 1)
+        self.statusBar().addPermanentWidget(self.live_label)
+
+        self.tray: TrayIcon | None = None
+        if tray:
+            self.tray = TrayIcon(self)
+            self.tray.show_alerts.connect(lambda: self.show_page("alerts", raise_window=True))
+            shell.notifier.unread_changed.connect(self.tray.set_unread)
+            shell.notifier.notify.connect(self.tray.notify)
+            if TrayIcon.isSystemTrayAvailable():
+                self.tray.show()
+
+        for n, page in enumerate(PAGES):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{n + 1}"), self)
+            shortcut.activated.connect(lambda p=page: self.show_page(p))
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self._refresh_current)
+
+        self.dashboard.open_event.connect(shell.open_event)
+        self.alerts.open_event.connect(shell.open_event)
+        self.alerts.open_trace_of.connect(shell.open_trace_of)
+        shell.page_requested.connect(self.show_page)
+        shell.logged_in.connect(self._logged_in)
+        shell.logged_out.connect(self._logged_out)
+        shell.sidecar.status_changed.connect(self._sidecar)
+        shell.live.mode_changed.connect(self._live_mode)
+        shell.notifier.unread_changed.connect(self._unread)
+        self._sidecar(shell.sidecar.status)
+        self.root_stack.setCurrentIndex(1 if shell.client.logged_in else 0)
+
+    # -- navigation ----------------------------------------------------------------------------------
+
+    def show_page(self, page: str, *, raise_window: bool = False) -> None:
+        row = PAGES.index(page)
+        if self.sidebar.currentRow() != row:
+            self.sidebar.setCurrentRow(row)
+        else:
+            self._page_changed(row)
+        if raise_window:
+            self.showNormal()
+            self.raise_()
+            self.activateWindow()
+
+    def _page_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.pages.setCurrentIndex(row)
+        self.shell.show_page(PAGES[row])
+
+    def _refresh_current(self) -> None:
+        page = PAGES[self.pages.currentIndex()]
+        {"dashboard": self.shell.dashboard.refresh, "logs": self.shell.logs.refresh,
+         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh}[page]()
+
+    def _live_mode(self, mode: LiveMode) -> None:
+        self.live_label.setText(LIVE_TEXT[mode])
+
+    def _unread(self, count: int) -> None:
+        item = self.sidebar.item(PAGES.index("alerts"))
+        item.setText(f"Alerts  ({count} new critical)" if count else "Alerts")
+
+    # -- session and sidecar -------------------------------------------------------------------------
+
+    def _logged_in(self) -> None:
+        client = self.shell.client
+        org = client.organization.name if client.organization else ""
+        self.org_label.setText(org)
+        self.user_label.setText(client.user.email if client.user else "")
+        self.root_stack.setCurrentIndex(1)
+        if self.sidebar.currentRow() < 0:
+            self.sidebar.setCurrentRow(0)
+
+    def _logged_out(self, message: str) -> None:
+        self.welcome.reset(message)
+        self.root_stack.setCurrentIndex(0)
+
+    def _sidecar(self, status: SidecarStatus) -> None:
+        self.banner.show_status(status)
+        where = status.url + (" (started by this app)" if status.owned else "")
+        text = {
+            SidecarState.UP: f"Sidecar {status.version} at {where}",
+            SidecarState.STARTING: f"Starting the sidecar at {where}…",
+            SidecarState.UNREACHABLE: f"Sidecar unreachable at {status.url}",
+            SidecarState.VERSION_MISMATCH: f"Sidecar {status.version} at {where} (version mismatch)",
+        }[status.state]
+        self.sidecar_label.setText(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Reusable drawing: charts, the JSON viewer, highlighted text, pills."""

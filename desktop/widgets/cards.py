@@ -1,0 +1,60 @@
+"""Cards: a white rounded frame with a title, and the KPI card (a big number with a caption)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+
+def label(text: str = "", role: str | None = None, *, parent: QWidget | None = None) -> QLabel:
+    """A plain-text label (never interpreted as rich text) with an optional style role."""
+    widget = QLabel(text, parent)
+    widget.setTextFormat(Qt.TextFormat.PlainText)
+    if role:
+        widget.setProperty("role", role)
+    return widget
+
+
+class Card(QFrame):
+    """A titled card; put content in ``body`` (a QVBoxLayout); ``actions`` sits right of the title."""
+
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "card")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(16, 12, 16, 14)
+        outer.setSpacing(8)
+        head = QHBoxLayout()
+        self.title = label(title, "section")
+        head.addWidget(self.title)
+        head.addStretch(1)
+        self.head = head
+        if title:
+            outer.addLayout(head)
+        self.body = QVBoxLayout()
+        self.body.setSpacing(6)
+        outer.addLayout(self.body, 1)
+
+
+class KpiCard(QFrame):
+    """A figure with its caption and a small detail line."""
+
+    def __init__(self, caption: str, parent: QWidget | None = None, *, accent: str | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "card")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(2)
+        self.caption = label(caption, "muted")
+        self.value = label("—")
+        self.value.setStyleSheet(f"font-size: 20pt; font-weight: 700; color: {accent or '#1f2328'};")
+        self.detail = label("", "muted")
+        self.detail.setWordWrap(True)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.value)
+        layout.addWidget(self.detail)
+        layout.addStretch(1)
+
+    def set(self, value: str, detail: str = "") -> None:
+        self.value.setText(value)
+        self.detail.setText(detail)

@@ -1,0 +1,168 @@
+// AgentAuditClient: log, logBatch, guardrail, queries, buffered mode and trace helpers.
+
+import { APIConnectionError, APIStatusError } from './errors.js';
+import { BufferedSender } from './buffer.js';
+import { Transport } from './http.js';
+import { Span, currentSpan, runIn } from './tracing.js';
+
+export const DEFAULT_BASE_URL = 'http://127.0.0.1:8731/api/v1';
+const MAX_BATCH = 50;
+const env = (key) => (typeof process !== 'undefined' && process.env ? process.env[key] : undefined);
+const enc = encodeURIComponent;
+
+function verdict(data) {
+  const action = data?.enforcementAction || 'allow';
+  const details = data?.violationDetails || [];
+  const rank = { info: 1, warning: 2, critical: 3 };
+  const severity = details.reduce((best, d) => ((rank[d.severity] || 0) > (rank[best] || 0) ? d.severity : best), null);
+  return { allowed: action !== 'block', action, violations: data?.complianceFlags || [], severity,
+    violationDetails: details, auditLogId: data?.id ?? null, raw: data };
+}
+
+function stampTrace(event) {
+  if (event.traceId === undefined && event.parentSpanId === undefined) {
+    const span = currentSpan();
+    if (span) return { ...event, traceId: span.traceId, parentSpanId: span.spanId };
+  }
+  return event;
+}
+
+export class AgentAuditClient {
+  /**
+   * @param {object} [options] apiKey, baseUrl, agentId, timeoutMs, maxRetries, buffered, maxBuffer, batchSize,
+   *   flushIntervalMs, closeTimeoutMs, onWarning, fetch
+   */
+  constructor(options = {}) {
+    this.apiKey = options.apiKey ?? env('AGENTAUDIT_API_KEY') ?? '';
+    this.baseUrl = (options.baseUrl || env('AGENTAUDIT_BASE_URL') || DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.agentId = options.agentId ?? env('AGENTAUDIT_AGENT_ID') ?? undefined;
+    this.defaultWait = !options.buffered;
+    this.transport = new Transport({ apiKey: this.apiKey, baseUrl: this.baseUrl, timeoutMs: options.timeoutMs ?? 10000,
+      maxRetries: options.maxRetries ?? 2, fetch: options.fetch });
+    this.senderOptions = { maxBuffer: options.maxBuffer, batchSize: options.batchSize,
+      flushIntervalMs: options.flushIntervalMs, closeTimeoutMs: options.closeTimeoutMs, onWarning: options.onWarning };
+    for (const key of Object.keys(this.senderOptions)) if (this.senderOptions[key] === undefined) delete this.senderOptions[key];
+    this.sender = null;
+  }
+
+  get background() {
+    if (!this.sender) this.sender = new BufferedSender(this.transport, this.senderOptions);
+    return this.sender;
+  }
+
+  withAgent(event) {
+    return event.agentId === undefined && this.agentId !== undefined ? { ...event, agentId: this.agentId } : event;
+  }
+
+  /**
+   * Record one event. Waited (default): resolves to the stored event. `{ wait: false }`: queued, returns
+   * undefined at once, never throws; delivered in the background.
+   */
+  log(event, { wait = this.defaultWait } = {}) {
+    let body = this.withAgent(stampTrace(event));
+    if (!wait) {
+      try {
+        if (body.startedAt === undefined && body.endedAt === undefined) {
+          const now = new Date().toISOString();
+          body = { ...body, startedAt: now, endedAt: now };
+        }
+        this.background.enqueue(body);
+      } catch { /* background mode never throws into the agent */ }
+      return undefined;
+    }
+    return this.transport.request('POST', '/audit-logs', { body });
+  }
+
+  /** Record many events (more than 50 go as several requests, in order); resolves to { data, processed, errors }. */
+  async logBatch(events, { wait = this.defaultWait } = {}) {
+    const bodies = events.map((e) => this.withAgent(e));
+    if (!wait) {
+      for (const body of bodies) this.log(body, { wait: false });
+      return undefined;
+    }
+    const data = [];
+    for (let i = 0; i < bodies.length; i += MAX_BATCH) {
+      const result = await this.transport.request('POST', '/audit-logs/batch', { body: bodies.slice(i, i + MAX_BATCH) });
+      data.push(...result.data);
+    }
+    return { data, processed: data.length, errors: 0 };
+  }
+
+  /**
+   * Check content before acting on it: resolves to { allowed, action, violations, severity, violationDetails,
+   * auditLogId }. The event is stored unless dryRun. onError: 'throw' (default), 'allow' or 'block' when the
+   * sidecar cannot answer.
+   */
+  async guardrail(event, { dryRun = false, policyId, onError = 'throw' } = {}) {
+    try {
+      if (dryRun) return await this.evaluate({ ...this.withAgent(event), policyId });
+      return verdict(await this.transport.request('POST', '/audit-logs',
+        { body: { ...this.withAgent(stampTrace(event)), checkType: 'realtime' } }));
+    } catch (err) {
+      if (onError === 'throw' || !(err instanceof APIConnectionError || err instanceof APIStatusError)) throw err;
+      return { allowed: onError === 'allow', action: onError === 'allow' ? 'allow' : 'block', violations: [],
+        severity: null, violationDetails: [], auditLogId: null, raw: { error: String(err.message) } };
+    }
+  }
+
+  /** The verdict an event would get (POST /compliance/evaluate); nothing is stored. */
+  async evaluate({ prompt, response, metadata, agentId, policyId, rule } = {}) {
+    return verdict(await this.transport.request('POST', '/compliance/evaluate',
+      { body: { prompt, response, metadata, agentId, policyId, rule } }));
+  }
+
+  // -- queries and management (thin; any other endpoint: client.request(method, path, { query, body })) --------
+  request(method, path, options) { return this.transport.request(method, path, options); }
+  health() { return this.request('GET', '/health'); }
+  listLogs(query = {}) { return this.request('GET', '/audit-logs', { query }); }
+  getLog(id) { return this.request('GET', `/audit-logs/${enc(id)}`); }
+  listTraces(query = {}) { return this.request('GET', '/traces', { query }); }
+  getTrace(traceId) { return this.request('GET', `/traces/${enc(traceId)}`); }
+  listAlerts(query = {}) { return this.request('GET', '/alerts', { query }); }
+  updateAlert(id, { status, note }) { return this.request('PATCH', `/alerts/${enc(id)}`, { body: { status, note } }); }
+  resolveAlert(id, { note } = {}) { return this.request('PATCH', `/alerts/${enc(id)}/resolve`, { body: { note } }); }
+  createAgent(agent) { return this.request('POST', '/agents', { body: agent }); }
+  listAgents(query = {}) { return this.request('GET', '/agents', { query }); }
+  listPolicies(query = {}) { return this.request('GET', '/policies', { query }); }
+  clonePack({ packId, name, description, mode }) {
+    return this.request('POST', '/policies/clone-pack', { body: { packId, name, description, mode } });
+  }
+  attachAgent(policyId, agentId) { return this.request('POST', `/policies/${enc(policyId)}/agents`, { body: { agentId } }); }
+  listPacks() { return this.request('GET', '/compliance-rules/packs'); }
+
+  // -- traces ---------------------------------------------------------------------------------------------------
+  /** Start a trace: `await client.trace('run', async (t) => { await t.span('tool_use', async (s) => ...) })`. */
+  trace(action, fnOrOptions, maybeFn) {
+    const [options, fn] = typeof fnOrOptions === 'function' ? [{}, fnOrOptions] : [fnOrOptions || {}, maybeFn];
+    const span = new Span((e) => this.log(e, { wait: false }), action,
+      { ...options, agentId: options.agentId ?? this.agentId });
+    return fn ? runIn(span, fn) : span;
+  }
+
+  /** A child of the current span (or a new trace when there is none). */
+  span(action, fnOrOptions, maybeFn) {
+    const parent = currentSpan();
+    return parent ? parent.span(action, fnOrOptions, maybeFn) : this.trace(action, fnOrOptions, maybeFn);
+  }
+
+  /** Wrap a function so each call runs in a span named `action`. */
+  traced(action, fn) {
+    const client = this;
+    return function tracedCall(...args) { return client.span(action, () => fn.apply(this, args)); };
+  }
+
+  // -- lifecycle ------------------------------------------------------------------------------------------------
+  get stats() {
+    return this.sender ? { ...this.sender.stats, pending: this.sender.pending }
+      : { queued: 0, sent: 0, dropped: 0, rejected: 0, lost: 0, retries: 0, pending: 0 };
+  }
+
+  flush(timeoutMs) { return this.sender ? this.sender.flush(timeoutMs) : Promise.resolve(true); }
+
+  close(timeoutMs) { return this.sender ? this.sender.close(timeoutMs) : Promise.resolve(true); }
+}
+
+/** An AgentAuditClient whose log() and logBatch() queue by default. */
+export class BufferedClient extends AgentAuditClient {
+  constructor(options = {}) { super({ ...options, buffered: true }); }
+}

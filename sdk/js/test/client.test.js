@@ -1,0 +1,211 @@
+// agentaudit-client against a real sidecar (and a tiny local server for 429/503 with Retry-After).
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  AgentAuditClient, AuthenticationError, BufferedClient, ValidationError, currentSpan,
+} from 'agentaudit-client';
+import { Sidecar, bootstrap, freePort } from './sidecar.js';
+
+const sidecar = new Sidecar();
+let base;
+let key;
+
+before(async () => {
+  await sidecar.start();
+  base = `${sidecar.url}/api/v1`;
+  ({ key } = await bootstrap(sidecar.url));
+});
+
+after(async () => { await sidecar.stop(); });
+
+const unique = (prefix) => `${prefix}-${Math.random().toString(16).slice(2)}`;
+const quiet = () => {};
+
+describe('waited calls', () => {
+  test('log stores one event and returns it', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base, agentId: 'writer-agent-1' });
+    const traceId = unique('run');
+    const stored = await client.log({ action: 'llm_call', prompt: 'Summarise the latest sales report',
+      response: 'Q1 revenue was $2.4M...', metadata: { model: 'gpt-4o', tokens: 340 }, traceId });
+    assert.match(stored.id, /^log_/);
+    assert.deepEqual([stored.action, stored.agentId, stored.traceId, stored.metadata, stored.enforcementAction],
+      ['llm_call', 'writer-agent-1', traceId, { model: 'gpt-4o', tokens: 340 }, 'allow']);
+    const again = await client.getLog(stored.id);
+    assert.equal(again.hash, stored.hash);
+  });
+
+  test('logBatch keeps order and splits more than 50 events into several requests', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base });
+    const traceId = unique('batch');
+    const events = Array.from({ length: 120 }, (_, i) => ({ action: `step_${i}`, traceId }));
+    const result = await client.logBatch(events);
+    assert.equal(result.processed, 120);
+    assert.deepEqual(result.data.map((e) => e.action), events.map((e) => e.action));
+    const page = await client.listLogs({ traceId, limit: 500 });
+    assert.equal(page.pagination.total, 120);
+  });
+
+  test('guardrail: allow when clean, block under a block policy; dry run stores nothing', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base });
+    const agent = await client.createAgent({ name: unique('intake'), type: 'assistant' });
+    const policy = await client.clonePack({ packId: 'hipaa', name: unique('HIPAA'), mode: 'block' });
+    await client.attachAgent(policy.id, agent.id);
+    const clean = await client.guardrail({ action: 'prompt_submitted', agentId: agent.id, prompt: 'Summarise the meeting.' });
+    assert.deepEqual([clean.allowed, clean.action, clean.violations], [true, 'allow', []]);
+    const blocked = await client.guardrail({ action: 'prompt_submitted', agentId: agent.id,
+      prompt: 'Patient SSN is 123-45-6789, update the chart.' });
+    assert.deepEqual([blocked.allowed, blocked.action, blocked.severity], [false, 'block', 'critical']);
+    assert.ok(blocked.violations.some((f) => f.startsWith('CRITICAL_pii_detect_')));
+    assert.match(blocked.auditLogId, /^log_/);
+    const dry = await client.guardrail({ action: 'x', agentId: agent.id, prompt: 'SSN 123-45-6789' }, { dryRun: true });
+    assert.deepEqual([dry.allowed, dry.action, dry.auditLogId], [false, 'block', null]);
+    const alerts = await client.listAlerts({ agentId: agent.id });
+    assert.ok(alerts.length > 0 && alerts.every((a) => a.auditLogId === blocked.auditLogId));
+    const resolved = await client.resolveAlert(alerts[0].id, { note: 'seen' });
+    assert.deepEqual([resolved.status, resolved.isResolved], ['resolved', true]);
+  });
+
+  test('errors carry the sidecar error body', async () => {
+    const bad = new AgentAuditClient({ apiKey: 'aa_live_wrong', baseUrl: base, maxRetries: 0 });
+    await assert.rejects(bad.log({ action: 'x' }), (err) => err instanceof AuthenticationError && err.status === 401);
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base, maxRetries: 0 });
+    await assert.rejects(client.log({ action: '' }), (err) => err instanceof ValidationError
+      && err.details.some((d) => d.field === 'action') && typeof err.requestId === 'string');
+  });
+
+  test('environment variables are the fallback for the key and the URL', async () => {
+    process.env.AGENTAUDIT_API_KEY = key;
+    process.env.AGENTAUDIT_BASE_URL = base;
+    try {
+      const client = new AgentAuditClient();
+      assert.equal((await client.health()).status, 'ok');
+      assert.match((await client.log({ action: 'from_env' })).id, /^log_/);
+    } finally {
+      delete process.env.AGENTAUDIT_API_KEY;
+      delete process.env.AGENTAUDIT_BASE_URL;
+    }
+    assert.equal(new AgentAuditClient().baseUrl, 'http://127.0.0.1:8731/api/v1');
+  });
+});
+
+describe('buffered mode', () => {
+  test('log(..., { wait: false }) returns at once and everything arrives', async () => {
+    const client = new BufferedClient({ apiKey: key, baseUrl: base, agentId: 'bg-agent' });
+    const traceId = unique('bg');
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 500; i++) assert.equal(client.log({ action: 'tick', traceId, metadata: { i } }), undefined);
+    const perCallUs = Number(process.hrtime.bigint() - started) / 1000 / 500;
+    assert.ok(perCallUs < 200, `log() took ${perCallUs} µs per call`);
+    assert.equal(await client.flush(10000), true);
+    const page = await client.listLogs({ traceId, limit: 500 });
+    assert.equal(page.pagination.total, 500);
+    assert.deepEqual(new Set(page.data.map((e) => e.metadata.i)).size, 500);
+    assert.deepEqual(client.stats, { queued: 500, sent: 500, dropped: 0, rejected: 0, lost: 0, retries: 0, pending: 0 });
+    await client.close();
+  });
+
+  test('a dead sidecar never throws into the caller; overflow drops the oldest with a counter and one warning', async () => {
+    const warnings = [];
+    const port = await freePort();
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: `http://127.0.0.1:${port}/api/v1`, maxBuffer: 100,
+      flushIntervalMs: 5, onWarning: (m) => warnings.push(m) });
+    for (let i = 0; i < 1000; i++) client.log({ action: 'lost' }, { wait: false });
+    assert.equal(client.stats.dropped >= 850, true, JSON.stringify(client.stats));
+    assert.equal(await client.flush(300), false);
+    assert.equal(await client.close(200), false);
+    assert.equal(warnings.filter((w) => w.includes('buffer is full')).length, 1);
+    assert.ok(client.stats.lost > 0);
+  });
+
+  test('retries honour Retry-After on 429 and 503', async () => {
+    const seen = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        seen.push({ at: Date.now(), size: JSON.parse(body).length });
+        if (seen.length === 1) { res.writeHead(429, { 'Retry-After': '1', 'Content-Type': 'application/json' }); res.end('{"error":"slow down","status":429}'); return; }
+        if (seen.length === 2) { res.writeHead(503, { 'Retry-After': '0', 'Content-Type': 'application/json' }); res.end('{"error":"busy","status":503}'); return; }
+        res.writeHead(201, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ data: [], processed: seen.at(-1).size, errors: 0 }));
+      });
+    });
+    await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const client = new BufferedClient({ apiKey: 'k', baseUrl: `http://127.0.0.1:${server.address().port}/api/v1` });
+      for (let i = 0; i < 3; i++) client.log({ action: 'retry_me' });
+      assert.equal(await client.flush(10000), true);
+      assert.equal(seen.length, 3);
+      assert.ok(seen[1].at - seen[0].at >= 950, `waited ${seen[1].at - seen[0].at} ms after Retry-After: 1`);
+      assert.deepEqual([client.stats.sent, client.stats.retries], [3, 2]);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('events logged while the sidecar is down arrive after it restarts', async () => {
+    const restartable = new Sidecar();
+    await restartable.start();
+    const { key: k } = await bootstrap(restartable.url, 'restart@acme.test');
+    const client = new BufferedClient({ apiKey: k, baseUrl: `${restartable.url}/api/v1`, onWarning: quiet });
+    try {
+      const traceId = unique('restart');
+      for (let i = 0; i < 50; i++) client.log({ action: 'before', traceId, metadata: { i } });
+      assert.equal(await client.flush(10000), true);
+      await restartable.kill();
+      for (let i = 0; i < 70; i++) client.log({ action: 'during', traceId, metadata: { i } });
+      await new Promise((ok) => setTimeout(ok, 300));
+      await restartable.start();
+      assert.equal(await client.flush(20000), true);
+      const page = await client.listLogs({ traceId, limit: 500 });
+      assert.equal(page.pagination.total, 120);
+      assert.equal(client.stats.sent, 120);
+    } finally {
+      await client.close(1000);
+      await restartable.stop();
+    }
+  });
+});
+
+describe('traces', () => {
+  test('nested spans carry trace and parent ids, record errors, and follow concurrent async work', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base, agentId: 'tracer' });
+    let traceId;
+    const step = client.traced('lookup', async (n) => {
+      await new Promise((ok) => setTimeout(ok, 5 * (3 - n)));
+      return currentSpan().spanId;
+    });
+    const rootSpanId = await client.trace('run', async (t) => {
+      traceId = t.traceId;
+      const ids = await Promise.all([0, 1, 2].map((n) => t.span(`branch_${n}`, async (b) => {
+        b.set({ response: `done ${n}`, tokens: n });
+        const inner = await step(n);
+        assert.equal(currentSpan(), b);
+        return inner;
+      })));
+      assert.equal(new Set(ids).size, 3);
+      await assert.rejects(client.span('failing', async () => { throw new TypeError('tool broke'); }), TypeError);
+      return t.spanId;
+    });
+    assert.equal(currentSpan(), undefined);
+    await client.flush(10000);
+    const trace = await client.getTrace(traceId);
+    const byAction = Object.fromEntries(trace.spans.map((s) => [s.action, s]));
+    assert.equal(trace.spans.length, 8);
+    assert.equal(byAction.run.parentSpanId, null);
+    assert.equal(byAction.run.spanId, rootSpanId);
+    for (const n of [0, 1, 2]) {
+      assert.equal(byAction[`branch_${n}`].parentSpanId, rootSpanId);
+      assert.equal(byAction[`branch_${n}`].response, `done ${n}`);
+    }
+    const lookups = trace.spans.filter((s) => s.action === 'lookup');
+    assert.deepEqual(new Set(lookups.map((s) => s.parentSpanId)),
+      new Set([0, 1, 2].map((n) => byAction[`branch_${n}`].spanId)));
+    assert.deepEqual(byAction.failing.metadata.error, { type: 'TypeError', message: 'tool broke' });
+    assert.ok(trace.spans.every((s) => s.agentId === 'tracer' && s.startedAt <= s.endedAt));
+    await client.close();
+  });
+});

@@ -1,0 +1,135 @@
+"""``AsyncAgentAuditClient``: the same API for asyncio agents; waited calls are awaited, background ones are not."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from agentaudit._aio import AsyncTransport
+from agentaudit._base import ClientCore
+from agentaudit._client import chunks, evaluate_body, fallback_verdict, guardrail_body
+from agentaudit._config import Config
+from agentaudit._errors import APIConnectionError, APIStatusError
+from agentaudit._events import event_body, normalise_entry
+from agentaudit._http import Call
+from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
+from agentaudit._resources import one
+from agentaudit._tracing import in_trace
+
+
+class AsyncAgentAuditClient(ClientCore):
+    """Like :class:`AgentAuditClient`, for asyncio: ``await client.log(...)``, ``await client.agents.list()``.
+
+    ``client.log(..., wait=False)`` returns None at once (no await needed) and is delivered by the background
+    sender thread; spans and ``@client.traced`` work on coroutines, one current span per task.
+    Use ``async with AsyncAgentAuditClient(...) as client:`` or ``await client.aclose()``.
+    """
+
+    def __init__(self, api_key: str | None = None, base_url: str | None = None, agent_id: str | None = None, *,
+                 timeout: float | None = None, max_retries: int | None = None, **background: Any) -> None:
+        config = Config.resolve(api_key=api_key, base_url=base_url, agent_id=agent_id, timeout=timeout,
+                                max_retries=max_retries)
+        self._transport = AsyncTransport(config)
+        super().__init__(config, self._transport.send, **background)
+
+    async def __aenter__(self) -> AsyncAgentAuditClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    def log(self, action: str, prompt: str | None = None, response: str | None = None,  # type: ignore[override]
+            metadata: Mapping[str, Any] | None = None, agent_id: str | None = None, trace_id: str | None = None,
+            parent_span_id: str | None = None, *, span_id: str | None = None, started_at: Any = None,
+            ended_at: Any = None, wait: bool = True, **extra: Any) -> Any:
+        """``await client.log(...)`` → the stored :class:`AuditLog`; ``client.log(..., wait=False)`` → None, queued."""
+        if not wait:
+            self._queue(action, prompt, response, metadata, agent_id, trace_id, parent_span_id, span_id,
+                        started_at, ended_at, extra)
+            return None
+        trace_id, parent_span_id = in_trace(trace_id, parent_span_id)
+        body = event_body(action, prompt=prompt, response=response, metadata=metadata,
+                          agent_id=agent_id or self._default_agent, trace_id=trace_id, span_id=span_id,
+                          parent_span_id=parent_span_id, started_at=started_at, ended_at=ended_at, extra=extra)
+        return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=body))
+
+    async def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool = True) -> BatchResult | None:
+        bodies = [normalise_entry(e, self._default_agent) for e in entries]
+        if not wait:
+            now = time.time()
+            for body in bodies:
+                if "startedAt" not in body and "endedAt" not in body:
+                    body["startedAt"] = body["endedAt"] = now
+                self._emit_span(body)
+            return None
+        stored: list[AuditLog] = []
+        for part in chunks(bodies):
+            result = await self._transport.send(Call("POST", "/audit-logs/batch", one(BatchResult), body=part))
+            stored.extend(result.data)
+        return BatchResult(raw={"data": [s.raw for s in stored], "processed": len(stored), "errors": 0},
+                           data=stored, processed=len(stored))
+
+    async def guardrail(self, action: str, prompt: str | None = None, response: str | None = None,
+                        metadata: Mapping[str, Any] | None = None, agent_id: str | None = None,
+                        trace_id: str | None = None, parent_span_id: str | None = None, *, dry_run: bool = False,
+                        policy_id: str | None = None, on_error: str = "raise") -> GuardrailResult:
+        agent = agent_id or self._default_agent
+        try:
+            if dry_run:
+                return await self.evaluate(prompt=prompt, response=response, metadata=metadata, agent_id=agent,
+                                           policy_id=policy_id)
+            body = guardrail_body(action, prompt, response, metadata, agent, trace_id, parent_span_id)
+            return await self._transport.send(Call("POST", "/audit-logs",
+                                                   lambda r: GuardrailResult.from_verdict(r.json()), body=body))
+        except (APIConnectionError, APIStatusError) as exc:
+            if on_error == "raise":
+                raise
+            return fallback_verdict(on_error, exc)
+
+    async def evaluate(self, *, prompt: str | None = None, response: str | None = None,
+                       metadata: Mapping[str, Any] | None = None, agent_id: str | None = None,
+                       policy_id: str | None = None, rule: Mapping[str, Any] | None = None) -> GuardrailResult:
+        body = evaluate_body(prompt, response, metadata, agent_id, policy_id, rule)
+        return await self._transport.send(Call("POST", "/compliance/evaluate",
+                                               lambda r: GuardrailResult.from_verdict(r.json()), body=body))
+
+    async def health(self) -> dict[str, Any]:  # type: ignore[override]
+        return await self._transport.send(Call("GET", "/health"))  # type: ignore[no-any-return]
+
+    async def iter_logs(self, *, page_size: int = 200, **filters: Any) -> AsyncIterator[AuditLog]:
+        before = None
+        while True:
+            page = await self.logs.list(limit=page_size, before=before, **filters)  # type: ignore[misc]
+            for item in page.items:
+                yield item
+            if not page.next_cursor or len(page.items) < page_size:
+                return
+            before = page.next_cursor
+
+    async def wait_for_report(self, report_id: str, *, timeout: float = 60.0, interval: float = 0.25) -> Report:
+        deadline = time.monotonic() + timeout
+        while True:
+            report = await self.reports.get(report_id)  # type: ignore[misc]
+            if report.status in ("ready", "failed"):
+                return report  # type: ignore[no-any-return]
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"report {report_id} still {report.status} after {timeout:g}s")
+            await asyncio.sleep(interval)
+
+    async def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait (in a thread, the loop keeps running) until background events are delivered or spilled."""
+        if self._sender is None:
+            return True
+        return await asyncio.to_thread(self._flush_background, timeout)
+
+    async def aclose(self, timeout: float | None = None) -> bool:
+        done = True
+        if self._sender is not None:
+            done = await asyncio.to_thread(self._close_background,
+                                           self._close_timeout if timeout is None else timeout)
+        await self._transport.close()
+        return done

@@ -1,0 +1,353 @@
+"""Background delivery: a bounded in-memory buffer drained by worker threads in batches.
+
+The caller's cost is one short locked append (a few microseconds). Workers send up to ``batch_size`` events per
+``POST /audit-logs/batch``, retry 429, 5xx and connection errors with backoff (``Retry-After`` wins), drop the
+oldest events when the buffer is full (counted, one warning), and, with a spill file, park batches on disk while
+the sidecar is down and replay them when it answers again. Nothing here raises into the caller.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import re
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from agentaudit._errors import APIConnectionError
+from agentaudit._events import iso
+from agentaudit._http import RetryPolicy, Transport, encode, retry_after_seconds
+from agentaudit._spill import SpillFile
+
+log = logging.getLogger("agentaudit")
+_INDEX = re.compile(r"^\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class SenderStats:
+    """Counters since the sender started.
+
+    Attributes:
+        queued: events accepted from callers. sent: events the sidecar stored (including replayed ones).
+        dropped: oldest events pushed out of a full buffer. rejected: events the sidecar refused (400, 401, 403, ...).
+        spilled: events written to the spill file. replayed: events sent from the spill file.
+        lost: events still undelivered when close() gave up (no spill file). retries: failed attempts retried.
+        pending: events in the buffer or in flight now.
+    """
+
+    queued: int
+    sent: int
+    dropped: int
+    rejected: int
+    spilled: int
+    replayed: int
+    lost: int
+    retries: int
+    pending: int
+
+
+class BufferedSender:
+    """Sends events in the background.
+
+    Args:
+        transport: the HTTP transport (its timeout bounds every network wait).
+        max_buffer: events held in memory at most; beyond, the oldest are dropped.
+        batch_size: events per request, 1 to 50.
+        flush_interval: longest time a lone event waits before it is sent.
+        workers: sender threads (each with its own connection).
+        spill_path: a file for events while the sidecar is down, or None to keep retrying in memory.
+        spill_after: failed attempts of a batch before it goes to the spill file.
+        retry: backoff policy.
+        close_timeout: how long the atexit hook waits for the buffer to drain.
+    """
+
+    def __init__(self, transport: Transport, *, max_buffer: int = 10_000, batch_size: int = 50,
+                 flush_interval: float = 0.1, workers: int = 1, spill_path: str | None = None, spill_after: int = 2,
+                 retry: RetryPolicy | None = None, close_timeout: float = 5.0) -> None:
+        if not 1 <= batch_size <= 50:
+            raise ValueError(f"batch_size must be 1 to 50, got {batch_size}")
+        if max_buffer < 1 or workers < 1:
+            raise ValueError("max_buffer and workers must be at least 1")
+        self._transport = transport
+        self._target = transport.prefix + "/audit-logs/batch"
+        self._max = max_buffer
+        self._batch_size = batch_size
+        self._interval = flush_interval
+        self._spill = SpillFile(spill_path) if spill_path else None
+        self._spill_after = spill_after
+        self._retry = retry or RetryPolicy(cap=5.0, max_wait=transport.config.max_retry_wait)
+        self._close_timeout = close_timeout
+        self._buffer: deque[dict[str, Any]] = deque()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._deadline = float("inf")
+        self._in_flight = 0
+        self._probes = 0
+        self._down = False
+        self._next_probe = 0.0
+        self._probe_gap = 0.25
+        self._warned: set[str] = set()
+        self._c = dict(queued=0, sent=0, dropped=0, rejected=0, spilled=0, replayed=0, lost=0, retries=0)
+        self._threads = [threading.Thread(target=self._run, name=f"agentaudit-sender-{i}", daemon=True)
+                         for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
+        ref = weakref.ref(self)
+
+        def at_exit() -> None:
+            sender = ref()
+            if sender is not None:
+                sender.close(sender._close_timeout)
+
+        self._at_exit = at_exit
+        atexit.register(at_exit)
+
+    # -- the caller's side ---------------------------------------------------------------------------------------
+    def enqueue(self, event: dict[str, Any]) -> None:
+        """Queue one event body; never blocks on the network, never raises."""
+        if self._closing.is_set():
+            with self._lock:
+                self._c["lost"] += 1
+            return
+        with self._lock:
+            if len(self._buffer) >= self._max:
+                self._buffer.popleft()
+                self._c["dropped"] += 1
+            self._buffer.append(event)
+            self._c["queued"] += 1
+            full = len(self._buffer) >= self._batch_size
+        if full and not self._wake.is_set():
+            self._wake.set()
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until every queued event is sent, refused or spilled; False if ``timeout`` ran out first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        probes = self._probes
+        self._next_probe = 0.0  # parked events: try the sidecar again now rather than at the next probe
+        self._wake.set()
+        with self._idle:
+            while self._buffer or self._in_flight or self._parked(probes):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._wake.set()
+                self._idle.wait(0.05 if left is None else min(left, 0.05))
+        return True
+
+    def _parked(self, probes: int) -> bool:
+        """Spilled events still to replay, unless a replay tried since ``probes`` found the sidecar down."""
+        if self._spill is None or not self._spill.size:
+            return False
+        return not (self._down and self._probes > probes)
+
+    def close(self, timeout: float | None = 5.0) -> bool:
+        """Send what is queued (spilling it if the sidecar is down), then stop the workers. Idempotent.
+
+        Returns True if nothing was left undelivered.
+        """
+        if self._closing.is_set():
+            return not self._buffer
+        atexit.unregister(self._at_exit)
+        lost_before = self._c["lost"]
+        self._deadline = float("inf") if timeout is None else time.monotonic() + timeout
+        self._closing.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(None if timeout is None else max(0.0, self._deadline - time.monotonic()) + 0.5)
+        with self._lock:
+            leftover = len(self._buffer)
+            if leftover:
+                events = list(self._buffer)
+                self._buffer.clear()
+                if self._spill is not None:
+                    self._c["spilled"] += self._spill.append([self._prepared(e) for e in events])
+                else:
+                    self._c["lost"] += leftover
+        self._transport.close()
+        return self._c["lost"] == lost_before
+
+    @property
+    def stats(self) -> SenderStats:
+        with self._lock:
+            return SenderStats(**self._c, pending=len(self._buffer) + self._in_flight)
+
+    # -- the workers ---------------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self._cycle()
+            except Exception:  # a bug here must not kill delivery; log it once per kind
+                self._warn_once("bug", "agentaudit: unexpected error in the background sender", exc_info=True)
+            if self._closing.is_set() and (not self._buffer or time.monotonic() >= self._deadline):
+                return
+
+    def _cycle(self) -> None:
+        if self._c["dropped"]:
+            self._warn_once("dropped", "agentaudit: the event buffer is full (%d events); dropping the oldest "
+                            "(see client.stats.dropped)", self._max)
+        if self._spill is not None and self._spill.size and time.monotonic() >= self._next_probe:
+            self._replay()
+        while True:
+            with self._lock:
+                n = min(self._batch_size, len(self._buffer))
+                batch = [self._buffer.popleft() for _ in range(n)]
+                self._in_flight += n
+            if not batch:
+                return
+            try:
+                self._deliver([self._prepared(e) for e in batch])
+            finally:
+                with self._idle:
+                    self._in_flight -= n
+                    self._idle.notify_all()
+
+    @staticmethod
+    def _prepared(event: dict[str, Any]) -> dict[str, Any]:
+        for key in ("startedAt", "endedAt"):
+            value = event.get(key)
+            if isinstance(value, float):
+                event[key] = iso(value)
+        return event
+
+    def _deliver(self, events: list[dict[str, Any]]) -> None:
+        attempt = 0
+        while events:
+            if self._spill is not None and self._down and time.monotonic() < self._next_probe:
+                self._to_spill(events)
+                return
+            events, retry_after = self._attempt(events)
+            if not events:
+                self._mark_up()
+                return
+            attempt += 1
+            if self._spill is not None and (attempt >= self._spill_after or self._closing.is_set()):
+                self._mark_down()
+                self._to_spill(events)
+                return
+            pause = self._retry.delay(attempt - 1, retry_after)
+            if self._closing.is_set():
+                left = self._deadline - time.monotonic()
+                if left <= 0:
+                    with self._lock:
+                        self._c["lost"] += len(events)
+                    return
+                pause = min(pause, left)
+            with self._lock:
+                self._c["retries"] += 1
+            time.sleep(pause)
+
+    def _attempt(self, events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], float | None]:
+        """One POST of ``events``; returns the events to try again (429, 5xx, no answer) and ``Retry-After``.
+
+        Refused events (400 naming them, 401, 402, 403, ...) are counted and not tried again. A 413 splits the batch.
+        """
+        try:
+            response = self._transport.request("POST", self._target, encode(events))
+        except APIConnectionError as exc:
+            self._warn_once("down", "agentaudit: cannot reach the sidecar (%s); retrying in the background", exc)
+            return events, None
+        except Exception:  # e.g. a value that cannot be encoded: count these events, never lose them silently
+            with self._lock:
+                self._c["rejected"] += len(events)
+            self._warn_once("unsendable", "agentaudit: could not send %d event(s)", len(events), exc_info=True)
+            return [], None
+        status = response.status
+        if status < 300:
+            with self._lock:
+                self._c["sent"] += len(events)
+            return [], None
+        if status == 429 or status >= 500:
+            return events, retry_after_seconds(response.headers)
+        if status in (400, 422) and len(events) > 1:
+            return self._without_bad(events, _json_or_none(response.body))
+        if status == 413 and len(events) > 1:
+            half = len(events) // 2
+            first, wait1 = self._attempt(events[:half])
+            second, wait2 = self._attempt(events[half:])
+            return first + second, wait1 if wait1 is not None else wait2
+        with self._lock:
+            self._c["rejected"] += len(events)
+        self._warn_once(f"status-{status}", "agentaudit: the sidecar refused %d event(s) with %d: %s",
+                        len(events), status, response.body[:300].decode("utf-8", "replace"))
+        return [], None
+
+    def _without_bad(self, events: list[dict[str, Any]], body: Any) -> tuple[list[dict[str, Any]], float | None]:
+        """A 400 names the bad entries as ``[i].field``: refuse those, send the rest; else try one by one."""
+        bad = set()
+        details = body.get("details") if isinstance(body, dict) else None
+        for detail in details or []:
+            found = _INDEX.match(str(detail.get("field", ""))) if isinstance(detail, dict) else None
+            if found:
+                bad.add(int(found.group(1)))
+        if not bad:
+            again: list[dict[str, Any]] = []
+            wait = None
+            for event in events:
+                left, w = self._attempt([event])
+                again += left
+                wait = w if w is not None else wait
+            return again, wait
+        with self._lock:
+            self._c["rejected"] += len(bad)
+        self._warn_once("status-400", "agentaudit: the sidecar refused %d invalid event(s): %s", len(bad), details)
+        rest = [e for i, e in enumerate(events) if i not in bad]
+        return self._attempt(rest) if rest else ([], None)
+
+    # -- down, spill and replay ----------------------------------------------------------------------------------
+    def _mark_down(self) -> None:
+        self._down = True
+        self._next_probe = time.monotonic() + self._probe_gap
+        self._probe_gap = min(self._probe_gap * 2, 5.0)
+
+    def _mark_up(self) -> None:
+        if self._down:
+            self._down, self._probe_gap = False, 0.25
+            self._warned.discard("down")
+
+    def _to_spill(self, events: list[dict[str, Any]]) -> None:
+        assert self._spill is not None
+        written = self._spill.append(events)
+        with self._lock:
+            self._c["spilled"] += written
+            self._c["lost"] += len(events) - written
+
+    def _replay(self) -> None:
+        assert self._spill is not None
+
+        def deliver(batch: list[dict[str, Any]]) -> bool:
+            left, _ = self._attempt(batch)
+            if left:
+                return False
+            with self._lock:
+                self._c["replayed"] += len(batch)
+            return True
+
+        self._spill.replay(deliver, self._batch_size)
+        if self._spill.size:
+            self._mark_down()
+        else:
+            self._mark_up()
+        with self._idle:
+            self._probes += 1
+            self._idle.notify_all()
+
+    def _warn_once(self, kind: str, message: str, *args: Any, exc_info: bool = False) -> None:
+        if kind not in self._warned:
+            self._warned.add(kind)
+            log.warning(message, *args, exc_info=exc_info)
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None

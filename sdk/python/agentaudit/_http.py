@@ -1,0 +1,259 @@
+"""HTTP plumbing shared by the sync and async clients: a call description, the retry policy, the sync transport.
+
+Resource methods build a :class:`Call` (method, path, query, body, parser); a transport runs it. The sync
+transport below uses ``http.client`` with one keep-alive connection per thread; ``_aio.py`` runs the same calls
+on asyncio streams.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import json
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any, Generic, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
+
+from agentaudit._version import __version__
+from agentaudit._config import Config
+from agentaudit._errors import APIConnectionError, APITimeoutError, status_error
+
+T = TypeVar("T")
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = f"agentaudit-sdk-python/{__version__}"
+
+
+@dataclass(frozen=True)
+class Response:
+    """A decoded HTTP answer: status, lower-cased headers and the raw body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        if not self.body:
+            return None
+        return json.loads(self.body)
+
+
+def _json_body(response: Response) -> Any:
+    return response.json()
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One API request and how to turn its answer into a result.
+
+    ``path`` is relative to the base URL (``/audit-logs``); ``query`` values of None are left out; ``sink`` is a
+    binary file that receives the body instead of memory (downloads).
+    """
+
+    method: str
+    path: str
+    parse: Callable[[Response], T] = _json_body  # type: ignore[assignment]
+    query: Mapping[str, Any] | None = None
+    body: Any = None
+    sink: IO[bytes] | None = field(default=None, compare=False)
+
+    def target(self, prefix: str) -> str:
+        url = prefix + self.path
+        if self.query:
+            pairs = [(k, _query_value(v)) for k, v in self.query.items() if v is not None]
+            if pairs:
+                url += "?" + urlencode(pairs)
+        return url
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def path_id(value: str) -> str:
+    """Quote a caller-supplied id for use as one path segment."""
+    return quote(str(value), safe="")
+
+
+def encode(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` as seconds (it may be a number or an HTTP date); None when absent or unreadable."""
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, overridden by ``Retry-After`` (capped at ``max_wait``)."""
+
+    base: float = 0.25
+    cap: float = 8.0
+    max_wait: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_wait)
+        return random.uniform(self.base / 2, min(self.cap, self.base * (2 ** attempt)))
+
+
+class Transport:
+    """Runs :class:`Call` s over ``http.client``; one keep-alive connection per thread; retries per the config.
+
+    Args:
+        config: where and how to connect.
+        headers: extra headers for every request.
+    """
+
+    def __init__(self, config: Config, *, headers: Mapping[str, str] | None = None) -> None:
+        self.config = config
+        parts = urlsplit(config.base_url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or "127.0.0.1"
+        self._port = parts.port or (443 if self._https else 80)
+        self.prefix = parts.path.rstrip("/")
+        self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        if config.api_key:
+            self.headers["X-API-Key"] = config.api_key
+        self.policy = RetryPolicy(max_wait=config.max_retry_wait)
+        self._local = threading.local()
+        self._all: list[http.client.HTTPConnection] = []
+        self._all_lock = threading.Lock()
+
+    # -- connections -------------------------------------------------------------------------------------------
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn, True
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        conn = cls(self._host, self._port, timeout=self.config.timeout)
+        self._local.conn = conn
+        with self._all_lock:
+            self._all.append(conn)
+        return conn, False
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+            with self._all_lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+
+    def __del__(self) -> None:  # a client dropped without close() leaks no sockets
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+    def close(self) -> None:
+        """Close every connection this transport opened (in any thread)."""
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+    # -- one exchange -------------------------------------------------------------------------------------------
+    def request(self, method: str, target: str, body: bytes | None, *, sink: IO[bytes] | None = None,
+                headers: Mapping[str, str] | None = None) -> Response:
+        """One HTTP exchange, no retries except one on a kept-alive connection the server had closed.
+
+        Raises:
+            APITimeoutError, APIConnectionError: no answer.
+        """
+        all_headers = dict(self.headers)
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        if headers:
+            all_headers.update(headers)
+        for fresh_try in (False, True):
+            conn, reused = self._connection()
+            try:
+                conn.request(method, target, body=body, headers=all_headers)
+                raw = conn.getresponse()
+                resp_headers = {k.lower(): v for k, v in raw.getheaders()}
+                if sink is not None and 200 <= raw.status < 300:
+                    while chunk := raw.read(65536):
+                        sink.write(chunk)
+                    data = b""
+                else:
+                    data = raw.read()
+                if raw.will_close:
+                    self._drop_connection()
+                return Response(raw.status, resp_headers, data)
+            except (socket.timeout, TimeoutError) as exc:
+                self._drop_connection()
+                raise APITimeoutError(f"no answer from {self.config.base_url} within {self.config.timeout:g}s") from exc
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                self._drop_connection()
+                if reused and not fresh_try:
+                    continue  # the server closed an idle kept-alive connection: once more on a new one
+                raise APIConnectionError(f"cannot reach {self.config.base_url}: {exc}") from exc
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_connection()
+                raise APIConnectionError(f"cannot reach {self.config.base_url}: {exc}") from exc
+            except BaseException:
+                self._drop_connection()  # never leave a half-used connection for the next request
+                raise
+        raise AssertionError("unreachable")
+
+    # -- a call, with retries -----------------------------------------------------------------------------------
+    def send(self, call: Call[T], *, retries: int | None = None) -> T:
+        """Run ``call``: retry on 429, 5xx and connection errors, then parse the answer or raise.
+
+        Raises:
+            APIStatusError: an error answer (the subclass for its status).
+            APIConnectionError: the sidecar could not be reached after the retries.
+        """
+        retries = self.config.max_retries if retries is None else retries
+        target = call.target(self.prefix)
+        body = encode(call.body) if call.body is not None else None
+        attempt = 0
+        while True:
+            try:
+                response = self.request(call.method, target, body, sink=call.sink)
+            except APIConnectionError:
+                if attempt >= retries:
+                    raise
+                time.sleep(self.policy.delay(attempt, None))
+                attempt += 1
+                continue
+            if response.status < 400:
+                return call.parse(response)
+            wait = retry_after_seconds(response.headers)
+            if response.status in RETRY_STATUSES and attempt < retries:
+                time.sleep(self.policy.delay(attempt, wait))
+                attempt += 1
+                continue
+            raise status_error(response.status, _decoded(response), response.headers, wait)
+
+
+def _decoded(response: Response) -> Any:
+    if response.headers.get("content-type", "").startswith("application/json"):
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    return response.body

@@ -1,0 +1,170 @@
+"""``POST /v1/traces``: OTLP/HTTP trace export (protobuf or JSON, optionally gzip) into audit events.
+
+Decoding uses the official ``opentelemetry-proto`` messages. OTLP/JSON writes trace and span ids
+as hex (not protobuf-JSON's base64), so they are converted before parsing. The answer is an
+``ExportTraceServiceResponse`` in the request's encoding, with ``partialSuccess`` counting spans
+that could not be taken.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from typing import Any
+
+import orjson
+from aiohttp import web
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from sidecar.api.keys import PRINCIPAL, SERVICES
+from sidecar.api.middlewares import requires
+from sidecar.errors import FieldError, InvalidInput
+from sidecar.services import principal as perms
+from sidecar.services.otel import Span, to_event
+
+MAX_DECOMPRESSED = 16 * 1024 * 1024
+MAX_SPANS = 10_000
+_ID_KEYS = ("traceId", "spanId", "parentSpanId")
+
+
+async def _read(request: web.Request) -> bytes:
+    """The body, up to :data:`MAX_DECOMPRESSED` (exporters batch up to 512 spans: more than the API's 1 MiB)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_DECOMPRESSED:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_DECOMPRESSED, actual_size=size)
+        chunks.append(chunk)
+
+
+def _body(raw: bytes, encoding: str) -> bytes:
+    """aiohttp inflates gzip bodies itself; inflate here only what still looks compressed."""
+    if encoding in ("", "identity") or not raw.startswith(b"\x1f\x8b"):
+        return raw
+    if encoding != "gzip":
+        raise InvalidInput(f"unsupported Content-Encoding {encoding!r}; send gzip or none",
+                           [FieldError("Content-Encoding", "must be gzip or identity")])
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, MAX_DECOMPRESSED)
+    except zlib.error:
+        raise InvalidInput("the gzip body is corrupt", [FieldError("body", "invalid gzip")]) from None
+    if inflater.unconsumed_tail:
+        raise InvalidInput(f"the decompressed body is larger than {MAX_DECOMPRESSED // 1024 // 1024} MiB",
+                           [FieldError("body", "too large")])
+    return out
+
+
+def _hex_ids_to_base64(node: Any) -> None:
+    """OTLP/JSON ids are hex; protobuf's JSON parser wants base64 for bytes fields."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in _ID_KEYS and isinstance(value, str) and value:
+                    try:
+                        item[key] = base64.b64encode(bytes.fromhex(value)).decode()
+                    except ValueError:
+                        raise InvalidInput(f"{key} {value!r} is not hex", [FieldError(key, "must be hex")]) from None
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def decode(raw: bytes, content_type: str) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    if content_type.startswith("application/json"):
+        try:
+            document = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"the body is not valid JSON: {exc.msg}", [FieldError("body", "invalid JSON")]) from None
+        _hex_ids_to_base64(document)
+        try:
+            json_format.ParseDict(document, request, ignore_unknown_fields=True)
+        except json_format.ParseError as exc:
+            raise InvalidInput(f"not an OTLP trace export: {exc}"[:300], [FieldError("body", "invalid OTLP")]) from None
+        return request
+    if content_type.startswith("application/x-protobuf") or content_type.startswith("application/protobuf"):
+        try:
+            request.ParseFromString(raw)
+        except DecodeError:
+            raise InvalidInput("the body is not an OTLP protobuf message", [FieldError("body", "invalid OTLP")]) from None
+        return request
+    raise InvalidInput("send application/x-protobuf or application/json",
+                       [FieldError("Content-Type", "must be application/x-protobuf or application/json")])
+
+
+def _value(value: AnyValue, depth: int = 0) -> Any:
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [_value(v, depth + 1) for v in value.array_value.values] if depth < 8 else "…"
+    if kind == "kvlist_value":
+        return {kv.key: _value(kv.value, depth + 1) for kv in value.kvlist_value.values} if depth < 8 else "…"
+    if kind == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    return getattr(value, kind)
+
+
+def _attributes(items: Any) -> dict[str, Any]:
+    return {kv.key: _value(kv.value) for kv in items}
+
+
+def spans_of(request: ExportTraceServiceRequest) -> tuple[list[Span], int]:
+    """The decodable spans, and how many were rejected (no trace or span id, or over the limit)."""
+    spans: list[Span] = []
+    rejected = 0
+    for resource_spans in request.resource_spans:
+        resource = _attributes(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            scope = scope_spans.scope.name
+            for span in scope_spans.spans:
+                if len(span.trace_id) != 16 or len(span.span_id) != 8 or len(spans) >= MAX_SPANS:
+                    rejected += 1
+                    continue
+                spans.append(Span(
+                    trace_id=span.trace_id.hex(), span_id=span.span_id.hex(),
+                    parent_span_id=span.parent_span_id.hex() if span.parent_span_id else None,
+                    name=span.name, kind=int(span.kind), start_ns=int(span.start_time_unix_nano),
+                    end_ns=int(span.end_time_unix_nano), attributes=_attributes(span.attributes),
+                    status_code=int(span.status.code), status_message=span.status.message,
+                    events=[{"name": e.name, "timeUnixNano": str(e.time_unix_nano),
+                             "attributes": _attributes(e.attributes)} for e in list(span.events)[:20]],
+                    resource=resource, scope=scope,
+                ))
+    return spans, rejected
+
+
+def _answer(rejected: int, message: str, as_json: bool) -> web.Response:
+    response = ExportTraceServiceResponse()
+    if rejected:
+        response.partial_success.rejected_spans = rejected
+        response.partial_success.error_message = message
+    if as_json:
+        return web.Response(body=json_format.MessageToJson(response).encode(), content_type="application/json")
+    return web.Response(body=response.SerializeToString(), content_type="application/x-protobuf")
+
+
+@requires(perms.INGEST)
+async def export_traces(request: web.Request) -> web.Response:
+    content_type = request.headers.get("Content-Type", "application/x-protobuf").lower()
+    raw = _body(await _read(request), request.headers.get("Content-Encoding", "").lower())
+    spans, rejected = spans_of(decode(raw, content_type))
+    events = [to_event(span) for span in spans]
+    if events:
+        await request.app[SERVICES].ingest.ingest(request[PRINCIPAL], events)
+    message = f"{rejected} span(s) had no valid trace or span id or exceeded {MAX_SPANS} per request" if rejected else ""
+    return _answer(rejected, message, content_type.startswith("application/json"))

@@ -1,0 +1,181 @@
+"""Presenters against a real sidecar: dashboard figures, triage, live updates, sessions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from desktop.api import schemas
+from desktop.api.client import SidecarClient
+from desktop.api.transport import Transport
+from desktop.presenters.dashboard import DashboardPresenter, TimeRange, start_of_today
+from desktop.presenters.live import LiveFeed, LiveMode
+from desktop.presenters.session import SessionPresenter
+from desktop.presenters.triage import Triage, TriagePresenter
+from tests.desktop.conftest import Seeded, alerting_account, http, token_for, wait_call
+
+
+def logged_in(qtbot: Any, url: str, email: str, password: str) -> SidecarClient:
+    api = SidecarClient(Transport(url))
+    wait_call(qtbot, api.login(email, password))
+    return api
+
+
+def snapshot_of(qtbot: Any, presenter: DashboardPresenter) -> Any:
+    with qtbot.waitSignal(presenter.snapshot_changed, timeout=15_000) as blocker:
+        presenter.refresh()
+    return blocker.args[0]
+
+
+def test_dashboard_figures_match_the_sidecar(qtbot: Any, client: SidecarClient, seeded: Seeded) -> None:
+    snap = snapshot_of(qtbot, DashboardPresenter(client))
+    today = schemas.format_time(start_of_today(datetime.now(UTC)))
+    headers = {"Authorization": f"Bearer {token_for(seeded.url, seeded.email, seeded.password)}"}
+    _, events, _ = http(f"{seeded.url}/api/v1/audit-logs?limit=1&from={today}", headers=headers)
+    _, flagged, _ = http(f"{seeded.url}/api/v1/audit-logs?limit=1&flagged=true&from={today}", headers=headers)
+    assert snap.kpis.events_today == events["pagination"]["total"] > 0
+    assert snap.kpis.flagged_today == flagged["pagination"]["total"]
+    assert snap.kpis.active_agents == 5
+    assert len(snap.series) == 24 and sum(b.events for b in snap.series) == snap.kpis.events_today
+    assert [e.id for e in snap.recent] == sorted((e.id for e in snap.recent), reverse=True) and len(snap.recent) == 8
+    if snap.kpis.flagged_today:
+        assert {label for label, _ in snap.by_pack} & {"HIPAA", "GDPR", "Finance / PCI", "Secrets"}
+        assert sum(count for _, count in snap.by_agent) >= snap.kpis.flagged_today
+
+
+def test_time_ranges_have_aligned_contiguous_buckets() -> None:
+    now = datetime(2026, 3, 10, 15, 42, tzinfo=UTC)
+    for time_range, count in ((TimeRange.DAY, 24), (TimeRange.WEEK, 28), (TimeRange.MONTH, 30)):
+        buckets = time_range.buckets(now)
+        assert len(buckets) == count
+        assert all(a[1] == b[0] for a, b in zip(buckets, buckets[1:], strict=False))
+        assert buckets[-1][0] <= now < buckets[-1][1]
+    assert TimeRange.DAY.buckets(now)[-1][0] == datetime(2026, 3, 10, 15, tzinfo=UTC)
+    assert TimeRange.WEEK.buckets(now)[0][1] - TimeRange.WEEK.buckets(now)[0][0] == timedelta(hours=6)
+
+
+def test_resolving_an_alert_lowers_the_dashboards_open_count(qtbot: Any, seeded: Seeded,
+                                                             fresh_account: tuple[str, str]) -> None:
+    alerting_account(seeded.url, *fresh_account, events=2)
+    api = logged_in(qtbot, seeded.url, *fresh_account)
+    dashboard = DashboardPresenter(api)
+    before = snapshot_of(qtbot, dashboard).kpis.open_alerts
+    assert before is not None and before["critical"] >= 2
+    triage = TriagePresenter(api)
+    triage.set_filter("open", "critical", None)
+    qtbot.waitUntil(lambda: triage.model.rowCount() == before["critical"], timeout=10_000)
+    target = triage.model.alert(0)
+    with qtbot.waitSignal(triage.triaged, timeout=10_000) as blocker:
+        triage.act(Triage.RESOLVE, [target.id], "rotated the intake form")
+    assert blocker.args[0].count == 1 and not blocker.args[0].errors
+    assert triage.model.row_of(target.id) == -1  # left the open queue
+    after = snapshot_of(qtbot, dashboard).kpis.open_alerts
+    assert after is not None and after["critical"] == before["critical"] - 1
+    stored = wait_call(qtbot, api.get_alert(target.id))
+    assert (stored.status, stored.note) == ("resolved", "rotated the intake form")
+
+
+def test_triage_acknowledge_false_positive_and_bulk_resolve(qtbot: Any, seeded: Seeded,
+                                                           fresh_account: tuple[str, str]) -> None:
+    alerting_account(seeded.url, *fresh_account, events=3)
+    api = logged_in(qtbot, seeded.url, *fresh_account)
+    triage = TriagePresenter(api)
+    triage.set_filter(None, None, None)
+    qtbot.waitUntil(lambda: triage.model.rowCount() >= 3 and not triage.model.loading, timeout=10_000)
+    first, second, *rest = [triage.model.alert(row) for row in range(triage.model.rowCount())]
+    for action, alert, status in ((Triage.ACKNOWLEDGE, first, "acknowledged"),
+                                  (Triage.FALSE_POSITIVE, second, "false_positive")):
+        with qtbot.waitSignal(triage.triaged, timeout=10_000):
+            triage.act(action, [alert.id], "checked")
+        row = triage.model.row_of(alert.id)
+        assert triage.model.alert(row).status == status  # "any status": the row stays, updated
+    with qtbot.waitSignal(triage.triaged, timeout=10_000) as blocker:
+        triage.act(Triage.RESOLVE, [a.id for a in rest])
+    assert blocker.args[0].count == len(rest) and not blocker.args[0].errors
+    qtbot.waitUntil(lambda: not triage.model.loading, timeout=10_000)
+    statuses = {wait_call(qtbot, api.get_alert(a.id)).status for a in rest}
+    assert statuses == {"resolved"}
+
+
+class NoStreamTransport(Transport):
+    """The real transport, with the stream path pointed at a route the sidecar does not have (a 404)."""
+
+    def stream(self, path: str, **kwargs: Any) -> Any:
+        return super().stream(path + "-missing", **kwargs)
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "polling"])
+def test_live_feed_announces_new_events_and_alerts(qtbot: Any, seeded: Seeded, fresh_account: tuple[str, str],
+                                                   stream: bool) -> None:
+    alerting_account(seeded.url, *fresh_account, events=1)
+    transport = Transport(seeded.url) if stream else NoStreamTransport(seeded.url)
+    api = SidecarClient(transport)
+    wait_call(qtbot, api.login(*fresh_account))
+    feed = LiveFeed(api, poll_ms=300)
+    expected = LiveMode.LIVE if stream else LiveMode.POLLING
+    with qtbot.waitSignal(feed.mode_changed, timeout=10_000, check_params_cb=lambda mode: mode is expected):
+        feed.start()
+    logs: list[schemas.LogEvent] = []
+    alerts: list[schemas.Alert] = []
+    feed.log_created.connect(logs.append)
+    feed.alert_created.connect(alerts.append)
+    qtbot.wait(400)  # the baseline: what existed before start is not announced
+    assert logs == [] and alerts == []
+    [new_id] = alerting_account(seeded.url, *fresh_account, events=1)
+    qtbot.waitUntil(lambda: any(e.id == new_id for e in logs) and bool(alerts), timeout=5_000)
+    assert [e.id for e in logs] == [new_id]
+    assert {a.audit_log_id for a in alerts} == {new_id} and alerts[0].severity == "critical"
+    feed.stop()
+    assert feed.mode is LiveMode.OFF
+
+
+def test_session_creates_an_organisation_and_logs_in(qtbot: Any, seeded: Seeded) -> None:
+    session = SessionPresenter(SidecarClient(Transport(seeded.url)))
+    errors: list[str] = []
+    session.error.connect(errors.append)
+    session.create_organisation("Globex", "owner@globex.test", "short", "short")
+    session.create_organisation("Globex", "owner@globex.test", "long-enough-1", "long-enough-2")
+    assert errors == ["The password needs at least 8 characters.", "The two passwords differ."]
+    with qtbot.waitSignal(session.logged_in, timeout=10_000) as blocker:
+        session.create_organisation("Globex", "owner@globex.test", "long-enough-1", "long-enough-1")
+    assert blocker.args[0].organization.name == "Globex"
+    with qtbot.waitSignal(session.error, timeout=10_000) as failure:
+        session.create_organisation("Globex", "owner@globex.test", "long-enough-1", "long-enough-1")
+    assert failure.args[0] == "An account with that email already exists. Log in instead."
+
+
+def test_session_loads_the_demo_and_logs_in_to_it(qtbot: Any, seeded: Seeded) -> None:
+    session = SessionPresenter(SidecarClient(Transport(seeded.url)))
+    lines: list[str] = []
+    session.demo_output.connect(lines.append)
+    with qtbot.waitSignal(session.logged_in, timeout=30_000) as blocker:
+        session.load_demo()
+    assert blocker.args[0].organization.name == "Northwind Health (demo)"
+    assert any("already has" in line for line in lines)  # the session's sidecar was seeded once
+
+
+def test_notifier_counts_unread_critical_alerts_and_notifies_new_ones(qtbot: Any, seeded: Seeded,
+                                                                      fresh_account: tuple[str, str]) -> None:
+    from desktop.presenters.notifier import AlertNotifier
+
+    alerting_account(seeded.url, *fresh_account, events=2)
+    api = logged_in(qtbot, seeded.url, *fresh_account)
+    notifier = AlertNotifier(api)
+    with qtbot.waitSignal(notifier.unread_changed, timeout=10_000) as blocker:
+        notifier.start()
+    assert blocker.args == [2]
+    feed = LiveFeed(api, poll_ms=300)
+    feed.alert_created.connect(notifier.on_alert)
+    with qtbot.waitSignal(feed.mode_changed, timeout=10_000):
+        feed.start()
+    qtbot.wait(300)
+    with qtbot.waitSignal(notifier.notify, timeout=10_000) as note:
+        alerting_account(seeded.url, *fresh_account, events=1)
+    title, message = note.args
+    assert title == "Critical alert (intake-0)" and message.startswith("SSN Detection")
+    assert notifier.unread == 3
+    notifier.mark_read()
+    assert notifier.unread == 0
+    feed.stop()

@@ -1,0 +1,1 @@
+"""Tests of the Python SDK (sdk/python, import name agentaudit) against a real sidecar."""

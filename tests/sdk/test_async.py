@@ -1,0 +1,89 @@
+"""AsyncAgentAuditClient against a real sidecar: waited calls, resources, errors, background mode, retries."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import agentaudit
+from agentaudit import AsyncAgentAuditClient
+from tests.sdk.conftest import Org, ScriptedServer, free_port
+
+
+async def test_log_batch_guardrail_and_queries(org: Org) -> None:
+    async with AsyncAgentAuditClient(api_key=org.admin_key, base_url=org.base, agent_id="async-agent") as client:
+        assert await client.health() == {"status": "ok", "version": "0.1.0", "database": "up"}
+        stored = await client.log("llm_call", prompt="hello", metadata={"model": "m"}, trace_id="a-run")
+        assert (stored.action, stored.agent_id, stored.metadata) == ("llm_call", "async-agent", {"model": "m"})
+        batch = await client.log_batch([{"action": f"s{i}", "trace_id": "a-run"} for i in range(60)])
+        assert batch is not None and batch.processed == 60 and batch.data[-1].action == "s59"
+        agent = await client.agents.create("intake")
+        policy = await client.policies.clone_pack("hipaa", "HIPAA", mode="block")
+        await client.policies.attach_agent(policy.id, agent.id)
+        verdict = await client.guardrail("prompt", prompt="SSN 123-45-6789", agent_id=agent.id)
+        assert (verdict.allowed, verdict.action, verdict.severity) == (False, "block", "critical")
+        dry = await client.guardrail("prompt", prompt="all fine", agent_id=agent.id, dry_run=True)
+        assert (dry.allowed, dry.audit_log_id) == (True, None)
+        page = await client.logs.list(trace_id="a-run", limit=10)
+        assert page.total == 61 and len(page) == 10
+        assert len([e async for e in client.iter_logs(trace_id="a-run", page_size=25)]) == 61
+        trace = await client.traces.get("a-run")
+        assert len(trace.spans) == 61
+        alerts = await client.alerts.list(agent_id=agent.id)
+        assert alerts and (await client.alerts.resolve(alerts[0].id)).is_resolved
+        export = await client.logs.export("jsonl", trace_id="a-run")
+        assert len(export.content.splitlines()) == 61  # a streamed (chunked) answer
+        # the compatibility names return awaitables on this client too
+        assert (await client.query_logs(agent_id="async-agent", limit=5))["pagination"]["total"] == 61
+
+
+async def test_many_concurrent_requests_share_the_connection_pool(org: Org) -> None:
+    async with AsyncAgentAuditClient(api_key=org.key, base_url=org.base) as client:
+        stored = await asyncio.gather(*(client.log("parallel", metadata={"i": i}) for i in range(40)))
+        assert sorted(s.metadata["i"] for s in stored) == list(range(40))  # type: ignore[index]
+        assert len(client._transport._idle) <= 8
+
+
+async def test_errors_and_timeouts_are_typed(org: Org) -> None:
+    async with AsyncAgentAuditClient(api_key="aa_live_wrong", base_url=org.base, max_retries=0) as bad:
+        with pytest.raises(agentaudit.AuthenticationError):
+            await bad.log("x")
+    async with AsyncAgentAuditClient(api_key=org.key, base_url=org.base, max_retries=0) as client:
+        with pytest.raises(agentaudit.ValidationError) as invalid:
+            await client.log("")
+        assert [d["field"] for d in invalid.value.details] == ["action"]
+        with pytest.raises(agentaudit.NotFoundError):
+            await client.logs.get("log_nope")
+    dead = AsyncAgentAuditClient(api_key="k", base_url=f"http://127.0.0.1:{free_port()}/api/v1", max_retries=0)
+    with pytest.raises(agentaudit.APIConnectionError):
+        await dead.log("x")
+    assert (await dead.guardrail("p", prompt="x", on_error="allow")).allowed is True
+    await dead.aclose()
+
+
+async def test_background_mode_and_spans_in_tasks(org: Org) -> None:
+    async with AsyncAgentAuditClient(api_key=org.admin_key, base_url=org.base) as client:
+        assert client.log("queued", wait=False) is None
+
+        @client.traced("step")
+        async def step(n: int) -> int:
+            await asyncio.sleep(0.001 * n)
+            return n
+
+        async with client.trace("async_run") as run:
+            assert await asyncio.gather(*(step(n) for n in range(5))) == list(range(5))
+        assert await client.flush(10) is True
+        spans = (await client.traces.get(run.trace_id)).spans
+        assert sorted(s.action for s in spans) == ["async_run"] + ["step"] * 5
+        assert {s.parent_span_id for s in spans if s.action == "step"} == {run.span_id}
+        assert (await client.logs.list(action="queued")).total == 1
+        assert client.stats.sent == 7
+
+
+async def test_retries_honour_retry_after(scripted: ScriptedServer) -> None:
+    scripted.script = [(503, {"Retry-After": "1"}, {"error": "busy", "status": 503})]
+    async with AsyncAgentAuditClient(api_key="k", base_url=scripted.url, max_retries=1) as client:
+        stored = await client.log("retry_me")
+    assert stored.action == "retry_me"
+    assert len(scripted.seen) == 2 and scripted.seen[1].at - scripted.seen[0].at >= 0.95

@@ -1,0 +1,146 @@
+"""Waited calls of the sync client against a real sidecar: log, log_batch, guardrail, evaluate, errors, config."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import agentaudit
+from agentaudit import AgentAuditClient, GuardrailResult
+from tests.e2e.conftest import call
+from tests.sdk.conftest import Org
+
+
+def test_log_returns_the_stored_event(client: AgentAuditClient) -> None:
+    started = dt.datetime(2026, 1, 15, 10, 0, 0, 250000, tzinfo=dt.timezone.utc)
+    stored = client.log("llm_call", prompt="Summarise the latest sales report", response="Q1 revenue was $2.4M...",
+                        metadata={"model": "gpt-4o", "tokens": 340}, agent_id="writer-agent-1", trace_id="run-1",
+                        span_id="s-1", started_at=started, ended_at=started.timestamp() + 1.5)
+    assert isinstance(stored, agentaudit.AuditLog)
+    assert stored.id.startswith("log_") and stored.sequence == 1 and len(stored.hash or "") == 64
+    assert (stored.action, stored.agent_id, stored.trace_id, stored.span_id, stored.metadata) == (
+        "llm_call", "writer-agent-1", "run-1", "s-1", {"model": "gpt-4o", "tokens": 340})
+    assert (stored.started_at, stored.ended_at) == ("2026-01-15T10:00:00.250Z", "2026-01-15T10:00:01.750Z")
+    assert (stored.compliance_flags, stored.enforcement_action, stored.violation_details) == ([], "allow", None)
+    assert client.logs.get(stored.id) == stored
+
+
+def test_log_batch_keeps_order_renames_snake_case_and_splits_past_50(org: Org) -> None:
+    with org.client(agent_id="batcher") as client:
+        result = client.log_batch([{"action": f"step_{i}", "trace_id": "big", "parentSpanId": "root"}
+                                   for i in range(120)])
+        assert result is not None and result.processed == 120 and len(result) == 120
+        assert [e.action for e in result] == [f"step_{i}" for i in range(120)]
+        assert {(e.agent_id, e.trace_id, e.parent_span_id) for e in result} == {("batcher", "big", "root")}
+        assert [e.sequence for e in result] == list(range(1, 121))
+        assert client.logs.list(trace_id="big").total == 120
+
+
+def test_guardrail_allows_clean_text_and_blocks_under_a_block_policy(client: AgentAuditClient) -> None:
+    agent = client.agents.create("intake-agent", type="assistant")
+    policy = client.policies.clone_pack("hipaa", "HIPAA", mode="block")
+    client.policies.attach_agent(policy.id, agent.id)
+    clean = client.guardrail("prompt_submitted", prompt="Please summarise today's meeting notes.", agent_id=agent.id)
+    assert (clean.allowed, clean.action, clean.violations, clean.severity) == (True, "allow", [], None)
+    blocked = client.guardrail("prompt_submitted", prompt="Patient SSN is 123-45-6789, update the chart.",
+                               agent_id=agent.id)
+    assert (blocked.allowed, blocked.action, blocked.severity) == (False, "block", "critical")
+    assert blocked.violations and all(f.startswith("CRITICAL_pii_detect_") for f in blocked.violations)
+    assert blocked.violation_details[0]["matches"][0]["detector"] == "ssn"
+    stored = client.logs.get(blocked.audit_log_id or "")
+    assert (stored.action, stored.enforcement_action, stored.raw.get("checkType")) == ("prompt_submitted", "block", None)
+    dry = client.guardrail("prompt_submitted", prompt="SSN 123-45-6789", agent_id=agent.id, dry_run=True)
+    assert (dry.allowed, dry.action, dry.audit_log_id) == (False, "block", None)
+    assert client.logs.list(agent_id=agent.id).total == 2  # the dry run stored nothing
+
+
+def test_evaluate_a_rule_before_saving_it(client: AgentAuditClient) -> None:
+    rule = {"name": "no secrets", "ruleType": "keyword_match", "condition": {"keywords": ["hunter2"]},
+            "severity": "warning", "actionOverride": "flag"}
+    verdict = client.evaluate(prompt="the password is hunter2", rule=rule)
+    assert (verdict.allowed, verdict.action) == (True, "flag")
+    assert verdict.violations == ["WARNING_keyword_match_no secrets"]
+    assert client.evaluate(prompt="nothing here", rule=rule).violations == []
+
+
+def test_guardrail_fails_open_or_closed_when_the_sidecar_is_unreachable() -> None:
+    from tests.sdk.conftest import free_port
+
+    client = AgentAuditClient(api_key="aa_live_x", base_url=f"http://127.0.0.1:{free_port()}/api/v1", max_retries=0,
+                              timeout=2)
+    with pytest.raises(agentaudit.APIConnectionError):
+        client.guardrail("prompt_submitted", prompt="hi")
+    assert client.guardrail("p", prompt="hi", on_error="allow").allowed is True
+    closed = client.guardrail("p", prompt="hi", on_error="block")
+    assert (closed.allowed, closed.action) == (False, "block") and "error" in closed.raw
+
+
+def test_errors_carry_status_code_details_and_request_id(org: Org) -> None:
+    with org.client(api_key="aa_live_wrong") as bad:
+        with pytest.raises(agentaudit.AuthenticationError) as auth:
+            bad.log("llm_call")
+    assert (auth.value.status, auth.value.code) == (401, "unauthorized")
+    with org.client(api_key=org.key) as client:
+        with pytest.raises(agentaudit.ValidationError) as invalid:
+            client.log("")
+        assert invalid.value.status == 400 and invalid.value.code == "validation_error"
+        assert [d["field"] for d in invalid.value.details] == ["action"]
+        assert invalid.value.request_id
+        with pytest.raises(agentaudit.NotFoundError):
+            client.logs.get("log_does_not_exist")
+        with pytest.raises(agentaudit.PermissionDeniedError) as denied:
+            client.agents.create("needs-admin")
+        assert "admin" in denied.value.message
+        with pytest.raises(agentaudit.ValidationError) as batch:
+            client.log_batch([{"action": "ok"}, {"action": ""}])
+        assert batch.value.details[0]["field"].startswith("[1].")
+
+
+def test_configuration_from_arguments_environment_and_defaults(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTAUDIT_API_KEY", org.key)
+    monkeypatch.setenv("AGENTAUDIT_BASE_URL", org.base + "/")
+    monkeypatch.setenv("AGENTAUDIT_AGENT_ID", "env-agent")
+    with AgentAuditClient() as from_env:
+        assert (from_env.api_key, from_env.base_url, from_env.agent_id) == (org.key, org.base, "env-agent")
+        assert from_env.health() == {"status": "ok", "version": "0.1.0", "database": "up"}
+        assert from_env.log("from_env").agent_id == "env-agent"  # type: ignore[union-attr]
+    monkeypatch.delenv("AGENTAUDIT_BASE_URL")
+    assert AgentAuditClient(api_key="k").base_url == "http://127.0.0.1:8731/api/v1"
+    assert AgentAuditClient(api_key="k", base_url="http://10.0.0.1:9/x").base_url == "http://10.0.0.1:9/x"
+    monkeypatch.setenv("AGENTAUDIT_TIMEOUT", "soon")
+    with pytest.raises(agentaudit.ConfigError, match="AGENTAUDIT_TIMEOUT"):
+        AgentAuditClient(api_key="k")
+    with pytest.raises(agentaudit.ConfigError, match="base_url"):
+        AgentAuditClient(api_key="k", base_url="127.0.0.1:8731", timeout=1)
+
+
+def test_results_tolerate_new_and_missing_fields() -> None:
+    log = agentaudit.AuditLog.from_json({"id": "log_1", "action": "x", "brandNewField": {"a": 1}})
+    assert (log.id, log.action, log.prompt, log.compliance_flags) == ("log_1", "x", None, [])
+    assert log["brandNewField"] == {"a": 1} and log.get("missing", 7) == 7
+    policy = agentaudit.Policy.from_json({"id": "pol_1", "rules": [{"id": "r1", "ruleType": "regex_match", "x": 1}]})
+    assert policy.rules[0].rule_type == "regex_match" and policy.rules[0]["x"] == 1
+    verdict = GuardrailResult.from_verdict({"enforcementAction": "flag", "complianceFlags": ["WARNING_k_n"],
+                                           "violationDetails": [{"severity": "info"}, {"severity": "warning"}]})
+    assert (verdict.allowed, verdict.action, verdict.severity) == (True, "flag", "warning")
+
+
+def test_retries_honour_retry_after_for_waited_calls(scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted.script = [(429, {"Retry-After": "1"}, {"error": "slow down", "status": 429}),
+                       (503, {"Retry-After": "0"}, {"error": "busy", "status": 503})]
+    client = AgentAuditClient(api_key="k", base_url=scripted.url, max_retries=2)
+    stored = client.log("retry_me")
+    assert stored is not None and stored.action == "retry_me"
+    assert len(scripted.seen) == 3 and scripted.seen[1].at - scripted.seen[0].at >= 0.95
+    scripted.script = [(429, {"Retry-After": "0"}, {"error": "slow down", "status": 429, "code": "rate_limited"})] * 2
+    with pytest.raises(agentaudit.RateLimitError) as limited:
+        AgentAuditClient(api_key="k", base_url=scripted.url, max_retries=1).log("give_up")
+    assert (limited.value.status, limited.value.retry_after, limited.value.code) == (429, 0.0, "rate_limited")
+
+
+def test_raw_http_agrees_with_the_client(org: Org, client: AgentAuditClient) -> None:
+    stored = client.log("llm_call", prompt="hello")
+    assert stored is not None
+    status, body = call(f"{org.base}/audit-logs/{stored.id}", headers={"X-API-Key": org.key})
+    assert status == 200 and body == stored.raw

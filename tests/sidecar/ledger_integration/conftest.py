@@ -1,0 +1,23 @@
+"""Fixtures for the ledger inside the sidecar: a small checkpoint policy so tests see the signer work."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sidecar.settings import Settings
+from tests.helpers import ROOT
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", port=0, checkpoint_events=10, checkpoint_seconds=3600.0)
+
+
+def agentaudit(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """Run ``agentaudit ARGS`` as a real child process (from this checkout)."""
+    return subprocess.run([sys.executable, "-m", "sidecar", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)

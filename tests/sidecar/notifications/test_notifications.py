@@ -1,0 +1,185 @@
+"""Alerts leave the outbox as signed webhooks and as emails (critical at once, the rest digested)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sidecar.api.keys import SERVICES
+from sidecar.store.models import Delivery
+from tests.helpers import Account, ApiClient
+
+SSN = "Patient SSN 123-45-6789 in the intake form."       # critical (hipaa phi-ssn, block)
+NPI = "Referral signed by provider NPI 1234567893 today."  # warning
+
+
+async def _until(predicate, timeout: float = 10.0) -> None:
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(0.02)
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def _webhook_on(api: ApiClient, owner: Account, receiver, **extra) -> dict:
+    reply = await api.patch("notifications/settings", headers=owner.jwt, json={
+        "webhookUrl": receiver.url, "notifyWebhook": True, "allowPrivateWebhookTargets": True,
+        "notifyMinSeverity": "info", **extra})
+    assert reply.status == 200, reply.body
+    receiver.secret = reply.body["webhookSecret"].encode()
+    return reply.body
+
+
+async def test_settings_hide_secrets(api: ApiClient, owner: Account, receiver) -> None:
+    body = await _webhook_on(api, owner, receiver)
+    assert body["webhookSecret"].startswith("whsec_") and body["webhookSecretSet"] is True
+    again = await api.get("notifications/settings", headers=owner.jwt)
+    assert "webhookSecret" not in again.body and again.body["webhookSecretSet"] is True
+    smtp = await api.patch("notifications/settings", headers=owner.jwt,
+                           json={"smtp": {"host": "127.0.0.1", "port": 2525, "password": "hunter2-hunter2",
+                                          "from": "AgentAudit <audit@acme.test>"}})
+    assert smtp.body["smtp"]["passwordSet"] is True and "hunter2" not in str(smtp.body)
+    bad = await api.patch("notifications/settings", headers=owner.jwt,
+                          json={"webhookUrl": "ftp://x", "emailRecipients": ["nope"], "digestMinutes": 0})
+    assert bad.status == 400
+    assert {d["field"] for d in bad.body["details"]} == {"webhookUrl", "emailRecipients", "digestMinutes"}
+    analyst_denied = await api.get("notifications/settings", headers=owner.api_key)
+    assert analyst_denied.status == 403
+
+
+async def test_alert_webhook_is_signed_and_carries_the_alert(api: ApiClient, owner: Account, receiver) -> None:
+    await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
+    await _webhook_on(api, owner, receiver)
+    event = await api.post("audit-logs", json={"action": "llm_call", "prompt": SSN, "agentId": "intake"},
+                           headers=owner.api_key)
+    await _until(lambda: receiver.received)
+    [hook] = receiver.received
+    assert hook["event"] == "alert.created" and hook["id"].startswith("evt_")
+    assert hook["alert"]["auditLogId"] == event.body["id"] and hook["alert"]["severity"] == "critical"
+    assert hook["alert"]["agentId"] == "intake" and "123-45-6789" not in str(hook)
+    assert hook["_headers"]["X-AgentAudit-Event"] == "alert.created"
+    assert receiver.bad_signatures == 0
+    log = await api.get("notifications/deliveries", headers=owner.jwt)
+    await _until(lambda: True)
+    assert log.body[0]["channel"] == "webhook" and log.body[0]["eventId"] == hook["id"]
+
+
+async def test_min_severity_and_muted_rules(api: ApiClient, owner: Account, receiver) -> None:
+    await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
+    await _webhook_on(api, owner, receiver, notifyMinSeverity="critical")
+    await api.post("audit-logs", json={"action": "x", "prompt": NPI}, headers=owner.api_key)  # warning: below
+    await api.post("audit-logs", json={"action": "x", "prompt": SSN}, headers=owner.api_key)  # critical
+    await _until(lambda: receiver.received)
+    await asyncio.sleep(0.3)
+    assert [h["alert"]["severity"] for h in receiver.received] == ["critical"]
+    rule_id = receiver.received[0]["alert"]["ruleId"]
+    await api.patch("notifications/settings", json={"mutedRuleIds": [rule_id]}, headers=owner.jwt)
+    await api.post("audit-logs", json={"action": "x", "prompt": SSN}, headers=owner.api_key)
+    await asyncio.sleep(0.5)
+    assert len(receiver.received) == 1
+
+
+async def test_receiver_down_then_up_gets_each_event_once(api: ApiClient, owner: Account, receiver) -> None:
+    await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
+    await _webhook_on(api, owner, receiver)
+    receiver.mode = "down"
+    for i in range(5):
+        await api.post("audit-logs", json={"action": "x", "prompt": SSN, "agentId": f"a{i}"}, headers=owner.api_key)
+    await _until(lambda: receiver.attempts >= 10)  # retried with backoff while down
+    receiver.mode = "ok"
+    await _until(lambda: len(receiver.unique_ids) == 5)
+    await asyncio.sleep(0.3)
+    assert len(receiver.received) == 5  # exactly once each
+    services = api.client.server.app[SERVICES]
+    rows = await services.reads.run(lambda: list(Delivery.select().where(Delivery.channel == "webhook").dicts()))
+    assert {r["status"] for r in rows} == {"delivered"} and all(r["attempts"] >= 2 for r in rows)
+
+
+async def test_4xx_is_not_retried(api: ApiClient, owner: Account, receiver) -> None:
+    await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
+    await _webhook_on(api, owner, receiver)
+    receiver.mode = "reject"
+    await api.post("audit-logs", json={"action": "x", "prompt": SSN}, headers=owner.api_key)
+    await _until(lambda: receiver.attempts >= 1)
+    await asyncio.sleep(0.5)
+    assert receiver.attempts == 1
+    log = await api.get("notifications/deliveries", params={"channel": "webhook"}, headers=owner.jwt)
+    assert (log.body[0]["status"], log.body[0]["responseStatus"]) == ("failed", 400)
+
+
+async def test_private_targets_need_consent_and_metadata_is_never_called(api: ApiClient, owner: Account,
+                                                                         receiver) -> None:
+    await api.patch("notifications/settings", headers=owner.jwt,
+                    json={"webhookUrl": receiver.url, "notifyWebhook": True})
+    result = await api.post("notifications/test", json={"channel": "webhook"}, headers=owner.jwt)
+    assert result.body["webhook"]["ok"] is False
+    assert "allow private webhook targets" in result.body["webhook"]["error"]
+    await api.patch("notifications/settings", headers=owner.jwt,
+                    json={"webhookUrl": "http://169.254.169.254/latest/meta-data", "allowPrivateWebhookTargets": True})
+    result = await api.post("notifications/test", json={"channel": "webhook"}, headers=owner.jwt)
+    assert "may never call" in result.body["webhook"]["error"]
+    assert receiver.attempts == 0
+
+
+async def test_a_hanging_receiver_does_not_hold_up_ingest(api: ApiClient, owner: Account, receiver) -> None:
+    await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
+    await _webhook_on(api, owner, receiver)
+    receiver.mode = "hang"
+    await api.post("audit-logs", json={"action": "x", "prompt": SSN}, headers=owner.api_key)
+    await _until(lambda: receiver.attempts >= 1)  # a webhook is now stuck for 10 s
+    replies = await asyncio.wait_for(asyncio.gather(*[
+        api.post("audit-logs", json={"action": f"y{i}", "prompt": SSN}, headers=owner.api_key) for i in range(30)
+    ]), timeout=5)
+    assert all(r.status == 201 for r in replies)
+
+
+async def test_email_critical_at_once_and_warnings_digested(api: ApiClient, owner: Account, smtp) -> None:
+    await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
+    reply = await api.patch("notifications/settings", headers=owner.jwt, json={
+        "notifyEmail": True, "emailRecipients": ["ciso@acme.test", "dpo@acme.test"], "notifyMinSeverity": "warning",
+        "digestMinutes": 15, "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none",
+                                      "from": "AgentAudit <audit@acme.test>"}})
+    assert reply.status == 200
+    batch = [{"action": "llm_call", "prompt": SSN, "agentId": f"agent-{i}"} for i in range(50)]
+    assert (await api.post("audit-logs/batch", json=batch, headers=owner.api_key)).status == 201
+    await _until(lambda: smtp.inbox.messages)
+    await asyncio.sleep(0.3)
+    assert len(smtp.inbox.messages) == 1  # fifty critical alerts, one email
+    rcpts, message = smtp.inbox.messages[0]
+    assert sorted(rcpts) == ["ciso@acme.test", "dpo@acme.test"]
+    assert message["Subject"] == "[AgentAudit] CRITICAL: 50 new alerts"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_payload()[0].get_payload(decode=True).decode()
+    html = message.get_payload()[1].get_payload(decode=True).decode()
+    assert "50 new alerts (50 critical)" in text and "agent-49" in text and "<table" in html
+    assert "123-45-6789" not in text + html  # no event content unless the organisation opts in
+
+    for i in range(3):
+        await api.post("audit-logs", json={"action": "x", "prompt": NPI, "agentId": f"w{i}"}, headers=owner.api_key)
+    services = api.client.server.app[SERVICES]
+    await _until(lambda: _count(services, "digest") == 3)
+    assert len(smtp.inbox.messages) == 1  # warnings wait for the digest window
+    await services.writer.run(lambda: Delivery.update(next_attempt_at=0).where(Delivery.status == "digest").execute())
+    services.notifications.wake()
+    await _until(lambda: len(smtp.inbox.messages) == 2)
+    digest = smtp.inbox.messages[1][1]
+    assert digest["Subject"] == "[AgentAudit] 3 alerts in the last 15 min"
+
+
+def _count(services, status: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(services.settings.data_dir / "agentaudit.db") as conn:
+        return conn.execute("SELECT COUNT(*) FROM deliveries WHERE status = ?", (status,)).fetchone()[0]
+
+
+async def test_test_endpoint_sends_both(api: ApiClient, owner: Account, receiver, smtp) -> None:
+    await _webhook_on(api, owner, receiver)
+    await api.patch("notifications/settings", headers=owner.jwt, json={
+        "notifyEmail": True, "emailRecipients": ["ops@acme.test"],
+        "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none", "from": "audit@acme.test"}})
+    result = await api.post("notifications/test", headers=owner.jwt)
+    assert result.body["webhook"] == {"ok": True, "status": 204, "error": None}
+    assert result.body["email"] == {"ok": True, "error": None}
+    assert receiver.received[0]["event"] == "test"
+    assert smtp.inbox.messages[0][1]["Subject"] == "[AgentAudit] Test notification"
+    log = await api.get("notifications/deliveries", headers=owner.jwt)
+    assert {(d["channel"], d["status"]) for d in log.body} == {("webhook", "delivered"), ("email", "delivered")}
