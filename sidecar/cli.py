@@ -1,6 +1,6 @@
 """The ``agentaudit`` command: the only place that reads argv.
 
-    agentaudit serve [--host H] [--port P] [--data-dir DIR]   run the sidecar
+    agentaudit serve [--host H] [--port P] [--data-dir DIR]   run the sidecar (--stripe-fake: billing demo)
     agentaudit init --email E [--name N] [--password P]       first account + API key on a running sidecar
     agentaudit demo [--data-dir DIR]                          seed demo data
     agentaudit verify [--data-dir DIR] [--org ID] [--from SEQ] check every organisation's hash chain and checkpoints
@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
     serve.add_argument("--first-run-hint", action="store_true", help="say how to create the first account and key")
     serve.add_argument("--log-level", default=os.environ.get("AGENTAUDIT_LOG_LEVEL", "INFO"))
+    serve.add_argument("--stripe-fake", action="store_true",
+                       help="turn billing on against a local fake of Stripe (demo; env AGENTAUDIT_STRIPE_FAKE)")
 
     init = commands.add_parser("init", help="create the first account and an API key on a running sidecar")
     init.add_argument("--email", required=True)
@@ -137,7 +139,7 @@ def _serve_command(args: argparse.Namespace) -> int:
                         stream=sys.stderr)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     settings = Settings.from_env(os.environ, host=args.host, port=args.port, data_dir=args.data_dir,
-                                 database_url=args.database_url)
+                                 database_url=args.database_url, stripe_fake=True if args.stripe_fake else None)
     try:
         asyncio.run(_serve(settings, hint=args.first_run_hint))
     except OSError as exc:
@@ -152,6 +154,9 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
     from sidecar.api.app import create_app
     from sidecar.api.keys import SERVICES
 
+    fake = None
+    if settings.stripe_fake:
+        settings, fake = await _start_stripe_fake(settings)
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
                            handle_signals=False)
@@ -165,6 +170,9 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
             port = server.sockets[0].getsockname()[1]
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         print(f"AgentAudit sidecar {VERSION} listening on http://{host}:{port} (data: {settings.data_dir})", flush=True)
+        if fake is not None:
+            fake.webhook_url = f"http://{host}:{port}/api/v1/billing/webhook"
+            print(f"Billing demo: Stripe fake at {fake.public_url} (prices: {', '.join(fake.prices)})", flush=True)
         if hint and not await app[SERVICES].auth.has_accounts():
             print(
                 "No account yet. In another terminal, create one and a first API key with:\n"
@@ -180,6 +188,26 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
         print("AgentAudit sidecar stopping: finishing queued writes", flush=True)
     finally:
         await runner.cleanup()
+        if fake is not None:
+            await fake.stop()
+
+
+async def _start_stripe_fake(settings: Settings) -> tuple[Settings, Any]:
+    """Start the local Stripe fake and point billing at it (real settings given in the environment win)."""
+    import dataclasses
+
+    from sidecar import billing_fake
+
+    pro = settings.stripe_price_pro or "price_fake_pro"
+    business = settings.stripe_price_business or "price_fake_business"
+    fake = billing_fake.FakeStripe(
+        secret_key=settings.stripe_secret_key or billing_fake.DEMO_SECRET_KEY,
+        webhook_secret=settings.stripe_webhook_secret or billing_fake.DEMO_WEBHOOK_SECRET,
+        prices={pro: billing_fake.DEMO_PRICES["price_fake_pro"], business: billing_fake.DEMO_PRICES["price_fake_business"]},
+    )
+    url = await fake.start("127.0.0.1", 0)
+    return dataclasses.replace(settings, stripe_secret_key=fake.secret_key, stripe_webhook_secret=fake.webhook_secret,
+                               stripe_price_pro=pro, stripe_price_business=business, stripe_api_base=url), fake
 
 
 # -- init ------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@
      ├── Conflict             the object exists already or is in the wrong state
      ├── QuotaExceeded        the plan's monthly quota is used up
      ├── RateLimited          too many requests; ``retry_after`` seconds
-     └── Unavailable          storage cannot accept writes now (disk full, read-only)
+     ├── Unavailable          storage cannot accept writes now (disk full, read-only)
+     └── BillingNotConfigured a billing route on a sidecar without Stripe settings (503)
 """
 
 from __future__ import annotations
@@ -90,3 +91,7 @@ class RateLimited(AgentAuditError):
 
 class Unavailable(AgentAuditError):
     code = "unavailable"
+
+
+class BillingNotConfigured(AgentAuditError):
+    code = "billing_not_configured"

@@ -58,6 +58,13 @@ def _bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
     raise ConfigError(f"setting {key} must be true or false, got {raw!r}")
 
 
+def _rate(environ: Mapping[str, str], prefix: str, default: tuple[int, int]) -> tuple[int, int]:
+    """``<prefix>_PER_SECOND`` and ``<prefix>_BURST`` (the burst defaults to twice the rate)."""
+    rate = _int(environ, f"{prefix}_PER_SECOND", default[0])
+    burst = _int(environ, f"{prefix}_BURST", default[1] if rate == default[0] else 2 * rate, minimum=1 if rate else 0)
+    return rate, max(burst, 1) if rate else 0
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the sidecar needs to know at start.
@@ -82,6 +89,16 @@ class Settings:
         hash_chain: benchmark only (``AGENTAUDIT_BENCH_NO_CHAIN=1`` turns it off): without it events get no
             chain hash and no checkpoint is signed, so ``bench/verify.py`` can measure what the chain costs.
             Never turn it off for real data: such events cannot be verified.
+        stripe_secret_key, stripe_price_pro, stripe_price_business: billing is on when all three are set;
+            without them the install is private (plan ``self_hosted``, unlimited).
+        stripe_webhook_secret: verifies ``POST /billing/webhook`` (``whsec_…``).
+        stripe_api_base: where the Stripe API lives (the local fake for tests and demos); empty: Stripe's own.
+        stripe_timeout_seconds: bound on each call to Stripe.
+        billing_return_url: where checkout and the customer portal send the browser back to.
+        stripe_fake: run the local Stripe fake beside the sidecar (``agentaudit serve --stripe-fake``).
+        rate_ingest, rate_read, rate_auth: ``(requests per second, burst)`` token buckets per API key (or user)
+            for ingest, for every other authenticated call, and per client address for the public auth routes;
+            a rate of 0 switches that limit off.
         report_retention_days: finished reports (rows and files) older than this are removed.
     """
 
@@ -102,6 +119,17 @@ class Settings:
     checkpoint_events: int = 1000
     retention_interval_seconds: int = 3600
     hash_chain: bool = True
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_price_pro: str = ""
+    stripe_price_business: str = ""
+    stripe_api_base: str = ""
+    stripe_timeout_seconds: int = 15
+    billing_return_url: str = ""
+    stripe_fake: bool = False
+    rate_ingest: tuple[int, int] = (5000, 10000)
+    rate_read: tuple[int, int] = (500, 1000)
+    rate_auth: tuple[int, int] = (20, 40)
     report_retention_days: int = 90
 
     @classmethod
@@ -132,6 +160,17 @@ class Settings:
             checkpoint_events=_int(environ, "AGENTAUDIT_CHECKPOINT_EVENTS", 1000, minimum=1),
             retention_interval_seconds=_int(environ, "AGENTAUDIT_RETENTION_INTERVAL_SECONDS", 3600, minimum=1),
             hash_chain=not _bool(environ, "AGENTAUDIT_BENCH_NO_CHAIN", False),
+            stripe_secret_key=environ.get("AGENTAUDIT_STRIPE_SECRET_KEY", ""),
+            stripe_webhook_secret=environ.get("AGENTAUDIT_STRIPE_WEBHOOK_SECRET", ""),
+            stripe_price_pro=environ.get("AGENTAUDIT_STRIPE_PRICE_PRO", ""),
+            stripe_price_business=environ.get("AGENTAUDIT_STRIPE_PRICE_BUSINESS", ""),
+            stripe_api_base=environ.get("AGENTAUDIT_STRIPE_API_BASE", ""),
+            stripe_timeout_seconds=_int(environ, "AGENTAUDIT_STRIPE_TIMEOUT_SECONDS", 15, minimum=1),
+            billing_return_url=environ.get("AGENTAUDIT_BILLING_RETURN_URL", ""),
+            stripe_fake=_bool(environ, "AGENTAUDIT_STRIPE_FAKE", False),
+            rate_ingest=_rate(environ, "AGENTAUDIT_RATE_INGEST", (5000, 10000)),
+            rate_read=_rate(environ, "AGENTAUDIT_RATE_READ", (500, 1000)),
+            rate_auth=_rate(environ, "AGENTAUDIT_RATE_AUTH", (20, 40)),
             report_retention_days=_int(environ, "AGENTAUDIT_REPORT_RETENTION_DAYS", 90, minimum=1),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
@@ -146,6 +185,11 @@ class Settings:
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the SQLite file in the data dir."""
         return self.database_url or f"sqlite:///{self.data_dir / 'agentaudit.db'}"
+
+    @property
+    def billing_enabled(self) -> bool:
+        """Billing (plans, quotas, Stripe) is on only with a secret key and both price ids."""
+        return bool(self.stripe_secret_key and self.stripe_price_pro and self.stripe_price_business)
 
     @property
     def base_url(self) -> str:

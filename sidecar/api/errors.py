@@ -22,6 +22,7 @@ STATUS: dict[type[errors.AgentAuditError], int] = {
     errors.Conflict: 409,
     errors.RateLimited: 429,
     errors.Unavailable: 503,
+    errors.BillingNotConfigured: 503,
     errors.ConfigError: 500,
 }
 

@@ -6,7 +6,8 @@ from aiohttp import web
 
 from sidecar.api import otlp
 from sidecar.api.handlers import (
-    agents, alerts, auth, ledger, logs, notifications, policies, reports, rules, stream, system, traces,
+    agents, alerts, auth, billing, ledger, logs, notifications, policies, reports, rules, stream, system,
+    traces,
 )
 
 API = "/api/v1"
@@ -100,6 +101,14 @@ def route_table() -> list[web.RouteDef]:
         web.get(f"{API}/audit-logs/{{log_id}}/proof", ledger.proof),
         web.get(f"{API}/settings/retention", ledger.get_retention),
         web.patch(f"{API}/settings/retention", ledger.set_retention),
+        # billing
+        web.get(f"{API}/billing/prices", billing.prices),
+        web.post(f"{API}/billing/checkout", billing.checkout),
+        web.post(f"{API}/billing/checkout-session", billing.checkout),
+        web.get(f"{API}/billing/subscription", billing.subscription),
+        web.post(f"{API}/billing/portal", billing.portal),
+        web.post(f"{API}/billing/portal-session", billing.portal),
+        web.post(f"{API}/billing/webhook", billing.webhook),
         # reports
         web.post(f"{API}/reports", reports.create_report),
         web.get(f"{API}/reports", reports.list_reports),

@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 
 from sidecar.clock import to_iso
+from sidecar.services.billing import SubscriptionView
 from sidecar.services.compliance import violation_details
 from sidecar.services.queries import TraceView
 from sidecar.services.reports import file_name as report_file_name
@@ -146,6 +147,15 @@ def ledger_head_json(view: HeadView) -> dict[str, Any]:
 def retention_json(view: RetentionView) -> dict[str, Any]:
     return {"retentionDays": view.retention_days, "prunedSequence": view.pruned_sequence,
             "prunedHash": view.pruned_hash, "oldestSequence": view.oldest_sequence}
+
+
+def billing_subscription(view: SubscriptionView) -> dict[str, Any]:
+    return {
+        "plan": view.plan, "status": view.status, "currentPeriodEnd": to_iso(view.current_period_end),
+        "cancelAtPeriodEnd": view.cancel_at_period_end,
+        "usage": {"logsThisMonth": view.logs_this_month, "quota": view.quota, "agents": view.agents,
+                  "agentLimit": view.agent_limit},
+    }
 
 
 # -- reports ---------------------------------------------------------------------------------------

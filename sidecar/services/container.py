@@ -13,6 +13,7 @@ from sidecar.clock import now_ms, utc_now
 from sidecar.ledger.checkpoint import CheckpointPolicy
 from sidecar.services.alerts import AlertService
 from sidecar.services.auth import AuthService
+from sidecar.services.billing import BillingService
 from sidecar.services.compliance import ComplianceGate
 from sidecar.services.events import EventHub
 from sidecar.services.ingest import IngestService
@@ -24,11 +25,13 @@ from sidecar.services.queries import QueryService
 from sidecar.services.report_mail import SmtpReportMailer
 from sidecar.services.reports import ReportService
 from sidecar.services.retention import RetentionService
+from sidecar.services.rate_limits import RateLimiter
 from sidecar.services.secrets import ensure_data_dir, load_or_create
 from sidecar.settings import Settings
 from sidecar.store import migrations
 from sidecar.store.db import ReadPool, open_database, secure_file, sqlite_path
 from sidecar.store.models import database_proxy
+from sidecar.store.usage import UsageMeter
 from sidecar.store.writer import Writer
 
 VERSION = "0.1.0"
@@ -52,6 +55,8 @@ class Services:
     notifications: NotificationService
     ledger: LedgerService
     retention: RetentionService
+    billing: BillingService
+    limits: RateLimiter
     reports: ReportService
     version: str = VERSION
 
@@ -72,16 +77,18 @@ class Services:
         jwt_secret = load_or_create(settings.data_dir / "secrets" / "jwt.key")
         ledger_key = load_or_create_signing_key(settings.data_dir, now=utc_now())
         writer = Writer(db, max_group=settings.max_group_events, chain=settings.hash_chain)
-        writer.start()
         reads = ReadPool(db, settings.read_threads)
+        hub = EventHub()
+        billing = BillingService(settings, db=db, writer=writer, reads=reads, hub=hub)
+        writer.meter = UsageMeter(db, billing.quota_for)
+        writer.start()
         auth = AuthService(
             writer=writer, reads=reads, jwt_secret=jwt_secret, access_seconds=settings.access_token_seconds,
             refresh_days=settings.refresh_token_days, allow_registration=settings.allow_registration,
-            default_plan="self_hosted", clock=now_ms,
+            default_plan=billing.default_plan, clock=now_ms,
         )
         redaction_key = load_or_create(settings.data_dir / "secrets" / "redaction.key")
         gate = ComplianceGate(reads, db, redaction_key=redaction_key)
-        hub = EventHub()
         notifications = NotificationService(writer, reads, base_url=settings.base_url,
                                             retry_base_ms=settings.notify_retry_base_ms,
                                             secret_key=load_or_create(settings.data_dir / "secrets" / "notify.key"))
@@ -92,14 +99,18 @@ class Services:
         )
         retention = RetentionService(writer, reads, db, ledger.sign, interval=settings.retention_interval_seconds,
                                      enabled=settings.hash_chain)
+        billing.on_outbox = notifications.wake
+        policies = PolicyService(writer, reads, db, gate)
+        policies.agent_guard = billing.check_agent_limit
+        limits = RateLimiter({"ingest": settings.rate_ingest, "read": settings.rate_read, "auth": settings.rate_auth})
         reports = ReportService(writer, reads, db, hub, data_dir=settings.data_dir,
                                 retention_days=settings.report_retention_days,
                                 mailer=SmtpReportMailer(notifications, base_url=settings.base_url))
         return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth,
                    ingest=IngestService(writer, gate, hub, on_alerts=notifications.wake),
-                   queries=QueryService(reads, db), gate=gate, policies=PolicyService(writer, reads, db, gate),
+                   queries=QueryService(reads, db), gate=gate, policies=policies,
                    alerts=AlertService(writer, reads), hub=hub, notifications=notifications, ledger=ledger,
-                   retention=retention, reports=reports)
+                   retention=retention, billing=billing, limits=limits, reports=reports)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""
@@ -113,3 +124,4 @@ class Services:
         await self.auth.flush_key_uses()
         self.writer.close()
         self.reads.close()
+        self.billing.close()

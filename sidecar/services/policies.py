@@ -59,6 +59,8 @@ class PolicyService:
         self._reads = reads
         self._db = db
         self._gate = gate
+        #: called with the organisation id on the writer thread before an agent is created (plan limits)
+        self.agent_guard: Callable[[str], None] | None = None
 
     async def _change(self, principal: Principal, action: str, target_type: str, fn: Callable[..., T], *args: Any,
                       target: Callable[[T], str | None] | None = None, details: dict[str, Any] | None = None,
@@ -80,7 +82,14 @@ class PolicyService:
     # -- agents ------------------------------------------------------------------------------------
 
     async def create_agent(self, principal: Principal, fields: dict[str, Any]) -> AgentRecord:
-        return await self._change(principal, "agent.create", "agent", store.create_agent, principal.org_id,
+        guard = self.agent_guard
+
+        def create(org_id: str, **kwargs: Any) -> AgentRecord:
+            if guard is not None:
+                guard(org_id)  # the plan's agent limit, checked in the creating transaction
+            return store.create_agent(org_id, **kwargs)
+
+        return await self._change(principal, "agent.create", "agent", create, principal.org_id,
                                   now=now_ms(), target=lambda a: a.id, details={"name": fields["name"]}, **fields)
 
     async def list_agents(self, principal: Principal, *, limit: int, offset: int,

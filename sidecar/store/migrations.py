@@ -74,9 +74,21 @@ def _v4_reports(db: Database) -> None:
     db.create_tables(list(models.REPORT_MODELS), safe=True)
 
 
+def _v6_billing(db: Database) -> None:
+    """Monthly usage, Stripe accounts and processed Stripe events; alerts may name no event (billing alerts)."""
+    db.create_tables(list(models.BILLING_MODELS), safe=True)
+    nullable = {column.name: column.null for column in db.get_columns("alerts")}
+    if not nullable.get("audit_log_id", True):
+        from playhouse.migrate import SchemaMigrator, migrate
+
+        migrate(SchemaMigrator.from_database(db).drop_not_null("alerts", "audit_log_id"))
+    _create_partial_indexes(db)
+
+
 #: (version, migration) in order.
 MIGRATIONS: tuple[tuple[int, Migration], ...] = (
     (1, _v1_initial), (2, _v2_compliance), (3, _v3_ledger), (4, _v4_reports), (5, _v5_notifications),
+    (6, _v6_billing),
 )
 LATEST = max(version for version, _ in MIGRATIONS)
 

@@ -280,7 +280,7 @@ class Alert(BaseModel):
     message = TextField()
     rule_id = CharField(max_length=40, null=True)
     policy_id = CharField(max_length=40, null=True)
-    audit_log_id = CharField(max_length=40)
+    audit_log_id = CharField(max_length=40, null=True)  # null for alerts about no event (billing)
     agent_id = CharField(max_length=200, null=True)
     details = TextField(null=True)
     note = TextField(null=True)
@@ -447,6 +447,52 @@ LEDGER_TRIGGERS = (
 )
 
 
+class Usage(BaseModel):
+    """Events stored per organisation and calendar month (``YYYY-MM``, UTC); counted by the writer."""
+
+    org_id = CharField(max_length=40)
+    period = CharField(max_length=7)
+    events = BigIntegerField(default=0)
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "usage_counts"
+        primary_key = False
+        indexes = ((("org_id", "period"), True),)
+
+
+class BillingAccount(BaseModel):
+    """An organisation's Stripe customer and subscription, as the last applied Stripe event told it."""
+
+    org_id = CharField(primary_key=True, max_length=40)
+    customer_id = CharField(max_length=100, null=True, unique=True)
+    subscription_id = CharField(max_length=100, null=True)
+    price_id = CharField(max_length=100, null=True)
+    status = CharField(max_length=30, default="active")
+    current_period_end = BigIntegerField(null=True)
+    cancel_at_period_end = BooleanField(default=False)
+    state_at = BigIntegerField(default=0)  # the Stripe ``created`` (s) of the event the state came from
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "billing_accounts"
+
+
+class StripeEvent(BaseModel):
+    """A Stripe webhook event already applied: replays of the same id change nothing."""
+
+    id = CharField(primary_key=True, max_length=100)
+    type = CharField(max_length=80)
+    org_id = CharField(max_length=40, null=True)
+    processed_at = BigIntegerField()
+
+    class Meta:
+        table_name = "stripe_events"
+
+
+BILLING_MODELS: tuple[type[BaseModel], ...] = (Usage, BillingAccount, StripeEvent)
+
+
 class Report(BaseModel):
     """A report build: its request, its state (pending, running, ready, failed) and, when ready, its file."""
 
@@ -513,5 +559,7 @@ REPORT_MODELS: tuple[type[BaseModel], ...] = (Report, ReportSchedule)
 LEDGER_MODELS: tuple[type[BaseModel], ...] = (LedgerCheckpoint, RetentionGate)
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace, *COMPLIANCE_MODELS, *NOTIFY_MODELS,
-    *LEDGER_MODELS, *REPORT_MODELS,
+    *LEDGER_MODELS,
+    *BILLING_MODELS,
+    *REPORT_MODELS,
 )

@@ -107,7 +107,7 @@ class AlertRecord:
     message: str
     rule_id: str | None
     policy_id: str | None
-    audit_log_id: str
+    audit_log_id: str | None
     agent_id: str | None
     details: Any
     note: str | None

@@ -31,6 +31,7 @@ from sidecar.errors import AgentAuditError, Unavailable
 from sidecar.ids import IdGenerator
 from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
 from sidecar.store.sql import placeholders, q
+from sidecar.store.usage import UsageMeter
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -150,6 +151,7 @@ class Writer:
         max_group: the most events one transaction takes.
         clock: epoch-milliseconds source (injectable for tests).
         chain: benchmark only; False stores events without a chain hash (see ``Settings.hash_chain``).
+        meter: counts stored events per organisation and month and refuses jobs over quota (optional).
     """
 
     def __init__(
@@ -160,12 +162,14 @@ class Writer:
         clock: Callable[[], int] = now_ms,
         ids: IdGenerator | None = None,
         chain: bool = True,
+        meter: UsageMeter | None = None,
     ) -> None:
         self._db = db
         self._chain = chain
         self._max_group = max_group
         self._clock = clock
         self._ids = ids or IdGenerator()
+        self.meter = meter
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
         self._heads: dict[str, tuple[int, str]] = {}
@@ -258,6 +262,8 @@ class Writer:
             with self._db.atomic():
                 outcomes, stored = self._apply(jobs, heads)
         except STORAGE_ERRORS as exc:
+            if self.meter is not None:
+                self.meter.rollback()
             if len(jobs) > 1:
                 log.store.warning("a group of %d units failed (%s); retrying each alone", len(jobs), exc)
                 for job in jobs:
@@ -268,6 +274,8 @@ class Writer:
             return
         except Exception as exc:  # a bug in a unit of work: fail its callers, keep the writer alive
             log.store.exception("unexpected error in the writer")
+            if self.meter is not None:
+                self.meter.rollback()
             if len(jobs) > 1:
                 for job in jobs:
                     self._process([job])
@@ -275,6 +283,8 @@ class Writer:
             self._deliver([(jobs[0], None, exc)])
             return
         self._heads.update(heads)
+        if self.meter is not None:
+            self.meter.commit()
         self.commits += 1
         self.events_written += len(stored)
         self._deliver(outcomes, stored)
@@ -301,10 +311,19 @@ class Writer:
         stored: list[dict[str, Any]] = []
         if ingest_jobs:
             cursor = self._db.cursor()
+            meter = self.meter
+            now = self._clock()
             for job in ingest_jobs:
+                if meter is not None:
+                    refused = meter.admit(cursor, job.events, now)
+                    if refused is not None:  # over quota: nothing of this job is stored
+                        outcomes.append((job, None, refused))
+                        continue
                 wires = self._store_events(cursor, job.events, heads)
                 outcomes.append((job, wires, None))
                 stored.extend(wires)
+            if meter is not None:
+                meter.flush(cursor, now)
         return outcomes, stored
 
     def _head(self, cursor: Any, org_id: str, heads: dict[str, tuple[int, str]]) -> tuple[int, str]:

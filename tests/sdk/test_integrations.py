@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -157,7 +158,8 @@ def test_openai_agents_run_with_a_tool_becomes_one_trace(client: AgentAuditClien
         return f"sunny in {city}"
 
     agent = Agent(name="trip-planner", instructions="Plan trips.", tools=[weather], model=fake_model())
-    result = Runner.run_sync(agent, "What should I pack for Lisbon?")
+    # Runner.run rather than run_sync, which leaves its thread's default event loop open on purpose
+    result = asyncio.run(Runner.run(agent, "What should I pack for Lisbon?"))
     assert result.final_output == "Sunny: pack sunglasses."
 
     spans = trace_of(client, "agent_run")
