@@ -6,6 +6,8 @@
     agentaudit verify [--data-dir DIR] [--org ID] [--from SEQ] check every organisation's hash chain and checkpoints
     agentaudit verify --export FILE [--trusted-key KEY]       check a ledger export without any database
     agentaudit export-ledger --org ID --out FILE              write an organisation's chain as an export file
+    agentaudit report --type T --from A --to B --format pdf --out FILE [--data-dir DIR] [--org ID]
+                                                              build a report headless, from the database
     agentaudit --version
 """
 
@@ -50,6 +52,23 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--password", help="account password (asked for when omitted; env AGENTAUDIT_PASSWORD)")
     init.add_argument("--url", help="sidecar base URL (default http://127.0.0.1:8731)")
     init.add_argument("--key-name", default="first-key")
+
+    report = commands.add_parser("report", help="build a report from the database, without a running sidecar")
+    report.add_argument("--type", required=True, help="compliance_summary, audit_log_export, alert_summary, "
+                                                      "agent_activity or trace")
+    report.add_argument("--format", default="pdf", help="pdf (default), csv or json")
+    report.add_argument("--from", dest="start", help="period start, ISO 8601 (default: 30 days before --to)")
+    report.add_argument("--to", dest="end", help="period end, ISO 8601; a bare date means the end of that day "
+                                                 "(default: now)")
+    report.add_argument("--out", required=True, help="file to write")
+    report.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
+    report.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    report.add_argument("--org", help="organisation id (needed when the database holds several)")
+    report.add_argument("--agent-id", help="only this agent")
+    report.add_argument("--policy-id", help="only this policy's violations and alerts")
+    report.add_argument("--trace-id", help="the trace of a trace report")
+    report.add_argument("--name", help="a name shown on the report")
+    report.add_argument("--show-sensitive", action="store_true", help="do not mask matched sensitive values")
 
     demo = commands.add_parser("demo", help="seed realistic demo data (agents, traces, flagged events, alerts)",
                                add_help=False)
@@ -99,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sidecar.cli_ledger import export_command
 
             return export_command(args)
+        if args.command == "report":
+            from sidecar.cli_report import report_command
+
+            return report_command(args)
         if args.command == "demo":
             from sidecar.demo import main as demo_main
 

@@ -99,6 +99,7 @@ class Settings:
         rate_ingest, rate_read, rate_auth: ``(requests per second, burst)`` token buckets per API key (or user)
             for ingest, for every other authenticated call, and per client address for the public auth routes;
             a rate of 0 switches that limit off.
+        report_retention_days: finished reports (rows and files) older than this are removed.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -129,6 +130,7 @@ class Settings:
     rate_ingest: tuple[int, int] = (5000, 10000)
     rate_read: tuple[int, int] = (500, 1000)
     rate_auth: tuple[int, int] = (20, 40)
+    report_retention_days: int = 90
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -169,6 +171,7 @@ class Settings:
             rate_ingest=_rate(environ, "AGENTAUDIT_RATE_INGEST", (5000, 10000)),
             rate_read=_rate(environ, "AGENTAUDIT_RATE_READ", (500, 1000)),
             rate_auth=_rate(environ, "AGENTAUDIT_RATE_AUTH", (20, 40)),
+            report_retention_days=_int(environ, "AGENTAUDIT_REPORT_RETENTION_DAYS", 90, minimum=1),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
         if "data_dir" in given:

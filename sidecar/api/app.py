@@ -12,6 +12,7 @@ from sidecar.api.keys import SERVICES, SETTINGS
 from sidecar.api.middlewares import auth_middleware, error_middleware, request_id_middleware
 from sidecar.api.rate_limit import rate_limit_middleware
 from sidecar.api.routes import add_routes
+from sidecar.jobs.scheduler import ReportJobs
 from sidecar.services.container import Services
 from sidecar.settings import Settings
 
@@ -31,6 +32,17 @@ async def notifications_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+JOBS = web.AppKey("jobs", ReportJobs)
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Background jobs: started after the services, stopped before them."""
+    jobs = app[JOBS] = ReportJobs(app[SERVICES].reports)
+    await jobs.start()
+    yield
+    jobs.shutdown()
 
 
 async def _end_streams(app: web.Application) -> None:
@@ -53,7 +65,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([services_ctx, ledger_ctx, notifications_ctx])
+    app.cleanup_ctx.extend([services_ctx, ledger_ctx, notifications_ctx, scheduler_ctx])
     app.on_shutdown.append(_end_streams)
     add_routes(app)
     return app

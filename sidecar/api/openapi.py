@@ -486,7 +486,62 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
                                           "billing", {"type": "object"}, 200,
                                           _obj(["received"], received={"type": "boolean"},
                                                duplicate={"type": "boolean"}, handled={"type": "boolean"}), []),
+    # reports
+    ("POST", "/api/v1/reports"): ("Request a report (built in the background)", "reports", _ref("ReportInput"), 202,
+                                  _ref("Report"), []),
+    ("GET", "/api/v1/reports"): ("Reports, newest first", "reports", None, 200, _array("Report"),
+                                 _PAGING + ["status", "type"]),
+    ("GET", "/api/v1/reports/{report_id}"): ("A report's status, progress and file facts", "reports", None, 200,
+                                             _ref("Report"), []),
+    ("GET", "/api/v1/reports/{report_id}/download"): (
+        "The report's file (409 while not ready); X-Content-SHA256 carries its hash", "reports", None, 200, None, []),
+    ("DELETE", "/api/v1/reports/{report_id}"): ("Delete a report and its file", "reports", None, 204, None, []),
+    ("GET", "/api/v1/report-schedules"): ("Report schedules", "reports", None, 200, _array("ReportSchedule"), _PAGING),
+    ("POST", "/api/v1/report-schedules"): ("Build a report on a cron schedule", "reports", _ref("ReportScheduleInput"),
+                                           201, _ref("ReportSchedule"), []),
+    ("GET", "/api/v1/report-schedules/{schedule_id}"): ("One report schedule", "reports", None, 200,
+                                                        _ref("ReportSchedule"), []),
+    ("DELETE", "/api/v1/report-schedules/{schedule_id}"): ("Delete a report schedule", "reports", None, 204, None, []),
 }
+
+_REPORT_TYPES = ["compliance_summary", "audit_log_export", "alert_summary", "agent_activity", "trace"]
+SCHEMAS.update({
+    "ReportInput": {
+        "type": "object", "required": ["type", "format"],
+        "properties": {"type": {"enum": _REPORT_TYPES}, "format": {"enum": ["pdf", "csv", "json"]},
+                       "from": _TIME, "to": _TIME, "dateRangeStart": _TIME, "dateRangeEnd": _TIME,
+                       "name": {"type": ["string", "null"], "maxLength": 200}, "agentId": _NULLABLE_STR,
+                       "policyId": _NULLABLE_STR, "traceId": _NULLABLE_STR,
+                       "showSensitive": {"type": "boolean", "default": False}},
+    },
+    "Report": {
+        "type": "object", "required": ["id", "status", "type", "format", "createdAt"],
+        "properties": {"id": _STR, "name": _NULLABLE_STR, "type": {"enum": _REPORT_TYPES},
+                       "format": {"enum": ["pdf", "csv", "json"]},
+                       "status": {"enum": ["pending", "running", "ready", "failed"]},
+                       "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "error": _NULLABLE_STR,
+                       "sizeBytes": {"type": ["integer", "null"]}, "sha256": _NULLABLE_STR, "from": _NULLABLE_TIME,
+                       "to": _NULLABLE_TIME, "agentId": _NULLABLE_STR, "policyId": _NULLABLE_STR,
+                       "traceId": _NULLABLE_STR, "showSensitive": {"type": "boolean"}, "scheduleId": _NULLABLE_STR,
+                       "createdBy": _NULLABLE_STR, "createdAt": _TIME, "startedAt": _NULLABLE_TIME,
+                       "finishedAt": _NULLABLE_TIME, "fileName": _STR, "downloadUrl": _NULLABLE_STR},
+    },
+    "ReportScheduleInput": {
+        "type": "object", "required": ["type", "format", "cron"],
+        "properties": {"type": {"enum": _REPORT_TYPES[:-1]}, "format": {"enum": ["pdf", "csv", "json"]},
+                       "cron": _STR, "timezone": {"type": "string", "default": "UTC"},
+                       "emailRecipients": {"type": "array", "items": _STR}, "name": _NULLABLE_STR,
+                       "agentId": _NULLABLE_STR, "policyId": _NULLABLE_STR, "showSensitive": {"type": "boolean"}},
+    },
+    "ReportSchedule": {
+        "type": "object", "required": ["id", "type", "format", "cron", "timezone"],
+        "properties": {"id": _STR, "name": _NULLABLE_STR, "type": _STR, "format": _STR, "cron": _STR,
+                       "timezone": _STR, "emailRecipients": {"type": "array", "items": _STR}, "agentId": _NULLABLE_STR,
+                       "policyId": _NULLABLE_STR, "showSensitive": {"type": "boolean"}, "isActive": {"type": "boolean"},
+                       "createdBy": _NULLABLE_STR, "createdAt": _TIME, "lastRunAt": _NULLABLE_TIME,
+                       "lastReportId": _NULLABLE_STR, "nextRunAt": _NULLABLE_TIME},
+    },
+})
 
 _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 500},

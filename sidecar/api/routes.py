@@ -6,7 +6,8 @@ from aiohttp import web
 
 from sidecar.api import otlp
 from sidecar.api.handlers import (
-    agents, alerts, auth, billing, ledger, logs, notifications, policies, rules, stream, system, traces,
+    agents, alerts, auth, billing, ledger, logs, notifications, policies, reports, rules, stream, system,
+    traces,
 )
 
 API = "/api/v1"
@@ -108,6 +109,16 @@ def route_table() -> list[web.RouteDef]:
         web.post(f"{API}/billing/portal", billing.portal),
         web.post(f"{API}/billing/portal-session", billing.portal),
         web.post(f"{API}/billing/webhook", billing.webhook),
+        # reports
+        web.post(f"{API}/reports", reports.create_report),
+        web.get(f"{API}/reports", reports.list_reports),
+        web.get(f"{API}/reports/{{report_id}}", reports.get_report),
+        web.get(f"{API}/reports/{{report_id}}/download", reports.download_report),
+        web.delete(f"{API}/reports/{{report_id}}", reports.delete_report),
+        web.get(f"{API}/report-schedules", reports.list_schedules),
+        web.post(f"{API}/report-schedules", reports.create_schedule),
+        web.get(f"{API}/report-schedules/{{schedule_id}}", reports.get_schedule),
+        web.delete(f"{API}/report-schedules/{{schedule_id}}", reports.delete_schedule),
     ]
 
 

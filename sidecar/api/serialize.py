@@ -12,12 +12,14 @@ from sidecar.clock import to_iso
 from sidecar.services.billing import SubscriptionView
 from sidecar.services.compliance import violation_details
 from sidecar.services.queries import TraceView
+from sidecar.services.reports import file_name as report_file_name
 from sidecar.compliance.types import Verdict
 from sidecar.ledger.checkpoint import Checkpoint
 from sidecar.services.ledger import HeadView
 from sidecar.services.retention import RetentionView
 from sidecar.store.accounts import ApiKeyRecord, OrgRecord, UserRecord
 from sidecar.store.records import ActivityRecord, AgentRecord, AlertRecord, PolicyRecord, RuleRecord, VersionRecord
+from sidecar.store.reports import ReportRecord, ScheduleRecord
 
 
 def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -154,3 +156,31 @@ def billing_subscription(view: SubscriptionView) -> dict[str, Any]:
         "usage": {"logsThisMonth": view.logs_this_month, "quota": view.quota, "agents": view.agents,
                   "agentLimit": view.agent_limit},
     }
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+def report_json(record: ReportRecord) -> dict[str, Any]:
+    params = record.params
+    body: dict[str, Any] = {
+        "id": record.id, "name": record.name, "type": record.type, "format": record.format, "status": record.status,
+        "progress": record.progress, "error": record.error, "sizeBytes": record.size_bytes, "sha256": record.sha256,
+        "from": to_iso(params.get("from")), "to": to_iso(params.get("to")), "agentId": params.get("agentId"),
+        "policyId": params.get("policyId"), "traceId": params.get("traceId"),
+        "showSensitive": bool(params.get("showSensitive")), "scheduleId": record.schedule_id,
+        "createdBy": record.created_by, "createdAt": to_iso(record.created_at),
+        "startedAt": to_iso(record.started_at), "finishedAt": to_iso(record.finished_at),
+        "fileName": report_file_name(record),
+        "downloadUrl": f"/api/v1/reports/{record.id}/download" if record.status == "ready" else None,
+    }
+    return body
+
+
+def schedule_json(record: ScheduleRecord, *, next_run_ms: int | None) -> dict[str, Any]:
+    return {"id": record.id, "name": record.name, "type": record.type, "format": record.format, "cron": record.cron,
+            "timezone": record.timezone, "emailRecipients": list(record.email_recipients),
+            "agentId": record.params.get("agentId"), "policyId": record.params.get("policyId"),
+            "showSensitive": bool(record.params.get("showSensitive")), "isActive": record.is_active,
+            "createdBy": record.created_by, "createdAt": to_iso(record.created_at),
+            "lastRunAt": to_iso(record.last_run_at), "lastReportId": record.last_report_id,
+            "nextRunAt": to_iso(next_run_ms)}

@@ -22,6 +22,8 @@ from sidecar.services.ledger import LedgerService
 from sidecar.services.ledger_keys import load_or_create_signing_key
 from sidecar.services.policies import PolicyService
 from sidecar.services.queries import QueryService
+from sidecar.services.report_mail import SmtpReportMailer
+from sidecar.services.reports import ReportService
 from sidecar.services.retention import RetentionService
 from sidecar.services.rate_limits import RateLimiter
 from sidecar.services.secrets import ensure_data_dir, load_or_create
@@ -55,6 +57,7 @@ class Services:
     retention: RetentionService
     billing: BillingService
     limits: RateLimiter
+    reports: ReportService
     version: str = VERSION
 
     @classmethod
@@ -100,11 +103,14 @@ class Services:
         policies = PolicyService(writer, reads, db, gate)
         policies.agent_guard = billing.check_agent_limit
         limits = RateLimiter({"ingest": settings.rate_ingest, "read": settings.rate_read, "auth": settings.rate_auth})
+        reports = ReportService(writer, reads, db, hub, data_dir=settings.data_dir,
+                                retention_days=settings.report_retention_days,
+                                mailer=SmtpReportMailer(notifications, base_url=settings.base_url))
         return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth,
                    ingest=IngestService(writer, gate, hub, on_alerts=notifications.wake),
                    queries=QueryService(reads, db), gate=gate, policies=policies,
                    alerts=AlertService(writer, reads), hub=hub, notifications=notifications, ledger=ledger,
-                   retention=retention, billing=billing, limits=limits)
+                   retention=retention, billing=billing, limits=limits, reports=reports)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""
@@ -114,6 +120,7 @@ class Services:
     async def aclose(self) -> None:
         """Drain the writer (every acknowledged write is committed), then close the readers."""
         self.hub.close()
+        await self.reports.aclose()
         await self.auth.flush_key_uses()
         self.writer.close()
         self.reads.close()

@@ -8,7 +8,7 @@ index turns "from/to" into "seq between", and every list walks one index in orde
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -195,9 +195,21 @@ def get_log(db: Database, org_id: str, event_id: str) -> dict[str, Any] | None:
 
 
 def iter_logs(db: Database, org_id: str, flt: LogFilter, *, chunk: int = 1000) -> Iterator[list[dict[str, Any]]]:
-    """Oldest first, in chunks, by keyset paging: memory stays flat however many events match."""
-    after = 0
+    """Oldest first, in chunks, by keyset paging: memory stays flat however many events match.
+
+    The time filter becomes the keyset's own bounds (``seq > after AND seq <= hi``): with a second lower
+    bound (``seq BETWEEN lo AND hi``) SQLite starts every chunk's range scan at ``lo``, which makes a long
+    export quadratic.
+    """
+    after, upper = 0, None
+    if flt.start_ms is not None or flt.end_ms is not None:
+        lo, upper = seq_range(db, org_id, flt.start_ms, flt.end_ms)
+        after = lo - 1
+        flt = replace(flt, start_ms=None, end_ms=None)
     where, params = _where(db, org_id, flt, before_seq=None)
+    if upper is not None:
+        where += " AND seq <= ?"
+        params.append(upper)
     statement = q(db, f"SELECT {EVENT_COLUMNS} FROM audit_logs WHERE {where} AND seq > ? ORDER BY seq LIMIT ?")
     while True:
         rows = db.execute_sql(statement, (*params, after, chunk)).fetchall()

@@ -69,6 +69,11 @@ def _v5_notifications(db: Database) -> None:
     _create_partial_indexes(db)
 
 
+def _v4_reports(db: Database) -> None:
+    """Report builds and report schedules (only these tables: independent of other migrations)."""
+    db.create_tables(list(models.REPORT_MODELS), safe=True)
+
+
 def _v6_billing(db: Database) -> None:
     """Monthly usage, Stripe accounts and processed Stripe events; alerts may name no event (billing alerts)."""
     db.create_tables(list(models.BILLING_MODELS), safe=True)
@@ -82,7 +87,8 @@ def _v6_billing(db: Database) -> None:
 
 #: (version, migration) in order.
 MIGRATIONS: tuple[tuple[int, Migration], ...] = (
-    (1, _v1_initial), (2, _v2_compliance), (3, _v3_ledger), (5, _v5_notifications), (6, _v6_billing),
+    (1, _v1_initial), (2, _v2_compliance), (3, _v3_ledger), (4, _v4_reports), (5, _v5_notifications),
+    (6, _v6_billing),
 )
 LATEST = max(version for version, _ in MIGRATIONS)
 

@@ -493,6 +493,56 @@ class StripeEvent(BaseModel):
 BILLING_MODELS: tuple[type[BaseModel], ...] = (Usage, BillingAccount, StripeEvent)
 
 
+class Report(BaseModel):
+    """A report build: its request, its state (pending, running, ready, failed) and, when ready, its file."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    type = CharField(max_length=40)
+    format = CharField(max_length=10)
+    name = CharField(max_length=200, null=True)
+    params = TextField()
+    status = CharField(max_length=10, default="pending")
+    progress = IntegerField(default=0)
+    error = TextField(null=True)
+    attempts = IntegerField(default=0)
+    size_bytes = BigIntegerField(null=True)
+    sha256 = CharField(max_length=64, null=True)
+    file_path = TextField(null=True)
+    schedule_id = CharField(max_length=40, null=True)
+    created_by = CharField(max_length=40, null=True)
+    created_at = BigIntegerField()
+    started_at = BigIntegerField(null=True)
+    finished_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "reports"
+        indexes = ((("org_id", "id"), False), (("status", "created_at"), False))
+
+
+class ReportSchedule(BaseModel):
+    """A report built on a cron schedule (in a time zone), kept, and sent to its recipients."""
+
+    id = CharField(primary_key=True, max_length=40)
+    org_id = CharField(max_length=40)
+    name = CharField(max_length=200, null=True)
+    type = CharField(max_length=40)
+    format = CharField(max_length=10)
+    cron = CharField(max_length=120)
+    timezone = CharField(max_length=64)
+    params = TextField()
+    email_recipients = TextField(null=True)
+    is_active = BooleanField(default=True)
+    created_by = CharField(max_length=40, null=True)
+    created_at = BigIntegerField()
+    last_run_at = BigIntegerField(null=True)
+    last_report_id = CharField(max_length=40, null=True)
+
+    class Meta:
+        table_name = "report_schedules"
+        indexes = ((("org_id", "id"), False),)
+
+
 #: Partial indexes that Peewee's Meta cannot express; created by migrations.
 PARTIAL_INDEXES = (
     "CREATE INDEX IF NOT EXISTS audit_logs_flagged ON audit_logs (org_id, seq) WHERE flagged",
@@ -505,9 +555,11 @@ PARTIAL_INDEXES = (
 COMPLIANCE_MODELS: tuple[type[BaseModel], ...] = (
     Agent, Policy, Rule, PolicyAgent, PolicyVersion, InstalledPack, Alert, Violation, Activity,
 )
+REPORT_MODELS: tuple[type[BaseModel], ...] = (Report, ReportSchedule)
 LEDGER_MODELS: tuple[type[BaseModel], ...] = (LedgerCheckpoint, RetentionGate)
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace, *COMPLIANCE_MODELS, *NOTIFY_MODELS,
     *LEDGER_MODELS,
     *BILLING_MODELS,
+    *REPORT_MODELS,
 )

@@ -13,6 +13,7 @@ from sidecar.api import schemas, serialize
 from sidecar.api.keys import PRINCIPAL, SERVICES
 from sidecar.api.middlewares import requires
 from sidecar.errors import FieldError, InvalidInput
+from sidecar.reports.cells import cell as _cell
 from sidecar.services import principal as perms
 
 
@@ -48,22 +49,6 @@ async def get_log(request: web.Request) -> web.Response:
 
 CSV_COLUMNS = ("id", "sequence", "createdAt", "startedAt", "endedAt", "agentId", "action", "traceId", "spanId",
                "parentSpanId", "enforcementAction", "complianceFlags", "prompt", "response", "metadata", "hash")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        text = ";".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        text = orjson.dumps(value).decode()
-    else:
-        text = str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def csv_rows(events: list[dict[str, Any]], *, header: bool) -> bytes:

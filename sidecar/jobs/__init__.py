@@ -1,0 +1,1 @@
+"""Background jobs (APScheduler): report builds, report schedules, retention. Knows services, not HTTP."""

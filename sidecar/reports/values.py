@@ -1,0 +1,56 @@
+"""Turning cell values into text and JSON values, the same way for every format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sidecar.clock import to_iso
+from sidecar.reports.document import Column, TreeLabel
+
+
+def plain(value: Any, column: Column) -> Any:
+    """The JSON value of a cell: times as ISO strings, tree labels as their text."""
+    if value is None:
+        return None
+    if isinstance(value, TreeLabel):
+        return value.text
+    if column.kind == "time" and isinstance(value, int):
+        return to_iso(value)
+    return value
+
+
+def text(value: Any, column: Column) -> str:
+    """The display text of a cell (PDF): thousands separators, short times, percentages."""
+    if value is None:
+        return "—"
+    if isinstance(value, TreeLabel):
+        return value.text
+    if column.labels is not None and isinstance(value, str):
+        return column.labels.get(value, value)
+    if column.kind == "time" and isinstance(value, int):
+        return short_time(value)
+    if column.kind == "pct" and isinstance(value, (int, float)):
+        return percent(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def short_time(ms: int) -> str:
+    """``2026-01-15 10:00:00 UTC`` style, without milliseconds."""
+    iso = to_iso(ms) or ""
+    return f"{iso[:10]} {iso[11:19]}"
+
+
+def percent(fraction: float) -> str:
+    if fraction == 0:
+        return "0%"
+    if fraction < 0.001:
+        return "<0.1%"
+    return f"{fraction * 100:.1f}%"

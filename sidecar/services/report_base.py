@@ -1,0 +1,175 @@
+"""What every report shares: the build context, the title facts, the integrity block, small formatters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import Database
+
+from sidecar.clock import to_iso
+from sidecar.reports.document import Document, FieldsBlock
+from sidecar.reports.values import short_time
+from sidecar.store import ledger as ledger_store
+from sidecar.store import report_queries as rq
+from sidecar.store.report_queries import Window
+from sidecar.store.sql import q
+
+TYPES = ("compliance_summary", "audit_log_export", "alert_summary", "agent_activity", "trace")
+FORMATS = ("pdf", "csv", "json")
+TITLES = {"compliance_summary": "Compliance summary", "audit_log_export": "Audit log export",
+          "alert_summary": "Alert summary", "agent_activity": "Agent activity", "trace": "Trace report"}
+SEVERITY_COLORS = {"critical": "#B91C1C", "warning": "#D97706", "info": "#3B82F6"}
+PDF_EVENT_LIMIT = 5_000
+PDF_ALERT_LIMIT = 5_000
+PDF_SPAN_LIMIT = 5_000
+RULE_TYPE_LABELS = {"pii_detect": "PII detector", "keyword_match": "Keywords", "regex_match": "Pattern",
+                    "metadata_match": "Metadata", "rate_limit": "Rate limit", "sentiment_analysis": "Sentiment",
+                    "prompt_injection": "Injection"}
+
+#: Returns the integrity block for an organisation: the chain head now (and, once the ledger signs
+#: checkpoints, the latest signed checkpoint). See :func:`chain_head_integrity`.
+IntegritySource = Callable[[Database, str], dict[str, Any]]
+
+
+def chain_head_integrity(db: Database, org_id: str) -> dict[str, Any]:
+    """The organisation's hash-chain head at build time, and its newest signed checkpoint (None before the
+    first one is signed)."""
+    org = rq.organization(db, org_id)
+    checkpoint = ledger_store.latest_checkpoint(db, org_id)
+    return {"sequence": org["lastSeq"], "hash": org["lastHash"], "prunedThrough": org["prunedSeq"],
+            "checkpoint": checkpoint.to_wire() if checkpoint is not None else None}
+
+
+@dataclass(slots=True)
+class BuildContext:
+    """Who the report is for and how it is built."""
+
+    report_id: str
+    org_id: str
+    type: str
+    params: dict[str, Any]
+    generated_at: int
+    integrity: IntegritySource = chain_head_integrity
+    progress: Callable[[float], None] = field(default=lambda fraction: None)
+
+    @property
+    def window(self) -> Window:
+        return Window(self.org_id, int(self.params["from"]), int(self.params["to"]), self.params.get("agentId"),
+                      self.params.get("policyId"))
+
+    @property
+    def show_sensitive(self) -> bool:
+        return bool(self.params.get("showSensitive"))
+
+
+
+# -- shared pieces ---------------------------------------------------------------------------------
+
+def scope(db: Database, ctx: BuildContext) -> list[tuple[str, str]]:
+    params = ctx.params
+    scope = [("Agents", f"agent {params['agentId']}" if params.get("agentId") else "all agents")]
+    if ctx.type != "trace":
+        policy = params.get("policyId")
+        if policy:
+            row = db.execute_sql(q(db, "SELECT name FROM policies WHERE id = ? AND org_id = ?"),
+                                 (policy, ctx.org_id)).fetchone()
+            scope.append(("Policies", f"{row[0]} ({policy})" if row else policy))
+        else:
+            scope.append(("Policies", "all policies and organisation-wide rules"))
+    if params.get("name"):
+        scope.insert(0, ("Name", str(params["name"])))
+    return scope
+
+
+def base_document(db: Database, ctx: BuildContext, *, subtitle: str | None, csv_table: str | None,
+              period: tuple[int, int] | None = None) -> Document:
+    org = rq.organization(db, ctx.org_id)
+    if period is None and "from" in ctx.params:
+        period = (int(ctx.params["from"]), int(ctx.params["to"]))
+    return Document(report_type=ctx.type, title=TITLES[ctx.type], organization=org["name"], period=period,
+                    scope=scope(db, ctx), generated_at=ctx.generated_at, report_id=ctx.report_id,
+                    subtitle=subtitle, csv_table=csv_table, sensitive_shown=ctx.show_sensitive)
+
+
+def period_text(start: int, end: int) -> str:
+    return f"{short_time(start)[:10]} to {short_time(end)[:10]}"
+
+
+def share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def bucket_labels(w: Window, width: int, count: int) -> list[str]:
+    labels = []
+    origin = rq.bucket_origin(w.start_ms)
+    for i in range(count):
+        day = (to_iso(origin + i * width) or "")[:10]
+        labels.append(day[5:] if width == rq.DAY_MS else day)
+    return labels
+
+
+def integrity_block(db: Database, ctx: BuildContext, w: Window | None) -> FieldsBlock:
+    integrity = ctx.integrity(db, ctx.org_id)
+    pairs: list[tuple[str, str, Any]] = [
+        ("headSequence", "Chain head sequence", integrity["sequence"]),
+        ("headHash", "Chain head hash", integrity["hash"]),
+        ("builtAt", "Read at", to_iso(ctx.generated_at)),
+    ]
+    if integrity.get("prunedThrough"):
+        pairs.append(("prunedThrough", "Retention pruned through", integrity["prunedThrough"]))
+    if w is not None:
+        first, last = rq.first_and_last(db, Window(w.org_id, w.start_ms, w.end_ms))
+        if first is not None and last is not None:
+            pairs += [("firstSequence", "First event in period", f"#{first['sequence']:,}  {first['hash']}"),
+                      ("lastSequence", "Last event in period", f"#{last['sequence']:,}  {last['hash']}")]
+        else:
+            pairs.append(("firstSequence", "Events in period", "none"))
+    checkpoint = integrity.get("checkpoint")
+    if checkpoint:
+        pairs += [("checkpointSequence", "Signed checkpoint", f"#{checkpoint['sequence']:,}  {checkpoint['hash']}"),
+                  ("checkpointSignedAt", "Signed at", checkpoint.get("signedAt")),
+                  ("checkpointKeyId", "Signing key (Ed25519)", checkpoint.get("keyId")),
+                  ("checkpointSignature", "Signature", checkpoint.get("signature"))]
+        unsigned = int(integrity["sequence"]) - int(checkpoint["sequence"])
+        if unsigned > 0:
+            pairs.append(("unsignedEvents", "After the checkpoint",
+                          f"{unsigned:,} events, covered by the next signed checkpoint"))
+    else:
+        pairs.append(("checkpoint", "Signed checkpoint", "none yet; the chain head above is not signed"))
+    return FieldsBlock(
+        "integrity", "Integrity checkpoint", pairs, mono=True,
+        note="Every stored event carries a sequence number and a SHA-256 hash chained to the event before it. "
+             "This report was built against the chain head above: anyone can re-walk the chain "
+             "and check the checkpoint's signature (agentaudit verify, or GET /audit-logs/:id/proof for one "
+             "event) to confirm that the events it summarises are unchanged and complete up to that point.")
+
+
+def xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def triage_note(triage: dict[str, Any]) -> str | None:
+    parts = []
+    if triage["meanResolveMs"] is not None:
+        parts.append(f"Mean time to close: {duration(triage['meanResolveMs'])} (longest {duration(triage['maxResolveMs'])}, "
+                     f"{triage['closed']:,} closed).")
+    if triage["oldestOpenAt"] is not None:
+        parts.append(f"Oldest alert still open: raised {short_time(triage['oldestOpenAt'])} UTC.")
+    return " ".join(parts) or None
+
+
+def duration(ms: float | int | None) -> str:
+    if ms is None:
+        return "—"
+    seconds = ms / 1000
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+

@@ -1,0 +1,169 @@
+"""The compliance summary: key figures, trends, breakdowns, triage, policies in force, integrity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import Database
+
+from sidecar.reports.document import ChartBlock, Column, Document, Kpi, KpiBlock, Series, TableBlock, TextBlock
+from sidecar.reports.values import percent, short_time
+from sidecar.store import report_queries as rq
+from sidecar.store.report_queries import Window
+from sidecar.services.report_base import (RULE_TYPE_LABELS, SEVERITY_COLORS, BuildContext, base_document,
+                                         bucket_labels, integrity_block, period_text, share, triage_note,
+                                         xml_text)
+
+
+# -- compliance summary ----------------------------------------------------------------------------
+
+def compliance_summary(db: Database, ctx: BuildContext) -> Document:
+    w = ctx.window
+    doc = base_document(db, ctx, subtitle=f"Period {period_text(w.start_ms, w.end_ms)}", csv_table=None)
+    totals = rq.event_totals(db, w)
+    ctx.progress(0.1)
+    v = rq.violation_breakdowns(db, w)
+    ctx.progress(0.2)
+    width = rq.bucket_ms(w.start_ms, w.end_ms)
+    per_bucket = rq.events_per_bucket(db, w, width)
+    v_bucket = rq.violations_per_bucket(db, w, width)
+    ctx.progress(0.3)
+    traces = rq.top_flagged_traces(db, w)
+    triage = rq.alert_triage(db, w)
+    policies = rq.policies_in_force(db, w)
+    packs = rq.org_rules(db, ctx.org_id) if w.policy_id is None else []
+    ctx.progress(0.4)
+
+    events, flagged = totals["events"], totals["flagged"]
+    open_alerts = sum(triage["byStatus"].get(s, {}).get(sev, 0) for s in ("open", "acknowledged") for sev in rq.SEVERITIES)
+    critical_open = sum(triage["byStatus"].get(s, {}).get("critical", 0) for s in ("open", "acknowledged"))
+    doc.blocks.append(KpiBlock("kpis", "Key figures", [
+        Kpi("eventsAudited", "Events audited", events),
+        Kpi("eventsWithViolations", "Events with violations", flagged, note=f"{percent(share(flagged, events))} of events",
+            tone="warning" if flagged else "good"),
+        Kpi("eventsBlocked", "Events blocked", totals["block"], tone="critical" if totals["block"] else "neutral"),
+        Kpi("eventsFlagged", "Events flagged", totals["flag"], note=f"{totals['log']:,} logged only"),
+        Kpi("violations", "Rule violations", v["total"], note=f"{v['ruleCount']:,} distinct rules"),
+        Kpi("criticalViolations", "Critical violations", v["bySeverity"]["critical"],
+            tone="critical" if v["bySeverity"]["critical"] else "good"),
+        Kpi("alertsRaised", "Alerts raised", triage["total"], note=f"{open_alerts:,} still open"),
+        Kpi("agentsActive", "Agents active", totals["agents"], note=f"{v['agentCount']:,} with violations"),
+    ]))
+    narrative = _narrative(w, totals, v, triage, open_alerts, critical_open)
+    doc.blocks.append(TextBlock("summary", "Summary", [narrative]))
+    head = ctx.integrity(db, ctx.org_id)
+    doc.cover_note = (f"{narrative}<br/><br/><font color='#6B7280'>Built against the organisation's audit chain at "
+                      f"sequence {head['sequence']:,} (hash {head['hash'][:16]}…); see Integrity checkpoint.</font>")
+    labels = bucket_labels(w, width, len(per_bucket))
+    unit = "day" if width == rq.DAY_MS else f"{width // rq.DAY_MS}-day period"
+    doc.blocks.append(ChartBlock(
+        "violationTrend", f"Violations per {unit}, by severity", labels,
+        [Series(sev.capitalize(), v_bucket[sev], SEVERITY_COLORS[sev]) for sev in rq.SEVERITIES],
+        note=f"{v['total']:,} violations in {v['events']:,} events over {len(labels)} {unit}s (UTC)."))
+    doc.blocks.append(ChartBlock("eventTrend", f"Events audited per {unit}", labels,
+                                 [Series("Events", per_bucket, "#0E7490")], stacked=False))
+    doc.blocks.append(TableBlock(
+        "violationsBySeverity", "Violations by severity",
+        [Column("severity", "Severity", 2, "severity"), Column("violations", "Violations", 1, "int"),
+         Column("share", "Share", 1, "pct")],
+        [(sev, v["bySeverity"][sev], share(v["bySeverity"][sev], v["total"])) for sev in rq.SEVERITIES],
+        empty_text="No violations in this period."))
+    doc.blocks.append(TableBlock(
+        "violationsByPack", "Violations by compliance pack",
+        [Column("packId", "Pack", 2.2), Column("violations", "Violations", 1, "int"),
+         Column("events", "Events", 1, "int"), Column("critical", "Critical", 1, "int"),
+         Column("share", "Share", 1, "pct")],
+        [((p["packId"] or "custom rules"), p["violations"], p["events"], p["critical"], share(p["violations"], v["total"]))
+         for p in v["byPack"]],
+        empty_text="No violations in this period."))
+    doc.blocks.append(TableBlock(
+        "violationsByRule", "Violations by rule",
+        [Column("ruleName", "Rule", 3.0), Column("ruleType", "Type", 1.4, labels=RULE_TYPE_LABELS), Column("packId", "Pack", 1.0),
+         Column("severity", "Severity", 1.0, "severity"), Column("violations", "Violations", 1.2, "int"),
+         Column("block", "Blocked", 1.05, "int"), Column("flag", "Flagged", 1.05, "int"),
+         Column("log", "Logged", 1.0, "int"),
+         Column("ruleId", "Rule ID", 1, "mono", pdf=False)],
+        [(r["ruleName"], r["ruleType"], r["packId"] or "custom", r["severity"], r["violations"], r["block"], r["flag"],
+          r["log"], r["ruleId"]) for r in v["byRule"]],
+        note=(f"The {len(v['byRule'])} most frequent of {v['ruleCount']} rules." if v["ruleCount"] > len(v["byRule"])
+              else None),
+        empty_text="No violations in this period."))
+    doc.blocks.append(TableBlock(
+        "violationsByAgent", "Violations by agent",
+        [Column("agentId", "Agent", 3), Column("violations", "Violations", 1, "int"),
+         Column("events", "Events with violations", 1.4, "int"), Column("critical", "Critical", 1, "int")],
+        [(a["agentId"] or "(no agent)", a["violations"], a["events"], a["critical"]) for a in v["byAgent"]],
+        note=(f"The {len(v['byAgent'])} agents with the most violations, of {v['agentCount']}."
+              if v["agentCount"] > len(v["byAgent"]) else None),
+        empty_text="No violations in this period."))
+    doc.blocks.append(TableBlock(
+        "topFlaggedTraces", "Top flagged traces",
+        [Column("traceId", "Trace", 2.0, "mono", max_chars=60), Column("rootAction", "Root action", 1.4, max_chars=60),
+         Column("agentIds", "Agents", 1.9, max_chars=80), Column("spanCount", "Spans", 0.8, "int"),
+         Column("flaggedCount", "Flagged", 1.0, "int"), Column("blockedCount", "Blocked", 1.0, "int"),
+         Column("enforcementAction", "Outcome", 1.1), Column("startedAt", "Started (UTC)", 1.7, "time")],
+        [(t["traceId"], t["rootAction"], t["agentIds"], t["spanCount"], t["flaggedCount"], t["blockedCount"],
+          t["enforcementAction"], t["startedAt"]) for t in traces],
+        empty_text="No trace had a flagged span in this period."))
+    statuses = ("open", "acknowledged", "resolved", "false_positive")
+    doc.blocks.append(TableBlock(
+        "alertTriage", "Alert triage status",
+        [Column("status", "Status", 2), *[Column(sev, sev.capitalize(), 1, "int") for sev in rq.SEVERITIES],
+         Column("total", "Total", 1, "int")],
+        [(status.replace("_", " "), *[triage["byStatus"].get(status, {}).get(sev, 0) for sev in rq.SEVERITIES],
+          sum(triage["byStatus"].get(status, {}).values())) for status in statuses],
+        note=triage_note(triage), empty_text="No alerts in this period."))
+    doc.blocks.append(TableBlock(
+        "policyVersions", "Policy versions in force",
+        [Column("name", "Policy", 2.6), Column("version", "Version in force", 1.3), Column("mode", "Mode", 0.8),
+         Column("isActive", "Active", 0.7), Column("rules", "Rules", 0.7, "int"),
+         Column("changes", "Changes in period", 1.1, "int"), Column("savedAt", "Version saved", 1.6, "time"),
+         Column("policyId", "Policy ID", 1, "mono", pdf=False)],
+        [(p["name"], (p["versionInForce"] or {}).get("name", "not yet created"),
+          (p["versionInForce"] or {}).get("mode", p["mode"]), p["isActive"],
+          (p["versionInForce"] or {}).get("activeRules"), p["changesInPeriod"],
+          (p["versionInForce"] or {}).get("createdAt"), p["policyId"]) for p in policies],
+        note="The version of each policy in force at the end of the period; changes counts the versions saved "
+             "during it.", empty_text="No policies."))
+    if w.policy_id is None:
+        doc.blocks.append(TableBlock(
+            "organizationRules", "Organisation-wide rules",
+            [Column("packId", "Pack", 2), Column("version", "Pack version", 1.2), Column("rules", "Rules", 1, "int"),
+             Column("activeRules", "Active", 1, "int"), Column("installedAt", "Installed", 1.6, "time")],
+            [(p["packId"] or "custom rules", p["version"], p["rules"], p["activeRules"], p["installedAt"]) for p in packs],
+            note="Rules that apply to every event of the organisation (as of this report).",
+            empty_text="No organisation-wide rules."))
+    doc.blocks.append(integrity_block(db, ctx, w))
+    doc.blocks.append(TextBlock("method", "Method and definitions", [
+        "<b>Events audited</b>: events stored in the period (by the time they were received). "
+        "<b>Events with violations</b>: events that violated at least one active rule; the event's outcome is "
+        "the strongest action among its violated rules (block &gt; flag &gt; log).",
+        "<b>Violations</b>: one per violated rule per event, so one event can count several times. "
+        "<b>Alerts</b>: one per violated rule whose action is flag or block, triaged by people; the triage "
+        "status is as of the time this report was built.",
+        "Counts are computed from the stored data when the report is built; numbers for a period still in "
+        "progress may grow. Times are UTC.",
+    ]))
+    doc.facts.update({"eventsAudited": events, "violations": v["total"]})
+    ctx.progress(0.5)
+    return doc
+
+
+def _narrative(w: Window, totals: dict[str, int], v: dict[str, Any], triage: dict[str, Any], open_alerts: int,
+               critical_open: int) -> str:
+    events = totals["events"]
+    text = (f"Between {short_time(w.start_ms)} and {short_time(w.end_ms)} UTC, <b>{events:,}</b> events from "
+            f"{totals['agents']:,} agent{'s' if totals['agents'] != 1 else ''} were audited. ")
+    if not totals["flagged"]:
+        return text + "No event violated a compliance rule."
+    text += (f"<b>{totals['flagged']:,}</b> ({percent(share(totals['flagged'], events))}) violated at least one "
+             f"rule: {totals['block']:,} were blocked, {totals['flag']:,} flagged and {totals['log']:,} logged. ")
+    if v["byRule"]:
+        top = v["byRule"][0]
+        text += (f"The most frequent rule was <b>{xml_text(top['ruleName'])}</b> ({top['violations']:,} violations, "
+                 f"{top['severity']}). ")
+    text += f"{triage['total']:,} alerts were raised; {open_alerts:,} remain open or acknowledged"
+    text += f", {critical_open:,} of them critical." if critical_open else "."
+    return text
+
+

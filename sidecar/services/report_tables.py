@@ -1,0 +1,246 @@
+"""The list-shaped reports: audit log export, alert summary, agent activity, one trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from peewee import Database
+
+from sidecar.clock import parse_iso, to_iso
+from sidecar.reports.document import (ChartBlock, Column, Document, FieldsBlock, Kpi, KpiBlock, Series, TableBlock,
+                                      TreeLabel)
+from sidecar.reports.masking import mask_event
+from sidecar.reports.values import percent
+from sidecar.services.tree import build_forest
+from sidecar.store import logs as log_store
+from sidecar.store import report_queries as rq
+from sidecar.store.report_queries import Window
+from sidecar.services.report_base import (PDF_ALERT_LIMIT, PDF_EVENT_LIMIT, PDF_SPAN_LIMIT, RULE_TYPE_LABELS,
+                                         BuildContext, base_document, duration, integrity_block, period_text, share,
+                                         triage_note)
+
+
+# -- audit log export ------------------------------------------------------------------------------
+
+EVENT_COLUMNS = [
+    Column("createdAt", "Received (UTC)", 1.35, "time"), Column("sequence", "Seq", 0.6, "int"),
+    Column("agentId", "Agent", 1.1, max_chars=60), Column("action", "Action", 1.0, max_chars=60),
+    Column("enforcementAction", "Outcome", 0.75), Column("complianceFlags", "Flags", 1.6, max_chars=240),
+    Column("prompt", "Prompt", 2.6, max_chars=360), Column("response", "Response", 2.2, max_chars=300),
+    Column("traceId", "Trace", 1, "mono", pdf=False), Column("spanId", "Span", 1, "mono", pdf=False),
+    Column("parentSpanId", "Parent span", 1, "mono", pdf=False), Column("startedAt", "Started", 1, "time", pdf=False),
+    Column("endedAt", "Ended", 1, "time", pdf=False), Column("metadata", "Metadata", 1, pdf=False),
+    Column("id", "ID", 1, "mono", pdf=False), Column("hash", "Hash", 1, "mono", pdf=False),
+]
+
+
+def _event_row(event: dict[str, Any]) -> tuple[Any, ...]:
+    return (event["createdAt"], event["sequence"], event["agentId"], event["action"], event["enforcementAction"],
+            event["complianceFlags"], event["prompt"], event["response"], event["traceId"], event["spanId"],
+            event["parentSpanId"], event["startedAt"], event["endedAt"], event["metadata"], event["id"], event["hash"])
+
+
+def _event_rows(db: Database, w: Window, *, show_sensitive: bool) -> Iterator[tuple[Any, ...]]:
+    for chunk in rq.iter_events(db, w):
+        for event in chunk:
+            yield _event_row(event if show_sensitive else mask_event(event))
+
+
+def audit_log_export(db: Database, ctx: BuildContext) -> Document:
+    w = ctx.window
+    doc = base_document(db, ctx, subtitle=f"Period {period_text(w.start_ms, w.end_ms)}", csv_table="events")
+    totals = rq.event_totals(db, w)
+    ctx.progress(0.05)
+    doc.blocks.append(KpiBlock("summary", "Summary", [
+        Kpi("events", "Events", totals["events"]), Kpi("withViolations", "Events with violations", totals["flagged"],
+                                                      tone="warning" if totals["flagged"] else "good"),
+        Kpi("blocked", "Blocked", totals["block"], tone="critical" if totals["block"] else "neutral"),
+        Kpi("agents", "Agents", totals["agents"])]))
+    doc.blocks.append(TableBlock(
+        "events", "Events", EVENT_COLUMNS, _event_rows(db, w, show_sensitive=ctx.show_sensitive),
+        total=totals["events"], pdf_limit=PDF_EVENT_LIMIT, empty_text="No events in this period.",
+        note=None if ctx.show_sensitive else "Matched sensitive values are masked as [MASKED:detector]."))
+    doc.blocks.append(integrity_block(db, ctx, w))
+    doc.facts["events"] = totals["events"]
+    return doc
+
+
+# -- alert summary ---------------------------------------------------------------------------------
+
+def _alert_rows(db: Database, w: Window) -> Iterator[tuple[Any, ...]]:
+    for chunk in rq.iter_alerts(db, w):
+        for a in chunk:
+            yield (a["createdAt"], a["severity"], a["status"].replace("_", " "), a["ruleName"], a["agentId"],
+                   a["message"], a["auditLogId"], a["resolvedAt"], a["note"], a["id"], a["ruleId"], a["policyId"],
+                   a["resolvedBy"])
+
+
+def alert_summary(db: Database, ctx: BuildContext) -> Document:
+    w = ctx.window
+    doc = base_document(db, ctx, subtitle=f"Period {period_text(w.start_ms, w.end_ms)}", csv_table="alerts")
+    triage = rq.alert_triage(db, w)
+    by_rule = rq.alerts_by_rule(db, w)
+    ctx.progress(0.1)
+    count = {s: sum(triage["byStatus"].get(s, {}).values()) for s in ("open", "acknowledged", "resolved", "false_positive")}
+    critical_open = sum(triage["byStatus"].get(s, {}).get("critical", 0) for s in ("open", "acknowledged"))
+    doc.blocks.append(KpiBlock("kpis", "Key figures", [
+        Kpi("alerts", "Alerts raised", triage["total"]),
+        Kpi("open", "Open", count["open"], tone="warning" if count["open"] else "good"),
+        Kpi("acknowledged", "Acknowledged", count["acknowledged"]),
+        Kpi("criticalOpen", "Critical, not closed", critical_open, tone="critical" if critical_open else "good"),
+        Kpi("resolved", "Resolved", count["resolved"]), Kpi("falsePositive", "False positives", count["false_positive"]),
+        Kpi("meanTimeToClose", "Mean time to close", duration(triage["meanResolveMs"])),
+        Kpi("closedShare", "Closed", percent(share(count["resolved"] + count["false_positive"], triage["total"]))),
+    ]))
+    statuses = ("open", "acknowledged", "resolved", "false_positive")
+    doc.blocks.append(TableBlock(
+        "triage", "Triage status by severity",
+        [Column("status", "Status", 2), *[Column(sev, sev.capitalize(), 1, "int") for sev in rq.SEVERITIES],
+         Column("total", "Total", 1, "int")],
+        [(s.replace("_", " "), *[triage["byStatus"].get(s, {}).get(sev, 0) for sev in rq.SEVERITIES], count[s])
+         for s in statuses], note=triage_note(triage)))
+    doc.blocks.append(TableBlock(
+        "byRule", "Alerts by rule",
+        [Column("ruleName", "Rule", 3), Column("severity", "Severity", 1, "severity"),
+         Column("alerts", "Alerts", 1, "int"), Column("open", "Not closed", 1, "int")],
+        [(r["ruleName"], r["severity"], r["alerts"], r["open"]) for r in by_rule], empty_text="No alerts in this period."))
+    doc.blocks.append(TableBlock(
+        "alerts", "Alerts",
+        [Column("createdAt", "Raised (UTC)", 1.3, "time"), Column("severity", "Severity", 0.8, "severity"),
+         Column("status", "Status", 0.9), Column("ruleName", "Rule", 1.6, max_chars=80),
+         Column("agentId", "Agent", 1.1, max_chars=60), Column("message", "Message", 3.2, max_chars=300),
+         Column("auditLogId", "Event", 1.5, "mono", pdf=False), Column("resolvedAt", "Closed", 1.2, "time"),
+         Column("note", "Note", 1.2, max_chars=200), Column("id", "Alert ID", 1, "mono", pdf=False),
+         Column("ruleId", "Rule ID", 1, "mono", pdf=False), Column("policyId", "Policy ID", 1, "mono", pdf=False),
+         Column("resolvedBy", "Closed by", 1, pdf=False)],
+        _alert_rows(db, w), total=triage["total"], pdf_limit=PDF_ALERT_LIMIT, empty_text="No alerts in this period."))
+    doc.facts["alerts"] = triage["total"]
+    return doc
+
+
+# -- agent activity --------------------------------------------------------------------------------
+
+def agent_activity(db: Database, ctx: BuildContext) -> Document:
+    w = ctx.window
+    doc = base_document(db, ctx, subtitle=f"Period {period_text(w.start_ms, w.end_ms)}", csv_table="agents")
+    agents = rq.agent_activity(db, w)
+    ctx.progress(0.3)
+    actions = rq.agent_actions(db, w)
+    ctx.progress(0.4)
+    events = sum(a["events"] for a in agents)
+    flagged = sum(a["flagged"] for a in agents)
+    doc.blocks.append(KpiBlock("kpis", "Key figures", [
+        Kpi("agents", "Agents active", len(agents)), Kpi("events", "Events", events),
+        Kpi("flagged", "Events with violations", flagged, note=f"{percent(share(flagged, events))} of events",
+            tone="warning" if flagged else "good"),
+        Kpi("blocked", "Blocked", sum(a["blocked"] for a in agents),
+            tone="critical" if any(a["blocked"] for a in agents) else "neutral")]))
+    top = agents[:12]
+    if top:
+        doc.blocks.append(ChartBlock(
+            "eventsByAgent", "Events by agent", [_agent_label(a) for a in top],
+            [Series("Without violations", [a["events"] - a["flagged"] for a in top], "#0E7490"),
+             Series("With violations", [a["flagged"] for a in top], "#D97706")], kind="hbar",
+            note=f"The {len(top)} busiest of {len(agents)} agents." if len(agents) > len(top) else None))
+    doc.blocks.append(TableBlock(
+        "agents", "Agents",
+        [Column("agentId", "Agent", 1.8, max_chars=80), Column("name", "Registered name", 1.4, max_chars=60),
+         Column("type", "Type", 0.9), Column("events", "Events", 0.9, "int"), Column("flagged", "Flagged", 0.8, "int"),
+         Column("blocked", "Blocked", 0.8, "int"), Column("violations", "Violations", 0.9, "int"),
+         Column("critical", "Critical", 0.8, "int"), Column("traces", "Traces", 0.8, "int"),
+         Column("actions", "Actions", 0.8, "int"), Column("firstSeen", "First seen", 1.3, "time"),
+         Column("lastSeen", "Last seen", 1.3, "time")],
+        [(a["agentId"] or "(no agent)", a["name"], a["type"], a["events"], a["flagged"], a["blocked"], a["violations"],
+          a["critical"], a["traces"], a["actions"], a["firstSeen"], a["lastSeen"]) for a in agents],
+        total=len(agents), empty_text="No agent activity in this period."))
+    doc.blocks.append(TableBlock(
+        "actions", "Most frequent actions",
+        [Column("agentId", "Agent", 2), Column("action", "Action", 2), Column("events", "Events", 1, "int"),
+         Column("flagged", "With violations", 1, "int")],
+        [(a["agentId"] or "(no agent)", a["action"], a["events"], a["flagged"]) for a in actions],
+        empty_text="No events in this period."))
+    doc.facts["agents"] = len(agents)
+    return doc
+
+
+def _agent_label(agent: dict[str, Any]) -> str:
+    label = agent["name"] or agent["agentId"] or "(no agent)"
+    return label if len(label) <= 28 else label[:27] + "…"
+
+
+# -- one trace -------------------------------------------------------------------------------------
+
+def _flatten(forest: list[dict[str, Any]], spans: dict[str, dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    out: list[tuple[int, dict[str, Any]]] = []
+    stack = [(0, node) for node in reversed(forest)]
+    while stack:  # iterative: deep chains must not hit the recursion limit
+        depth, node = stack.pop()
+        out.append((depth, spans[node["id"]]))
+        stack.extend((depth + 1, child) for child in reversed(node["children"]))
+    return out
+
+
+def trace(db: Database, ctx: BuildContext) -> Document:
+    trace_id = str(ctx.params["traceId"])
+    spans = log_store.trace_spans(db, ctx.org_id, trace_id)
+    summary = rq.trace_summary(db, ctx.org_id, trace_id)
+    ctx.progress(0.2)
+    period = None
+    if spans:
+        starts = [log_store_ms(s["startedAt"]) for s in spans]
+        ends = [log_store_ms(s["endedAt"]) for s in spans]
+        period = (min(starts), max(ends))
+    doc = base_document(db, ctx, subtitle=f"Trace {trace_id}"[:95], csv_table="spans", period=period)
+    doc.scope = [("Trace", trace_id)]
+    by_id = {s["id"]: (s if ctx.show_sensitive else mask_event(s)) for s in spans}
+    ordered = _flatten(build_forest(spans), by_id)
+    flagged = sum(1 for s in spans if s["complianceFlags"])
+    blocked = sum(1 for s in spans if s["enforcementAction"] == "block")
+    agents = sorted({s["agentId"] for s in spans if s["agentId"]})
+    elapsed = (period[1] - period[0]) if period else 0
+    doc.blocks.append(KpiBlock("kpis", "Key figures", [
+        Kpi("spans", "Spans", len(spans)), Kpi("flagged", "Spans with violations", flagged,
+                                              tone="warning" if flagged else "good"),
+        Kpi("blocked", "Blocked", blocked, tone="critical" if blocked else "neutral"),
+        Kpi("duration", "Duration", duration(elapsed))]))
+    doc.blocks.append(FieldsBlock("trace", "Trace", [
+        ("traceId", "Trace ID", trace_id), ("rootAction", "Root action", (summary or {}).get("rootAction")),
+        ("agents", "Agents", ", ".join(agents) or "—"),
+        ("outcome", "Outcome", (summary or {}).get("enforcementAction", "allow")),
+        ("startedAt", "Started", to_iso(period[0]) if period else None),
+        ("endedAt", "Ended", to_iso(period[1]) if period else None)]))
+    doc.blocks.append(TableBlock(
+        "spans", "Span tree",
+        [Column("span", "Span", 2.6, "tree", max_chars=80), Column("depth", "Depth", 0.5, "int", pdf=False),
+         Column("agentId", "Agent", 1.2, max_chars=50), Column("startedAt", "Started (UTC)", 1.4, "time"),
+         Column("durationMs", "ms", 0.7, "int"), Column("enforcementAction", "Outcome", 0.8),
+         Column("complianceFlags", "Flags", 2.0, max_chars=200), Column("prompt", "Prompt", 2.2, max_chars=240),
+         Column("response", "Response", 1, max_chars=240, pdf=False), Column("id", "Event ID", 1, "mono", pdf=False),
+         Column("spanId", "Span ID", 1, "mono", pdf=False), Column("parentSpanId", "Parent", 1, "mono", pdf=False),
+         Column("sequence", "Seq", 1, "int", pdf=False), Column("hash", "Hash", 1, "mono", pdf=False)],
+        ((TreeLabel(depth, s["action"]), depth, s["agentId"], log_store_ms(s["startedAt"]),
+          log_store_ms(s["endedAt"]) - log_store_ms(s["startedAt"]), s["enforcementAction"], s["complianceFlags"],
+          s["prompt"], s["response"], s["id"], s["spanId"], s["parentSpanId"], s["sequence"], s["hash"])
+         for depth, s in ordered),
+        total=len(ordered), pdf_limit=PDF_SPAN_LIMIT, empty_text="This trace has no spans."))
+    verdicts = [(s["action"], s["spanId"], v.get("name"), v.get("ruleType"), v.get("severity"), v.get("action"),
+                 "; ".join(sorted({f"{m.get('detector')} in {m.get('field')}" for m in v.get("matches") or []})),
+                 s["id"])
+                for _, s in ordered for v in (s["violationDetails"] or [])]
+    doc.blocks.append(TableBlock(
+        "verdicts", "Verdicts",
+        [Column("spanAction", "Span", 1.5), Column("spanId", "Span ID", 1.4, "mono", max_chars=40),
+         Column("rule", "Rule", 2.2), Column("ruleType", "Type", 1.2, labels=RULE_TYPE_LABELS), Column("severity", "Severity", 0.9, "severity"),
+         Column("action", "Action", 0.8), Column("matched", "Matched", 2.2, max_chars=200),
+         Column("eventId", "Event ID", 1, "mono", pdf=False)],
+        verdicts, empty_text="No span of this trace violated a rule."))
+    doc.blocks.append(integrity_block(db, ctx, None))
+    doc.facts["spans"] = len(spans)
+    return doc
+
+
+def log_store_ms(iso: str) -> int:
+    return parse_iso(iso)
+
+

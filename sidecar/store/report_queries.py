@@ -1,0 +1,367 @@
+"""Read queries behind reports: aggregates computed in SQL and row iterators read in chunks.
+
+Nothing here holds a period's events in memory: counts come from indexes (sequence ranges, the
+partial ``flagged`` index, the violations fact table) and long lists are iterated by keyset paging.
+Every query is scoped by organisation. Times are epoch milliseconds, windows inclusive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from peewee import Database
+
+from sidecar.store import logs as log_store
+from sidecar.store.logs import LogFilter
+from sidecar.store.sql import q
+
+DAY_MS = 86_400_000
+SEVERITIES = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What a report covers: a period and an optional agent and policy."""
+
+    org_id: str
+    start_ms: int
+    end_ms: int
+    agent_id: str | None = None
+    policy_id: str | None = None
+
+
+def tune_for_reports(db: Database) -> None:
+    """Set up the calling thread's connection for report queries: large GROUP BY sorts and DISTINCT sets
+    spill to temporary files instead of memory, and the page cache stays small, so a report's memory does
+    not grow with the number of events. (The API's connections keep their in-memory temp store.)"""
+    from sidecar.store.db import is_sqlite
+
+    if is_sqlite(db):
+        db.execute_sql("PRAGMA temp_store = FILE")
+        db.execute_sql("PRAGMA cache_size = -8000")
+
+
+def _violation_where(w: Window) -> tuple[str, list[Any]]:
+    clauses = ["org_id = ?", "created_at >= ?", "created_at <= ?"]
+    params: list[Any] = [w.org_id, w.start_ms, w.end_ms]
+    if w.agent_id is not None:
+        clauses.append("agent_id = ?")
+        params.append(w.agent_id)
+    if w.policy_id is not None:
+        clauses.append("policy_id = ?")
+        params.append(w.policy_id)
+    return " AND ".join(clauses), params
+
+
+def _rows(db: Database, statement: str, params: list[Any] | tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    return db.execute_sql(q(db, statement), params).fetchall()
+
+
+# -- events ----------------------------------------------------------------------------------------
+
+def organization(db: Database, org_id: str) -> dict[str, Any]:
+    row = db.execute_sql(q(db, "SELECT name, email, last_seq, last_hash, pruned_seq FROM organizations WHERE id = ?"),
+                         (org_id,)).fetchone()
+    if row is None:
+        return {"name": org_id, "email": "", "lastSeq": 0, "lastHash": "0" * 64, "prunedSeq": 0}
+    return {"name": row[0], "email": row[1], "lastSeq": int(row[2]), "lastHash": row[3], "prunedSeq": int(row[4])}
+
+
+def event_totals(db: Database, w: Window) -> dict[str, int]:
+    """``{events, flagged, block, flag, log, agents}`` for the window (indexes only, except the flagged rows)."""
+    lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
+    agent = " AND agent_id = ?" if w.agent_id is not None else ""
+    extra: list[Any] = [w.agent_id] if w.agent_id is not None else []
+    base = [w.org_id, lo, hi, *extra]
+    if w.agent_id is None:
+        events = max(0, hi - lo + 1)
+    else:
+        events = int(_rows(db, f"SELECT COUNT(*) FROM audit_logs WHERE org_id = ? AND seq BETWEEN ? AND ?{agent}",
+                           base)[0][0])
+    by_action = dict(_rows(db, f"SELECT enforcement, COUNT(*) FROM audit_logs WHERE org_id = ? AND seq BETWEEN ? AND ?"
+                               f"{agent} AND flagged GROUP BY enforcement", base))
+    agents = int(_rows(db, f"SELECT COUNT(DISTINCT agent_id) FROM audit_logs WHERE org_id = ? AND seq BETWEEN ? AND ?"
+                           f"{agent}", base)[0][0])
+    return {"events": events, "flagged": sum(int(v) for v in by_action.values()),
+            "block": int(by_action.get("block", 0)), "flag": int(by_action.get("flag", 0)),
+            "log": int(by_action.get("log", 0)), "agents": agents}
+
+
+def bucket_ms(start_ms: int, end_ms: int, max_buckets: int = 62) -> int:
+    """A bucket width (a whole number of days) giving at most ``max_buckets`` bars over the window."""
+    days = max(1, -(-(end_ms - start_ms + 1) // DAY_MS))
+    return DAY_MS * max(1, -(-days // max_buckets))
+
+
+def bucket_origin(start_ms: int) -> int:
+    """Buckets start at UTC midnight, so each bar is a calendar day (or a run of them)."""
+    return start_ms - start_ms % DAY_MS
+
+
+def bucket_count(w: Window, width: int) -> int:
+    return max(1, -(-(w.end_ms + 1 - bucket_origin(w.start_ms)) // width))
+
+
+def events_per_bucket(db: Database, w: Window, width: int) -> list[int]:
+    """Events per bucket of ``width`` ms from UTC midnight of the window's first day: by sequence-range
+    search when unfiltered (two index probes per bucket), else one grouped scan of the agent's range."""
+    origin, count = bucket_origin(w.start_ms), bucket_count(w, width)
+    if w.agent_id is None:
+        first, last = log_store.chain_bounds(db, w.org_id)
+        if first > last:
+            return [0] * count
+        edges = [log_store.first_seq_at_or_after(db, w.org_id, max(w.start_ms, origin + i * width), first, last)
+                 for i in range(count)]
+        edges.append(log_store.first_seq_at_or_after(db, w.org_id, w.end_ms + 1, first, last))
+        return [max(0, edges[i + 1] - edges[i]) for i in range(count)]
+    lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
+    out = [0] * count
+    for bucket, n in _rows(db, "SELECT (created_at - ?) / ?, COUNT(*) FROM audit_logs WHERE org_id = ? AND agent_id = ? "
+                               "AND seq BETWEEN ? AND ? GROUP BY 1", [origin, width, w.org_id, w.agent_id, lo, hi]):
+        if 0 <= int(bucket) < count:
+            out[int(bucket)] += int(n)
+    return out
+
+
+def iter_events(db: Database, w: Window, *, chunk: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    """The window's events, oldest first, in chunks."""
+    return log_store.iter_logs(db, w.org_id, LogFilter(agent_id=w.agent_id, start_ms=w.start_ms, end_ms=w.end_ms),
+                               chunk=chunk)
+
+
+def first_and_last(db: Database, w: Window) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """``{sequence, hash, createdAt}`` of the window's first and last events (unfiltered by agent)."""
+    lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
+    if lo > hi:
+        return None, None
+    found = []
+    for seq in (lo, hi):
+        row = db.execute_sql(q(db, "SELECT seq, hash, created_at FROM audit_logs WHERE org_id = ? AND seq = ?"),
+                             (w.org_id, seq)).fetchone()
+        found.append({"sequence": int(row[0]), "hash": row[1], "createdAt": int(row[2])} if row else None)
+    return found[0], found[1]
+
+
+# -- violations ------------------------------------------------------------------------------------
+
+def violation_breakdowns(db: Database, w: Window, *, top: int = 25, top_agents: int = 15) -> dict[str, Any]:
+    """Violations by severity, action, pack, rule and agent (GROUP BYs over the fact table's time index)."""
+    where, params = _violation_where(w)
+    by_severity = {s: 0 for s in SEVERITIES}
+    for severity, n in _rows(db, f"SELECT severity, COUNT(*) FROM violations WHERE {where} GROUP BY severity", params):
+        by_severity[severity] = by_severity.get(severity, 0) + int(n)
+    by_action = {a: int(n) for a, n in _rows(db, f"SELECT action, COUNT(*) FROM violations WHERE {where} GROUP BY action",
+                                             params)}
+    packs = [{"packId": p, "violations": int(n), "events": int(e), "critical": int(c)} for p, n, e, c in _rows(
+        db, f"SELECT pack_id, COUNT(*), COUNT(DISTINCT audit_log_id), SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END) "
+            f"FROM violations WHERE {where} GROUP BY pack_id ORDER BY COUNT(*) DESC", params)]
+    rules = [{"ruleId": r[0], "ruleName": r[1], "ruleType": r[2], "severity": r[3], "packId": r[4], "violations": int(r[5]),
+              "block": int(r[6]), "flag": int(r[7]), "log": int(r[8])} for r in _rows(
+        db, f"SELECT rule_id, MAX(rule_name), MAX(rule_type), MAX(severity), MAX(pack_id), COUNT(*), "
+            f"SUM(CASE WHEN action = 'block' THEN 1 ELSE 0 END), SUM(CASE WHEN action = 'flag' THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN action = 'log' THEN 1 ELSE 0 END) FROM violations WHERE {where} "
+            f"GROUP BY rule_id ORDER BY COUNT(*) DESC, MAX(rule_name) LIMIT ?", [*params, top])]
+    rule_count = int(_rows(db, f"SELECT COUNT(DISTINCT rule_id) FROM violations WHERE {where}", params)[0][0])
+    agents = [{"agentId": a, "violations": int(n), "events": int(e), "critical": int(c)} for a, n, e, c in _rows(
+        db, f"SELECT agent_id, COUNT(*), COUNT(DISTINCT audit_log_id), "
+            f"SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END) FROM violations WHERE {where} "
+            f"GROUP BY agent_id ORDER BY COUNT(*) DESC LIMIT ?", [*params, top_agents])]
+    agent_count = int(_rows(db, f"SELECT COUNT(DISTINCT COALESCE(agent_id, '')) FROM violations WHERE {where}",
+                            params)[0][0])
+    events = int(_rows(db, f"SELECT COUNT(DISTINCT audit_log_id) FROM violations WHERE {where}", params)[0][0])
+    return {"total": sum(by_severity.values()), "events": events, "bySeverity": by_severity, "byAction": by_action,
+            "byPack": packs, "byRule": rules, "ruleCount": rule_count, "byAgent": agents, "agentCount": agent_count}
+
+
+def violations_per_bucket(db: Database, w: Window, width: int) -> dict[str, list[int]]:
+    """Violations per bucket and severity."""
+    where, params = _violation_where(w)
+    count = bucket_count(w, width)
+    out = {s: [0] * count for s in SEVERITIES}
+    for bucket, severity, n in _rows(db, f"SELECT (created_at - ?) / ?, severity, COUNT(*) FROM violations "
+                                         f"WHERE {where} GROUP BY 1, 2", [bucket_origin(w.start_ms), width, *params]):
+        if 0 <= int(bucket) < count and severity in out:
+            out[severity][int(bucket)] += int(n)
+    return out
+
+
+# -- traces ----------------------------------------------------------------------------------------
+
+def top_flagged_traces(db: Database, w: Window, *, limit: int = 10) -> list[dict[str, Any]]:
+    """Traces active in the window with the most flagged spans."""
+    clauses = ["org_id = ?", "flagged_count > 0", "ended_at >= ?", "started_at <= ?"]
+    params: list[Any] = [w.org_id, w.start_ms, w.end_ms]
+    if w.agent_id is not None:
+        needle = orjson.dumps(w.agent_id).decode()
+        clauses.append("agent_ids LIKE ? ESCAPE '\\'")
+        params.append("%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    rows = _rows(db, f"SELECT trace_id, root_action, agent_ids, span_count, flagged_count, blocked_count, enforcement, "
+                     f"started_at, ended_at FROM traces WHERE {' AND '.join(clauses)} "
+                     "ORDER BY flagged_count DESC, blocked_count DESC, last_seq DESC LIMIT ?", [*params, limit])
+    return [{"traceId": r[0], "rootAction": r[1], "agentIds": orjson.loads(r[2]), "spanCount": int(r[3]),
+             "flaggedCount": int(r[4]), "blockedCount": int(r[5]), "enforcementAction": r[6], "startedAt": int(r[7]),
+             "endedAt": int(r[8])} for r in rows]
+
+
+def trace_summary(db: Database, org_id: str, trace_id: str) -> dict[str, Any] | None:
+    row = db.execute_sql(q(db, "SELECT trace_id, root_action, agent_ids, span_count, flagged_count, blocked_count, "
+                               "enforcement, started_at, ended_at FROM traces WHERE org_id = ? AND trace_id = ?"),
+                         (org_id, trace_id)).fetchone()
+    if row is None:
+        return None
+    return {"traceId": row[0], "rootAction": row[1], "agentIds": orjson.loads(row[2]), "spanCount": int(row[3]),
+            "flaggedCount": int(row[4]), "blockedCount": int(row[5]), "enforcementAction": row[6],
+            "startedAt": int(row[7]), "endedAt": int(row[8])}
+
+
+# -- alerts ----------------------------------------------------------------------------------------
+
+def _alert_where(w: Window) -> tuple[str, list[Any]]:
+    clauses = ["org_id = ?", "created_at >= ?", "created_at <= ?"]
+    params: list[Any] = [w.org_id, w.start_ms, w.end_ms]
+    if w.agent_id is not None:
+        clauses.append("agent_id = ?")
+        params.append(w.agent_id)
+    if w.policy_id is not None:
+        clauses.append("policy_id = ?")
+        params.append(w.policy_id)
+    return " AND ".join(clauses), params
+
+
+def alert_triage(db: Database, w: Window) -> dict[str, Any]:
+    """Alerts raised in the window by status and severity, with resolution times."""
+    where, params = _alert_where(w)
+    matrix: dict[str, dict[str, int]] = {}
+    for status, severity, n in _rows(db, f"SELECT status, severity, COUNT(*) FROM alerts WHERE {where} "
+                                         "GROUP BY status, severity", params):
+        matrix.setdefault(status, {s: 0 for s in SEVERITIES})[severity] = int(n)
+    closed = _rows(db, f"SELECT COUNT(*), AVG(resolved_at - created_at), MAX(resolved_at - created_at) FROM alerts "
+                       f"WHERE {where} AND resolved_at IS NOT NULL", params)[0]
+    oldest_open = _rows(db, f"SELECT MIN(created_at) FROM alerts WHERE {where} AND status IN ('open', 'acknowledged')",
+                        params)[0][0]
+    return {"byStatus": matrix, "total": sum(sum(v.values()) for v in matrix.values()),
+            "closed": int(closed[0] or 0), "meanResolveMs": float(closed[1]) if closed[1] is not None else None,
+            "maxResolveMs": int(closed[2]) if closed[2] is not None else None,
+            "oldestOpenAt": int(oldest_open) if oldest_open is not None else None}
+
+
+def alerts_by_rule(db: Database, w: Window, *, top: int = 25) -> list[dict[str, Any]]:
+    where, params = _alert_where(w)
+    rows = _rows(db, f"SELECT rule_id, MAX(severity_rank), COUNT(*), "
+                     f"SUM(CASE WHEN status IN ('open', 'acknowledged') THEN 1 ELSE 0 END), MIN(details) "
+                     f"FROM alerts WHERE {where} GROUP BY rule_id ORDER BY COUNT(*) DESC LIMIT ?", [*params, top])
+    out = []
+    for rule_id, rank, n, open_n, details in rows:
+        name = (orjson.loads(details) or {}).get("ruleName") if details else None
+        out.append({"ruleId": rule_id, "ruleName": name or rule_id or "(deleted rule)",
+                    "severity": {2: "critical", 1: "warning"}.get(int(rank), "info"), "alerts": int(n),
+                    "open": int(open_n)})
+    return out
+
+
+def iter_alerts(db: Database, w: Window, *, chunk: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    """The window's alerts, oldest first, in chunks (keyset paging on the time-sortable id)."""
+    where, params = _alert_where(w)
+    after = ""
+    while True:
+        rows = _rows(db, f"SELECT id, created_at, severity, status, message, rule_id, policy_id, audit_log_id, agent_id, "
+                         f"details, note, resolved_at, resolved_by FROM alerts WHERE {where} AND id > ? ORDER BY id "
+                         f"LIMIT ?", [*params, after, chunk])
+        if not rows:
+            return
+        yield [{"id": r[0], "createdAt": int(r[1]), "severity": r[2], "status": r[3], "message": r[4], "ruleId": r[5],
+                "policyId": r[6], "auditLogId": r[7], "agentId": r[8],
+                "ruleName": (orjson.loads(r[9]) or {}).get("ruleName") if r[9] else None, "note": r[10],
+                "resolvedAt": int(r[11]) if r[11] is not None else None, "resolvedBy": r[12]} for r in rows]
+        after = rows[-1][0]
+        if len(rows) < chunk:
+            return
+
+
+# -- agents ----------------------------------------------------------------------------------------
+
+def agent_activity(db: Database, w: Window) -> list[dict[str, Any]]:
+    """Per agent in the window: events, flagged, blocked, first and last seen, top action; registered names."""
+    lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
+    agent = " AND agent_id = ?" if w.agent_id is not None else ""
+    params: list[Any] = [w.org_id, lo, hi, *([w.agent_id] if w.agent_id is not None else [])]
+    rows = _rows(db, f"SELECT agent_id, COUNT(*), SUM(CASE WHEN flagged THEN 1 ELSE 0 END), "
+                     f"SUM(CASE WHEN enforcement = 'block' THEN 1 ELSE 0 END), MIN(created_at), MAX(created_at), "
+                     f"COUNT(DISTINCT action), COUNT(DISTINCT trace_id) "
+                     f"FROM audit_logs WHERE org_id = ? AND seq BETWEEN ? AND ?{agent} GROUP BY agent_id "
+                     "ORDER BY COUNT(*) DESC", params)
+    violations = {a: (int(n), int(c)) for a, n, c in _rows(
+        db, f"SELECT agent_id, COUNT(*), SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END) FROM violations "
+            f"WHERE {_violation_where(w)[0]} GROUP BY agent_id", _violation_where(w)[1])}
+    names = {}
+    for agent_id, name, kind in _rows(db, "SELECT id, name, type FROM agents WHERE org_id = ?", [w.org_id]):
+        names[agent_id] = (name, kind)
+        names.setdefault(name, (name, kind))
+    out = []
+    for agent_id, n, flagged, blocked, first, last, actions, traces in rows:
+        name, kind = names.get(agent_id, (None, None)) if agent_id is not None else (None, None)
+        v, crit = violations.get(agent_id, (0, 0))
+        out.append({"agentId": agent_id, "name": name, "type": kind, "events": int(n), "flagged": int(flagged or 0),
+                    "blocked": int(blocked or 0), "violations": v, "critical": crit, "firstSeen": int(first),
+                    "lastSeen": int(last), "actions": int(actions), "traces": int(traces)})
+    return out
+
+
+def agent_actions(db: Database, w: Window, *, top: int = 40) -> list[dict[str, Any]]:
+    """Events per (agent, action) in the window, most frequent first."""
+    lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
+    agent = " AND agent_id = ?" if w.agent_id is not None else ""
+    params: list[Any] = [w.org_id, lo, hi, *([w.agent_id] if w.agent_id is not None else []), top]
+    return [{"agentId": a, "action": act, "events": int(n), "flagged": int(f or 0)} for a, act, n, f in _rows(
+        db, f"SELECT agent_id, action, COUNT(*), SUM(CASE WHEN flagged THEN 1 ELSE 0 END) FROM audit_logs "
+            f"WHERE org_id = ? AND seq BETWEEN ? AND ?{agent} GROUP BY agent_id, action ORDER BY COUNT(*) DESC LIMIT ?",
+        params)]
+
+
+# -- policies --------------------------------------------------------------------------------------
+
+def policies_in_force(db: Database, w: Window) -> list[dict[str, Any]]:
+    """Per policy: the version in force at the window's end, and how many versions were made inside it."""
+    clauses = "org_id = ?"
+    params: list[Any] = [w.org_id]
+    if w.policy_id is not None:
+        clauses += " AND id = ?"
+        params.append(w.policy_id)
+    policies = _rows(db, f"SELECT id, name, mode, priority, is_active, source_pack_id, version FROM policies "
+                         f"WHERE {clauses} ORDER BY priority DESC, name", params)
+    out = []
+    for policy_id, name, mode, priority, active, pack, current in policies:
+        row = db.execute_sql(q(db, "SELECT version_number, name, snapshot, created_at, created_by FROM policy_versions "
+                                   "WHERE policy_id = ? AND org_id = ? AND created_at <= ? ORDER BY version_number DESC "
+                                   "LIMIT 1"), (policy_id, w.org_id, w.end_ms)).fetchone()
+        changes = int(db.execute_sql(q(db, "SELECT COUNT(*) FROM policy_versions WHERE policy_id = ? AND org_id = ? "
+                                           "AND created_at >= ? AND created_at <= ?"),
+                                     (policy_id, w.org_id, w.start_ms, w.end_ms)).fetchone()[0])
+        entry: dict[str, Any] = {"policyId": policy_id, "name": name, "mode": mode, "priority": int(priority),
+                                 "isActive": bool(active), "sourcePackId": pack, "currentVersion": int(current),
+                                 "changesInPeriod": changes, "versionInForce": None}
+        if row is not None:
+            snap = orjson.loads(row[2])
+            rules = snap.get("rules") or []
+            entry["versionInForce"] = {"versionNumber": int(row[0]), "name": row[1] or f"v{row[0]}",
+                                       "createdAt": int(row[3]), "createdBy": row[4], "mode": snap.get("mode", mode),
+                                       "ruleCount": len(rules),
+                                       "activeRules": sum(1 for r in rules if r.get("isActive", True))}
+        out.append(entry)
+    return out
+
+
+def org_rules(db: Database, org_id: str) -> list[dict[str, Any]]:
+    """Organisation-wide rules by pack (``None``: custom rules), with installed pack versions."""
+    installed = {p: (v, int(at)) for p, v, at in _rows(
+        db, "SELECT pack_id, version, installed_at FROM installed_packs WHERE org_id = ?", [org_id])}
+    rows = _rows(db, "SELECT pack_id, COUNT(*), SUM(CASE WHEN is_active THEN 1 ELSE 0 END) FROM rules "
+                     "WHERE org_id = ? AND policy_id IS NULL GROUP BY pack_id ORDER BY pack_id", [org_id])
+    out = []
+    for pack, n, active in rows:
+        version, at = installed.get(pack, (None, None)) if pack else (None, None)
+        out.append({"packId": pack, "version": version, "installedAt": at, "rules": int(n), "activeRules": int(active or 0)})
+    return out

@@ -1,0 +1,198 @@
+"""Each report type in each format, built from a seeded database, with its content checked."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from typing import Any
+
+from sidecar.clock import parse_iso, to_iso
+from tests.helpers import ApiClient
+from tests.sidecar.reports.conftest import CARD, EMAIL, SSN, Seeded, build, pdf_text
+
+
+def _sections(raw: bytes) -> dict[str, list[list[str]]]:
+    """A sectioned CSV: a title row, a header row and data rows per section, sections split by empty rows."""
+    rows = list(csv.reader(io.StringIO(raw.decode())))
+    sections: dict[str, list[list[str]]] = {}
+    current: list[list[str]] | None = None
+    for row in rows:
+        if not row:
+            current = None
+        elif current is None:
+            current = sections[row[0]] = []
+        else:
+            current.append(row)
+    return sections
+
+
+def _as_dicts(section: list[list[str]]) -> list[dict[str, str]]:
+    header, *rows = section
+    return [dict(zip(header, row)) for row in rows]
+
+
+def _short(iso: str) -> str:
+    return to_iso(parse_iso(iso))[:19].replace("T", " ")  # type: ignore[index]
+
+
+def _violations(data: Seeded) -> list[dict[str, Any]]:
+    return [v for e in data.events for v in (e["violationDetails"] or [])]
+
+
+async def test_compliance_summary_pdf(api: ApiClient, seeded: Seeded) -> None:
+    report, download = await build(api, seeded, "compliance_summary", "pdf")
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Disposition"] == (
+        f'attachment; filename="compliance-summary-{seeded.start[:10]}-to-{seeded.end[:10]}.pdf"')
+    digest = hashlib.sha256(download.body).hexdigest()
+    assert download.headers["X-Content-SHA256"] == report["sha256"] == digest
+    assert report["sizeBytes"] == len(download.body) and report["progress"] == 100 and report["error"] is None
+    text = pdf_text(download.body)
+    assert download.body.startswith(b"%PDF-")
+    flat = " ".join(text.split())
+    assert "Compliance summary" in flat and "Acme" in flat
+    assert f"{_short(seeded.start)} to {_short(seeded.end)} (UTC)" in flat  # the period on the cover
+    assert "9 events from 2 agents were audited" in flat
+    assert "5 (55.6%) violated at least one rule: 4 were blocked, 1 flagged and 0 logged" in flat
+    names = {v["name"] for v in _violations(seeded)}
+    assert names == {"SSN Detection", "Card Number (PAN)", "Customer email", "Patient Contact Details"}
+    assert all(name in flat for name in names)
+    assert "Card handling" in flat and "claim-7" in flat  # policy in force, top flagged trace
+    last = seeded.events[-1]
+    assert last["hash"] in flat.replace(" ", "") and f"#{last['sequence']}" in flat  # integrity: period's last event
+    pages = text.count("Page ")
+    assert pages >= 3 and f"Page 1 of {pages}" in flat and f"Page {pages} of {pages}" in flat
+    assert SSN not in text and "4111" not in text and EMAIL not in text
+
+
+async def test_compliance_summary_json_and_csv_agree(api: ApiClient, seeded: Seeded) -> None:
+    head = await api.get("ledger/head", headers=seeded.account.jwt)  # signs the first checkpoint
+    assert head.status == 200 and head.body["sequence"] == seeded.events[-1]["sequence"]
+    report, download = await build(api, seeded, "compliance_summary", "json")
+    body = download.body
+    assert download.headers["Content-Type"] == "application/json"
+    assert body["report"]["id"] == report["id"] and body["report"]["type"] == "compliance_summary"
+    assert body["report"]["period"] == {"from": seeded.start, "to": seeded.end}
+    assert body["report"]["sensitiveValues"] == "masked"
+    kpis = body["kpis"]
+    violations = _violations(seeded)
+    assert (kpis["eventsAudited"], kpis["eventsWithViolations"], kpis["eventsBlocked"], kpis["violations"]) == (
+        9, 5, 4, len(violations))
+    assert kpis["eventsFlagged"] == 1 and kpis["alertsRaised"] == len(seeded.alerts) == 5 and kpis["agentsActive"] == 2
+    by_rule = {r["ruleName"]: r["violations"] for r in body["violationsByRule"]}
+    assert by_rule == {"SSN Detection": 2, "Card Number (PAN)": 2, "Customer email": 1, "Patient Contact Details": 1}
+    assert {p["packId"]: p["violations"] for p in body["violationsByPack"]} == {"hipaa": 3, "finance": 2,
+                                                                                "custom rules": 1}
+    assert sum(body["violationTrend"]["series"]["Critical"]) == 4
+    assert sum(body["violationTrend"]["series"]["Warning"]) == 2
+    assert sum(body["eventTrend"]["series"]["Events"]) == 9
+    triage = {row["status"]: row["total"] for row in body["alertTriage"]}
+    assert triage == {"open": len(seeded.alerts) - 2, "acknowledged": 1, "resolved": 1, "false positive": 0}
+    assert [p["name"] for p in body["policyVersions"]] == ["Card handling"]
+    assert body["integrity"]["headSequence"] == seeded.events[-1]["sequence"]
+    assert body["integrity"]["headHash"] == seeded.events[-1]["hash"]
+    integrity = body["integrity"]
+    assert integrity["checkpointSequence"] == f"#{head.body['sequence']:,}  {head.body['hash']}"
+    assert (integrity["checkpointSignature"], integrity["checkpointKeyId"]) == (head.body["signature"],
+                                                                                head.body["keyId"])
+
+    _, download = await build(api, seeded, "compliance_summary", "csv")
+    assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
+    sections = _sections(download.body)
+    facts = dict(sections["report"][1:])
+    assert (facts["type"], facts["from"], facts["to"], facts["organization"]) == (
+        "compliance_summary", seeded.start, seeded.end, "Acme")
+    csv_kpis = {row["key"]: row["value"] for row in _as_dicts(sections["kpis"])}
+    assert csv_kpis["eventsAudited"] == "9" and csv_kpis["violations"] == str(len(violations))
+    assert {r["ruleName"]: r["violations"] for r in _as_dicts(sections["violationsByRule"])} == {
+        "SSN Detection": "2", "Card Number (PAN)": "2", "Customer email": "1", "Patient Contact Details": "1"}
+
+
+async def test_audit_log_export_masks_by_default(api: ApiClient, seeded: Seeded) -> None:
+    _, download = await build(api, seeded, "audit_log_export", "csv")
+    raw = download.body.decode()
+    rows = list(csv.DictReader(io.StringIO(raw)))
+    assert [int(r["sequence"]) for r in rows] == [e["sequence"] for e in seeded.events]
+    assert [r["hash"] for r in rows] == [e["hash"] for e in seeded.events]
+    assert SSN not in raw and CARD not in raw and EMAIL not in raw
+    lookup = next(r for r in rows if r["action"] == "llm_call" and "coverage" in r["prompt"])
+    assert lookup["prompt"] == "Patient SSN [REDACTED:ssn], please verify coverage."  # the pack redacts at ingest
+    assert lookup["complianceFlags"].startswith("CRITICAL_pii_detect_SSN Detection")
+    email = next(r for r in rows if r["action"] == "send_email")
+    assert email["prompt"] == "Send the claim summary to [MASKED:email] today."  # stored as sent, masked here
+    assert json.loads(email["metadata"]) == {"to": "[MASKED:email]", "cc": ["[MASKED:email]"]}
+    formula = next(r for r in rows if "HYPERLINK" in r["prompt"])
+    assert formula["prompt"].startswith("'=HYPERLINK")  # neutralised for spreadsheets
+    assert all(line.startswith('"') for line in raw.splitlines())  # every cell quoted
+
+    report, download = await build(api, seeded, "audit_log_export", "json", showSensitive=True)
+    assert report["showSensitive"] is True
+    events = download.body["events"]
+    assert download.body["report"]["sensitiveValues"] == "shown"
+    assert [e["id"] for e in events] == [e["id"] for e in seeded.events]
+    sent = next(e for e in events if e["action"] == "send_email")
+    assert sent["prompt"] == f"Send the claim summary to {EMAIL} today." and sent["metadata"]["to"] == EMAIL
+    assert events[7]["prompt"].startswith("=HYPERLINK")  # JSON is not a spreadsheet: kept as is
+    assert events[2]["metadata"] == {"tool": "claims_api"} and events[1]["traceId"] == "claim-7"
+
+    _, download = await build(api, seeded, "audit_log_export", "pdf")
+    flat = " ".join(pdf_text(download.body).split())
+    assert "Audit log export" in flat and "[MASKED:email]" in flat.replace(" ", "")
+    assert SSN not in flat and EMAIL not in flat and "Summarise the policy wording." in flat
+
+
+async def test_alert_summary(api: ApiClient, seeded: Seeded) -> None:
+    _, download = await build(api, seeded, "alert_summary", "json")
+    body = download.body
+    statuses = [a["status"] for a in seeded.alerts]
+    assert body["kpis"]["alerts"] == len(seeded.alerts)
+    assert (body["kpis"]["open"], body["kpis"]["acknowledged"], body["kpis"]["resolved"]) == (
+        statuses.count("open"), 1, 1)
+    assert sorted(a["id"] for a in body["alerts"]) == sorted(a["id"] for a in seeded.alerts)
+    acked = next(a for a in body["alerts"] if a["status"] == "acknowledged")
+    assert acked["note"] == "checking"
+
+    _, download = await build(api, seeded, "alert_summary", "csv")
+    rows = list(csv.DictReader(io.StringIO(download.body.decode())))
+    assert sorted(r["id"] for r in rows) == sorted(a["id"] for a in seeded.alerts)
+    assert {r["ruleName"] for r in rows} == {"SSN Detection", "Card Number (PAN)", "Customer email"}
+    assert {r["status"] for r in rows} == {"open", "acknowledged", "resolved"}
+
+    _, download = await build(api, seeded, "alert_summary", "pdf")
+    flat = " ".join(pdf_text(download.body).split())
+    assert "Alert summary" in flat and "Triage status by severity" in flat and "Card Number (PAN)" in flat
+
+
+async def test_agent_activity(api: ApiClient, seeded: Seeded) -> None:
+    _, download = await build(api, seeded, "agent_activity", "csv")
+    rows = {r["agentId"]: r for r in csv.DictReader(io.StringIO(download.body.decode()))}
+    assert set(rows) == {"claims-bot", "billing-bot", "(no agent)"}
+    assert (rows["claims-bot"]["events"], rows["claims-bot"]["flagged"], rows["claims-bot"]["traces"]) == ("5", "3", "1")
+    assert (rows["billing-bot"]["events"], rows["billing-bot"]["blocked"], rows["billing-bot"]["name"]) == (
+        "3", "2", "billing-bot")
+    _, download = await build(api, seeded, "agent_activity", "json", agentId="billing-bot")
+    assert [a["agentId"] for a in download.body["agents"]] == ["billing-bot"]
+    assert download.body["report"]["scope"]["Agents"] == "agent billing-bot"
+    _, download = await build(api, seeded, "agent_activity", "pdf")
+    flat = " ".join(pdf_text(download.body).split())
+    assert "Agent activity" in flat and "Events by agent" in flat and "claims-bot" in flat
+
+
+async def test_trace_report(api: ApiClient, seeded: Seeded) -> None:
+    _, download = await build(api, seeded, "trace", "json", traceId="claim-7")
+    spans = download.body["spans"]
+    assert [(s["span"], s["depth"]) for s in spans] == [("intake", 0), ("llm_call", 1), ("tool_use", 2)]
+    assert spans[1]["prompt"] == "Patient SSN [REDACTED:ssn], please verify coverage."
+    verdicts = download.body["verdicts"]
+    assert {(v["spanId"], v["rule"], v["action"]) for v in verdicts} == {
+        ("lookup", "SSN Detection", "block"), ("file", "SSN Detection", "block")}
+    assert verdicts[0]["matched"] == "ssn in prompt"
+    report, download = await build(api, seeded, "trace", "pdf", traceId="claim-7")
+    assert download.headers["Content-Disposition"] == 'attachment; filename="trace-claim-7.pdf"'
+    flat = " ".join(pdf_text(download.body).split())
+    assert "Trace report" in flat and "Span tree" in flat and "SSN Detection" in flat and SSN not in flat
+    _, download = await build(api, seeded, "trace", "csv", traceId="claim-7")
+    rows = list(csv.DictReader(io.StringIO(download.body.decode())))
+    assert [r["spanId"] for r in rows] == ["root", "lookup", "file"]
