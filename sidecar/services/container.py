@@ -106,6 +106,7 @@ class Services:
         reports = ReportService(writer, reads, db, hub, data_dir=settings.data_dir,
                                 retention_days=settings.report_retention_days,
                                 mailer=SmtpReportMailer(notifications, base_url=settings.base_url))
+        reports.on_outbox = notifications.wake
         return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth,
                    ingest=IngestService(writer, gate, hub, on_alerts=notifications.wake),
                    queries=QueryService(reads, db), gate=gate, policies=policies,

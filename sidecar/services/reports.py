@@ -30,6 +30,7 @@ from sidecar.services.report_files import (CONTENT_TYPES, BuildResult, LoggingMa
                                            render_report)
 from sidecar.store import activity
 from sidecar.store import logs as log_store
+from sidecar.store import notifications as outbox
 from sidecar.store import reports as store
 from sidecar.store.db import ReadPool
 from sidecar.store.models import Policy
@@ -98,6 +99,7 @@ class ReportService:
         self._builder = ReadPool(db, threads=1)
         self._hooks = _Hooks()
         self._building: set[str] = set()
+        self.on_outbox: Callable[[], None] | None = None  # wakes the notification worker
         self._cancelled: set[str] = set()
         self._stopping = False
 
@@ -241,8 +243,21 @@ class ReportService:
         finally:
             self._building.discard(report_id)
             self._cancelled.discard(report_id)
-        ready = await self._writer.run(store.finish, record.id, size_bytes=result.size, sha256=result.sha256,
-                                       file_path=str(result.path), now=self._clock())
+        now = self._clock()
+
+        def finish_and_announce() -> ReportRecord | None:
+            """Mark it ready and queue the ``report.ready`` webhook in the same transaction."""
+            done = store.finish(record.id, size_bytes=result.size, sha256=result.sha256, file_path=str(result.path),
+                                now=now)
+            if done is not None:
+                outbox.enqueue(done.org_id, "report.ready", {
+                    "id": done.id, "type": done.type, "format": done.format, "status": "ready",
+                    "sizeBytes": done.size_bytes, "sha256": done.sha256}, now)
+            return done
+
+        ready = await self._writer.run(finish_and_announce)
+        if ready is not None and self.on_outbox is not None:
+            self.on_outbox()
         if ready is None:  # deleted while we wrote it
             result.path.unlink(missing_ok=True)
             return None

@@ -183,3 +183,16 @@ async def test_test_endpoint_sends_both(api: ApiClient, owner: Account, receiver
     assert smtp.inbox.messages[0][1]["Subject"] == "[AgentAudit] Test notification"
     log = await api.get("notifications/deliveries", headers=owner.jwt)
     assert {(d["channel"], d["status"]) for d in log.body} == {("webhook", "delivered"), ("email", "delivered")}
+
+
+async def test_report_ready_is_a_webhook_too(api: ApiClient, owner: Account, receiver) -> None:
+    await _webhook_on(api, owner, receiver)
+    await api.post("audit-logs", json={"action": "x"}, headers=owner.api_key)
+    created = await api.post("reports", json={"type": "audit_log_export", "format": "json",
+                                              "from": "2000-01-01T00:00:00Z", "to": "2999-01-01T00:00:00Z"},
+                             headers=owner.jwt)
+    assert created.status == 202, created.body
+    await _until(lambda: any(h["event"] == "report.ready" for h in receiver.received), timeout=30)
+    hook = next(h for h in receiver.received if h["event"] == "report.ready")
+    report = await api.get(f"reports/{created.body['id']}", headers=owner.jwt)
+    assert hook["data"]["id"] == created.body["id"] and hook["data"]["sha256"] == report.body["sha256"]
