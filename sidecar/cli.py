@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import asyncio
 import getpass
 import json
@@ -169,6 +170,7 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
         if server is not None and server.sockets:
             port = server.sockets[0].getsockname()[1]
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        gc.freeze()  # what startup built lives for good: keep full collections from walking it on the hot path
         print(f"AgentAudit sidecar {VERSION} listening on http://{host}:{port} (data: {settings.data_dir})", flush=True)
         if fake is not None:
             fake.webhook_url = f"http://{host}:{port}/api/v1/billing/webhook"
