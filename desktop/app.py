@@ -7,6 +7,7 @@ window, and passes each what it needs (no globals).
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -38,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--password", help="with --screenshot: its password (env AGENTAUDIT_PASSWORD)")
     parser.add_argument("--log-level", default="WARNING")
     return parser
+
+
+def settle_heap() -> None:
+    """Move everything built at start-up (modules, Qt wrappers, the window: tens of thousands of objects that
+    live until exit) out of the collector's sight, so a full collection later walks only what came after:
+    33 ms instead of a few, with PySide's types in the heap. (The documented use of ``gc.freeze``.)"""
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv: Sequence[str]) -> int:
@@ -73,6 +82,7 @@ def main(argv: Sequence[str]) -> int:
         box.exec()
 
     crash.install(report)
+    settle_heap()
     app.aboutToQuit.connect(sidecar.shutdown)
     app.aboutToQuit.connect(shell.live.stop)
     app.aboutToQuit.connect(transport.close)

@@ -127,9 +127,22 @@ class SidecarManager(QObject):
         self._check(first=True)
 
     def restart(self) -> None:
-        """Stop our child (if any) and start a new one; without a child, look again at once."""
-        if self.owns_process:
-            self.stop()
+        """Stop our child (if any) and start a new one; without a child, look again at once (and start one
+        if none answers). Never waits on the GUI thread: the new start follows the old child's exit."""
+        process = self._process
+        if process is not None and process.state() != QProcess.ProcessState.NotRunning:
+            self._stopping = True
+            self._set(SidecarStatus(SidecarState.STARTING, self._client.base_url, "", True, "restarting the sidecar"))
+            process.finished.connect(self._restart_after_exit)
+            process.terminate()
+            QTimer.singleShot(10_000, process.kill)  # if it ignores SIGTERM
+            return
+        self._check(first=True)
+
+    def _restart_after_exit(self, *_args: object) -> None:
+        self._stopping = False
+        self._process = None
+        self._status = SidecarStatus(SidecarState.UNREACHABLE, self._client.base_url, detail="restarting")
         self._check(first=True)
 
     def stop(self) -> None:

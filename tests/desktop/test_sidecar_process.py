@@ -31,9 +31,16 @@ def test_starts_a_child_when_none_answers_and_stops_it_on_quit(qtbot: Any, tmp_p
     manager.start()
     wait_state(qtbot, manager, SidecarState.UP)
     assert states[0] is SidecarState.STARTING and manager.status.owned and manager.status.version
-    pid = manager.process_id
+    first_pid = manager.process_id
     assert http(f"{url}/health")[1]["status"] == "ok"
     assert (tmp_path / "data" / "agentaudit.db").exists()
+    manager.restart()  # the banner's button: without blocking, the old child exits and a new one starts
+    assert manager.status.state is SidecarState.STARTING
+    wait_state(qtbot, manager, SidecarState.UP)
+    pid = manager.process_id
+    assert pid != first_pid and manager.status.owned
+    with pytest.raises(ProcessLookupError):
+        os.kill(first_pid, 0)
     manager.shutdown()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
