@@ -133,7 +133,7 @@ class ScreenshotRunner(QObject):
                 return
             model.loading_changed.disconnect(loaded)
             flagged = next((row for row in range(model.rowCount())
-                            if model.data(model.index(row, 0), LogRole.ENFORCEMENT) in ("block", "flag")), 0)
+                            if model.data(model.index(row, 0), LogRole.ENFORCEMENT) == "block"), 0)
             if model.rowCount() == 0:
                 self._grab("logs")
                 return
@@ -144,7 +144,7 @@ class ScreenshotRunner(QObject):
             presenter.event_loaded.disconnect(opened)
             self._grab("logs")
         self._window.show_page("logs")
-        presenter.apply(presenter.form)
+        self._window.logs.verdict.setCurrentText("Flagged (any violation)")  # the explorer's point: violations
         model.loading_changed.connect(loaded)
 
     def _alerts(self) -> None:

@@ -60,6 +60,11 @@ def _headers(reply: QNetworkReply) -> dict[str, str]:
             for name, value in reply.rawHeaderPairs()}
 
 
+def _read_all(reply: QNetworkReply) -> bytes:
+    """What is buffered; nothing from an aborted reply (reading a closed device only makes Qt warn)."""
+    return bytes(reply.readAll().data()) if reply.isOpen() else b""
+
+
 def _status(reply: QNetworkReply) -> int:
     value = reply.attribute(_STATUS)
     return int(value) if value is not None else 0
@@ -122,7 +127,7 @@ class PendingRequest(QObject):
         if self._file is None:
             assert self._part is not None
             self._file = open(self._part, "wb")  # noqa: SIM115 - closed in _on_finished
-        self._file.write(bytes(self._reply.readAll().data()))
+        self._file.write(_read_all(self._reply))
 
     def _on_finished(self) -> None:
         if self._done:
@@ -149,7 +154,7 @@ class PendingRequest(QObject):
                 self._file.close()
                 assert self._part is not None
                 self._part.unlink(missing_ok=True)
-            body = bytes(reply.readAll().data())
+            body = _read_all(reply)
         response = Response(status if error is None else 0, _headers(reply), body, error, self._timed_out,
                             (time.perf_counter() - self._started) * 1000)
         reply.deleteLater()
@@ -201,7 +206,7 @@ class StreamReply(QObject):
             return
         self._on_meta()
         if 200 <= self._status < 300:
-            data = bytes(self._reply.readAll().data())
+            data = _read_all(self._reply)
             if data:
                 self.chunk.emit(data)
 
@@ -214,7 +219,7 @@ class StreamReply(QObject):
         error = None
         if reply.error() != QNetworkReply.NetworkError.NoError:
             error = reply.errorString()
-        response = Response(_status(reply), _headers(reply), bytes(reply.readAll().data()), error)
+        response = Response(_status(reply), _headers(reply), _read_all(reply), error)
         reply.deleteLater()
         self.closed.emit(response)
         self.ended.emit()

@@ -159,7 +159,7 @@ class AlertTriageView(QWidget):
             self.buttons[action] = button
             actions.addWidget(button)
         self.note = QLineEdit()
-        self.note.setPlaceholderText("Note, saved with the action (optional)")
+        self.note.setPlaceholderText("Note (optional)")
         actions.addWidget(self.note, 1)
         self.event_button = QPushButton("Open event  (Enter)")
         self.event_button.clicked.connect(self._open_event)

@@ -103,12 +103,14 @@ class EventDetail(QWidget):
         facts.setHorizontalSpacing(12)
         facts.setVerticalSpacing(3)
         self.facts: dict[str, QLabel] = {}
-        for n, name in enumerate(("Time", "Agent", "Trace", "Event id", "Span", "Duration")):
-            caption = label(name, "muted")
+        # short values in pairs; ids (26 characters in a monospace font) on rows of their own
+        places = {"Time": (0, 0, 1), "Agent": (0, 2, 1), "Duration": (1, 0, 1), "Trace": (1, 2, 1),
+                  "Event id": (2, 0, 3), "Span": (3, 0, 3)}
+        for name, (row, column, span) in places.items():
             value = _value(mono=name in ("Event id", "Span", "Trace"))
             self.facts[name] = value
-            facts.addWidget(caption, n // 2, (n % 2) * 2)
-            facts.addWidget(value, n // 2, (n % 2) * 2 + 1)
+            facts.addWidget(label(name, "muted"), row, column)
+            facts.addWidget(value, row, column + 1, 1, span)
         facts.setColumnStretch(1, 1)
         facts.setColumnStretch(3, 1)
         layout.addLayout(facts)
