@@ -102,7 +102,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw and raw[0] == "demo":  # the demo seeder parses its own options
+        from sidecar.demo import main as demo_main
+
+        return demo_main(raw[1:])
+    args = _parser().parse_args(raw)
     if args.command is None:
         _parser().print_help()
         return 2
