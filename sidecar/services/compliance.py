@@ -24,6 +24,7 @@ from sidecar.compliance.conditions import policy_applies
 from sidecar.compliance.engine import CompiledRules, compile_rules, evaluate
 from sidecar.compliance.ratelimit import RateWindow
 from sidecar.compliance.types import EventText, InvalidRule, RuleSpec, Verdict
+from sidecar.errors import Unavailable
 from sidecar.ids import new_id
 from sidecar.store import alerts as alert_store
 from sidecar.store import notifications as outbox_store
@@ -98,14 +99,34 @@ class ComplianceGate:
         self._key = redaction_key
         self._orgs: dict[str, _OrgCache] = {}
         self._packs: dict[str, dict[str, str | None]] = {}
+        self._refreshing: dict[str, asyncio.Future[None]] = {}
+        self._generation: dict[str, int] = {}
         self.rate = RateWindow()
 
     async def ensure(self, org_id: str) -> None:
-        """Make sure the organisation's rules are loaded and current (a read only every few seconds)."""
+        """Make sure the organisation's rules are loaded and current (a read only every few seconds).
+
+        One refresh per organisation runs at a time; concurrent requests wait for it instead of each
+        loading and compiling the same rules.
+        """
+        for _ in range(5):  # a refresh overtaken by a change installs nothing: wait for the next one
+            cache = self._orgs.get(org_id)
+            if cache is not None and (time.monotonic() - cache.checked < _RECHECK_SECONDS
+                                      or org_id in self._refreshing):
+                return  # current, or being re-checked while the cached rules still serve
+            pending = self._refreshing.get(org_id)
+            if pending is None:
+                pending = self._refreshing[org_id] = asyncio.ensure_future(self._refresh(org_id))
+                pending.add_done_callback(
+                    lambda done: self._refreshing.pop(org_id) if self._refreshing.get(org_id) is done else None)
+            await asyncio.shield(pending)
+        if org_id not in self._orgs:
+            raise Unavailable("the compliance rules are changing too fast to load; retry")
+
+    async def _refresh(self, org_id: str) -> None:
+        generation = self._generation.get(org_id, 0)
         cache = self._orgs.get(org_id)
         if cache is not None:
-            if time.monotonic() - cache.checked < _RECHECK_SECONDS:
-                return
             version = await self._reads.run(policy_store.compliance_version, org_id)
             if version == cache.state.version:
                 cache.checked = time.monotonic()
@@ -121,13 +142,16 @@ class ComplianceGate:
         for key in list(combos)[:32]:
             policies = tuple(p for p in state.policies if p.id in key)
             fresh.compiled[key] = await loop.run_in_executor(None, _compile, self._specs(state, policies))
-        self._orgs[org_id] = fresh
         packs = {rule.id: rule.pack_id for rule in state.org_rules}
         for policy in state.policies:
             packs.update((rule.id, rule.pack_id) for rule in policy.rules)
-        self._packs[org_id] = packs
+        if self._generation.get(org_id, 0) == generation:  # not invalidated while we loaded
+            self._orgs[org_id] = fresh
+            self._packs[org_id] = packs
 
     def invalidate(self, org_id: str) -> None:
+        self._generation[org_id] = self._generation.get(org_id, 0) + 1
+        self._refreshing.pop(org_id, None)  # a refresh in flight may have read the old rules
         self._orgs.pop(org_id, None)
         self._packs.pop(org_id, None)
 
