@@ -28,7 +28,7 @@ from desktop.models import timefmt
 from desktop.models.alerts import STATUS_LABELS
 from desktop.models.roles import AlertColumn, AlertRole
 from desktop.presenters.triage import Triage, TriagePresenter, TriageResult
-from desktop.widgets.cards import label
+from desktop.widgets.cards import label, page_layout
 from desktop.widgets.json_view import JsonView
 from desktop.widgets.pills import Pill, PillDelegate
 
@@ -122,18 +122,7 @@ class AlertTriageView(QWidget):
         super().__init__(parent)
         self.presenter = presenter
         model = presenter.model
-        root = QVBoxLayout(self)
-        root.setContentsMargins(24, 18, 24, 18)
-        root.setSpacing(10)
-
-        head = QHBoxLayout()
-        titles = QVBoxLayout()
-        titles.setSpacing(0)
-        titles.addWidget(label("Alerts", "title"))
-        self.count = label("", "subtitle")
-        titles.addWidget(self.count)
-        head.addLayout(titles)
-        head.addStretch(1)
+        root, head, self.count = page_layout(self, "Alerts", "")
         self.status = QComboBox()
         self.status.addItems(list(STATUS_FILTERS))
         self.severity = QComboBox()

@@ -22,7 +22,7 @@ from desktop.api.errors import ApiError
 from desktop.models import timefmt
 from desktop.models.logs import preview
 from desktop.presenters.dashboard import DashboardPresenter, DashboardSnapshot, TimeRange
-from desktop.widgets.cards import Card, KpiCard, label
+from desktop.widgets.cards import Card, KpiCard, label, page_layout
 from desktop.widgets.charts import BarList, Point, TimeChart
 from desktop.widgets.pills import PillDelegate
 
@@ -43,18 +43,7 @@ class DashboardView(QWidget):
     def __init__(self, presenter: DashboardPresenter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.presenter = presenter
-        root = QVBoxLayout(self)
-        root.setContentsMargins(24, 18, 24, 18)
-        root.setSpacing(14)
-
-        head = QHBoxLayout()
-        titles = QVBoxLayout()
-        titles.setSpacing(0)
-        titles.addWidget(label("Dashboard", "title"))
-        self.subtitle = label("Loading…", "subtitle")
-        titles.addWidget(self.subtitle)
-        head.addLayout(titles)
-        head.addStretch(1)
+        root, head, self.subtitle = page_layout(self, "Dashboard", "Loading…", spacing=14)
         self.range_buttons = QButtonGroup(self)
         for time_range in TimeRange:
             button = QPushButton(time_range.label)

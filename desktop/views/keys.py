@@ -25,7 +25,7 @@ from desktop import theme
 from desktop.api import schemas
 from desktop.models.roles import KeyColumn
 from desktop.presenters.keys import KeysPresenter, curl_snippet, python_snippet
-from desktop.widgets.cards import label
+from desktop.widgets.cards import label, page_layout
 
 SCOPE_TEXT = {
     "logs:write": "logs:write — send events (agents, SDKs)",
@@ -96,15 +96,15 @@ class KeyCreatedDialog(QDialog):
         for name, text in (("Python SDK", python_snippet(base_url, created.secret)),
                            ("curl", curl_snippet(base_url, created.secret))):
             page = QWidget()
-            page_layout = QVBoxLayout(page)
+            page_box = QVBoxLayout(page)
             editor = QPlainTextEdit(text)
             editor.setReadOnly(True)
             editor.setFont(theme.mono_font(9))
             editor.setMinimumHeight(150)
             copy = QPushButton(f"Copy {name} snippet")
             copy.clicked.connect(lambda _c=False, t=text: QGuiApplication.clipboard().setText(t))
-            page_layout.addWidget(editor)
-            page_layout.addWidget(copy, 0, Qt.AlignmentFlag.AlignRight)
+            page_box.addWidget(editor)
+            page_box.addWidget(copy, 0, Qt.AlignmentFlag.AlignRight)
             tabs.addTab(page, name)
             self.snippets[name] = editor
         layout.addWidget(tabs)
@@ -123,17 +123,8 @@ class ApiKeysView(QWidget):
         super().__init__(parent)
         self.presenter = presenter
         model = presenter.model
-        root = QVBoxLayout(self)
-        root.setContentsMargins(24, 18, 24, 18)
-        root.setSpacing(10)
-        head = QHBoxLayout()
-        titles = QVBoxLayout()
-        titles.setSpacing(0)
-        titles.addWidget(label("API keys", "title"))
-        self.subtitle = label("Agents, SDKs and scripts authenticate with a key (header X-API-Key).", "subtitle")
-        titles.addWidget(self.subtitle)
-        head.addLayout(titles)
-        head.addStretch(1)
+        root, head, self.subtitle = page_layout(
+            self, "API keys", "Agents, SDKs and scripts authenticate with a key (header X-API-Key).")
         self.revoke_button = QPushButton("Revoke…")
         self.revoke_button.setProperty("role", "danger")
         self.revoke_button.clicked.connect(self.confirm_revoke)

@@ -27,7 +27,7 @@ from desktop.api.errors import ApiError
 from desktop.models.roles import LogColumn, LogRole
 from desktop.presenters.logs import TIME_WINDOWS, VERDICTS, FilterForm, LogExplorerPresenter
 from desktop.views.event_detail import EventDetail
-from desktop.widgets.cards import label
+from desktop.widgets.cards import label, page_layout
 from desktop.widgets.pills import PillDelegate
 
 EXPORT_FORMATS = {"CSV": "csv", "JSON": "json", "JSON Lines": "jsonl"}
@@ -40,18 +40,7 @@ class LogExplorerView(QWidget):
         super().__init__(parent)
         self.presenter = presenter
         model = presenter.model
-        root = QVBoxLayout(self)
-        root.setContentsMargins(24, 18, 24, 18)
-        root.setSpacing(10)
-
-        head = QHBoxLayout()
-        titles = QVBoxLayout()
-        titles.setSpacing(0)
-        titles.addWidget(label("Log explorer", "title"))
-        self.count = label("", "subtitle")
-        titles.addWidget(self.count)
-        head.addLayout(titles)
-        head.addStretch(1)
+        root, head, self.count = page_layout(self, "Log explorer", "")
         self.export_button = QPushButton("Export")
         menu = QMenu(self.export_button)
         for name, fmt in EXPORT_FORMATS.items():

@@ -15,6 +15,23 @@ def label(text: str = "", role: str | None = None, *, parent: QWidget | None = N
     return widget
 
 
+def page_layout(page: QWidget, title: str, subtitle: str = "", *, spacing: int = 10) -> tuple[QVBoxLayout, QHBoxLayout, QLabel]:
+    """The frame every main view shares: page margins, a title over a subtitle, and a header row
+    (stretched after the titles) for the view's own controls. Returns ``(root, header row, subtitle)``."""
+    root = QVBoxLayout(page)
+    root.setContentsMargins(24, 18, 24, 18)
+    root.setSpacing(spacing)
+    head = QHBoxLayout()
+    titles = QVBoxLayout()
+    titles.setSpacing(0)
+    titles.addWidget(label(title, "title"))
+    sub = label(subtitle, "subtitle")
+    titles.addWidget(sub)
+    head.addLayout(titles)
+    head.addStretch(1)
+    return root, head, sub
+
+
 class Card(QFrame):
     """A titled card; put content in ``body`` (a QVBoxLayout); ``actions`` sits right of the title."""
 
