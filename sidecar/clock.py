@@ -31,7 +31,8 @@ def to_iso(ms: int | None) -> str | None:
     seconds, millis = divmod(ms, 1000)
     cached = _last_second
     if cached[0] != seconds:
-        cached = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+        moment = time.gmtime(seconds)  # %Y does not pad years before 1000 ("1-02-16"): pad it here
+        cached = (seconds, f"{moment.tm_year:04d}" + time.strftime("-%m-%dT%H:%M:%S", moment))
         _last_second = cached
     return f"{cached[1]}.{millis:03d}Z"
 

@@ -63,10 +63,30 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             413: "request body too large",
         }.get(exc.status, exc.reason)
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+        if exc.status == 405:
+            headers["Allow"] = await _allowed_methods(request) or headers.get("Allow", "")
         return api_errors.error_response(message, exc.status, request_id=request_id, headers=headers or None)
     except Exception:
         log.http.exception("unhandled error in %s %s", request.method, request.rel_url.path)
         return api_errors.error_response("internal error", 500, request_id=request_id)
+
+
+async def _allowed_methods(request: web.Request) -> str:
+    """The methods of the path the request names: every route of the first resource that matches it.
+
+    aiohttp's own ``Allow`` merges every matching resource, so ``/alerts/counts`` would also advertise the
+    ``PATCH`` of ``/alerts/{alert_id}``.
+    """
+    resources = list(request.app.router.resources())
+    for resource in resources:
+        _, allowed = await resource.resolve(request)
+        if allowed:
+            methods: set[str] = set()
+            for same in resources:
+                if same.canonical == resource.canonical:
+                    methods |= (await same.resolve(request))[1]
+            return ",".join(sorted(methods))
+    return ""
 
 
 def credential(request: web.Request) -> tuple[str, str] | None:

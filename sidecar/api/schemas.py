@@ -231,10 +231,10 @@ def _query_int(query: Mapping[str, str], name: str, default: int, *, low: int, h
 def paging(query: Mapping[str, str]) -> tuple[int, int, int]:
     """``(limit, offset, page)`` from ``limit`` and ``offset`` or 1-based ``page``."""
     limit = _query_int(query, "limit", 20, low=1, high=500)
+    page = _query_int(query, "page", 1, low=1, high=10**7)  # checked even when offset wins
     if query.get("offset") not in (None, ""):
         offset = _query_int(query, "offset", 0, low=0, high=10**9)
         return limit, offset, offset // limit + 1
-    page = _query_int(query, "page", 1, low=1, high=10**7)
     return limit, (page - 1) * limit, page
 
 

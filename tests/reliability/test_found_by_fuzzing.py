@@ -1,0 +1,48 @@
+"""Defects the schema fuzzer found, each pinned by a direct test so they stay fixed."""
+
+from __future__ import annotations
+
+from sidecar.clock import parse_iso, to_iso
+from tests.helpers import Account, ApiClient
+
+
+def test_years_before_1000_are_padded_to_four_digits() -> None:
+    assert to_iso(parse_iso("0001-02-16T02:37:22Z")) == "0001-02-16T02:37:22.000Z"
+    assert to_iso(parse_iso("0999-12-31T23:59:59.5Z")) == "0999-12-31T23:59:59.500Z"
+    assert to_iso(parse_iso("2026-01-15T10:00:00.123Z")) == "2026-01-15T10:00:00.123Z"
+
+
+async def test_a_report_of_year_one_echoes_a_valid_timestamp(api: ApiClient, owner: Account) -> None:
+    reply = await api.post("reports", json={"type": "audit_log_export", "format": "json",
+                                            "from": "0001-02-16T02:37:22Z", "to": "2000-01-01T00:00:00Z"},
+                           headers=owner.jwt)
+    assert reply.status == 202 and reply.body["from"] == "0001-02-16T02:37:22.000Z"
+
+
+async def test_a_negative_page_is_refused_even_beside_an_offset(api: ApiClient, owner: Account) -> None:
+    reply = await api.get("notifications/deliveries", params={"offset": "5", "page": "-3"}, headers=owner.jwt)
+    assert (reply.status, reply.body["details"][0]["field"]) == (400, "page")
+    assert (await api.get("notifications/deliveries", params={"offset": "5", "page": "2"}, headers=owner.jwt)).status == 200
+
+
+async def test_bulk_triage_filter_must_be_an_object(api: ApiClient, owner: Account) -> None:
+    reply = await api.post("alerts/resolve", json={"ids": [], "filter": [None, None]}, headers=owner.jwt)
+    assert (reply.status, reply.body["details"][0]["field"]) == (400, "filter")
+    fine = await api.post("alerts/resolve", json={"ids": [], "filter": None}, headers=owner.jwt)
+    assert fine.status == 200 and fine.body["updated"] == 0
+
+
+async def test_otlp_json_must_be_an_object(api: ApiClient, owner: Account) -> None:
+    reply = await api.post("/v1/traces", data=b'"AAA"', headers={**owner.api_key, "Content-Type": "application/json"})
+    assert (reply.status, reply.body["code"]) == (400, "validation_error")
+    empty = await api.post("/v1/traces", data=b"{}", headers={**owner.api_key, "Content-Type": "application/json"})
+    assert empty.status == 200
+
+
+async def test_allow_names_only_the_methods_of_the_path_asked_for(api: ApiClient, owner: Account) -> None:
+    expected = {"alerts/counts": "GET,HEAD", "compliance-rules/packs": "GET,HEAD,POST",
+                "policies/clone-pack": "POST", "audit-logs": "GET,HEAD,POST", "reports/report_x": "DELETE,GET,HEAD",
+                "audit-logs/batch": "POST"}
+    for path, allow in expected.items():
+        reply = await api.request("OPTIONS", path, headers=owner.jwt)
+        assert (reply.status, reply.headers["Allow"]) == (405, allow), path
