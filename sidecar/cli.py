@@ -146,12 +146,27 @@ def _serve_command(args: argparse.Namespace) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     settings = Settings.from_env(os.environ, host=args.host, port=args.port, data_dir=args.data_dir,
                                  database_url=args.database_url, stripe_fake=True if args.stripe_fake else None)
+    _raise_open_file_limit()
     try:
         asyncio.run(_serve(settings, hint=args.first_run_hint))
     except OSError as exc:
         print(f"agentaudit: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+OPEN_FILES_WANTED = 65536
+
+
+def _raise_open_file_limit() -> None:
+    """Lift the soft limit on open files toward the hard one (at most 65,536), as servers do: with the common
+    default of 1,024 a thousand idle clients would lock everyone else out."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES_WANTED if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES_WANTED)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 async def _serve(settings: Settings, *, hint: bool) -> None:
