@@ -49,6 +49,7 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = request.get(REQUEST_ID)
     try:
+        _single_query_values(request)
         return await handler(request)
     except errors.AgentAuditError as exc:
         if api_errors.status_for(exc) >= 500:
@@ -69,6 +70,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         log.http.exception("unhandled error in %s %s", request.method, request.rel_url.path)
         return api_errors.error_response("internal error", 500, request_id=request_id)
+
+
+def _single_query_values(request: web.Request) -> None:
+    """Every query parameter of the API takes one value: a repeated one (``?kind=&kind=x``) is a 400, not a
+    silent choice of the first."""
+    if request.match_info.http_exception is not None:  # not a route: the 404 or 405 says more
+        return
+    query = request.rel_url.query
+    repeated = sorted({name for name in query if len(query.getall(name)) > 1})
+    if repeated:
+        raise errors.InvalidInput(f"give each query parameter once: {', '.join(repeated)}",
+                                  [errors.FieldError(name, "given more than once") for name in repeated])
 
 
 async def _allowed_methods(request: web.Request) -> str:

@@ -555,9 +555,9 @@ _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "severity": {"enum": ["info", "warning", "critical"]},
     "startDate": _TIME, "endDate": _TIME, "from": _TIME, "to": _TIME,
 }
-# An empty query value means the filter is absent (``?to=``), as every list endpoint treats it.
-_QUERY_SCHEMAS.update({name: {"anyOf": [_TIME, {"type": "string", "maxLength": 0}]}
-                       for name in ("startDate", "endDate", "from", "to")})
+# An empty query value means the parameter is absent (``?to=``, ``?limit=``), as every endpoint treats it.
+_QUERY_SCHEMAS.update({name: {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+                       for name, schema in _QUERY_SCHEMAS.items()})
 
 #: Operations whose body may be left out entirely (an empty OTLP export; defaults for the rest).
 _OPTIONAL_BODIES = {("POST", "/v1/traces"), ("POST", "/api/v1/notifications/test"),

@@ -46,3 +46,10 @@ async def test_allow_names_only_the_methods_of_the_path_asked_for(api: ApiClient
     for path, allow in expected.items():
         reply = await api.request("OPTIONS", path, headers=owner.jwt)
         assert (reply.status, reply.headers["Allow"]) == (405, allow), path
+
+
+async def test_a_repeated_query_parameter_is_refused(api: ApiClient, owner: Account) -> None:
+    reply = await api.get("ledger/checkpoints?kind=&kind=junk", headers=owner.jwt)
+    assert (reply.status, reply.body["details"]) == (400, [{"field": "kind", "message": "given more than once"}])
+    assert (await api.get("ledger/checkpoints?kind=", headers=owner.jwt)).status == 200
+    assert (await api.get("no/such/route?a=1&a=2", headers=owner.jwt)).status == 404
