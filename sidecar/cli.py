@@ -143,9 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve_command(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     settings = Settings.from_env(os.environ, host=args.host, port=args.port, data_dir=args.data_dir,
                                  database_url=args.database_url, stripe_fake=True if args.stripe_fake else None)
+    # peewee's DEBUG lines carry every SQL parameter (password hashes, key hashes, encrypted secrets): never
+    # let them out, whatever the log level
+    logging.getLogger("peewee").setLevel(max(logging.INFO, logging.getLogger().level))
+    # access lines are logged at INFO: keep them only when AGENTAUDIT_ACCESS_LOG asks for them
+    logging.getLogger("aiohttp.access").setLevel(logging.INFO if settings.access_log else logging.WARNING)
     _raise_open_file_limit()
     try:
         asyncio.run(_serve(settings, hint=args.first_run_hint))
