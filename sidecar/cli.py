@@ -154,7 +154,12 @@ def _serve_command(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve(settings, hint=args.first_run_hint))
     except OSError as exc:
-        print(f"agentaudit: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
+        if exc.filename is not None:  # the data dir, not the socket (a read-only or full disk, permissions)
+            print(f"agentaudit: cannot use the data dir {settings.data_dir}: {exc.strerror or exc} ({exc.filename})",
+                  file=sys.stderr)
+        else:
+            print(f"agentaudit: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
+                  file=sys.stderr)
         return 1
     return 0
 
