@@ -46,3 +46,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+## Run the reliability and security suite's long variants: many more fuzzing examples per operation,
+## crash-and-restart iterations and hypothesis examples (tens of minutes).
+.PHONY: test-long
+test-long: $(STAMP)
+	@QT_QPA_PLATFORM=offscreen AGENTAUDIT_TEST_LONG=1 $(PY) -m pytest tests/reliability $(PYTEST_ARGS)
