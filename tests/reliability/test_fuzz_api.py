@@ -26,7 +26,7 @@ from tests.e2e.conftest import bootstrap, call
 from tests.helpers import PASSWORD, SidecarProcess
 from tests.reliability.conftest import scale
 
-EXAMPLES = scale(4, 60)
+EXAMPLES = scale(3, 60)
 #: The live event stream never ends, so a generated request would wait for ever: it has its own test below.
 UNBOUNDED = {("GET", "/api/v1/stream")}
 #: ``ignored_auth`` replays a case without its credentials but keeps the headers passed in here, so it would
