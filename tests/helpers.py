@@ -155,13 +155,15 @@ class SidecarProcess:
         return self.proc.returncode if self.proc else 0
 
 
-def _drain(proc: subprocess.Popen[str], output: list[str]) -> threading.Thread:
-    """Keep reading the child's output, so a full pipe never blocks it, into ``output`` (tests read its log)."""
+def _drain(proc: subprocess.Popen[str], output: list[str] | None = None) -> threading.Thread:
+    """Keep reading the child's output, so a full pipe never blocks it; into ``output`` when given (tests read
+    the sidecar's log from it)."""
     def pump() -> None:
         assert proc.stdout is not None
         try:
             for line in proc.stdout:
-                output.append(line)
+                if output is not None:
+                    output.append(line)
         except ValueError:  # closed under us
             pass
 
