@@ -187,7 +187,8 @@ def _walk_serial(conn: sqlite3.Connection, org_id: str, from_seq: int | None,
         for checkpoint in plan.checkpoints:
             if checkpoint is not None:
                 verifier.add_checkpoint(checkpoint)
-        verifier.feed(reader.events(org_id, plan.start, head.last_seq))
+        verifier.feed_canonical(lambda seq: reader.canonical_rows(org_id, seq, head.last_seq),
+                                lambda seq: reader.events(org_id, seq, head.last_seq))
         return _against_recorded_head(verifier.finish(), reader, head)
 
 
@@ -255,7 +256,8 @@ def _walk_range(path: str, head: ChainHead, first: int, last: int, prev: str | N
                                      organization_id=head.org_id)
             for checkpoint in checkpoints:
                 verifier.add_checkpoint(checkpoint)
-            verifier.feed(reader.events(head.org_id, first, last))
+            verifier.feed_canonical(lambda seq: reader.canonical_rows(head.org_id, seq, last),
+                                    lambda seq: reader.events(head.org_id, seq, last))
             if not last_range and not verifier.broken and verifier.last_sequence < last:
                 verifier.report_break(verifier.last_sequence + 1, BreakKind.SEQUENCE_GAP,
                                       f"event {verifier.last_sequence + 1} is missing")

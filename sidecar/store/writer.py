@@ -376,7 +376,7 @@ class Writer:
                 event_id, ev.org_id, seq, ev.action, ev.agent_id, ev.trace_id, span_id, ev.parent_span_id,
                 ev.prompt, ev.response, ev.metadata_json, started, ended, created,
                 orjson.dumps(ev.flags).decode() if ev.flags else None, ev.enforcement, bool(ev.flags),
-                orjson.dumps(ev.violations).decode() if ev.violations else None, digest,
+                orjson.dumps(ev.violations, option=orjson.OPT_SORT_KEYS).decode() if ev.violations else None, digest,
             ))
             wires.append(wire)
             if ev.after_insert:
