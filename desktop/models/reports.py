@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from PySide6.QtCore import QObject
 
 from desktop.api import schemas
@@ -75,3 +77,17 @@ class ScheduleTableModel(ListTableModel[schemas.ReportSchedule]):
             Column("When", schedule_when, tooltip=lambda s: s.cron),
             Column("Next run", lambda s: timefmt.local(s.next_run_at, seconds=False)),
         ], parent=parent)
+
+
+#: The period menu of the request form: (label, days back from now; None: all time; 0: custom dates).
+PERIODS: tuple[tuple[str, int | None], ...] = (
+    ("Last 24 hours", 1), ("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("All time", None),
+    ("Custom dates", 0),
+)
+
+
+def period(days: int | None, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """The (from, to) of a period preset ending ``now``; (None, None) for all time."""
+    if days is None:
+        return None, None
+    return now - timedelta(days=days), now
