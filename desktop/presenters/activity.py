@@ -76,7 +76,7 @@ class ActivityPresenter(QObject):
         self.model.set_rows(listing.items)
         self.loading = False
         self.loading_changed.emit(False)
-        self.page_changed.emit(offset, listing.total)
+        self.page_changed.emit(self.offset, listing.total)
 
     def _failed(self, error: ApiError) -> None:
         if self.sender() is not self._pending:

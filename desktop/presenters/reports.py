@@ -7,7 +7,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
 from desktop.api import schemas
 from desktop.api.client import SidecarClient
@@ -56,7 +56,6 @@ class ReportsPresenter(QObject):
         self._poll.setInterval(poll_ms)
         self._poll.timeout.connect(self._poll_now)
         self._cache = cache_dir
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     @property
     def can_write(self) -> bool:
@@ -69,10 +68,12 @@ class ReportsPresenter(QObject):
         return frozenset(self._watching)
 
     def cache_dir(self) -> Path:
-        """Where files fetched for viewing go (a private temporary directory unless one was given)."""
+        """Where files fetched for viewing go: the user's cache dir unless one was given. Not a temporary
+        directory: a system viewer may still be reading a file after this app has quit."""
         if self._cache is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="agentaudit-reports-")
-            self._cache = Path(self._tmp.name)
+            base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+            self._cache = Path(base or tempfile.gettempdir()) / "reports"
+        self._cache.mkdir(parents=True, exist_ok=True, mode=0o700)
         return self._cache
 
     # -- lists ---------------------------------------------------------------------------------------

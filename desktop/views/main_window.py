@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         self.user_label.setText(client.user.email if client.user else "")
         self.root_stack.setCurrentIndex(1)
         self.settings.update_role()
+        self.reports.update_role()
         self.sidebar.item(PAGES.index("activity")).setHidden(
             client.user is not None and not access.can_read_activity(client.user.role))
         if self.sidebar.currentRow() < 0:

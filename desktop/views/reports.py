@@ -306,6 +306,10 @@ class ReportsView(QWidget):
         if not writer:
             self.subtitle.setText("Reports built by the sidecar. Your role can read and download them.")
 
+    def update_role(self) -> None:
+        """Show or hide the request and schedule forms for the logged-in user's role."""
+        self._update()
+
     def open_selected(self, *, system: bool = False) -> None:
         report = self.selected()
         if report is not None:
