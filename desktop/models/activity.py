@@ -26,9 +26,8 @@ def details_text(details: Any) -> str:
 
 
 def actor_text(entry: schemas.Activity) -> str:
-    if entry.actor_name and entry.actor_name != entry.actor:
-        return f"{entry.actor_name} ({entry.actor})"
-    return entry.actor or "—"
+    """The person's email or the key's name (the sidecar fills them in), else the raw actor id."""
+    return entry.actor_name or entry.actor or "—"
 
 
 def target_text(entry: schemas.Activity) -> str:
@@ -41,7 +40,7 @@ class ActivityTableModel(ListTableModel[schemas.Activity]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__([
             Column("When", lambda a: timefmt.local(a.created_at), tooltip=lambda a: a.id),
-            Column("Who", actor_text),
+            Column("Who", actor_text, tooltip=lambda a: a.actor),
             Column("Action", lambda a: a.action),
             Column("Target", target_text),
             Column("Details", lambda a: details_text(a.details),
