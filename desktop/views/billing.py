@@ -79,8 +79,9 @@ class BillingView(QWidget):
         root.addLayout(cards)
 
         self.plans_card = Card("Change plan")
-        self.offers = QVBoxLayout()
+        self.offers = QHBoxLayout()
         self.plans_card.body.addLayout(self.offers)
+        self.offers.addStretch(1)
         actions = QHBoxLayout()
         self.manage_button = QPushButton("Manage subscription…")
         self.manage_button.clicked.connect(presenter.manage)
@@ -134,7 +135,7 @@ class BillingView(QWidget):
                 if not self.upgrade_buttons:
                     button.setProperty("role", "primary")
                 button.clicked.connect(lambda _c=False, p=price: self.presenter.upgrade(p))
-                self.offers.addWidget(button)
+                self.offers.insertWidget(len(self.upgrade_buttons), button)
                 self.upgrade_buttons[plan] = button
 
     def _busy(self, busy: bool) -> None:

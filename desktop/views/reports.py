@@ -69,8 +69,7 @@ class ReportsView(QWidget):
     def __init__(self, presenter: ReportsPresenter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.presenter = presenter
-        root, head, self.subtitle = page_layout(
-            self, "Reports", "Compliance summaries, exports and activity reports, built by the sidecar.")
+        root, head, self.subtitle = page_layout(self, "Reports")
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(presenter.refresh)
         head.addWidget(self.refresh_button)
@@ -151,7 +150,7 @@ class ReportsView(QWidget):
                                                                               self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(ReportColumn.NAME, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((ReportColumn.TYPE, 150), (ReportColumn.FORMAT, 64), (ReportColumn.STATUS, 110),
+        for column, width in ((ReportColumn.TYPE, 150), (ReportColumn.FORMAT, 72), (ReportColumn.STATUS, 110),
                               (ReportColumn.SIZE, 80), (ReportColumn.CREATED, 130)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
@@ -222,7 +221,7 @@ class ReportsView(QWidget):
         self.schedule_table = _table(presenter.schedules)
         sheader = self.schedule_table.horizontalHeader()
         sheader.setSectionResizeMode(ScheduleColumn.WHEN, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((ScheduleColumn.NAME, 220), (ScheduleColumn.TYPE, 150), (ScheduleColumn.FORMAT, 64),
+        for column, width in ((ScheduleColumn.NAME, 220), (ScheduleColumn.TYPE, 150), (ScheduleColumn.FORMAT, 72),
                               (ScheduleColumn.NEXT_RUN, 140)):
             self.schedule_table.setColumnWidth(column, width)
         sched_box.addWidget(self.schedule_table, 1)
@@ -303,8 +302,8 @@ class ReportsView(QWidget):
         self.request_card.setVisible(writer)
         self.schedule_form.setVisible(writer)
         self.delete_schedule_button.setEnabled(bool(self.schedule_table.selectionModel().selectedRows()))
-        if not writer:
-            self.subtitle.setText("Reports built by the sidecar. Your role can read and download them.")
+        self.subtitle.setText("Compliance summaries, exports and activity reports, built by the sidecar." if writer
+                              else "Reports built by the sidecar. Your role can read and download them.")
 
     def update_role(self) -> None:
         """Show or hide the request and schedule forms for the logged-in user's role."""

@@ -247,6 +247,7 @@ class SettingsView(QWidget):
 
     def _notifications(self, settings: schemas.NotificationSettings) -> None:
         self.webhook_url.setText(settings.webhook_url)
+        self.webhook_url.setCursorPosition(0)
         self.webhook_secret.clear()
         self.webhook_secret.setPlaceholderText("Set (leave empty to keep it)" if settings.webhook_secret_set
                                                else "At least 16 characters (empty: the sidecar makes one)")
