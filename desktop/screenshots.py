@@ -16,6 +16,7 @@ from desktop import log, theme
 from desktop.api import schemas
 from desktop.models.roles import LogRole
 from desktop.views.main_window import MainWindow
+from desktop.views.reports import PDF_EMBEDDED
 
 SETTLE_MS = 350
 STEP_TIMEOUT_MS = 15_000
@@ -185,8 +186,7 @@ class ScreenshotRunner(QObject):
         def listed() -> None:
             presenter.reports.modelReset.disconnect(listed)
             if presenter.reports.rowCount() or not presenter.can_write:
-                view.table.selectRow(0)
-                self._grab("reports")
+                show(None)
                 return
             presenter.finished.connect(built)
             view.kind.setCurrentIndex(view.kind.findData("compliance_summary"))
@@ -195,6 +195,22 @@ class ScreenshotRunner(QObject):
 
         def built(_report: object) -> None:
             presenter.finished.disconnect(built)
+            show(None)
+
+        def show(_report: object) -> None:
+            """Select the newest ready PDF and open it (in the embedded viewer where there is one)."""
+            rows = presenter.reports.rows()
+            row = next((n for n, r in enumerate(rows) if r.format == "pdf" and r.status == "ready"), -1)
+            if row < 0 or not PDF_EMBEDDED:
+                view.table.selectRow(max(0, row))
+                self._grab("reports")
+                return
+            presenter.viewable.connect(opened)
+            view.table.selectRow(row)
+            view.open_selected()
+
+        def opened(_report: object, _path: object) -> None:
+            presenter.viewable.disconnect(opened)
             self._grab("reports")
         presenter.reports.modelReset.connect(listed)
         self._window.show_page("reports")  # its first showing loads the lists

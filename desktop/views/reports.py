@@ -1,5 +1,6 @@
 """Reports: request one with progress, the list (open, save as, delete), an embedded PDF view where QtPdf is
-installed (PySide6-Addons) or the system viewer otherwise, and report schedules with the cron helper."""
+installed (the ``PySide6-Pdf`` wheel; PySide6-Essentials and 6.12's Addons lack it) or the system viewer
+otherwise, and report schedules with the cron helper."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from desktop.presenters.reports import ReportsPresenter
 from desktop.widgets.cards import Card, label, page_layout
 from desktop.widgets.pills import PillDelegate
 
-try:  # QtPdf ships in PySide6-Addons, which a PySide6-Essentials install lacks
+try:  # QtPdf ships in its own wheel, PySide6-Pdf (a desktop dependency); without it, the system viewer
     from PySide6.QtPdf import QPdfDocument
     from PySide6.QtPdfWidgets import QPdfView
 except ImportError:
@@ -108,6 +109,7 @@ class ReportsView(QWidget):
         self.progress.setTextVisible(False)
         self.progress.hide()
         self.progress_text = label("", "muted")
+        self.progress_text.hide()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.progress_text, 2)
         self.request_card.body.addLayout(progress_row)
@@ -141,7 +143,7 @@ class ReportsView(QWidget):
             actions.addWidget(button)
         actions.addStretch(1)
         self.viewer_note = label("" if PDF_EMBEDDED else
-                                 "PDFs open in the system viewer (the embedded view needs PySide6-Addons).", "muted")
+                                 "PDFs open in the system viewer (the embedded view needs PySide6-Pdf).", "muted")
         actions.addWidget(self.viewer_note)
         reports_box.addLayout(actions)
         self.split = QSplitter(Qt.Orientation.Horizontal)
@@ -270,6 +272,7 @@ class ReportsView(QWidget):
         if report.id not in self.presenter.watching and not report.finished:
             return
         self.progress.show()
+        self.progress_text.show()
         self.progress.setValue(100 if report.finished else report.progress)
         self.progress_text.setText(f"{report_name(report)}: {report.status}"
                                    + (f" {report.progress}%" if report.status == "running" else ""))
@@ -319,7 +322,12 @@ class ReportsView(QWidget):
         self.opened_path = path
         if PDF_EMBEDDED and report.format == "pdf" and not self._system:
             self.pdf_document.load(str(path))
-            self.pdf_view.show()
+            if not self.pdf_view.isVisible():
+                width = self.split.width()
+                for column in (ReportColumn.TYPE, ReportColumn.SIZE):  # room for the names beside the preview
+                    self.table.setColumnHidden(column, True)
+                self.pdf_view.show()
+                self.split.setSizes([width * 3 // 5, width - width * 3 // 5])
             self.feedback.setText(f"{report_name(report)}: {self.pdf_document.pageCount()} pages.")
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
