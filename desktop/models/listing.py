@@ -15,7 +15,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class Column(Generic[T]):
-    """A column: its header, the text of a cell, and optionally a tooltip and a status for pill delegates."""
+    """A column: its header, the text of a cell, and optionally its tooltip."""
 
     def __init__(self, header: str, text: Callable[[T], str], *, tooltip: Callable[[T], str] | None = None) -> None:
         self.header, self.text, self.tooltip = header, text, tooltip
