@@ -52,6 +52,13 @@ class ActivityPresenter(QObject):
     def refresh(self) -> None:
         self._load(self.offset)
 
+    def clear(self) -> None:
+        """Forget the rows and filters (logout)."""
+        self._pending = None
+        self.filter, self.offset, self.total = schemas.ActivityFilter(), 0, 0
+        self.model.set_rows([])
+        self.page_changed.emit(0, 0)
+
     def next_page(self) -> None:
         if self.has_next:
             self._load(self.offset + self.page_size)

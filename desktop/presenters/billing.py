@@ -61,6 +61,11 @@ class BillingPresenter(QObject):
         self.failed.emit(self.error)
         self.changed.emit()
 
+    def clear(self) -> None:
+        """Forget the organisation's plan (logout)."""
+        self.subscription, self.prices, self.error = None, None, ""
+        self.changed.emit()
+
     def upgrade(self, price_id: str) -> None:
         """Make a Checkout session for ``price_id``; its URL comes out of ``open_url``."""
         self.busy.emit(True)

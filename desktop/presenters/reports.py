@@ -204,7 +204,9 @@ class ReportsPresenter(QObject):
         self.schedule_deleted.emit(schedule_id)
 
     def stop(self) -> None:
-        """Stop following builds (logout)."""
+        """Stop following builds and forget the lists (logout)."""
         self._poll.stop()
         self._watching.clear()
         self._polling.clear()
+        self.reports.set_rows([])
+        self.schedules.set_rows([])

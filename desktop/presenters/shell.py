@@ -78,7 +78,8 @@ class Shell(QObject):
 
     def _on_logout(self, expired: bool) -> None:
         self.live.stop()
-        self.reports.stop()
+        for forget in (self.reports.stop, self.billing.clear, self.activity.clear):
+            forget()
         self.notifier.reset()
         self._loaded.clear()
         self.logged_out.emit("Your session has ended. Log in again." if expired else "")
@@ -149,6 +150,10 @@ class Shell(QObject):
                 self.triage.model.reload()
             if "keys" in self._loaded:
                 self.keys.refresh()
+            for page, refresh in (("reports", self.reports.refresh), ("billing", self.billing.refresh),
+                                  ("settings", self.settings.refresh), ("activity", self.activity.refresh)):
+                if page in self._loaded:
+                    refresh()
         elif not connected and self._was_connected:
             self.live.stop()
         self._was_connected = connected

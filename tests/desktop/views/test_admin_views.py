@@ -388,3 +388,31 @@ def test_an_auditor_sees_no_owner_only_edits(qtbot: Any, open_window: Any, seede
     assert not window.billing.manage_button.isVisible()
     from desktop.presenters.shell import PAGES
     assert not window.sidebar.item(PAGES.index("activity")).isHidden()  # auditors read the activity log
+
+
+def test_an_analyst_builds_reports_but_sees_no_settings_or_activity(qtbot: Any, open_window: Any,  # noqa: F811
+                                                                    seeded: Seeded,
+                                                                    fresh_account: tuple[str, str]) -> None:
+    owner, _ = fresh_account
+    analyst = "analyst-" + owner
+    status, body, _ = http(f"{seeded.url}/api/v1/users", "POST",
+                           {"email": analyst, "name": "Ana Analyst", "password": PASSWORD, "role": "analyst"},
+                           auth(seeded.url, owner))
+    assert status == 201, body
+    window = open_window(seeded.url)
+    log_in(qtbot, window, analyst, PASSWORD)
+    from desktop.presenters.shell import PAGES
+    assert window.sidebar.item(PAGES.index("activity")).isHidden()
+    page(window, "reports")
+    assert window.reports.request_card.isVisible() and window.reports.delete_button.isVisible()
+    with qtbot.waitSignal(window.shell.settings.retention_changed, timeout=WAIT):
+        page(window, "settings")
+    assert not window.settings.webhook_card.isVisible() and window.settings.role_note.isVisible()
+    with qtbot.waitSignal(window.shell.activity.failed, timeout=WAIT) as refused:  # e.g. through Ctrl+8
+        page(window, "activity")
+    assert refused.args[0] == "Your role cannot read the activity log (owners, admins and auditors can)."
+    assert window.activity.status.text() == refused.args[0]
+
+    with qtbot.waitSignal(window.shell.logged_out, timeout=WAIT):
+        window.shell.session.logout()
+    assert window.shell.reports.reports.rowCount() == 0 and window.shell.billing.subscription is None
