@@ -12,10 +12,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from desktop import log
+from desktop import log, theme
 from desktop.api import schemas
 from desktop.models.roles import LogRole
 from desktop.views.main_window import MainWindow
+from desktop.views.reports import PDF_EMBEDDED
 
 SETTLE_MS = 350
 STEP_TIMEOUT_MS = 15_000
@@ -37,7 +38,8 @@ class ScreenshotRunner(QObject):
         self._email, self._password = email, password
         self.saved: list[Path] = []
         self._steps: list[Callable[[], None]] = [self._login_screen, self._login, self._dashboard, self._logs,
-                                                 self._alerts, self._keys]
+                                                 self._alerts, self._keys, self._reports, self._billing,
+                                                 self._settings, self._activity, self._dashboard_dark]
         self._timeout = QTimer(self)
         self._timeout.setSingleShot(True)
         self._timeout.timeout.connect(self._step_timed_out)
@@ -173,6 +175,97 @@ class ScreenshotRunner(QObject):
         self._window.show_page("keys")
         self._shell.keys.refresh()
         model.loading_changed.connect(loaded)
+
+
+    def _reports(self) -> None:
+        """The reports list; when it is empty, request a compliance summary and show it built."""
+        self._wait("the reports")
+        presenter = self._shell.reports
+        view = self._window.reports
+
+        def listed() -> None:
+            presenter.reports.modelReset.disconnect(listed)
+            if presenter.reports.rowCount() or not presenter.can_write:
+                show(None)
+                return
+            presenter.finished.connect(built)
+            view.kind.setCurrentIndex(view.kind.findData("compliance_summary"))
+            view.name.setText("Monthly compliance summary")
+            view.request()
+
+        def built(_report: object) -> None:
+            presenter.finished.disconnect(built)
+            show(None)
+
+        def show(_report: object) -> None:
+            """Select the newest ready PDF and open it (in the embedded viewer where there is one)."""
+            rows = presenter.reports.rows()
+            row = next((n for n, r in enumerate(rows) if r.format == "pdf" and r.status == "ready"), -1)
+            if row < 0 or not PDF_EMBEDDED:
+                view.table.selectRow(max(0, row))
+                self._grab("reports")
+                return
+            presenter.viewable.connect(opened)
+            view.table.selectRow(row)
+            view.open_selected()
+
+        def opened(_report: object, _path: object) -> None:
+            presenter.viewable.disconnect(opened)
+            self._grab("reports")
+        presenter.reports.modelReset.connect(listed)
+        self._window.show_page("reports")  # its first showing loads the lists
+
+    def _billing(self) -> None:
+        self._wait("billing")
+        presenter = self._shell.billing
+
+        def changed() -> None:
+            sub = presenter.subscription
+            if sub is not None and sub.billing_configured and presenter.prices is None and not presenter.error:
+                return  # the prices are still on their way
+            presenter.changed.disconnect(changed)
+            self._grab("billing")
+        presenter.changed.connect(changed)
+        self._window.show_page("billing")
+        presenter.refresh()
+
+    def _settings(self) -> None:
+        self._wait("the settings")
+        presenter = self._shell.settings
+
+        def loaded(_retention: object) -> None:
+            presenter.retention_changed.disconnect(loaded)
+            self._grab("settings")
+        presenter.retention_changed.connect(loaded)
+        self._window.show_page("settings")
+        presenter.refresh()
+
+    def _activity(self) -> None:
+        self._wait("the activity log")
+        presenter = self._shell.activity
+
+        def paged(_offset: int, _total: int) -> None:
+            presenter.page_changed.disconnect(paged)
+            self._grab("activity")
+        presenter.page_changed.connect(paged)
+        presenter.failed.connect(lambda _message: self._grab("activity"))
+        self._window.show_page("activity")
+        presenter.apply(presenter.filter)
+
+    def _dashboard_dark(self) -> None:
+        """The dashboard again, in the dark theme."""
+        self._wait("the dashboard")
+        presenter = self._shell.dashboard
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        theme.apply(app, "dark")
+
+        def ready(_snapshot: object) -> None:
+            presenter.snapshot_changed.disconnect(ready)
+            self._grab("dashboard-dark")
+        presenter.snapshot_changed.connect(ready)
+        self._window.show_page("dashboard")
+        presenter.refresh()
 
 
 def run(app: QApplication, window: MainWindow, directory: Path, email: str, password: str) -> int:

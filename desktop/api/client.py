@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -342,3 +343,103 @@ class SidecarClient(QObject):
     def open_stream(self) -> EventStream:
         """Open ``GET /api/v1/stream`` with the current token."""
         return EventStream(self._transport.stream(API + "/stream", headers=self._auth_headers()))
+
+    # -- reports -------------------------------------------------------------------------------------
+
+    def create_report(self, kind: str, fmt: str, *, start: datetime | None = None, end: datetime | None = None,
+                      name: str = "", trace_id: str = "") -> Call:
+        """``POST /reports``; done(:class:`schemas.Report`) with status ``pending`` (built in the background)."""
+        body: dict[str, Any] = {"type": kind, "format": fmt}
+        if start is not None:
+            body["from"] = schemas.format_time(start)
+        if end is not None:
+            body["to"] = schemas.format_time(end)
+        if name.strip():
+            body["name"] = name.strip()
+        if trace_id.strip():
+            body["traceId"] = trace_id.strip()
+        return self._call("request the report", "POST", "/reports", _json(schemas.Report.from_json), body=body)
+
+    def get_report(self, report_id: str) -> Call:
+        return self._call("load the report", "GET", f"/reports/{report_id}", _json(schemas.Report.from_json))
+
+    def list_reports(self, *, limit: int = 200) -> Call:
+        return self._call("list reports", "GET", "/reports", _listing(schemas.Report.from_json),
+                          query={"limit": limit})
+
+    def delete_report(self, report_id: str) -> Call:
+        return self._call("delete the report", "DELETE", f"/reports/{report_id}", _nothing)
+
+    def download_report(self, report_id: str, destination: Path) -> Call:
+        """Stream ``GET /reports/:id/download`` into ``destination``; done(destination)."""
+        def send(headers: dict[str, str]) -> PendingRequest:
+            return self._transport.download(f"{API}/reports/{report_id}/download", destination, headers=headers)
+        return self._start("download the report", send, lambda _response: destination, auth=True)
+
+    def list_schedules(self, *, limit: int = 200) -> Call:
+        return self._call("list report schedules", "GET", "/report-schedules",
+                          _listing(schemas.ReportSchedule.from_json), query={"limit": limit})
+
+    def create_schedule(self, kind: str, fmt: str, cron: str, timezone: str = "UTC", *, name: str = "",
+                        email_recipients: list[str] | None = None) -> Call:
+        body: dict[str, Any] = {"type": kind, "format": fmt, "cron": cron, "timezone": timezone}
+        if name.strip():
+            body["name"] = name.strip()
+        if email_recipients:
+            body["emailRecipients"] = email_recipients
+        return self._call("create the schedule", "POST", "/report-schedules",
+                          _json(schemas.ReportSchedule.from_json), body=body)
+
+    def delete_schedule(self, schedule_id: str) -> Call:
+        return self._call("delete the schedule", "DELETE", f"/report-schedules/{schedule_id}", _nothing)
+
+    # -- billing -------------------------------------------------------------------------------------
+
+    def billing_subscription(self) -> Call:
+        return self._call("load the subscription", "GET", "/billing/subscription",
+                          _json(schemas.Subscription.from_json))
+
+    def billing_prices(self) -> Call:
+        return self._call("load the prices", "GET", "/billing/prices", _json(schemas.Prices.from_json), auth=False)
+
+    def billing_checkout(self, price_id: str) -> Call:
+        """``POST /billing/checkout``; done(the Stripe Checkout URL)."""
+        return self._call("start the checkout", "POST", "/billing/checkout", _json(lambda data: str(data["url"])),
+                          body={"priceId": price_id})
+
+    def billing_portal(self) -> Call:
+        """``POST /billing/portal``; done(the customer portal URL)."""
+        return self._call("open the billing portal", "POST", "/billing/portal", _json(lambda data: str(data["url"])),
+                          body={})
+
+    # -- notifications, retention and activity -------------------------------------------------------
+
+    def notification_settings(self) -> Call:
+        return self._call("load the notification settings", "GET", "/notifications/settings",
+                          _json(schemas.NotificationSettings.from_json))
+
+    def update_notification_settings(self, changes: Mapping[str, Any]) -> Call:
+        """``PATCH /notifications/settings`` with the wire names (``webhookUrl``, ``smtp: {...}``...)."""
+        return self._call("save the notification settings", "PATCH", "/notifications/settings",
+                          _json(schemas.NotificationSettings.from_json), body=dict(changes))
+
+    def send_test_notification(self, channel: str) -> Call:
+        """``POST /notifications/test``: ``channel`` is webhook, email or all."""
+        return self._call("send a test notification", "POST", "/notifications/test",
+                          _json(schemas.SendResults.from_json), body={"channel": channel}, timeout_ms=40_000)
+
+    def list_deliveries(self, *, limit: int = 50) -> Call:
+        return self._call("list deliveries", "GET", "/notifications/deliveries", _listing(schemas.Delivery.from_json),
+                          query={"limit": limit})
+
+    def retention(self) -> Call:
+        return self._call("load the retention", "GET", "/settings/retention", _json(schemas.Retention.from_json))
+
+    def set_retention(self, days: int | None) -> Call:
+        """Keep events ``days`` days (None: for ever)."""
+        return self._call("save the retention", "PATCH", "/settings/retention", _json(schemas.Retention.from_json),
+                          body={"retentionDays": days})
+
+    def list_activity(self, flt: schemas.ActivityFilter, *, limit: int = 50, offset: int = 0) -> Call:
+        return self._call("list activity", "GET", "/activity", _listing(schemas.Activity.from_json),
+                          query={**flt.to_query(), "limit": limit, "offset": offset})

@@ -380,3 +380,257 @@ class StreamEvent:
     def alert(self) -> Alert | None:
         payload = self.data.get("alert", self.data) if isinstance(self.data, Mapping) else None
         return Alert.from_json(payload) if self.name == "alert.created" and isinstance(payload, Mapping) else None
+
+
+# -- reports, billing, settings and activity -----------------------------------------------------------
+
+REPORT_TYPES = ("compliance_summary", "audit_log_export", "alert_summary", "agent_activity", "trace")
+REPORT_FORMATS = ("pdf", "csv", "json")
+REPORT_STATUSES = ("pending", "running", "ready", "failed")
+
+
+def _bool(data: Mapping[str, Any], key: str) -> bool:
+    return data.get(key) is True
+
+
+def _opt_int(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A requested report: its build status (``pending``, ``running``, ``ready``, ``failed``) and file."""
+
+    id: str
+    name: str
+    type: str
+    format: str
+    status: str
+    progress: int = 0
+    error: str | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    file_name: str = ""
+    created_by: str = ""
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+    schedule_id: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Report:
+        return cls(
+            id=_str(data, "id"), name=_str(data, "name"), type=_str(data, "type"), format=_str(data, "format"),
+            status=_str(data, "status") or "pending", progress=_int(data, "progress"), error=_opt(data, "error"),
+            size_bytes=_opt_int(data, "sizeBytes"), sha256=_opt(data, "sha256"),
+            start=parse_time(data.get("from")), end=parse_time(data.get("to")), file_name=_str(data, "fileName"),
+            created_by=_str(data, "createdBy"), created_at=parse_time(data.get("createdAt")),
+            finished_at=parse_time(data.get("finishedAt")), schedule_id=_opt(data, "scheduleId"),
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("ready", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSchedule:
+    id: str
+    name: str
+    type: str
+    format: str
+    cron: str
+    timezone: str
+    email_recipients: tuple[str, ...] = ()
+    is_active: bool = True
+    created_at: datetime | None = None
+    last_run_at: datetime | None = None
+    next_run_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReportSchedule:
+        return cls(
+            id=_str(data, "id"), name=_str(data, "name"), type=_str(data, "type"), format=_str(data, "format"),
+            cron=_str(data, "cron"), timezone=_str(data, "timezone") or "UTC",
+            email_recipients=_strings(data.get("emailRecipients")), is_active=data.get("isActive") is not False,
+            created_at=parse_time(data.get("createdAt")), last_run_at=parse_time(data.get("lastRunAt")),
+            next_run_at=parse_time(data.get("nextRunAt")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """``GET /billing/subscription``: the plan, its state and this month's usage. ``quota`` and ``agent_limit``
+    are None when unlimited; ``status`` is ``not_configured`` on a sidecar without Stripe."""
+
+    plan: str
+    status: str
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    logs_this_month: int
+    quota: int | None
+    agents: int
+    agent_limit: int | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Subscription:
+        usage = data.get("usage")
+        usage = usage if isinstance(usage, Mapping) else {}
+        return cls(_str(data, "plan"), _str(data, "status"), parse_time(data.get("currentPeriodEnd")),
+                   _bool(data, "cancelAtPeriodEnd"), _int(usage, "logsThisMonth"), _opt_int(usage, "quota"),
+                   _int(usage, "agents"), _opt_int(usage, "agentLimit"))
+
+    @property
+    def billing_configured(self) -> bool:
+        return self.status != "not_configured"
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """``GET /billing/prices``: the Stripe price id of each paid plan (``{"pro": "price_…", ...}``)."""
+
+    by_plan: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Prices:
+        return cls(tuple((str(plan), str(price)) for plan, price in data.items() if isinstance(price, str)))
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str
+    port: int | None
+    security: str
+    username: str
+    sender: str
+    password_set: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SmtpSettings:
+        return cls(_str(data, "host"), _opt_int(data, "port"), _str(data, "security") or "starttls",
+                   _str(data, "username"), _str(data, "from"), _bool(data, "passwordSet"))
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationSettings:
+    """``GET /notifications/settings``. Secrets are write-only: only whether one is set comes back (and a
+    generated webhook secret once, in ``generated_secret``)."""
+
+    webhook_url: str
+    webhook_secret_set: bool
+    notify_webhook: bool
+    notify_email: bool
+    email_recipients: tuple[str, ...]
+    min_severity: str
+    allow_private_targets: bool
+    digest_minutes: int
+    smtp: SmtpSettings
+    generated_secret: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NotificationSettings:
+        smtp = data.get("smtp")
+        return cls(_str(data, "webhookUrl"), _bool(data, "webhookSecretSet"), _bool(data, "notifyWebhook"),
+                   _bool(data, "notifyEmail"), _strings(data.get("emailRecipients")),
+                   _str(data, "notifyMinSeverity") or "warning", _bool(data, "allowPrivateWebhookTargets"),
+                   _int(data, "digestMinutes", 15), SmtpSettings.from_json(smtp if isinstance(smtp, Mapping) else {}),
+                   _opt(data, "webhookSecret"))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelResult:
+    ok: bool
+    status: int | None
+    error: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ChannelResult:
+        return cls(_bool(data, "ok"), _opt_int(data, "status"), _opt(data, "error"))
+
+
+@dataclass(frozen=True, slots=True)
+class SendResults:
+    """``POST /notifications/test``: how the send went on each channel asked for."""
+
+    webhook: ChannelResult | None
+    email: ChannelResult | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SendResults:
+        hook, mail = data.get("webhook"), data.get("email")
+        return cls(ChannelResult.from_json(hook) if isinstance(hook, Mapping) else None,
+                   ChannelResult.from_json(mail) if isinstance(mail, Mapping) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str
+    event_type: str
+    channel: str
+    target: str
+    status: str
+    attempts: int
+    response_status: int | None
+    last_error: str | None
+    created_at: datetime | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Delivery:
+        return cls(_str(data, "id"), _str(data, "eventType"), _str(data, "channel"), _str(data, "target"),
+                   _str(data, "status"), _int(data, "attempts"), _opt_int(data, "responseStatus"),
+                   _opt(data, "lastError"), parse_time(data.get("createdAt")), parse_time(data.get("deliveredAt")))
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """``GET /settings/retention``: days kept (None: for ever) and what was purged so far."""
+
+    days: int | None
+    pruned_sequence: int
+    oldest_sequence: int | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Retention:
+        return cls(_opt_int(data, "retentionDays"), _int(data, "prunedSequence"), _opt_int(data, "oldestSequence"))
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One administrative action: who (``actor``, ``actor_name``) did what (``action``) to which target."""
+
+    id: str
+    actor: str
+    actor_name: str
+    action: str
+    target_type: str
+    target_id: str
+    details: Any
+    created_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Activity:
+        return cls(_str(data, "id"), _str(data, "actor"), _str(data, "actorName"), _str(data, "action"),
+                   _str(data, "targetType"), _str(data, "targetId"), data.get("details"),
+                   parse_time(data.get("createdAt")))
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityFilter:
+    """The activity log's filters (empty strings and None mean "any")."""
+
+    actor: str = ""
+    action: str = ""
+    target_type: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def to_query(self) -> dict[str, str]:
+        query = {"actor": self.actor.strip(), "action": self.action.strip(), "targetType": self.target_type.strip()}
+        if self.start is not None:
+            query["from"] = format_time(self.start)
+        if self.end is not None:
+            query["to"] = format_time(self.end)
+        return {key: value for key, value in query.items() if value}

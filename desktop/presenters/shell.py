@@ -3,7 +3,9 @@ must do when those change (load on first show, refresh on return of the sidecar,
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
 
 from desktop.api import schemas
 from desktop.api.client import SidecarClient
@@ -15,8 +17,13 @@ from desktop.presenters.notifier import AlertNotifier
 from desktop.presenters.session import SessionPresenter
 from desktop.presenters.triage import TriagePresenter
 from desktop.sidecar_process import SidecarManager, SidecarStatus
+from desktop.presenters.activity import ActivityPresenter
+from desktop.presenters.billing import BillingPresenter
+from desktop.presenters.reports import ReportsPresenter
+from desktop.presenters.settings import SettingsPresenter
+from desktop.settings import DesktopSettings
 
-PAGES = ("dashboard", "logs", "alerts", "keys")
+PAGES = ("dashboard", "logs", "alerts", "keys", "reports", "billing", "settings", "activity")
 
 
 class Shell(QObject):
@@ -33,7 +40,8 @@ class Shell(QObject):
     page_requested = Signal(str)
 
     def __init__(self, client: SidecarClient, sidecar: SidecarManager, *, live_poll_ms: int = 2000,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, desktop_settings: DesktopSettings | None = None,
+                 store: QSettings | None = None, apply_theme: Callable[[str], None] | None = None) -> None:
         super().__init__(parent)
         self.client = client
         self.sidecar = sidecar
@@ -44,6 +52,10 @@ class Shell(QObject):
         self.keys = KeysPresenter(client, parent=self)
         self.live = LiveFeed(client, poll_ms=live_poll_ms, parent=self)
         self.notifier = AlertNotifier(client, parent=self)
+        self.reports = ReportsPresenter(client, parent=self)
+        self.billing = BillingPresenter(client, parent=self)
+        self.settings = SettingsPresenter(client, desktop_settings, store=store, apply_theme=apply_theme, parent=self)
+        self.activity = ActivityPresenter(client, parent=self)
         self.current_page = "dashboard"
         self._loaded: set[str] = set()
         self._was_connected = False
@@ -66,6 +78,8 @@ class Shell(QObject):
 
     def _on_logout(self, expired: bool) -> None:
         self.live.stop()
+        for forget in (self.reports.stop, self.billing.clear, self.activity.clear):
+            forget()
         self.notifier.reset()
         self._loaded.clear()
         self.logged_out.emit("Your session has ended. Log in again." if expired else "")
@@ -88,6 +102,14 @@ class Shell(QObject):
             self.triage.refresh()
         elif page == "keys":
             self.keys.refresh()
+        elif page == "reports":
+            self.reports.refresh()
+        elif page == "billing":
+            self.billing.refresh()
+        elif page == "settings":
+            self.settings.refresh()
+        elif page == "activity":
+            self.activity.apply(self.activity.filter)
 
     def open_event(self, event_id: str) -> None:
         """Jump to one event: the log explorer, unfiltered, with the event in the detail pane."""
@@ -128,6 +150,10 @@ class Shell(QObject):
                 self.triage.model.reload()
             if "keys" in self._loaded:
                 self.keys.refresh()
+            for page, refresh in (("reports", self.reports.refresh), ("billing", self.billing.refresh),
+                                  ("settings", self.settings.refresh), ("activity", self.activity.refresh)):
+                if page in self._loaded:
+                    refresh()
         elif not connected and self._was_connected:
             self.live.stop()
         self._was_connected = connected

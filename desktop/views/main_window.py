@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.models import access
 from desktop.presenters.live import LiveMode
 from desktop.presenters.shell import PAGES, Shell
 from desktop.sidecar_process import SidecarState, SidecarStatus
@@ -26,8 +27,13 @@ from desktop.views.logs import LogExplorerView
 from desktop.views.tray import TrayIcon, app_icon
 from desktop.views.welcome import WelcomeView
 from desktop.widgets.cards import label
+from desktop.views.activity import ActivityView
+from desktop.views.billing import BillingView
+from desktop.views.reports import ReportsView
+from desktop.views.settings import SettingsView
 
-PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys"}
+PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys",
+               "reports": "Reports", "billing": "Billing", "settings": "Settings", "activity": "Activity"}
 LIVE_TEXT = {LiveMode.LIVE: "● Live", LiveMode.POLLING: "◐ Polling every 2 s", LiveMode.OFF: "○ Not live"}
 
 
@@ -95,7 +101,12 @@ class MainWindow(QMainWindow):
         self.logs = LogExplorerView(shell.logs)
         self.alerts = AlertTriageView(shell.triage)
         self.keys = ApiKeysView(shell.keys)
-        for view in (self.dashboard, self.logs, self.alerts, self.keys):
+        self.reports = ReportsView(shell.reports)
+        self.billing = BillingView(shell.billing)
+        self.settings = SettingsView(shell.settings)
+        self.activity = ActivityView(shell.activity)
+        for view in (self.dashboard, self.logs, self.alerts, self.keys, self.reports, self.billing, self.settings,
+                     self.activity):
             self.pages.addWidget(view)
         app_layout.addWidget(self.pages, 1)
         self.root_stack.addWidget(app)
@@ -153,7 +164,9 @@ class MainWindow(QMainWindow):
     def _refresh_current(self) -> None:
         page = PAGES[self.pages.currentIndex()]
         {"dashboard": self.shell.dashboard.refresh, "logs": self.shell.logs.refresh,
-         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh}[page]()
+         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh,
+         "reports": self.shell.reports.refresh, "billing": self.shell.billing.refresh,
+         "settings": self.shell.settings.refresh, "activity": self.shell.activity.refresh}[page]()
 
     def _live_mode(self, mode: LiveMode) -> None:
         self.live_label.setText(LIVE_TEXT[mode])
@@ -170,6 +183,10 @@ class MainWindow(QMainWindow):
         self.org_label.setText(org)
         self.user_label.setText(client.user.email if client.user else "")
         self.root_stack.setCurrentIndex(1)
+        self.settings.update_role()
+        self.reports.update_role()
+        self.sidebar.item(PAGES.index("activity")).setHidden(
+            client.user is not None and not access.can_read_activity(client.user.role))
         if self.sidebar.currentRow() < 0:
             self.sidebar.setCurrentRow(0)
 
