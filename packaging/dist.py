@@ -66,11 +66,11 @@ def _add_bundle(tar: tarfile.TarFile, bundle: Path, top: str) -> None:
     tar.addfile(script, io.BytesIO(data))
 
 
-def make_tarball(bundle: Path, out_dir: Path, ver: str) -> Path:
-    """``agentaudit-<ver>-linux-<machine>.tar.gz`` in ``out_dir``."""
+def make_tarball(bundle: Path, out_dir: Path, ver: str, level: int = 6) -> Path:
+    """``agentaudit-<ver>-linux-<machine>.tar.gz`` in ``out_dir``, gzip at ``level``."""
     top = f"agentaudit-{ver}"
     path = out_dir / f"{top}-{sys.platform.rstrip('0123456789')}-{platform.machine()}.tar.gz"
-    with tarfile.open(path, "w:gz", compresslevel=6) as tar:
+    with tarfile.open(path, "w:gz", compresslevel=level) as tar:
         _add_bundle(tar, bundle, top)
     return path
 
@@ -79,8 +79,8 @@ def deb_architecture() -> str:
     return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def make_deb(bundle: Path, out_dir: Path, ver: str) -> Path:
-    """``agentaudit_<ver>_<arch>.deb`` in ``out_dir``, built with ``dpkg-deb`` (gzip, owned by root)."""
+def make_deb(bundle: Path, out_dir: Path, ver: str, level: int = 6) -> Path:
+    """``agentaudit_<ver>_<arch>.deb`` in ``out_dir``, built with ``dpkg-deb`` (gzip at ``level``, owned by root)."""
     arch = deb_architecture()
     with tempfile.TemporaryDirectory(prefix="agentaudit-deb-") as tmp:
         root = Path(tmp) / "root"
@@ -103,7 +103,7 @@ def make_deb(bundle: Path, out_dir: Path, ver: str) -> Path:
             " The AgentAudit desktop app and its sidecar (agentaudit serve) in one bundle.\n"
             " Data stays in each user's data directory (~/.local/share/agentaudit).\n")
         path = out_dir / f"agentaudit_{ver}_{arch}.deb"
-        subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(root), str(path)],
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", f"-z{level}", "--build", str(root), str(path)],
                        check=True, capture_output=True, text=True)
     return path
 
@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle", default=str(ROOT / "dist" / "agentaudit"), help="the built bundle")
     parser.add_argument("--out", default=str(ROOT / "dist"), help="where to write the archives")
     parser.add_argument("--no-deb", action="store_true", help="only the .tar.gz")
+    parser.add_argument("--level", type=int, default=6, choices=range(1, 10), metavar="1-9",
+                        help="gzip compression level (default 6; 1 is several times faster and about 10%% larger)")
     args = parser.parse_args(argv)
     bundle, out = Path(args.bundle), Path(args.out)
     if not (bundle / "agentaudit").is_file():
@@ -121,10 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out.mkdir(parents=True, exist_ok=True)
     ver = version(bundle)
-    print(make_tarball(bundle, out, ver))
+    print(make_tarball(bundle, out, ver, args.level))
     if not args.no_deb:
         if shutil.which("dpkg-deb"):
-            print(make_deb(bundle, out, ver))
+            print(make_deb(bundle, out, ver, args.level))
         else:
             print("packaging/dist.py: dpkg-deb is not installed; no .deb", file=sys.stderr)
     return 0
