@@ -139,7 +139,7 @@ def mb(size: int) -> str:
 def report_size() -> int:
     total = tree_size(BUNDLE)
     internal = BUNDLE / "_internal"
-    parts = sorted(((tree_size(p) if p.is_dir() else p.stat().st_size, p.name) for p in internal.iterdir()),
+    parts = sorted(((tree_size(p) if p.is_dir() else p.lstat().st_size, p.name) for p in internal.iterdir()),
                    reverse=True)
     print(f"bundle dist/agentaudit: {mb(total)} on disk ({sum(1 for p in BUNDLE.rglob('*') if p.is_file()):,} files)"
           f"; goal < 250 MB: {'met' if total < 250e6 else 'NOT met'}")

@@ -25,10 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build"
-DIST = ROOT / "dist"
-BUNDLE = DIST / "agentaudit"
-STAMP = BUILD / "agentaudit.inputs"
+BUNDLE = ROOT / "dist" / "agentaudit"
 INPUT_FILES = ("agentaudit_cli.py", "agentaudit.spec", "pyproject.toml")
 INPUT_TREES = ("sidecar", "desktop", "packaging/icons")
 
@@ -96,6 +93,7 @@ def build(*, force: bool = False, root: Path = ROOT) -> Path:
     with _Lock(root / "build" / ".lock"):
         if not force and up_to_date(root):
             return executable(root / "dist" / "agentaudit")
+        inputs = fingerprint(root)  # taken before the build: a source edited meanwhile makes the next one due
         log = root / "build" / "pyinstaller.log"
         started = time.monotonic()
         with log.open("w") as out:
@@ -105,7 +103,7 @@ def build(*, force: bool = False, root: Path = ROOT) -> Path:
                 cwd=root, stdout=out, stderr=subprocess.STDOUT, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"PyInstaller failed (exit {done.returncode}); see {log}")
-        (root / "build" / "agentaudit.inputs").write_text(fingerprint(root) + "\n")
+        (root / "build" / "agentaudit.inputs").write_text(inputs + "\n")
         print(f"built {root / 'dist' / 'agentaudit'} in {time.monotonic() - started:.0f} s", file=sys.stderr)
         return executable(root / "dist" / "agentaudit")
 

@@ -247,3 +247,23 @@ def test_the_archives_install_the_app(bundle: Path, tmp_path: Path) -> None:
                  "./usr/share/applications/agentaudit.desktop", "./usr/share/icons/hicolor/512x512/apps/agentaudit.png"):
         assert path in listing, path
     assert "root/root" in listing.splitlines()[0]
+
+
+def test_the_bundle_holds_the_app_and_no_tests_or_dev_tools(bundle: Path) -> None:
+    listing = subprocess.run([sys.executable, "-m", "PyInstaller.utils.cliutils.archive_viewer", "-r", "-b", str(bundle)],
+                             capture_output=True, text=True, timeout=120, check=True).stdout
+    modules = {line.strip() for line in listing.splitlines() if line.startswith(" ")}
+    assert {"sidecar.cli", "sidecar.cli_ledger", "sidecar.api.app", "desktop.app", "desktop.screenshots",
+            "stripe._customer", "re2"} <= modules
+    shipped_dev = sorted(m for m in modules if m.split(".")[0] in (
+        "tests", "pytest", "_pytest", "pytestqt", "hypothesis", "PyInstaller", "importlinter", "aiosmtpd", "pypdf",
+        "langchain_core", "openai", "agents", "httpx", "pydantic", "uvloop", "tkinter"))
+    assert shipped_dev == []
+    internal = bundle.parent / "_internal"
+    packs = internal / "sidecar" / "compliance" / "packs"
+    assert sorted(p.name for p in packs.iterdir()) == ["finance.json", "gdpr.json", "hipaa.json", "secrets.json"]
+    qt_modules = sorted(p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.so"))
+    assert qt_modules == ["QtCore", "QtGui", "QtNetwork", "QtWidgets"]
+    assert not (internal / "PySide6" / "Qt" / "translations").exists()
+    dangling = [p for p in bundle.parent.rglob("*") if p.is_symlink() and not p.exists()]
+    assert dangling == []
