@@ -183,7 +183,7 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
         if hint and not await app[SERVICES].auth.has_accounts():
             print(
                 "No account yet. In another terminal, create one and a first API key with:\n"
-                f"    .venv/bin/agentaudit init --email you@example.com --url http://{host}:{port}\n"
+                f"    {_command_name()} init --email you@example.com --url http://{host}:{port}\n"
                 f"or see the README quickstart (POST http://{host}:{port}/api/v1/auth/register).",
                 flush=True,
             )
@@ -261,3 +261,8 @@ def _init_command(args: argparse.Namespace) -> int:
     print(f"Try it:\n  curl -X POST {base}/audit-logs -H 'X-API-Key: {key['key']}' "
           "-H 'Content-Type: application/json' -d '{\"action\": \"llm_call\", \"prompt\": \"hello\"}'")
     return 0
+
+
+def _command_name() -> str:
+    """How the user runs this command: the installed app's ``agentaudit``, or the checkout's ``.venv`` one."""
+    return "agentaudit" if getattr(sys, "frozen", False) else ".venv/bin/agentaudit"

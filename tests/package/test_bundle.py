@@ -78,11 +78,11 @@ def http(url: str, method: str = "GET", body: Any = None, headers: dict[str, str
 class BundledSidecar:
     """``dist/agentaudit/agentaudit serve`` in a child process on a free port, its output collected."""
 
-    def __init__(self, exe: Path, data_dir: Path) -> None:
+    def __init__(self, exe: Path, data_dir: Path, *extra: str) -> None:
         self.exe, self.data_dir = exe, data_dir
         self.lines: list[str] = []
         self.url = self.version = ""
-        self.proc = subprocess.Popen([str(exe), "serve", "--port", "0", "--data-dir", str(data_dir)],
+        self.proc = subprocess.Popen([str(exe), "serve", "--port", "0", "--data-dir", str(data_dir), *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self._ready = threading.Event()
@@ -143,7 +143,7 @@ def test_the_bundle_runs_the_sidecar_verify_and_the_desktop(bundle: Path, tmp_pa
                                                            sidecars: list[BundledSidecar]) -> None:
     assert run(bundle, "--version").stdout.strip() == f"agentaudit {VERSION}"
     data = tmp_path / "data"
-    sidecar = BundledSidecar(bundle, data)
+    sidecar = BundledSidecar(bundle, data, "--first-run-hint")
     sidecars.append(sidecar)
     url = sidecar.wait_ready()
     assert (sidecar.version, Path(LISTENING.search(sidecar.output).group(3))) == (VERSION, data)  # type: ignore[union-attr]
@@ -174,6 +174,7 @@ def test_the_bundle_runs_the_sidecar_verify_and_the_desktop(bundle: Path, tmp_pa
 
     assert sidecar.stop() == 0, sidecar.output
     assert "finishing queued writes" in sidecar.output
+    assert f"    agentaudit init --email you@example.com --url {url}\n" in sidecar.lines  # the installed command
 
     verified = run(bundle, "verify", "--data-dir", str(data))
     assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -185,7 +186,9 @@ def test_the_bundle_runs_the_sidecar_verify_and_the_desktop(bundle: Path, tmp_pa
                   "--screenshot", str(shots), "--email", email, "--password", PASSWORD, timeout=180,
                   env={"QT_QPA_PLATFORM": "offscreen"})
     assert desktop.returncode == 0, desktop.stdout + desktop.stderr
-    assert sorted(p.name for p in shots.iterdir()) == sorted(f"{name}.png" for name in VIEWS)
+    assert sorted(p.name for p in shots.iterdir()) == sorted(f"{name}.png" for name in (*VIEWS, "about"))
+    assert f"about: Version: {VERSION} (installed app)" in desktop.stdout.splitlines()
+    assert f"about: Sidecar: {VERSION} at http://127.0.0.1:{port} (started by this app)" in desktop.stdout.splitlines()
     from PySide6.QtGui import QImage
 
     for name in VIEWS:
