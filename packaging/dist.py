@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "dist"), help="where to write the archives")
     parser.add_argument("--no-deb", action="store_true", help="only the .tar.gz")
     parser.add_argument("--level", type=int, default=6, choices=range(1, 10), metavar="1-9",
-                        help="gzip compression level (default 6; 1 is several times faster and about 10%% larger)")
+                        help="gzip compression level (default 6; 1 is several times faster and about 8%% larger)")
     args = parser.parse_args(argv)
     bundle, out = Path(args.bundle), Path(args.out)
     if not (bundle / "agentaudit").is_file():
