@@ -240,6 +240,10 @@ def test_the_archives_install_the_app(bundle: Path, tmp_path: Path) -> None:
     entry = (prefix / "share" / "applications" / "agentaudit.desktop").read_text()
     assert f"Exec={prefix}/bin/agentaudit desktop" in entry.splitlines()
     assert (prefix / "share" / "icons" / "hicolor" / "256x256" / "apps" / "agentaudit.png").is_file()
+    if shutil.which("desktop-file-validate"):
+        checked = subprocess.run(["desktop-file-validate", str(prefix / "share" / "applications" / "agentaudit.desktop")],
+                                 capture_output=True, text=True, timeout=30)
+        assert (checked.returncode, checked.stdout + checked.stderr) == (0, "")
 
     field = subprocess.run(["dpkg-deb", "--field", str(deb), "Package", "Version"], capture_output=True, text=True,
                            timeout=60, check=True).stdout.split()
