@@ -222,6 +222,27 @@ def test_the_bundle_upgrades_an_old_database_in_place(bundle: Path, tmp_path: Pa
     assert kept == [("log_1", "p")]
 
 
+def test_the_bundle_bills_through_the_stripe_library(bundle: Path, tmp_path: Path,
+                                                   sidecars: list[BundledSidecar]) -> None:
+    """``--stripe-fake`` points the real stripe package (bundled, with its lazily loaded classes) at a local fake."""
+    sidecar = BundledSidecar(bundle, tmp_path / "data", "--stripe-fake")
+    sidecars.append(sidecar)
+    url = sidecar.wait_ready()
+    status, prices = http(f"{url}/api/v1/billing/prices")
+    assert status == 200 and prices["pro"].startswith("price_"), prices
+    email = "billing@bundle.test"
+    assert http(f"{url}/api/v1/auth/register", "POST", {"name": "Pay", "email": email, "password": PASSWORD})[0] == 201
+    status, login = http(f"{url}/api/v1/auth/login", "POST", {"email": email, "password": PASSWORD})
+    assert status == 200
+    jwt = {"Authorization": f"Bearer {login['accessToken']}"}
+    status, session = http(f"{url}/api/v1/billing/checkout", "POST", {"priceId": prices["pro"]}, jwt)
+    assert status in (200, 201), session
+    assert session["sessionId"].startswith("cs_") and session["url"].startswith("http"), session
+    status, subscription = http(f"{url}/api/v1/billing/subscription", headers=jwt)
+    assert status == 200 and "usage" in subscription, subscription
+    assert sidecar.stop() == 0, sidecar.output
+
+
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb is not installed")
 def test_the_archives_install_the_app(bundle: Path, tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(ROOT / "packaging" / "dist.py"), "--bundle", str(bundle.parent),
