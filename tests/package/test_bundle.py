@@ -78,13 +78,14 @@ def http(url: str, method: str = "GET", body: Any = None, headers: dict[str, str
 class BundledSidecar:
     """``dist/agentaudit/agentaudit serve`` in a child process on a free port, its output collected."""
 
-    def __init__(self, exe: Path, data_dir: Path, *extra: str) -> None:
+    def __init__(self, exe: Path, data_dir: Path | None, *extra: str, env: dict[str, str] | None = None) -> None:
         self.exe, self.data_dir = exe, data_dir
         self.lines: list[str] = []
         self.url = self.version = ""
-        self.proc = subprocess.Popen([str(exe), "serve", "--port", "0", "--data-dir", str(data_dir), *extra],
+        where = ["--data-dir", str(data_dir)] if data_dir else []
+        self.proc = subprocess.Popen([str(exe), "serve", "--port", "0", *where, *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         self._ready = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -197,6 +198,21 @@ def test_the_bundle_runs_the_sidecar_verify_and_the_desktop(bundle: Path, tmp_pa
         colours = {image.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}
         assert len(colours) > 8, f"{name}.png is nearly blank"
     assert port_closed(port), "the desktop left its sidecar running"
+
+
+def test_the_bundle_keeps_its_data_in_the_user_data_dir(bundle: Path, tmp_path: Path,
+                                                        sidecars: list[BundledSidecar]) -> None:
+    """Without --data-dir, the installed app writes to the platform's user data dir, never beside itself."""
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / ".local" / "share"), "AGENTAUDIT_DATA_DIR": ""}
+    sidecar = BundledSidecar(bundle, None, env=env)
+    sidecars.append(sidecar)
+    sidecar.wait_ready()
+    data = home / ".local" / "share" / "agentaudit"
+    assert Path(LISTENING.search(sidecar.output).group(3)) == data  # type: ignore[union-attr]
+    assert sidecar.stop() == 0, sidecar.output
+    assert (data / "agentaudit.db").is_file()
+    assert not [p for p in bundle.parent.rglob("*.db")]
 
 
 def test_the_bundle_upgrades_an_old_database_in_place(bundle: Path, tmp_path: Path,
