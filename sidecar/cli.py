@@ -176,6 +176,10 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
             port = server.sockets[0].getsockname()[1]
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         gc.freeze()  # what startup built lives for good: keep full collections from walking it on the hot path
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # before saying "listening": a stop from then on is graceful
+            loop.add_signal_handler(sig, stop.set)
         print(f"AgentAudit sidecar {VERSION} listening on http://{host}:{port} (data: {settings.data_dir})", flush=True)
         if fake is not None:
             fake.webhook_url = f"http://{host}:{port}/api/v1/billing/webhook"
@@ -187,10 +191,6 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
                 f"or see the README quickstart (POST http://{host}:{port}/api/v1/auth/register).",
                 flush=True,
             )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         print("AgentAudit sidecar stopping: finishing queued writes", flush=True)
     finally:
