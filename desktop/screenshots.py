@@ -175,7 +175,6 @@ class ScreenshotRunner(QObject):
         self._shell.keys.refresh()
         model.loading_changed.connect(loaded)
 
-
     def _about(self) -> None:
         dialog = self._window.show_about()
         for caption, value in dialog.values.items():

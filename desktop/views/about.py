@@ -15,7 +15,7 @@ from desktop.widgets.cards import label
 
 
 def build_kind() -> str:
-    """"installed app" for the bundled app, "from source" when run by a Python interpreter."""
+    """How this copy runs: the bundled "installed app", or "from source" under a Python interpreter."""
     return "installed app" if getattr(sys, "frozen", False) else "from source"
 
 
