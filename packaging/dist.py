@@ -25,8 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "packaging"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-DEB_DEPENDS = ("libc6 (>= 2.31), libgl1, libegl1, libfontconfig1, libxcb1, libxcb-cursor0, libxcb-icccm4, "
-               "libxcb-keysyms1, libxkbcommon-x11-0")
+# What the bundle takes from the system (PyInstaller leaves out the C library, OpenGL/EGL and the X11 libraries,
+# and Qt's xcb platform plugin needs the xcb utility libraries). libc6 is added with the build machine's version.
+DEB_DEPENDS = ("libgl1, libegl1, libfontconfig1, libxcb1, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, "
+               "libxkbcommon-x11-0")
 
 INSTALL_SH = """#!/bin/sh
 # Install AgentAudit for the current user: the app in ~/.local/opt/agentaudit, the command in ~/.local/bin,
@@ -94,11 +96,12 @@ def make_deb(bundle: Path, out_dir: Path, ver: str, level: int = 6) -> Path:
             icons = root / "usr" / "share" / "icons" / "hicolor" / f"{size}x{size}" / "apps"
             icons.mkdir(parents=True)
             shutil.copy2(HERE / "icons" / f"agentaudit-{size}.png", icons / "agentaudit.png")
-        installed_kb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) // 1024
+        installed_kb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink()) // 1024
+        libc = platform.libc_ver()[1] or "2.31"  # the bundle needs at least the glibc it was built against
         (root / "DEBIAN").mkdir()
         (root / "DEBIAN" / "control").write_text(
             f"Package: agentaudit\nVersion: {ver}\nArchitecture: {arch}\nMaintainer: AgentAudit <support@agentaudit.invalid>\n"
-            f"Installed-Size: {installed_kb}\nDepends: {DEB_DEPENDS}\nSection: utils\nPriority: optional\n"
+            f"Installed-Size: {installed_kb}\nDepends: libc6 (>= {libc}), {DEB_DEPENDS}\nSection: utils\nPriority: optional\n"
             "Description: Self-hosted audit trail, compliance checks and alerting for AI agents\n"
             " The AgentAudit desktop app and its sidecar (agentaudit serve) in one bundle.\n"
             " Data stays in each user's data directory (~/.local/share/agentaudit).\n")

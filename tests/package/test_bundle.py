@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -281,9 +282,12 @@ def test_the_archives_install_the_app(bundle: Path, tmp_path: Path) -> None:
                                  capture_output=True, text=True, timeout=30)
         assert (checked.returncode, checked.stdout + checked.stderr) == (0, "")
 
-    field = subprocess.run(["dpkg-deb", "--field", str(deb), "Package", "Version"], capture_output=True, text=True,
-                           timeout=60, check=True).stdout.split()
-    assert field == ["Package:", "agentaudit", "Version:", VERSION]
+    fields = subprocess.run(["dpkg-deb", "--field", str(deb), "Package", "Version", "Installed-Size", "Depends"],
+                            capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()
+    assert fields[:2] == ["Package: agentaudit", f"Version: {VERSION}"]
+    bundle_kb = sum(p.stat().st_size for p in bundle.parent.rglob("*") if p.is_file() and not p.is_symlink()) // 1024
+    assert bundle_kb <= int(fields[2].split()[1]) < bundle_kb + 1024  # the bundle plus icons, links counted once
+    assert fields[3].startswith(f"Depends: libc6 (>= {platform.libc_ver()[1]}), ")
     listing = subprocess.run(["dpkg-deb", "--contents", str(deb)], capture_output=True, text=True, timeout=120,
                              check=True).stdout
     for path in ("./opt/agentaudit/agentaudit", "./usr/bin/agentaudit -> /opt/agentaudit/agentaudit",
