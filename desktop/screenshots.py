@@ -1,4 +1,5 @@
-"""``agentaudit desktop --screenshot DIR``: log in, open each main view, wait for its data, save a PNG, exit.
+"""``agentaudit desktop --screenshot DIR``: log in, open each main view, wait for its data, save a PNG, exit
+(the About dialog last, its lines printed too).
 
 A small state machine driven by signals and timers (no ``processEvents`` loops): each step waits for its
 view's data (or a time limit) before grabbing the window.
@@ -39,7 +40,7 @@ class ScreenshotRunner(QObject):
         self.saved: list[Path] = []
         self._steps: list[Callable[[], None]] = [self._login_screen, self._login, self._dashboard, self._logs,
                                                  self._alerts, self._keys, self._reports, self._billing,
-                                                 self._settings, self._activity, self._dashboard_dark]
+                                                 self._settings, self._activity, self._dashboard_dark, self._about]
         self._timeout = QTimer(self)
         self._timeout.setSingleShot(True)
         self._timeout.timeout.connect(self._step_timed_out)
@@ -175,6 +176,24 @@ class ScreenshotRunner(QObject):
         self._window.show_page("keys")
         self._shell.keys.refresh()
         model.loading_changed.connect(loaded)
+
+    def _about(self) -> None:
+        dialog = self._window.show_about()
+        for caption, value in dialog.values.items():
+            print(f"about: {caption}: {value.text()}", flush=True)
+
+        def save() -> None:
+            path = self._dir / "about.png"
+            saved = dialog.grab().save(str(path))
+            dialog.close()
+            if not saved:
+                print(f"agentaudit desktop: could not write {path}", flush=True)
+                self.finished.emit(1)
+                return
+            self.saved.append(path)
+            print(f"wrote {path}", flush=True)
+            self._next()
+        QTimer.singleShot(SETTLE_MS, save)
 
 
     def _reports(self) -> None:

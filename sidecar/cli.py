@@ -176,6 +176,10 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
             port = server.sockets[0].getsockname()[1]
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         gc.freeze()  # what startup built lives for good: keep full collections from walking it on the hot path
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # before saying "listening": a stop from then on is graceful
+            loop.add_signal_handler(sig, stop.set)
         print(f"AgentAudit sidecar {VERSION} listening on http://{host}:{port} (data: {settings.data_dir})", flush=True)
         if fake is not None:
             fake.webhook_url = f"http://{host}:{port}/api/v1/billing/webhook"
@@ -183,14 +187,10 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
         if hint and not await app[SERVICES].auth.has_accounts():
             print(
                 "No account yet. In another terminal, create one and a first API key with:\n"
-                f"    .venv/bin/agentaudit init --email you@example.com --url http://{host}:{port}\n"
+                f"    {_command_name()} init --email you@example.com --url http://{host}:{port}\n"
                 f"or see the README quickstart (POST http://{host}:{port}/api/v1/auth/register).",
                 flush=True,
             )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         print("AgentAudit sidecar stopping: finishing queued writes", flush=True)
     finally:
@@ -261,3 +261,8 @@ def _init_command(args: argparse.Namespace) -> int:
     print(f"Try it:\n  curl -X POST {base}/audit-logs -H 'X-API-Key: {key['key']}' "
           "-H 'Content-Type: application/json' -d '{\"action\": \"llm_call\", \"prompt\": \"hello\"}'")
     return 0
+
+
+def _command_name() -> str:
+    """How the user runs this command: the installed app's ``agentaudit``, or the checkout's ``.venv`` one."""
+    return "agentaudit" if getattr(sys, "frozen", False) else ".venv/bin/agentaudit"

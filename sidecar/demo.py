@@ -83,7 +83,8 @@ def _alive(url: str) -> bool:
 @contextmanager
 def _sidecar(data_dir: str) -> Iterator[str]:
     """A sidecar on a free port over ``data_dir`` for the duration of the block."""
-    proc = subprocess.Popen([sys.executable, "-m", "sidecar", "serve", "--port", "0", "--data-dir", data_dir],
+    command = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "sidecar"]  # bundled app
+    proc = subprocess.Popen([*command, "serve", "--port", "0", "--data-dir", data_dir],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert proc.stdout is not None

@@ -19,6 +19,7 @@ from desktop.models import access
 from desktop.presenters.live import LiveMode
 from desktop.presenters.shell import PAGES, Shell
 from desktop.sidecar_process import SidecarState, SidecarStatus
+from desktop.views.about import AboutDialog
 from desktop.views.alerts import AlertTriageView
 from desktop.views.banner import SidecarBanner
 from desktop.views.dashboard import DashboardView
@@ -142,6 +143,10 @@ class MainWindow(QMainWindow):
         self._sidecar(shell.sidecar.status)
         self.root_stack.setCurrentIndex(1 if shell.client.logged_in else 0)
 
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = help_menu.addAction("&About AgentAudit")
+        self.about_action.triggered.connect(self.show_about)
+
     # -- navigation ----------------------------------------------------------------------------------
 
     def show_page(self, page: str, *, raise_window: bool = False) -> None:
@@ -209,3 +214,10 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
+
+    def show_about(self) -> AboutDialog:
+        """Open the About dialog (versions of the app, the sidecar and the runtime) without blocking."""
+        dialog = AboutDialog(self.shell.sidecar.status, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
