@@ -423,10 +423,13 @@ class SidecarClient(QObject):
         return self._call("load policy analytics", "GET", f"/policies/{policy_id}/analytics",
                           _json(schemas.PolicyAnalytics.from_json), query={"startDate": start})
 
-    def evaluate(self, *, prompt: str = "", response: str = "", rule: Mapping[str, Any] | None = None,
-                 policy_id: str | None = None, agent_id: str | None = None) -> Call:
+    def evaluate(self, *, prompt: str = "", response: str = "", metadata: Mapping[str, Any] | None = None,
+                 rule: Mapping[str, Any] | None = None, policy_id: str | None = None,
+                 agent_id: str | None = None) -> Call:
         """A dry run: the verdict such an event would get; nothing is stored."""
         body: dict[str, Any] = {}
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
         if prompt:
             body["prompt"] = prompt
         if response:
