@@ -226,7 +226,9 @@ class SeenAgentModel(RowsModel[schemas.SeenAgent]):
         ("Events", lambda s: f"{s.event_count:,}"),
         ("Last seen", lambda s: timefmt.relative(s.last_seen_at, datetime.now(UTC)) if s.last_seen_at else "—"),
         ("Last action", lambda s: s.last_action),
+        ("", lambda s: ""),  # the row's "Register" button
     )
+    BUTTON_COLUMN = 4
 
 
 class EventModel(RowsModel[schemas.LogEvent]):

@@ -32,6 +32,7 @@ class VersionsPresenter(QObject):
         self.policy_id: str | None = None
         self.left_id: str | None = None
         self.right_id: str | None = None
+        self._left_pinned = False  # the user chose the left version; otherwise it follows the one before newest
         self._full: dict[str, schemas.PolicyVersion] = {}
         self._list_call: Call | None = None
         self._fetching: set[str] = set()
@@ -40,6 +41,7 @@ class VersionsPresenter(QObject):
         """Load (or reload) the versions of ``policy_id``; None clears everything."""
         if policy_id != self.policy_id:
             self.left_id = self.right_id = None
+            self._left_pinned = False
             self._full.clear()
         self.policy_id = policy_id
         if policy_id is None:
@@ -60,16 +62,22 @@ class VersionsPresenter(QObject):
         ids = [v.id for v in versions]
         if self.right_id not in ids or self.right_id != (ids[0] if ids else None):
             self.right_id = ids[0] if ids else None  # the right pane follows the newest version
-        if self.left_id not in ids:
+        if self.left_id not in ids or not self._left_pinned:
             self.left_id = ids[1] if len(ids) > 1 else self.right_id
+            self._left_pinned = False
         self.versions_changed.emit()
-        self.compare(self.left_id, self.right_id)
+        self._compare(self.left_id, self.right_id)
 
     def version(self, version_id: str | None) -> schemas.PolicyVersion | None:
         return next((v for v in self.model.rows() if v.id == version_id), None)
 
     def compare(self, left_id: str | None, right_id: str | None) -> None:
-        """Show ``left_id`` against ``right_id`` (each fetched once with its snapshot)."""
+        """Show ``left_id`` against ``right_id`` (each fetched once with its snapshot); the left one stays
+        chosen across reloads."""
+        self._left_pinned = True
+        self._compare(left_id, right_id)
+
+    def _compare(self, left_id: str | None, right_id: str | None) -> None:
         self.left_id, self.right_id = left_id, right_id
         for version_id in (left_id, right_id):
             if version_id and version_id not in self._full and version_id not in self._fetching \
@@ -118,7 +126,7 @@ class VersionsPresenter(QObject):
     def _restored(self, version: schemas.PolicyVersion) -> None:
         self._full[version.id] = version
         if version.restored_from_id:
-            self.left_id = self.right_id  # compare what was replaced with what replaced it
+            self.left_id, self._left_pinned = self.right_id, True  # what was replaced, against what replaced it
         self.saved.emit(version)
         self.load(self.policy_id)
 

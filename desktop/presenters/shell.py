@@ -14,9 +14,11 @@ from desktop.presenters.logs import FilterForm, LogExplorerPresenter
 from desktop.presenters.notifier import AlertNotifier
 from desktop.presenters.session import SessionPresenter
 from desktop.presenters.triage import TriagePresenter
+from desktop.presenters.policies import PoliciesPresenter
+from desktop.presenters.agents import AgentsPresenter
 from desktop.sidecar_process import SidecarManager, SidecarStatus
 
-PAGES = ("dashboard", "logs", "alerts", "keys")
+PAGES = ("dashboard", "logs", "alerts", "keys", "policies", "agents")
 
 
 class Shell(QObject):
@@ -44,6 +46,8 @@ class Shell(QObject):
         self.keys = KeysPresenter(client, parent=self)
         self.live = LiveFeed(client, poll_ms=live_poll_ms, parent=self)
         self.notifier = AlertNotifier(client, parent=self)
+        self.policies = PoliciesPresenter(client, parent=self)
+        self.agents = AgentsPresenter(client, parent=self)
         self.current_page = "dashboard"
         self._loaded: set[str] = set()
         self._was_connected = False
@@ -88,6 +92,10 @@ class Shell(QObject):
             self.triage.refresh()
         elif page == "keys":
             self.keys.refresh()
+        elif page == "policies":
+            self.policies.refresh()
+        elif page == "agents":
+            self.agents.refresh()
 
     def open_event(self, event_id: str) -> None:
         """Jump to one event: the log explorer, unfiltered, with the event in the detail pane."""
@@ -128,6 +136,10 @@ class Shell(QObject):
                 self.triage.model.reload()
             if "keys" in self._loaded:
                 self.keys.refresh()
+            if "policies" in self._loaded:
+                self.policies.refresh()
+            if "agents" in self._loaded:
+                self.agents.refresh()
         elif not connected and self._was_connected:
             self.live.stop()
         self._was_connected = connected

@@ -23,11 +23,14 @@ from desktop.views.banner import SidecarBanner
 from desktop.views.dashboard import DashboardView
 from desktop.views.keys import ApiKeysView
 from desktop.views.logs import LogExplorerView
+from desktop.views.policies import PoliciesView
+from desktop.views.agents import AgentsView
 from desktop.views.tray import TrayIcon, app_icon
 from desktop.views.welcome import WelcomeView
 from desktop.widgets.cards import label
 
-PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys"}
+PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys",
+               "policies": "Policies", "agents": "Agents"}
 LIVE_TEXT = {LiveMode.LIVE: "● Live", LiveMode.POLLING: "◐ Polling every 2 s", LiveMode.OFF: "○ Not live"}
 
 
@@ -95,7 +98,9 @@ class MainWindow(QMainWindow):
         self.logs = LogExplorerView(shell.logs)
         self.alerts = AlertTriageView(shell.triage)
         self.keys = ApiKeysView(shell.keys)
-        for view in (self.dashboard, self.logs, self.alerts, self.keys):
+        self.policies = PoliciesView(shell.policies)
+        self.agents = AgentsView(shell.agents)
+        for view in (self.dashboard, self.logs, self.alerts, self.keys, self.policies, self.agents):
             self.pages.addWidget(view)
         app_layout.addWidget(self.pages, 1)
         self.root_stack.addWidget(app)
@@ -153,7 +158,8 @@ class MainWindow(QMainWindow):
     def _refresh_current(self) -> None:
         page = PAGES[self.pages.currentIndex()]
         {"dashboard": self.shell.dashboard.refresh, "logs": self.shell.logs.refresh,
-         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh}[page]()
+         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh,
+         "policies": self.shell.policies.refresh, "agents": self.shell.agents.refresh}[page]()
 
     def _live_mode(self, mode: LiveMode) -> None:
         self.live_label.setText(LIVE_TEXT[mode])
