@@ -77,7 +77,7 @@ class RowsModel(QAbstractTableModel, Generic[T]):
 
 
 def _when(value: datetime | None) -> str:
-    return timefmt.local(value, seconds=False) if value else "—"
+    return timefmt.short(value) if value else "—"
 
 
 class PackModel(RowsModel[tuple[schemas.Pack, schemas.InstalledPack | None]]):
@@ -86,14 +86,13 @@ class PackModel(RowsModel[tuple[schemas.Pack, schemas.InstalledPack | None]]):
     columns = (
         ("Pack", lambda r: r[0].name),
         ("Rules", lambda r: str(len(r[0].rules))),
-        ("Version", lambda r: r[0].version),
-        ("Installed", lambda r: f"v{r[1].version} · {r[1].rule_count} rules" if r[1] else "not installed"),
+        ("Installed", lambda r: f"✓ v{r[1].version}" if r[1] else "no"),
     )
 
     def extra(self, row: tuple[schemas.Pack, schemas.InstalledPack | None], column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row[0].description
-        if role == Qt.ItemDataRole.ForegroundRole and column == 3:
+            return f"{row[0].description}\nVersion {row[0].version}"
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2:
             return QBrush(QColor("#2b8a3e" if row[1] else theme.MUTED))
         return None
 
@@ -102,10 +101,7 @@ class PolicyListModel(RowsModel[schemas.PolicyDetail]):
     columns = (
         ("Policy", lambda p: p.name),
         ("Mode", lambda p: p.mode),
-        ("Priority", lambda p: str(p.priority)),
         ("Rules", lambda p: str(len(p.rules))),
-        ("Agents", lambda p: str(len(p.agents))),
-        ("Version", lambda p: f"v{p.version}"),
     )
     MODE_COLUMN = 1
 
@@ -114,8 +110,10 @@ class PolicyListModel(RowsModel[schemas.PolicyDetail]):
             return row.mode
         if role == Qt.ItemDataRole.ForegroundRole and not row.is_active:
             return QBrush(QColor(theme.MUTED))
-        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return row.description or None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            agents = ", ".join(a.name for a in row.agents) or "no agent"
+            return (f"{row.name} (version {row.version}, priority {row.priority})\n{row.description}\n"
+                    f"attached to: {agents}").replace("\n\n", "\n")
         return None
 
 
@@ -123,7 +121,7 @@ class RuleModel(RowsModel[schemas.RuleDetail]):
     columns = (
         ("Rule", lambda r: r.name),
         ("Severity", lambda r: r.severity),
-        ("Type", lambda r: rule_conditions.TYPE_LABELS.get(r.rule_type, r.rule_type)),
+        ("Type", lambda r: rule_conditions.TYPE_SHORT.get(r.rule_type, r.rule_type)),
         ("Looks for", lambda r: rule_conditions.summary(r.rule_type, r.condition)),
         ("Action", lambda r: r.action_override or "policy mode"),
         ("On", lambda r: "on" if r.is_active else "off"),
@@ -142,8 +140,12 @@ class VersionModel(RowsModel[schemas.PolicyVersion]):
     columns = (
         ("Version", lambda v: f"v{v.number}"),
         ("Name", lambda v: v.name),
-        ("Saved", lambda v: _when(v.created_at)),
     )
+
+    def extra(self, row: schemas.PolicyVersion, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.name}\nsaved {timefmt.local(row.created_at)}"
+        return None
 
 
 class DiffModel(RowsModel[DiffRow]):
@@ -182,6 +184,8 @@ class DiffModel(RowsModel[DiffRow]):
             return QBrush(QColor(tint)) if tint else None
         if role == Qt.ItemDataRole.ForegroundRole and column in (0, 2):
             return QBrush(QColor(theme.MUTED))
+        if role == Qt.ItemDataRole.ToolTipRole and column in (1, 3):
+            return row.left if column == 1 else row.right
         return None
 
 
@@ -213,9 +217,13 @@ class AgentModel(RowsModel[schemas.AgentDetail]):
     columns = (
         ("Agent", lambda a: a.name),
         ("Type", lambda a: a.type),
-        ("Description", lambda a: a.description),
         ("Registered", lambda a: _when(a.created_at)),
     )
+
+    def extra(self, row: schemas.AgentDetail, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.description or None
+        return None
 
 
 class SeenAgentModel(RowsModel[schemas.SeenAgent]):
@@ -225,25 +233,38 @@ class SeenAgentModel(RowsModel[schemas.SeenAgent]):
         ("Agent id", lambda s: s.agent_id),
         ("Events", lambda s: f"{s.event_count:,}"),
         ("Last seen", lambda s: timefmt.relative(s.last_seen_at, datetime.now(UTC)) if s.last_seen_at else "—"),
-        ("Last action", lambda s: s.last_action),
         ("", lambda s: ""),  # the row's "Register" button
     )
-    BUTTON_COLUMN = 4
+    BUTTON_COLUMN = 3
+
+    def extra(self, row: schemas.SeenAgent, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"last action: {row.last_action}\nlast seen {timefmt.local(row.last_seen_at)}"
+        return None
 
 
 class EventModel(RowsModel[schemas.LogEvent]):
     """An agent's recent events (or its flagged ones)."""
 
     columns = (
-        ("Time", lambda e: timefmt.local(e.created_at)),
+        ("Time", lambda e: timefmt.short(e.created_at) if e.created_at else "—"),
         ("Action", lambda e: e.action),
         ("Verdict", lambda e: e.enforcement_action),
-        ("Flags", lambda e: ", ".join(e.compliance_flags)),
-        ("Prompt", lambda e: (e.prompt or "").replace("\n", " ")[:200]),
+        ("Flags, or the prompt", lambda e: ", ".join(_flag_names(e)) if e.compliance_flags
+         else (e.prompt or e.response or "").replace("\n", " ")[:200]),
     )
     VERDICT_COLUMN = 2
 
     def extra(self, row: schemas.LogEvent, column: int, role: int) -> Any:
         if role == KEY_ROLE:
             return row.enforcement_action
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return timefmt.local(row.created_at) if column == 0 else (row.prompt or None)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 3 and not row.compliance_flags:
+            return QBrush(QColor(theme.MUTED))
         return None
+
+
+def _flag_names(event: schemas.LogEvent) -> list[str]:
+    """``CRITICAL_pii_detect_SSN Detection`` reads as ``SSN Detection``."""
+    return list(dict.fromkeys(v.name for v in event.violations)) or list(event.compliance_flags)

@@ -26,6 +26,10 @@ TYPE_LABELS = {
     "sentiment_analysis": "Negative sentiment",
     "prompt_injection": "Prompt injection",
 }
+TYPE_SHORT = {
+    "pii_detect": "PII", "keyword_match": "keywords", "regex_match": "regex", "metadata_match": "metadata",
+    "rate_limit": "rate limit", "sentiment_analysis": "sentiment", "prompt_injection": "injection",
+}
 METADATA_OPERATORS = {"eq": "equals", "ne": "does not equal", "contains": "contains", "gt": ">", "gte": "≥",
                       "lt": "<", "lte": "≤"}
 #: Rule types the "test this rule" box can exercise with text alone.

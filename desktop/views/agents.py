@@ -80,10 +80,7 @@ class AgentsView(QWidget):
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)
         registered = Card("Registered agents")
-        self.table = table(presenter.agents, stretch=2)
-        self.table.setColumnWidth(0, 150)
-        self.table.setColumnWidth(1, 80)
-        self.table.setColumnWidth(3, 110)
+        self.table = table(presenter.agents, stretch=0)
         registered.body.addWidget(self.table)
         left_box.addWidget(registered, 3)
         seen = Card("Seen in events, not registered")
@@ -93,10 +90,7 @@ class AgentsView(QWidget):
         self.seen_table = table(presenter.seen, stretch=0)
         self.seen_table.setSelectionMode(QTableView.SelectionMode.NoSelection)
         header = self.seen_table.horizontalHeader()
-        for column, width in ((1, 60), (2, 90), (3, 90), (4, 84)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-            self.seen_table.setColumnWidth(column, width)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(SeenAgentModel.BUTTON_COLUMN, QHeaderView.ResizeMode.Fixed)
         self.seen_table.verticalHeader().setDefaultSectionSize(32)
         seen.body.addWidget(self.seen_table)
         left_box.addWidget(seen, 2)
@@ -112,7 +106,7 @@ class AgentsView(QWidget):
         self.detail_stack.addWidget(self._detail())
         right_box.addWidget(self.detail_stack, 1)
         splitter.addWidget(right)
-        splitter.setSizes([520, 760])
+        splitter.setSizes([500, 780])
         root.addWidget(splitter, 1)
 
         self.table.selectionModel().selectionChanged.connect(self._selected)
@@ -175,10 +169,7 @@ class AgentsView(QWidget):
         return page
 
     def _events(self, model: EventModel) -> QWidget:
-        view = table(model, stretch=4, pill_column=EventModel.VERDICT_COLUMN, colors=theme.VERDICT)
-        for column, width in ((0, 150), (1, 110), (2, 70), (3, 240)):
-            view.setColumnWidth(column, width)
-        return view
+        return table(model, stretch=3, pill_column=EventModel.VERDICT_COLUMN, colors=theme.VERDICT)
 
     # -- registered agents ---------------------------------------------------------------------------
 
@@ -274,5 +265,6 @@ class AgentsView(QWidget):
             widget.setVisible(editable)
         for widget in (self.edit_name, self.edit_type, self.edit_description):
             widget.setReadOnly(not editable)
+        self.seen_table.setColumnWidth(SeenAgentModel.BUTTON_COLUMN, 80)
         self.seen_table.setColumnHidden(SeenAgentModel.BUTTON_COLUMN, not editable)
         self._seen_reset()

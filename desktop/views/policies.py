@@ -63,8 +63,6 @@ class RulesTab(QWidget):
         layout.setContentsMargins(10, 10, 10, 10)
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.table = table(presenter.rules, stretch=3, pill_column=RuleModel.SEVERITY_COLUMN, colors=theme.SEVERITY)
-        for column, width in ((0, 190), (1, 90), (2, 150), (4, 90), (5, 40)):
-            self.table.setColumnWidth(column, width)
         splitter.addWidget(self.table)
         bottom = QWidget()
         bottom_box = QVBoxLayout(bottom)
@@ -72,8 +70,8 @@ class RulesTab(QWidget):
         panes = QHBoxLayout()
         self.editor = RuleEditor()
         self.test_box = RuleTestBox(presenter.tester)
-        panes.addWidget(self.editor, 3)
-        panes.addWidget(self.test_box, 2)
+        panes.addWidget(self.editor, 5)
+        panes.addWidget(self.test_box, 3)
         bottom_box.addLayout(panes, 1)
         buttons = QHBoxLayout()
         self.new_button = QPushButton("New rule")
@@ -87,7 +85,7 @@ class RulesTab(QWidget):
         buttons.addWidget(self.save_button)
         bottom_box.addLayout(buttons)
         splitter.addWidget(bottom)
-        splitter.setSizes([190, 420])
+        splitter.setSizes([170, 440])
         layout.addWidget(splitter)
 
         self.table.selectionModel().selectionChanged.connect(self._selected)
@@ -161,14 +159,12 @@ class PoliciesView(QWidget):
         left_box.setContentsMargins(0, 0, 0, 0)
         packs = Card("Rule packs")
         self.pack_table = table(presenter.packs, stretch=0)
-        self.pack_table.setColumnWidth(1, 44)
-        self.pack_table.setColumnWidth(2, 58)
-        self.pack_table.setColumnWidth(3, 120)
         packs.body.addWidget(self.pack_table)
         pack_buttons = QHBoxLayout()
         self.install_button = QPushButton("Install")
         self.uninstall_button = QPushButton("Uninstall")
-        self.clone_button = QPushButton("Clone into policy…")
+        self.clone_button = QPushButton("Clone…")
+        self.clone_button.setToolTip("Create a policy holding a copy of the pack's rules")
         self.clone_button.setProperty("role", "primary")
         for button in (self.install_button, self.uninstall_button):
             pack_buttons.addWidget(button)
@@ -179,8 +175,6 @@ class PoliciesView(QWidget):
         policies = Card("Policies")
         self.policy_table = table(presenter.policies, stretch=0, pill_column=PolicyListModel.MODE_COLUMN,
                                   colors=theme.VERDICT)
-        for column, width in ((1, 64), (2, 56), (3, 44), (4, 52), (5, 50)):
-            self.policy_table.setColumnWidth(column, width)
         policies.body.addWidget(self.policy_table)
         policy_buttons = QHBoxLayout()
         self.new_button = QPushButton("New policy…")
@@ -225,7 +219,7 @@ class PoliciesView(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 5)
-        splitter.setSizes([380, 900])
+        splitter.setSizes([290, 990])
         root.addWidget(splitter, 1)
 
         self.install_button.clicked.connect(lambda: self._pack_action(presenter.install_pack))

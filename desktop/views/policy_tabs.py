@@ -54,6 +54,8 @@ def table(model: RowsModel[Any], *, stretch: int = 0, pill_column: int | None = 
     view.verticalHeader().setDefaultSectionSize(26)
     header = view.horizontalHeader()
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # short lists: fit their text
+    header.setMinimumSectionSize(36)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     if pill_column is not None and colors is not None:
         view.setItemDelegateForColumn(pill_column, PillDelegate(colors, KEY_ROLE, view))
@@ -251,6 +253,7 @@ class VersionsTab(QWidget):
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)
         self.table = table(versions.model, stretch=1)
+        self.table.setMinimumWidth(170)
         left_box.addWidget(self.table, 1)
         self.version_name = QLineEdit()
         self.version_name.setPlaceholderText("Version name, e.g. before tightening")
@@ -290,7 +293,7 @@ class VersionsTab(QWidget):
         self.summary = label("", "muted")
         right_box.addWidget(self.summary)
         splitter.addWidget(right)
-        splitter.setSizes([300, 700])
+        splitter.setSizes([190, 840])
         layout.addWidget(splitter)
 
         self.save_button.clicked.connect(self._save)

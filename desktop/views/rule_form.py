@@ -32,7 +32,7 @@ from desktop.presenters.rule_tester import RuleTester
 from desktop.widgets.cards import label
 from desktop.widgets.pills import Pill
 
-ACTIONS = {"Policy mode": None, "Block": "block", "Flag": "flag", "Log": "log", "Allow": "allow"}
+ACTIONS = {"policy mode": None, "block": "block", "flag": "flag", "log": "log", "allow": "allow"}
 
 
 class _TypeForm(QWidget):
@@ -58,20 +58,27 @@ class PiiForm(_TypeForm):
         super().__init__(parent)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(label("Detectors (each confirms its matches: Luhn, mod-97, check digits, context words)",
-                              "muted"))
+        hint = label("Detectors confirm each match (Luhn, mod-97, check digits, context words).", "muted")
+        hint.setWordWrap(True)
+        outer.addWidget(hint)
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(2)
+        grid.setVerticalSpacing(1)
         self.boxes: dict[str, QCheckBox] = {}
-        for column, (group, ids) in enumerate(rc.DETECTOR_GROUPS):
-            grid.addWidget(label(group, "section"), 0, column)
+        top = 0
+        for n, (group, ids) in enumerate(rc.DETECTOR_GROUPS):
+            column = n % 3
+            if n and column == 0:
+                top += 1 + max(len(g) for _, g in rc.DETECTOR_GROUPS[n - 3:n])
+            grid.addWidget(label(group, "section"), top, column)
             for row, detector in enumerate(ids, start=1):
                 box = QCheckBox(detector)
                 box.toggled.connect(self.changed)
                 self.boxes[detector] = box
-                grid.addWidget(box, row, column)
+                grid.addWidget(box, top + row, column)
+        grid.setColumnStretch(3, 1)
         outer.addLayout(grid)
+        outer.addStretch(1)
 
     def condition(self) -> dict[str, Any]:
         return {"patterns": [d for d in rc.DETECTORS if self.boxes[d].isChecked()]}
@@ -253,8 +260,8 @@ class RuleEditor(QWidget):
         self.rule_id: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        common = QFormLayout()
-        common.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        common = QGridLayout()
+        common.setHorizontalSpacing(8)
         self.name = QLineEdit()
         self.rule_type = QComboBox()
         for rule_type in schemas.RULE_TYPES:
@@ -268,16 +275,21 @@ class RuleEditor(QWidget):
             self.action.addItem(text, value)
         self.redaction = QComboBox()
         for value in schemas.REDACTIONS:
-            self.redaction.addItem({"none": "keep text", "mask": "mask matches", "hash": "hash matches"}[value], value)
+            self.redaction.addItem({"none": "as is", "mask": "masked", "hash": "hashed"}[value], value)
+        self.action.setToolTip("What a violation does: the policy's mode, or an override")
+        self.redaction.setToolTip("How matched values are stored with the event")
         self.active = QCheckBox("On")
-        for text, widget in (("Severity", self.severity), ("Action", self.action), ("Stored text", self.redaction)):
+        for combo in (self.rule_type, self.severity, self.action, self.redaction):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for text, widget in (("Severity", self.severity), ("Action", self.action), ("Store matches", self.redaction)):
             row.addWidget(label(text, "muted"))
-            row.addWidget(widget)
-        row.addWidget(self.active)
-        row.addStretch(1)
-        common.addRow("Name", self.name)
-        common.addRow("Type", self.rule_type)
-        common.addRow("", row)
+            row.addWidget(widget, 1)
+        common.addWidget(label("Name", "muted"), 0, 0)
+        common.addWidget(self.name, 0, 1)
+        common.addWidget(self.rule_type, 0, 2)
+        common.addWidget(self.active, 0, 3)
+        common.addLayout(row, 1, 0, 1, 4)
+        common.setColumnStretch(1, 1)
         layout.addLayout(common)
         self.forms: dict[str, _TypeForm] = {}
         self.stack = QStackedWidget()
@@ -288,6 +300,7 @@ class RuleEditor(QWidget):
             self.stack.addWidget(form)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.stack)
         layout.addWidget(scroll, 1)
         self.rule_type.currentIndexChanged.connect(self._type_changed)
