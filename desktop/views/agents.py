@@ -202,6 +202,7 @@ class AgentsView(QWidget):
         self.edit_name.setText(agent.name)
         self.edit_type.setText(agent.type)
         self.edit_description.setText(agent.description)
+        self.edit_description.setCursorPosition(0)
         self.policy_list.clear()
         for policy in agent.policies:
             state = "" if policy.is_active else ", inactive"
