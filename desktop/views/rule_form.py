@@ -65,6 +65,7 @@ class PiiForm(_TypeForm):
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(1)
         self.boxes: dict[str, QCheckBox] = {}
+        self._order: list[str] = []
         top = 0
         for n, (group, ids) in enumerate(rc.DETECTOR_GROUPS):
             column = n % 3
@@ -81,12 +82,14 @@ class PiiForm(_TypeForm):
         outer.addStretch(1)
 
     def condition(self) -> dict[str, Any]:
-        return {"patterns": [d for d in rc.DETECTORS if self.boxes[d].isChecked()]}
+        """The rule's detectors in their saved order, then newly ticked ones (so an edit diffs cleanly)."""
+        kept = [d for d in self._order if d in self.boxes and self.boxes[d].isChecked()]
+        return {"patterns": kept + [d for d in rc.DETECTORS if self.boxes[d].isChecked() and d not in kept]}
 
     def set_condition(self, condition: dict[str, Any]) -> None:
-        chosen = set(condition.get("patterns") or [])
+        self._order = [str(d) for d in condition.get("patterns") or []]
         for detector, box in self.boxes.items():
-            box.setChecked(detector in chosen)
+            box.setChecked(detector in self._order)
 
 
 class KeywordForm(_TypeForm):

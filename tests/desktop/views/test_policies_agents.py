@@ -80,7 +80,7 @@ def test_install_clone_edit_test_version_restore_and_diff(qtbot: Any, open_windo
                     timeout=WAIT)
     stored = http(f"{seeded.url}/api/v1/policies/{policy_id}", headers=headers)[1]
     ssn = next(r for r in stored["rules"] if r["name"] == "SSN Detection")
-    assert ssn["condition"] == {"patterns": ["email", "ssn", "us_itin"]} and ssn["severity"] == "critical"
+    assert ssn["condition"] == {"patterns": ["ssn", "us_itin", "email"]} and ssn["severity"] == "critical"
 
     # the live test box runs the rule being edited through the sidecar's dry run
     text = "Please write to jane.doe@example.com about the appointment."
