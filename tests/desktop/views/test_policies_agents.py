@@ -237,3 +237,41 @@ def test_an_auditor_sees_no_edit_buttons(qtbot: Any, open_window: Any, seeded: S
     qtbot.waitUntil(lambda: window.shell.agents.agents.loaded, timeout=WAIT)
     assert window.agents.register_button.isHidden() and window.agents.save_button.isHidden()
     assert window.agents.seen_table.isColumnHidden(3) and window.agents.register_buttons == {}
+
+
+def test_conditions_saved_through_the_settings_form(qtbot: Any, open_window: Any, seeded: Seeded,
+                                                    fresh_account: tuple[str, str]) -> None:
+    headers = _headers(seeded.url, fresh_account[0])
+    status, policy, _ = http(f"{seeded.url}/api/v1/policies/clone-pack", "POST",
+                             {"packId": "finance", "name": "Night trading desk"}, headers)
+    assert status == 201
+    window = open_window(seeded.url)
+    log_in(qtbot, window, *fresh_account)
+    presenter = _policies_page(qtbot, window)
+    view = window.policies
+    qtbot.waitUntil(lambda: presenter.policies.rowCount() == 1, timeout=WAIT)
+    view.policy_table.selectRow(0)
+    qtbot.waitUntil(lambda: presenter.current is not None, timeout=WAIT)
+    tab = view.settings_tab
+    view.tabs.setCurrentWidget(tab)
+    tab.window_on.setChecked(True)
+    tab.start.setTime(tab.start.time().fromString("22:00", "HH:mm"))
+    tab.end.setTime(tab.end.time().fromString("06:00", "HH:mm"))
+    tab.timezone.setText("Europe/Paris")
+    tab.days[0].setChecked(True)
+    tab.days[4].setChecked(True)
+    tab.agent_types.setText("chat, workflow")
+    tab.metadata.setPlainText("env eq production\nusage.tokens gt 4000")
+    _click(qtbot, tab.save_button)
+    qtbot.waitUntil(lambda: presenter.current.version == 2, timeout=WAIT)
+    stored = http(f"{seeded.url}/api/v1/policies/{policy['id']}", headers=headers)[1]["conditions"]
+    assert stored == {"timeOfDay": {"start": "22:00", "end": "06:00", "timezone": "Europe/Paris"},
+                      "daysOfWeek": [0, 4], "agentTypes": ["chat", "workflow"],
+                      "metadata": [{"key": "env", "operator": "eq", "value": "production"},
+                                   {"key": "usage.tokens", "operator": "gt", "value": 4000}]}
+    assert tab.days[4].isChecked() and tab.timezone.text() == "Europe/Paris"  # shown as the sidecar stored it
+
+    tab.timezone.setText("Mars/Olympus_Mons")
+    _click(qtbot, tab.save_button)
+    qtbot.waitUntil(lambda: view.feedback.text().startswith("Could not save the policy:"), timeout=WAIT)
+    assert "conditions.timeOfDay.timezone" in view.feedback.text() and presenter.current.version == 2
