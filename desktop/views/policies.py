@@ -24,8 +24,10 @@ from desktop import theme
 from desktop.api import schemas
 from desktop.models.policies import PolicyListModel, RuleModel
 from desktop.presenters.policies import PoliciesPresenter
-from desktop.views.policy_tabs import MODE_TEXT, AgentsTab, AnalyticsTab, SettingsTab, VersionsTab, table
-from desktop.views.rule_form import RuleEditor, RuleTestBox
+from desktop.views.policy_analytics import AnalyticsTab
+from desktop.views.policy_tabs import MODE_TEXT, AgentsTab, SettingsTab, VersionsTab, table
+from desktop.views.rule_form import RuleEditor
+from desktop.views.rule_test_box import RuleTestBox
 from desktop.widgets.cards import Card, label, page_layout
 from desktop.widgets.pills import Pill
 
