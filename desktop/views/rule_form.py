@@ -41,9 +41,13 @@ class _TypeForm(QWidget):
         raise NotImplementedError
 
     def _form(self) -> QFormLayout:
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
+        """A form layout at the top of this widget (rows keep their height; the space left stays below)."""
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        outer.addLayout(form)
+        outer.addStretch(1)
         return form
 
 
@@ -312,6 +316,8 @@ class RuleEditor(QWidget):
 
     def _type_changed(self, _index: int) -> None:
         self.stack.setCurrentWidget(self.form)
+        if self.rule_id is None and self.name.text() in {_new_name(t) for t in schemas.RULE_TYPES}:
+            self.name.setText(_new_name(self.rule_type.currentData()))
         self.changed.emit()
 
     def set_rule(self, rule: schemas.RuleDetail | None, *, new_type: str = "keyword_match") -> None:
@@ -319,15 +325,15 @@ class RuleEditor(QWidget):
         self.blockSignals(True)
         self.rule_id = rule.id if rule else None
         rule_type = rule.rule_type if rule else new_type
-        self.name.setText(rule.name if rule else f"New {rc.TYPE_LABELS[rule_type].lower()} rule")
+        self.name.setText(rule.name if rule else _new_name(rule_type))
         self.rule_type.setCurrentIndex(max(0, self.rule_type.findData(rule_type)))
         self.rule_type.setEnabled(rule is None)  # the type of a saved rule stays; make a new rule instead
         self.severity.setCurrentIndex(max(0, self.severity.findData(rule.severity if rule else "warning")))
         self.action.setCurrentIndex(max(0, self.action.findData(rule.action_override if rule else None)))
         self.redaction.setCurrentIndex(max(0, self.redaction.findData(rule.redaction if rule else "none")))
         self.active.setChecked(rule.is_active if rule else True)
-        for form in self.forms.values():
-            form.set_condition(rc.default_condition(rule_type))
+        for form_type, form in self.forms.items():
+            form.set_condition(rc.default_condition(form_type))
         self.form.set_condition(rule.condition if rule else rc.default_condition(rule_type))
         self.stack.setCurrentWidget(self.form)
         self.blockSignals(False)
@@ -344,3 +350,6 @@ class RuleEditor(QWidget):
             widget.setEnabled(not read_only)
         self.rule_type.setEnabled(not read_only and self.rule_id is None)
 
+
+def _new_name(rule_type: str) -> str:
+    return f"New {rc.TYPE_LABELS[rule_type].lower()} rule"

@@ -139,3 +139,17 @@ def test_the_tester_debounces_typing_and_shows_only_the_newest_answer(qtbot: Any
     before = http(f"{seeded.url}/api/v1/audit-logs?limit=1", headers=headers)[1]["pagination"]["total"]
     wait_call(qtbot, client.evaluate(prompt="refund", rule={"ruleType": "prompt_injection", "condition": {}}))
     assert http(f"{seeded.url}/api/v1/audit-logs?limit=1", headers=headers)[1]["pagination"]["total"] == before
+
+
+def test_a_new_rule_switches_form_and_default_when_its_type_changes(qtbot: Any) -> None:
+    editor = RuleEditor()
+    qtbot.addWidget(editor)
+    editor.set_rule(None, new_type="keyword_match")
+    assert editor.rule_type.isEnabled() and editor.name.text() == "New keywords rule"
+    editor.rule_type.setCurrentIndex(editor.rule_type.findData("metadata_match"))
+    assert editor.stack.currentWidget() is editor.forms["metadata_match"]
+    assert editor.name.text() == "New metadata value rule"
+    assert editor.body()["condition"] == {"key": "model", "operator": "eq", "value": "gpt-4o"}
+    editor.name.setText("Big prompts")
+    editor.rule_type.setCurrentIndex(editor.rule_type.findData("rate_limit"))
+    assert editor.name.text() == "Big prompts"  # a name the user typed stays
