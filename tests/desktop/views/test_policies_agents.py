@@ -275,3 +275,49 @@ def test_conditions_saved_through_the_settings_form(qtbot: Any, open_window: Any
     _click(qtbot, tab.save_button)
     qtbot.waitUntil(lambda: view.feedback.text().startswith("Could not save the policy:"), timeout=WAIT)
     assert "conditions.timeOfDay.timezone" in view.feedback.text() and presenter.current.version == 2
+
+
+def test_dialogs_register_an_agent_delete_a_policy_and_uninstall_a_pack(qtbot: Any, open_window: Any, seeded: Seeded,
+                                                                        fresh_account: tuple[str, str]) -> None:
+    headers = _headers(seeded.url, fresh_account[0])
+    http(f"{seeded.url}/api/v1/compliance-rules/packs", "POST", {"packId": "secrets"}, headers)
+    window = open_window(seeded.url)
+    log_in(qtbot, window, *fresh_account)
+
+    window.show_page("agents")
+    agents, agents_view = window.shell.agents, window.agents
+    qtbot.waitUntil(lambda: agents.agents.loaded, timeout=WAIT)
+    _click(qtbot, agents_view.register_button)
+    dialog = agents_view.dialog
+    assert dialog is not None
+    dialog.name.setText("support-bot")
+    dialog.type.setText("chat")
+    dialog.accept()
+    qtbot.waitUntil(lambda: agents.agents.rowCount() == 1 and agents.current is not None, timeout=WAIT)
+    assert (agents.current.name, agents.current.type, agents.current.event_count) == ("support-bot", "chat", 0)
+
+    presenter = _policies_page(qtbot, window)
+    view = window.policies
+    _click(qtbot, view.new_button)
+    view.dialog.name.setText("Empty policy")
+    view.dialog.accept()
+    qtbot.waitUntil(lambda: presenter.current is not None and presenter.policies.rowCount() == 1, timeout=WAIT)
+    assert presenter.current.rules == () and view.rules_tab.editor.rule_id is None
+    _click(qtbot, view.delete_button)
+    box = view.confirm
+    assert box is not None and "Empty policy" in box.text()
+    with qtbot.waitSignal(presenter.message, timeout=WAIT):
+        qtbot.mouseClick(next(b for b in box.buttons() if b.text() == "Delete"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: presenter.policies.rowCount() == 0 and presenter.current is None, timeout=WAIT)
+    assert view.detail_stack.currentIndex() == 0
+    assert http(f"{seeded.url}/api/v1/policies", headers=headers)[1] == []
+
+    row = presenter.packs.find(lambda r: r[0].id == "secrets")
+    view.pack_table.selectRow(row)
+    assert not view.install_button.isEnabled()
+    _click(qtbot, view.uninstall_button)
+    box = view.confirm
+    with qtbot.waitSignal(presenter.message, timeout=WAIT):
+        qtbot.mouseClick(next(b for b in box.buttons() if b.text() == "Uninstall"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: presenter.packs.rowCount() == 4 and presenter.packs.row(row)[1] is None, timeout=WAIT)
+    assert http(f"{seeded.url}/api/v1/compliance-rules/packs/installed", headers=headers)[1] == []
