@@ -56,6 +56,8 @@ class AgentDialog(QDialog):
 
 
 class AgentsView(QWidget):
+    """The Agents page: registered agents and unregistered ids on the left, the selected agent on the right."""
+
     def __init__(self, presenter: AgentsPresenter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.presenter = presenter

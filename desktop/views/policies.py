@@ -140,6 +140,8 @@ class RulesTab(QWidget):
 
 
 class PoliciesView(QWidget):
+    """The Policies page: packs and policies on the left, the selected policy's tabs on the right."""
+
     def __init__(self, presenter: PoliciesPresenter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.presenter = presenter

@@ -35,10 +35,12 @@ class _TypeForm(QWidget):
     changed = Signal()
 
     def condition(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The condition as the sidecar takes it (each subclass builds its own)."""
+        raise NotImplementedError(type(self).__name__)
 
     def set_condition(self, condition: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Show ``condition`` (each subclass fills its own fields)."""
+        raise NotImplementedError(type(self).__name__)
 
     def _form(self) -> QFormLayout:
         """A form layout at the top of this widget (rows keep their height; the space left stays below)."""
