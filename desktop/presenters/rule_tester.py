@@ -45,6 +45,10 @@ class RuleTester(QObject):
     def text(self) -> str:
         return self._text
 
+    @property
+    def rule_type(self) -> str | None:
+        return str(self._rule.get("ruleType")) if self._rule else None
+
     def set_text(self, text: str) -> None:
         if text != self._text:
             self._text = text

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextEdit, QVBoxLayout, QWidg
 
 from desktop import theme
 from desktop.api import schemas
+from desktop.models import rule_conditions as rc
 from desktop.presenters.rule_tester import RuleTester
 from desktop.widgets.cards import label
 from desktop.widgets.pills import Pill
@@ -61,7 +62,10 @@ class RuleTestBox(QWidget):
             return
         self.verdict.set(verdict.action, theme.VERDICT.get(verdict.action, theme.MUTED))
         if not verdict.violations:
-            self.findings.setText("No findings: this text passes the rule.")
+            rule_type = self.tester.rule_type
+            self.findings.setText(
+                "No findings: this text passes the rule." if rule_type in rc.TEXT_TESTABLE + ("metadata_match",)
+                else "A rate limit counts events over time; a dry run of one text cannot trip it.")
             self._highlight([])
             return
         lines, spans = [], []

@@ -153,3 +153,19 @@ def test_a_new_rule_switches_form_and_default_when_its_type_changes(qtbot: Any) 
     editor.name.setText("Big prompts")
     editor.rule_type.setCurrentIndex(editor.rule_type.findData("rate_limit"))
     assert editor.name.text() == "Big prompts"  # a name the user typed stays
+
+
+def test_the_test_box_says_when_a_dry_run_cannot_trip_the_rule(qtbot: Any, client: SidecarClient) -> None:
+    from desktop.views.rule_test_box import RuleTestBox
+
+    tester = RuleTester(client, delay_ms=50)
+    box = RuleTestBox(tester)
+    qtbot.addWidget(box)
+    tester.set_rule({"name": "burst", "ruleType": "rate_limit", "condition": rc.default_condition("rate_limit")})
+    with qtbot.waitSignal(tester.result, timeout=10_000):
+        box.text.setPlainText("hello")
+    assert box.findings.text() == "A rate limit counts events over time; a dry run of one text cannot trip it."
+    tester.set_rule({"name": "words", "ruleType": "keyword_match", "condition": {"keywords": ["zebra"]}})
+    with qtbot.waitSignal(tester.result, timeout=10_000):
+        pass
+    assert box.findings.text() == "No findings: this text passes the rule." and box.verdict.text() == "allow"
