@@ -3,7 +3,7 @@ agent ids seen in events but not registered, each with a one-click Register butt
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -56,7 +56,13 @@ class AgentDialog(QDialog):
 
 
 class AgentsView(QWidget):
-    """The Agents page: registered agents and unregistered ids on the left, the selected agent on the right."""
+    """The Agents page: registered agents and unregistered ids on the left, the selected agent on the right.
+
+    Signals:
+        open_event(str): the user double-clicked one of the agent's events (open it in the log explorer).
+    """
+
+    open_event = Signal(str)
 
     def __init__(self, presenter: AgentsPresenter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,8 +176,11 @@ class AgentsView(QWidget):
         box.addWidget(self.tabs, 1)
         return page
 
-    def _events(self, model: EventModel) -> QWidget:
-        return table(model, stretch=3, pill_column=EventModel.VERDICT_COLUMN, colors=theme.VERDICT)
+    def _events(self, model: EventModel) -> QTableView:
+        view = table(model, stretch=3, pill_column=EventModel.VERDICT_COLUMN, colors=theme.VERDICT)
+        view.setToolTip("Double-click an event to open it in the log explorer")
+        view.doubleClicked.connect(lambda index: self.open_event.emit(model.row(index.row()).id))
+        return view
 
     # -- registered agents ---------------------------------------------------------------------------
 

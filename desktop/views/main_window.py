@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self.dashboard.open_event.connect(shell.open_event)
         self.alerts.open_event.connect(shell.open_event)
         self.alerts.open_trace_of.connect(shell.open_trace_of)
+        self.agents.open_event.connect(shell.open_event)
         shell.page_requested.connect(self.show_page)
         shell.logged_in.connect(self._logged_in)
         shell.logged_out.connect(self._logged_out)

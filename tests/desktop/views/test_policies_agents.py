@@ -201,6 +201,14 @@ def test_register_an_unregistered_agent_id_in_one_click(qtbot: Any, open_window:
     agents = http(f"{seeded.url}/api/v1/agents", headers=headers)[1]
     assert [(a["name"], a["type"]) for a in agents] == [("scraper-7", "custom")]
     assert list(view.register_buttons) == ["mail-triage"]
+    view.tabs.setCurrentWidget(view.violations_table)
+    index = presenter.violations.index(0, 1)
+    with qtbot.waitSignal(window.shell.logs.event_loaded, timeout=WAIT) as opened:
+        centre = view.violations_table.visualRect(index).center()
+        qtbot.mouseClick(view.violations_table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+        qtbot.mouseDClick(view.violations_table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert opened.args[0].id == violation.id and window.pages.currentWidget() is window.logs
+    window.show_page("agents")
 
     # edit it, then delete it: its events stay and its id is listed as unregistered again
     view.edit_description.setText("Crawls the partner portal")
