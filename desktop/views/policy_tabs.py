@@ -275,19 +275,16 @@ class VersionsTab(QWidget):
         compare.addWidget(label("with", "muted"))
         compare.addWidget(self.right_choice, 1)
         right_box.addLayout(compare)
-        self.diff_table = table(versions.diff)
-        self.diff_table.setFont(theme.mono_font(9))
-        self.diff_table.setSelectionMode(QTableView.SelectionMode.NoSelection)
-        self.diff_table.setAlternatingRowColors(False)
-        self.diff_table.verticalHeader().setDefaultSectionSize(20)
-        header = self.diff_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.diff_table.setColumnWidth(0, 34)
-        self.diff_table.setColumnWidth(2, 34)
-        right_box.addWidget(self.diff_table, 1)
+        panes = QSplitter(Qt.Orientation.Horizontal)
+        self.diff_left = self._pane(versions, number=0, text=1)
+        self.diff_right = self._pane(versions, number=2, text=3)
+        panes.addWidget(self.diff_left)
+        panes.addWidget(self.diff_right)
+        self.diff_left.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the right one serves both
+        left_bar, right_bar = self.diff_left.verticalScrollBar(), self.diff_right.verticalScrollBar()
+        left_bar.valueChanged.connect(right_bar.setValue)  # the panes scroll together, line for line
+        right_bar.valueChanged.connect(left_bar.setValue)
+        right_box.addWidget(panes, 1)
         self.summary = label("", "muted")
         right_box.addWidget(self.summary)
         splitter.addWidget(right)
@@ -302,6 +299,20 @@ class VersionsTab(QWidget):
         versions.versions_changed.connect(self._listed)
         versions.diff_changed.connect(self._diffed)
         self._update_buttons()
+
+    @staticmethod
+    def _pane(versions: VersionsPresenter, *, number: int, text: int) -> QTableView:
+        """One side of the diff: the diff model showing only that side's line numbers and text."""
+        pane = table(versions.diff, stretch=text)
+        pane.setFont(theme.mono_font(9))
+        pane.setSelectionMode(QTableView.SelectionMode.NoSelection)
+        pane.setAlternatingRowColors(False)
+        pane.verticalHeader().setDefaultSectionSize(20)
+        pane.horizontalHeader().setSectionResizeMode(number, QHeaderView.ResizeMode.Fixed)
+        pane.setColumnWidth(number, 34)
+        for column in range(4):
+            pane.setColumnHidden(column, column not in (number, text))
+        return pane
 
     def _listed(self) -> None:
         for combo in (self.left_choice, self.right_choice):

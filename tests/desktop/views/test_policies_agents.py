@@ -126,9 +126,14 @@ def test_install_clone_edit_test_version_restore_and_diff(qtbot: Any, open_windo
     assert view.version_label.text().startswith(f"version {saved.number + 2} · priority 0")
     stored = http(f"{seeded.url}/api/v1/policies/{policy_id}", headers=headers)[1]
     assert (stored["mode"], stored["priority"], stored["version"]) == ("block", 0, saved.number + 2)
-    diff_pane = view.versions_tab.diff_table.model()
-    index = diff_pane.index(next(n for n, r in enumerate(versions.diff.rows()) if r.left == "mode: flag"), 1)
-    assert diff_pane.data(index, Qt.ItemDataRole.BackgroundRole).color().name() == "#fff3bf"
+    left, right = view.versions_tab.diff_left, view.versions_tab.diff_right
+    assert [c for c in range(4) if not left.isColumnHidden(c)] == [0, 1]
+    assert [c for c in range(4) if not right.isColumnHidden(c)] == [2, 3]
+    row = next(n for n, r in enumerate(versions.diff.rows()) if r.left == "mode: flag")
+    assert left.model().index(row, 1).data(Qt.ItemDataRole.BackgroundRole).color().name() == "#fff3bf"
+    assert right.model().index(row, 3).data() == "mode: block"
+    right.verticalScrollBar().setValue(right.verticalScrollBar().maximum())
+    assert left.verticalScrollBar().value() == right.verticalScrollBar().value() > 0
 
 
 def test_attach_and_detach_an_agent(qtbot: Any, open_window: Any, seeded: Seeded,
