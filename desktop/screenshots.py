@@ -39,7 +39,8 @@ class ScreenshotRunner(QObject):
         self._email, self._password = email, password
         self.saved: list[Path] = []
         self._steps: list[Callable[[], None]] = [self._login_screen, self._login, self._dashboard, self._logs,
-                                                 self._alerts, self._keys, self._reports, self._billing,
+                                                 self._alerts, self._keys, self._policies, self._policy_versions,
+                                                 self._policy_analytics, self._agents, self._reports, self._billing,
                                                  self._settings, self._activity, self._dashboard_dark, self._about]
         self._timeout = QTimer(self)
         self._timeout.setSingleShot(True)
@@ -284,6 +285,99 @@ class ScreenshotRunner(QObject):
             self._grab("dashboard-dark")
         presenter.snapshot_changed.connect(ready)
         self._window.show_page("dashboard")
+        presenter.refresh()
+
+    def _policies(self) -> None:
+        """The first policy, a rule in its form, and the test box showing what the rule finds."""
+        self._wait("the policies")
+        presenter = self._shell.policies
+        view = self._window.policies
+
+        def listed() -> None:
+            if presenter.policies.rowCount() == 0:
+                presenter.policies.modelReset.disconnect(listed)
+                self._grab("policies")
+                return
+            presenter.policies.modelReset.disconnect(listed)
+            presenter.policy_changed.connect(shown)
+            view.policy_table.selectRow(0)
+
+        def shown(policy: object) -> None:
+            presenter.policy_changed.disconnect(shown)
+            if policy is None or not presenter.rules.rowCount():
+                self._grab("policies")
+                return
+            rules = presenter.rules
+            row = max(0, rules.find(lambda r: r.rule_type == "pii_detect" and "ssn" in r.condition.get("patterns", [])))
+            view.rules_tab.table.selectRow(row)
+            presenter.tester.result.connect(tested)
+            view.rules_tab.test_box.text.setPlainText(
+                "New patient intake: Maria Lopez, SSN 123-45-6789, phone (415) 555-0134. Book her for Tuesday.")
+
+        def tested(_verdict: object) -> None:
+            presenter.tester.result.disconnect(tested)
+            self._grab("policies")
+        self._window.show_page("policies")
+        presenter.policies.modelReset.connect(listed)
+        presenter.refresh()
+
+    def _policy_versions(self) -> None:
+        view = self._window.policies
+        if self._shell.policies.current is None:
+            self._next()
+            return
+        view.tabs.setCurrentWidget(view.versions_tab)
+        self._wait("the policy versions")
+        versions = self._shell.policies.versions
+        if versions.diff.rowCount():
+            self._grab("policy-versions")
+            return
+
+        def diffed(_changed: int) -> None:
+            versions.diff_changed.disconnect(diffed)
+            self._grab("policy-versions")
+        versions.diff_changed.connect(diffed)
+
+    def _policy_analytics(self) -> None:
+        view = self._window.policies
+        if self._shell.policies.current is None:
+            self._next()
+            return
+        view.tabs.setCurrentWidget(view.analytics_tab)
+        self._grab("policy-analytics")
+
+    def _agents(self) -> None:
+        """The agents, the busiest one selected with its recent activity, and the unregistered ids."""
+        self._wait("the agents")
+        presenter = self._shell.agents
+        pending = {"agents", "seen"}
+
+        def loaded(part: str) -> None:
+            pending.discard(part)
+            if pending:
+                return
+            presenter.agents.modelReset.disconnect(agents_loaded)
+            presenter.seen.modelReset.disconnect(seen_loaded)
+            row = presenter.agents.find(lambda a: a.name == "intake-assistant")
+            if row < 0 and presenter.agents.rowCount() == 0:
+                self._grab("agents")
+                return
+            presenter.events.modelReset.connect(events_loaded)
+            self._window.agents.table.selectRow(max(0, row))
+
+        def agents_loaded() -> None:
+            loaded("agents")
+
+        def seen_loaded() -> None:
+            loaded("seen")
+
+        def events_loaded() -> None:
+            if presenter.events.rowCount():
+                presenter.events.modelReset.disconnect(events_loaded)
+                self._grab("agents")
+        presenter.agents.modelReset.connect(agents_loaded)
+        presenter.seen.modelReset.connect(seen_loaded)
+        self._window.show_page("agents")
         presenter.refresh()
 
 

@@ -228,6 +228,41 @@ def _singles(rng: random.Random) -> list[dict[str, Any]]:
     return [{key: value for key, value in event.items() if key not in untraced} for event in events]
 
 
+def _policy(api: Api) -> str | None:
+    """A policy cloned from the HIPAA pack for the patient-facing agents, with a history of versions:
+    cloned in flag mode, a keyword rule added, a named version saved, then tightened to block."""
+    policy = _optional(api, "POST", "/policies/clone-pack",
+                       {"packId": "hipaa", "name": "Patient intake (strict)", "mode": "flag",
+                        "description": "HIPAA identifiers for agents that talk to patients"})
+    if policy is None:
+        return None
+    pid = policy["id"]
+    _, agents = api.call("GET", "/agents?limit=100")
+    for agent in agents:
+        if agent["name"] in ("intake-assistant", "claims-processor"):
+            api.call("POST", f"/policies/{pid}/agents", {"agentId": agent["id"]})
+    api.call("POST", f"/policies/{pid}/rules",
+             {"name": "Medical advice", "ruleType": "keyword_match", "severity": "warning",
+              "condition": {"keywords": ["double the dose", "stop taking", "no need to see a doctor"]}})
+    api.call("POST", f"/policies/{pid}/versions", {"name": "approved by compliance"})
+    api.call("PATCH", f"/policies/{pid}", {"mode": "block", "priority": 10})
+    return str(pid)
+
+
+def _strays() -> list[dict[str, Any]]:
+    """Events from agents nobody registered (they show up as unregistered agent ids)."""
+    return [
+        {"action": "tool_use", "agentId": "scraper-7", "prompt": "GET https://partners.example.com/rates",
+         "response": "200 OK, 14 kB"},
+        {"action": "tool_use", "agentId": "scraper-7", "prompt": "GET https://partners.example.com/contacts",
+         "response": "Contact: dr.lee@partners.example.com, +1 415 555 0134"},
+        {"action": "llm_call", "agentId": "scraper-7", "prompt": "Summarise the partner rate card.",
+         "response": "Rates rose 3% on average."},
+        {"action": "llm_call", "agentId": "mail-triage", "prompt": "Sort today's inbox by urgency.",
+         "response": "4 urgent, 11 routine."},
+    ]
+
+
 def seed(api: Api, email: str, password: str, *, force: bool, traces: int = 40, seed_value: int = 7) -> int:
     rng = random.Random(seed_value)
     status, _ = api.call("POST", "/auth/register", {"name": ORG_NAME, "email": email, "password": password},
@@ -248,6 +283,8 @@ def seed(api: Api, email: str, password: str, *, force: bool, traces: int = 40, 
     registered = sum(1 for name, kind, desc in AGENTS
                      if _optional(api, "POST", "/agents", {"name": name, "type": kind, "description": desc}))
     print(f"registered {registered} agents", flush=True)
+    if _policy(api):
+        print("created the policy 'Patient intake (strict)' with 4 versions", flush=True)
     agents_api = Api(api.base.removesuffix("/api/v1"))
     agents_api.headers = {"X-API-Key": key["key"]}
     sent = flagged = 0
@@ -255,7 +292,7 @@ def seed(api: Api, email: str, password: str, *, force: bool, traces: int = 40, 
         _, batch = agents_api.call("POST", "/audit-logs/batch", _trace(rng, n))
         sent += batch["processed"]
         flagged += sum(1 for e in batch["data"] if e.get("complianceFlags"))
-    for event in _singles(rng):
+    for event in _singles(rng) + _strays():
         _, stored = agents_api.call("POST", "/audit-logs", event)
         sent += 1
         flagged += bool(stored.get("complianceFlags"))

@@ -8,6 +8,7 @@ with the new token; if the refresh is refused the client forgets the session and
 from __future__ import annotations
 
 import weakref
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -443,3 +444,128 @@ class SidecarClient(QObject):
     def list_activity(self, flt: schemas.ActivityFilter, *, limit: int = 50, offset: int = 0) -> Call:
         return self._call("list activity", "GET", "/activity", _listing(schemas.Activity.from_json),
                           query={**flt.to_query(), "limit": limit, "offset": offset})
+
+    # -- packs, policies and agents (editing) --------------------------------------------------------
+
+    def list_packs(self) -> Call:
+        return self._call("list packs", "GET", "/compliance-rules/packs", _listing(schemas.Pack.from_json))
+
+    def installed_packs(self) -> Call:
+        return self._call("list installed packs", "GET", "/compliance-rules/packs/installed",
+                          _listing(schemas.InstalledPack.from_json))
+
+    def uninstall_pack(self, pack_id: str) -> Call:
+        return self._call("uninstall the pack", "DELETE", f"/compliance-rules/packs/{pack_id}", _nothing)
+
+    def clone_pack(self, pack_id: str, name: str, mode: str = "flag", description: str = "") -> Call:
+        body: dict[str, Any] = {"packId": pack_id, "name": name, "mode": mode}
+        if description:
+            body["description"] = description
+        return self._call("clone the pack", "POST", "/policies/clone-pack", _json(schemas.PolicyDetail.from_json),
+                          body=body)
+
+    def list_policy_details(self, *, limit: int = 500) -> Call:
+        """Policies with their rules and agents (:class:`schemas.PolicyDetail`)."""
+        return self._call("list policies", "GET", "/policies", _listing(schemas.PolicyDetail.from_json),
+                          query={"limit": limit})
+
+    def get_policy(self, policy_id: str) -> Call:
+        return self._call("load the policy", "GET", f"/policies/{policy_id}", _json(schemas.PolicyDetail.from_json))
+
+    def create_policy(self, body: Mapping[str, Any]) -> Call:
+        return self._call("create the policy", "POST", "/policies", _json(schemas.PolicyDetail.from_json),
+                          body=dict(body))
+
+    def update_policy(self, policy_id: str, changes: Mapping[str, Any]) -> Call:
+        """Change name, description, mode, priority, conditions, isActive or redaction (saves a version)."""
+        return self._call("save the policy", "PATCH", f"/policies/{policy_id}",
+                          _json(schemas.PolicyDetail.from_json), body=dict(changes))
+
+    def delete_policy(self, policy_id: str) -> Call:
+        return self._call("delete the policy", "DELETE", f"/policies/{policy_id}", _nothing)
+
+    def add_policy_rule(self, policy_id: str, rule: Mapping[str, Any]) -> Call:
+        return self._call("add the rule", "POST", f"/policies/{policy_id}/rules", _json(schemas.RuleDetail.from_json),
+                          body=dict(rule))
+
+    def update_policy_rule(self, policy_id: str, rule_id: str, changes: Mapping[str, Any]) -> Call:
+        return self._call("save the rule", "PATCH", f"/policies/{policy_id}/rules/{rule_id}",
+                          _json(schemas.RuleDetail.from_json), body=dict(changes))
+
+    def delete_policy_rule(self, policy_id: str, rule_id: str) -> Call:
+        return self._call("delete the rule", "DELETE", f"/policies/{policy_id}/rules/{rule_id}", _nothing)
+
+    def attach_agent(self, policy_id: str, agent_id: str) -> Call:
+        return self._call("attach the agent", "POST", f"/policies/{policy_id}/agents", _json(lambda data: data),
+                          body={"agentId": agent_id})
+
+    def detach_agent(self, policy_id: str, agent_id: str) -> Call:
+        return self._call("detach the agent", "DELETE", f"/policies/{policy_id}/agents", _json(lambda data: data),
+                          body={"agentId": agent_id})
+
+    def list_versions(self, policy_id: str) -> Call:
+        return self._call("list versions", "GET", f"/policies/{policy_id}/versions",
+                          _listing(schemas.PolicyVersion.from_json))
+
+    def get_version(self, policy_id: str, version_id: str) -> Call:
+        return self._call("load the version", "GET", f"/policies/{policy_id}/versions/{version_id}",
+                          _json(schemas.PolicyVersion.from_json))
+
+    def save_version(self, policy_id: str, name: str = "") -> Call:
+        return self._call("save a version", "POST", f"/policies/{policy_id}/versions",
+                          _json(schemas.PolicyVersion.from_json), body={"name": name} if name else {})
+
+    def restore_version(self, policy_id: str, version_id: str) -> Call:
+        return self._call("restore the version", "POST", f"/policies/{policy_id}/versions/{version_id}/restore",
+                          _json(schemas.PolicyVersion.from_json), body={})
+
+    def policy_analytics(self, policy_id: str, *, days: int = 30) -> Call:
+        start = schemas.format_time(datetime.now(UTC) - timedelta(days=days))
+        return self._call("load policy analytics", "GET", f"/policies/{policy_id}/analytics",
+                          _json(schemas.PolicyAnalytics.from_json), query={"startDate": start})
+
+    def evaluate(self, *, prompt: str = "", response: str = "", metadata: Mapping[str, Any] | None = None,
+                 rule: Mapping[str, Any] | None = None, policy_id: str | None = None,
+                 agent_id: str | None = None) -> Call:
+        """A dry run: the verdict such an event would get; nothing is stored."""
+        body: dict[str, Any] = {}
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        if prompt:
+            body["prompt"] = prompt
+        if response:
+            body["response"] = response
+        if rule is not None:
+            body["rule"] = dict(rule)
+        if policy_id:
+            body["policyId"] = policy_id
+        if agent_id:
+            body["agentId"] = agent_id
+        return self._call("test the rule", "POST", "/compliance/evaluate", _json(schemas.Verdict.from_json),
+                          body=body)
+
+    def list_agent_details(self, *, limit: int = 500) -> Call:
+        return self._call("list agents", "GET", "/agents", _listing(schemas.AgentDetail.from_json),
+                          query={"limit": limit})
+
+    def get_agent(self, agent_id: str) -> Call:
+        return self._call("load the agent", "GET", f"/agents/{agent_id}", _json(schemas.AgentDetail.from_json))
+
+    def create_agent(self, name: str, type: str = "", description: str = "") -> Call:
+        body: dict[str, Any] = {"name": name}
+        if type:
+            body["type"] = type
+        if description:
+            body["description"] = description
+        return self._call("register the agent", "POST", "/agents", _json(schemas.AgentDetail.from_json), body=body)
+
+    def update_agent(self, agent_id: str, changes: Mapping[str, Any]) -> Call:
+        return self._call("save the agent", "PATCH", f"/agents/{agent_id}", _json(schemas.AgentDetail.from_json),
+                          body=dict(changes))
+
+    def delete_agent(self, agent_id: str) -> Call:
+        return self._call("delete the agent", "DELETE", f"/agents/{agent_id}", _nothing)
+
+    def unregistered_agents(self, *, limit: int = 100) -> Call:
+        return self._call("list unregistered agent ids", "GET", "/unregistered-agents",
+                          _listing(schemas.SeenAgent.from_json), query={"limit": limit})

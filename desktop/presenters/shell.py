@@ -16,6 +16,8 @@ from desktop.presenters.logs import FilterForm, LogExplorerPresenter
 from desktop.presenters.notifier import AlertNotifier
 from desktop.presenters.session import SessionPresenter
 from desktop.presenters.triage import TriagePresenter
+from desktop.presenters.policies import PoliciesPresenter
+from desktop.presenters.agents import AgentsPresenter
 from desktop.sidecar_process import SidecarManager, SidecarStatus
 from desktop.presenters.activity import ActivityPresenter
 from desktop.presenters.billing import BillingPresenter
@@ -23,7 +25,8 @@ from desktop.presenters.reports import ReportsPresenter
 from desktop.presenters.settings import SettingsPresenter
 from desktop.settings import DesktopSettings
 
-PAGES = ("dashboard", "logs", "alerts", "keys", "reports", "billing", "settings", "activity")
+PAGES = ("dashboard", "logs", "alerts", "keys", "policies", "agents", "reports", "billing", "settings",
+         "activity")
 
 
 class Shell(QObject):
@@ -56,6 +59,8 @@ class Shell(QObject):
         self.billing = BillingPresenter(client, parent=self)
         self.settings = SettingsPresenter(client, desktop_settings, store=store, apply_theme=apply_theme, parent=self)
         self.activity = ActivityPresenter(client, parent=self)
+        self.policies = PoliciesPresenter(client, parent=self)
+        self.agents = AgentsPresenter(client, parent=self)
         self.current_page = "dashboard"
         self._loaded: set[str] = set()
         self._was_connected = False
@@ -110,6 +115,10 @@ class Shell(QObject):
             self.settings.refresh()
         elif page == "activity":
             self.activity.apply(self.activity.filter)
+        elif page == "policies":
+            self.policies.refresh()
+        elif page == "agents":
+            self.agents.refresh()
 
     def open_event(self, event_id: str) -> None:
         """Jump to one event: the log explorer, unfiltered, with the event in the detail pane."""
@@ -154,6 +163,10 @@ class Shell(QObject):
                                   ("settings", self.settings.refresh), ("activity", self.activity.refresh)):
                 if page in self._loaded:
                     refresh()
+            if "policies" in self._loaded:
+                self.policies.refresh()
+            if "agents" in self._loaded:
+                self.agents.refresh()
         elif not connected and self._was_connected:
             self.live.stop()
         self._was_connected = connected

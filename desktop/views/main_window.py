@@ -25,6 +25,8 @@ from desktop.views.banner import SidecarBanner
 from desktop.views.dashboard import DashboardView
 from desktop.views.keys import ApiKeysView
 from desktop.views.logs import LogExplorerView
+from desktop.views.policies import PoliciesView
+from desktop.views.agents import AgentsView
 from desktop.views.tray import TrayIcon, app_icon
 from desktop.views.welcome import WelcomeView
 from desktop.widgets.cards import label
@@ -34,7 +36,8 @@ from desktop.views.reports import ReportsView
 from desktop.views.settings import SettingsView
 
 PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys",
-               "reports": "Reports", "billing": "Billing", "settings": "Settings", "activity": "Activity"}
+               "reports": "Reports", "billing": "Billing", "settings": "Settings", "activity": "Activity",
+               "policies": "Policies", "agents": "Agents"}
 LIVE_TEXT = {LiveMode.LIVE: "● Live", LiveMode.POLLING: "◐ Polling every 2 s", LiveMode.OFF: "○ Not live"}
 
 
@@ -102,12 +105,14 @@ class MainWindow(QMainWindow):
         self.logs = LogExplorerView(shell.logs)
         self.alerts = AlertTriageView(shell.triage)
         self.keys = ApiKeysView(shell.keys)
+        self.policies = PoliciesView(shell.policies)
+        self.agents = AgentsView(shell.agents)
         self.reports = ReportsView(shell.reports)
         self.billing = BillingView(shell.billing)
         self.settings = SettingsView(shell.settings)
         self.activity = ActivityView(shell.activity)
-        for view in (self.dashboard, self.logs, self.alerts, self.keys, self.reports, self.billing, self.settings,
-                     self.activity):
+        for view in (self.dashboard, self.logs, self.alerts, self.keys, self.policies, self.agents, self.reports,
+                     self.billing, self.settings, self.activity):
             self.pages.addWidget(view)
         app_layout.addWidget(self.pages, 1)
         self.root_stack.addWidget(app)
@@ -134,6 +139,7 @@ class MainWindow(QMainWindow):
         self.dashboard.open_event.connect(shell.open_event)
         self.alerts.open_event.connect(shell.open_event)
         self.alerts.open_trace_of.connect(shell.open_trace_of)
+        self.agents.open_event.connect(shell.open_event)
         shell.page_requested.connect(self.show_page)
         shell.logged_in.connect(self._logged_in)
         shell.logged_out.connect(self._logged_out)
@@ -171,7 +177,8 @@ class MainWindow(QMainWindow):
         {"dashboard": self.shell.dashboard.refresh, "logs": self.shell.logs.refresh,
          "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh,
          "reports": self.shell.reports.refresh, "billing": self.shell.billing.refresh,
-         "settings": self.shell.settings.refresh, "activity": self.shell.activity.refresh}[page]()
+         "settings": self.shell.settings.refresh, "activity": self.shell.activity.refresh,
+         "policies": self.shell.policies.refresh, "agents": self.shell.agents.refresh}[page]()
 
     def _live_mode(self, mode: LiveMode) -> None:
         self.live_label.setText(LIVE_TEXT[mode])

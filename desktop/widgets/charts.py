@@ -48,11 +48,15 @@ def compact(value: int) -> str:
 class TimeChart(QWidget):
     """Events (blue) and violations (orange, in front) per bucket, with a y axis, time labels and a legend."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, legend: tuple[str, str] = ("Events", "Violations"),
+                 empty_text: str = "No events in this period",
+                 tooltip: str = "{events:,} events, {violations:,} with violations") -> None:
         super().__init__(parent)
         self._points: list[Point] = []
         self._label_format = "%H:%M"
-        self._empty_text = "No events in this period"
+        self._empty_text = empty_text
+        self._legend_labels = legend
+        self._tooltip = tooltip
         self.setMouseTracking(True)
         self.setMinimumHeight(180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -121,7 +125,7 @@ class TimeChart(QWidget):
 
     def _legend(self, painter: QPainter) -> None:
         x = 48.0
-        for label, color in (("Events", theme.EVENTS_COLOR), ("Violations", theme.VIOLATIONS_COLOR)):
+        for label, color in zip(self._legend_labels, (theme.EVENTS_COLOR, theme.VIOLATIONS_COLOR), strict=True):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(color))
             painter.drawRoundedRect(QRectF(x, 9, 10, 10), 2, 2)
@@ -139,7 +143,8 @@ class TimeChart(QWidget):
         point = self._points[max(0, min(n, len(self._points) - 1))]
         when = point.start.astimezone().strftime("%a %d %b %H:%M")
         QToolTip.showText(event.globalPosition().toPoint(),
-                          f"{when}\n{point.events:,} events, {point.violations:,} with violations", self)
+                          f"{when}\n" + self._tooltip.format(events=point.events, violations=point.violations),
+                          self)
 
 
 class BarList(QWidget):

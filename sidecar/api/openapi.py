@@ -502,6 +502,11 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
     ("GET", "/api/v1/report-schedules/{schedule_id}"): ("One report schedule", "reports", None, 200,
                                                         _ref("ReportSchedule"), []),
     ("DELETE", "/api/v1/report-schedules/{schedule_id}"): ("Delete a report schedule", "reports", None, 204, None, []),
+    ("GET", "/api/v1/unregistered-agents"): (
+        "Agent ids seen in events that name no registered agent, most recently seen first", "agents", None, 200,
+        {"type": "array", "items": _obj(["agentId", "eventCount", "lastSeenAt", "lastAction"], agentId=_STR,
+                                        eventCount={"type": "integer"}, lastSeenAt=_TIME, lastAction=_STR)},
+        ["limit"]),
 }
 
 _REPORT_TYPES = ["compliance_summary", "audit_log_export", "alert_summary", "agent_activity", "trace"]
