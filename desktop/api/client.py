@@ -11,6 +11,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -342,3 +343,14 @@ class SidecarClient(QObject):
     def open_stream(self) -> EventStream:
         """Open ``GET /api/v1/stream`` with the current token."""
         return EventStream(self._transport.stream(API + "/stream", headers=self._auth_headers()))
+
+    # -- trace visualizer ----------------------------------------------------------------------------
+
+    def trace_spans_raw(self, trace_id: str, *, limit: int = 500, offset: int = 0) -> Call:
+        """One page of ``GET /audit-logs/trace/{traceId}`` (oldest first); done(bytes), the undecoded body.
+
+        A 30,000-span trace is 60 pages of about half a megabyte: the caller decodes them off the GUI thread
+        with :func:`schemas.LogPage.from_json`.
+        """
+        return self._call("load the trace's spans", "GET", f"/audit-logs/trace/{quote(trace_id, safe='')}",
+                          lambda response: response.body, query={"limit": limit, "offset": offset})

@@ -63,3 +63,17 @@ class JsonColumn(enum.IntEnum):
 class JsonRole(enum.IntEnum):
     PATH = _USER + 1
     VALUE = _USER + 2
+
+
+class TraceColumn(enum.IntEnum):
+    SPAN = 0
+    DURATION = 1
+    TOKENS = 2
+    COST = 3
+
+
+class TraceRole(enum.IntEnum):
+    NODE = _USER + 1
+    EVENT_ID = _USER + 2
+    STATUS = _USER + 3
+    MATCH = _USER + 4

@@ -13,10 +13,11 @@ from desktop.presenters.live import LiveFeed
 from desktop.presenters.logs import FilterForm, LogExplorerPresenter
 from desktop.presenters.notifier import AlertNotifier
 from desktop.presenters.session import SessionPresenter
+from desktop.presenters.traces import TracePresenter
 from desktop.presenters.triage import TriagePresenter
 from desktop.sidecar_process import SidecarManager, SidecarStatus
 
-PAGES = ("dashboard", "logs", "alerts", "keys")
+PAGES = ("dashboard", "logs", "alerts", "keys", "traces")
 
 
 class Shell(QObject):
@@ -54,6 +55,7 @@ class Shell(QObject):
         self.live.log_created.connect(self.dashboard.on_log)
         self.live.log_created.connect(self.logs.on_log)
         self.live.alert_created.connect(self._on_alert)
+        self.traces = TracePresenter(client, parent=self)
 
     # -- session -------------------------------------------------------------------------------------
 
@@ -88,6 +90,8 @@ class Shell(QObject):
             self.triage.refresh()
         elif page == "keys":
             self.keys.refresh()
+        elif page == "traces":
+            self.traces.refresh_recent()
 
     def open_event(self, event_id: str) -> None:
         """Jump to one event: the log explorer, unfiltered, with the event in the detail pane."""
@@ -109,6 +113,13 @@ class Shell(QObject):
         self.logs.open_event(event.id)
         self.page_requested.emit("logs")
 
+    def open_trace(self, trace_id: str, event_id: str = "") -> None:
+        """Jump to the trace visualizer with ``trace_id`` open and the event ``event_id`` selected."""
+        self._loaded.add("traces")
+        self.traces.refresh_recent()
+        self.traces.open(trace_id, focus=event_id or None)
+        self.page_requested.emit("traces")
+
     # -- live and health -----------------------------------------------------------------------------
 
     def _on_alert(self, alert: schemas.Alert) -> None:
@@ -128,6 +139,8 @@ class Shell(QObject):
                 self.triage.model.reload()
             if "keys" in self._loaded:
                 self.keys.refresh()
+            if "traces" in self._loaded:
+                self.traces.refresh_recent()
         elif not connected and self._was_connected:
             self.live.stop()
         self._was_connected = connected

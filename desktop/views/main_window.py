@@ -23,11 +23,13 @@ from desktop.views.banner import SidecarBanner
 from desktop.views.dashboard import DashboardView
 from desktop.views.keys import ApiKeysView
 from desktop.views.logs import LogExplorerView
+from desktop.views.traces import TraceView
 from desktop.views.tray import TrayIcon, app_icon
 from desktop.views.welcome import WelcomeView
 from desktop.widgets.cards import label
 
-PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys"}
+PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys",
+               "traces": "Traces"}
 LIVE_TEXT = {LiveMode.LIVE: "● Live", LiveMode.POLLING: "◐ Polling every 2 s", LiveMode.OFF: "○ Not live"}
 
 
@@ -95,7 +97,8 @@ class MainWindow(QMainWindow):
         self.logs = LogExplorerView(shell.logs)
         self.alerts = AlertTriageView(shell.triage)
         self.keys = ApiKeysView(shell.keys)
-        for view in (self.dashboard, self.logs, self.alerts, self.keys):
+        self.traces = TraceView(shell.traces)
+        for view in (self.dashboard, self.logs, self.alerts, self.keys, self.traces):
             self.pages.addWidget(view)
         app_layout.addWidget(self.pages, 1)
         self.root_stack.addWidget(app)
@@ -122,6 +125,7 @@ class MainWindow(QMainWindow):
         self.dashboard.open_event.connect(shell.open_event)
         self.alerts.open_event.connect(shell.open_event)
         self.alerts.open_trace_of.connect(shell.open_trace_of)
+        self.logs.detail.open_in_visualizer.connect(shell.open_trace)
         shell.page_requested.connect(self.show_page)
         shell.logged_in.connect(self._logged_in)
         shell.logged_out.connect(self._logged_out)
@@ -153,7 +157,8 @@ class MainWindow(QMainWindow):
     def _refresh_current(self) -> None:
         page = PAGES[self.pages.currentIndex()]
         {"dashboard": self.shell.dashboard.refresh, "logs": self.shell.logs.refresh,
-         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh}[page]()
+         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh,
+         "traces": self.shell.traces.reload}[page]()
 
     def _live_mode(self, mode: LiveMode) -> None:
         self.live_label.setText(LIVE_TEXT[mode])

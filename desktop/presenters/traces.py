@@ -1,0 +1,343 @@
+"""The trace visualizer's state: recent traces, loading one trace page by page, the selected span, search
+within the trace, and replay (stepping through the spans in start-time order).
+
+Loading: the first page (500 spans, the API's maximum) gives the total; the remaining pages are requested at
+once (the transport runs six at a time). Each page's body is decoded, and at the end the tree is built, on
+one worker thread, so a 30,000-span trace never holds the GUI thread for long; the worker hands results
+back through a queued signal. Only the GUI thread touches Qt objects.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop import log
+from desktop.api import schemas
+from desktop.api.client import Call, SidecarClient
+from desktop.api.errors import ApiError
+from desktop.models.trace import TraceTreeModel
+from desktop.models.trace_tree import NO_PARENT, TraceTree
+
+PAGE_SIZE = 500
+REPLAY_MS = 700
+
+
+def decode_page(body: bytes) -> schemas.LogPage:
+    """One ``GET /audit-logs/trace/{id}`` page body as a :class:`schemas.LogPage` (worker thread)."""
+    data = json.loads(body) if body else {}
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return schemas.LogPage.from_json(data)
+
+
+def assemble(pages: Sequence[Sequence[schemas.LogEvent]]) -> TraceTree:
+    """Join the pages in order, dropping a span seen on an earlier page (a span stored while paging can shift
+    the pages by one), and build the tree (worker thread)."""
+    seen: set[str] = set()
+    spans: list[schemas.LogEvent] = []
+    for page in pages:
+        for span in page:
+            if span.id not in seen:
+                seen.add(span.id)
+                spans.append(span)
+    return TraceTree(spans)
+
+
+class _Worker(QObject):
+    """Runs decoding and tree building on one thread; ``finished`` is emitted from that thread and so
+    reaches GUI-thread slots queued.
+
+    Signals:
+        finished(int, str, object, object): generation, what ("page:<n>" or "tree"), result, error.
+    """
+
+    finished = Signal(int, str, object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trace-build")
+
+    def submit(self, generation: int, what: str, fn: Any, *args: Any) -> None:
+        def run() -> None:
+            try:
+                result, error = fn(*args), None
+            except Exception as exc:  # reported to the GUI thread, which shows it; logged once here
+                log.ui.exception("trace worker: %s failed", what)
+                result, error = None, exc
+            self.finished.emit(generation, what, result, error)
+        self._pool.submit(run)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class TracePresenter(QObject):
+    """Signals:
+        recent_changed(object): a tuple of :class:`schemas.TraceSummary`, most recently active first.
+        recent_failed(object): an :class:`ApiError`.
+        loading(str, int, int): trace id, spans received so far, spans in the trace (0 until known).
+        loaded(object): the :class:`TraceTree` now in ``model`` (the trace is drawn from it).
+        failed(str, object): trace id and :class:`ApiError` (not found, sidecar down...).
+        span_selected(int): the node now selected (the detail pane, breadcrumb and replay follow it).
+        matches_changed(int, int): position of the current search hit (-1 for none) and the number of hits.
+        replay_changed(int, int, bool): position in start-time order (-1 before the first), total, playing.
+    """
+
+    recent_changed = Signal(object)
+    recent_failed = Signal(object)
+    loading = Signal(str, int, int)
+    loaded = Signal(object)
+    failed = Signal(str, object)
+    span_selected = Signal(int)
+    matches_changed = Signal(int, int)
+    replay_changed = Signal(int, int, bool)
+
+    def __init__(self, client: SidecarClient, *, page_size: int = PAGE_SIZE, replay_ms: int = REPLAY_MS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._client = client
+        self._page_size = page_size
+        self.model = TraceTreeModel(self)
+        self.tree = self.model.tree
+        self.trace_id = ""
+        self.recent: tuple[schemas.TraceSummary, ...] = ()
+        self.current = NO_PARENT
+        self.matches: list[int] = []
+        self.match_pos = -1
+        self.replay_pos = -1
+        self._replay_rank: list[int] = []
+        self._generation = 0
+        self._pages: list[tuple[schemas.LogEvent, ...] | None] = []
+        self._received = 0
+        self._total = 0
+        self._calls: set[Call] = set()
+        self._recent_call: Call | None = None
+        self._focus: str | None = None
+        self._worker = _Worker(self)
+        self._worker.finished.connect(self._worked)
+        self._player = QTimer(self)
+        self._player.setInterval(replay_ms)
+        self._player.timeout.connect(self._play_step)
+
+    @property
+    def busy(self) -> bool:
+        """A trace is being loaded."""
+        return any(page is None for page in self._pages)
+
+    @property
+    def playing(self) -> bool:
+        return self._player.isActive()
+
+    def close(self) -> None:
+        """Stop the worker thread (the app is quitting)."""
+        self._player.stop()
+        self._worker.close()
+
+    # -- recent traces -------------------------------------------------------------------------------
+
+    def refresh_recent(self) -> None:
+        call = self._client.list_traces(schemas.LogFilter(), limit=50)
+        self._recent_call = call
+        call.done.connect(self._recent_loaded)
+        call.failed.connect(self._recent_error)
+
+    def _recent_loaded(self, page: schemas.TracePage) -> None:
+        if self.sender() is self._recent_call:
+            self.recent = page.items
+            self.recent_changed.emit(page.items)
+
+    def _recent_error(self, error: ApiError) -> None:
+        if self.sender() is self._recent_call:
+            self.recent_failed.emit(error)
+
+    # -- loading -------------------------------------------------------------------------------------
+
+    def open(self, trace_id: str, *, focus: str | None = None) -> None:
+        """Load every span of ``trace_id``, then select the span with id ``focus`` (or the first span)."""
+        trace_id = trace_id.strip()
+        if not trace_id:
+            return
+        if trace_id == self.trace_id and not self.busy and len(self.tree) and focus:
+            self._select_focus(focus)
+            return
+        self.stop()
+        self._generation += 1
+        self.trace_id, self._focus = trace_id, focus
+        self._pages, self._received, self._total = [None], 0, 0
+        self._calls.clear()
+        self.loading.emit(trace_id, 0, 0)
+        self._request(0)
+
+    def reload(self) -> None:
+        if self.trace_id:
+            current = self.tree.spans[self.current].id if self.current != NO_PARENT else None
+            trace_id, self.trace_id = self.trace_id, ""
+            self.open(trace_id, focus=current)
+
+    def _request(self, page: int) -> None:
+        call = self._client.trace_spans_raw(self.trace_id, limit=self._page_size, offset=page * self._page_size)
+        call.setProperty("page", page)
+        call.setProperty("generation", self._generation)
+        self._calls.add(call)
+        call.done.connect(self._page_arrived)
+        call.failed.connect(self._page_failed)
+
+    def _page_arrived(self, body: bytes) -> None:
+        call = self.sender()
+        if not isinstance(call, Call) or call.property("generation") != self._generation:
+            return
+        self._calls.discard(call)
+        self._worker.submit(self._generation, f"page:{call.property('page')}", decode_page, body)
+
+    def _page_failed(self, error: ApiError) -> None:
+        call = self.sender()
+        if not isinstance(call, Call) or call.property("generation") != self._generation:
+            return
+        self._abandon(error)
+
+    def _abandon(self, error: ApiError) -> None:
+        self._generation += 1  # ignore the pages still on their way
+        self._pages = []
+        self.failed.emit(self.trace_id, error)
+
+    def _worked(self, generation: int, what: str, result: Any, error: Exception | None) -> None:
+        if generation != self._generation:
+            return
+        if error is not None:
+            self._abandon(ApiError(200, "bad_response", f"unexpected answer from the sidecar: {error}"))
+            return
+        if what == "tree":
+            self._show(result)
+            return
+        page = int(what.split(":")[1])
+        assert isinstance(result, schemas.LogPage)
+        if page == 0:
+            if result.total == 0 or not result.items:
+                self._abandon(ApiError(404, "not_found", f"trace {self.trace_id} not found"))
+                return
+            self._total = result.total
+            count = max(1, math.ceil(result.total / self._page_size))
+            self._pages = [None] * count
+            for more in range(1, count):
+                self._request(more)
+        self._pages[page] = result.items
+        self._received += len(result.items)
+        self.loading.emit(self.trace_id, self._received, self._total)
+        if all(p is not None for p in self._pages):
+            self._worker.submit(generation, "tree", assemble, list(self._pages))
+
+    def _show(self, tree: TraceTree) -> None:
+        self._pages = []
+        self.tree = tree
+        self.model.set_tree(tree)
+        self.current = NO_PARENT
+        self.matches, self.match_pos = [], -1
+        self.replay_pos = -1
+        rank = [0] * len(tree)
+        for position, node in enumerate(tree.replay):
+            rank[node] = position
+        self._replay_rank = rank
+        log.ui.info("trace %s: %d spans", self.trace_id, len(tree))
+        self.loaded.emit(tree)
+        self.matches_changed.emit(-1, 0)
+        self.replay_changed.emit(-1, len(tree), False)
+        focus, self._focus = self._focus, None
+        if focus is None or not self._select_focus(focus):
+            if len(tree):
+                self.select(tree.preorder[0])
+
+    def _select_focus(self, event_id: str) -> bool:
+        node = self.tree.node_of(event_id)
+        if node is None:
+            return False
+        self.select(node)
+        return True
+
+    # -- selection -----------------------------------------------------------------------------------
+
+    def select(self, node: int) -> None:
+        """Make ``node`` the selected span (the replay position moves to it too)."""
+        if not 0 <= node < len(self.tree):
+            return
+        self.current = node
+        self.replay_pos = self._replay_rank[node]
+        self.span_selected.emit(node)
+        self.replay_changed.emit(self.replay_pos, len(self.tree), self.playing)
+
+    def ancestors(self) -> list[int]:
+        """The selected span's parent chain, top-level span first, the span itself last."""
+        return self.tree.ancestors(self.current) if self.current != NO_PARENT else []
+
+    # -- search --------------------------------------------------------------------------------------
+
+    def search(self, text: str) -> None:
+        """Find ``text`` in the trace's spans and select the first hit."""
+        self.matches = self.tree.search(text)
+        self.model.set_matches(set(self.matches))
+        self.match_pos = -1
+        if self.matches:
+            self.next_match()
+        else:
+            self.matches_changed.emit(-1, 0)
+
+    def next_match(self) -> None:
+        self._go_match(1)
+
+    def previous_match(self) -> None:
+        self._go_match(-1)
+
+    def _go_match(self, step: int) -> None:
+        if not self.matches:
+            return
+        self.match_pos = (self.match_pos + step) % len(self.matches)
+        self.select(self.matches[self.match_pos])
+        self.matches_changed.emit(self.match_pos, len(self.matches))
+
+    # -- replay --------------------------------------------------------------------------------------
+
+    def step(self, delta: int) -> None:
+        """Select the span ``delta`` places later (or earlier) in start-time order."""
+        count = len(self.tree)
+        if not count:
+            return
+        position = min(count - 1, max(0, self.replay_pos + delta))
+        self.select(self.tree.replay[position])
+
+    def first(self) -> None:
+        if len(self.tree):
+            self.select(self.tree.replay[0])
+
+    def last(self) -> None:
+        if len(self.tree):
+            self.select(self.tree.replay[-1])
+
+    def play(self) -> None:
+        if not len(self.tree):
+            return
+        if self.replay_pos >= len(self.tree) - 1:
+            self.replay_pos = -1  # from the start again
+        self._player.start()
+        self.replay_changed.emit(self.replay_pos, len(self.tree), True)
+        self._play_step()
+
+    def stop(self) -> None:
+        if self._player.isActive():
+            self._player.stop()
+            self.replay_changed.emit(self.replay_pos, len(self.tree), False)
+
+    def toggle_play(self) -> None:
+        self.stop() if self.playing else self.play()
+
+    def _play_step(self) -> None:
+        if self.replay_pos >= len(self.tree) - 1:
+            self.stop()
+            return
+        self.step(1)
+        if self.replay_pos >= len(self.tree) - 1:
+            self.stop()
