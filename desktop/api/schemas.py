@@ -380,3 +380,12 @@ class StreamEvent:
     def alert(self) -> Alert | None:
         payload = self.data.get("alert", self.data) if isinstance(self.data, Mapping) else None
         return Alert.from_json(payload) if self.name == "alert.created" and isinstance(payload, Mapping) else None
+
+
+@dataclass(frozen=True, slots=True)
+class RawSpans:
+    """One page of a trace's spans, still undecoded, and the cursor of the next page (from the ``Link`` header,
+    so the next request can leave before this page is decoded)."""
+
+    body: bytes
+    next_cursor: str | None

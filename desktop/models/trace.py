@@ -68,6 +68,13 @@ def status_icon(status: str) -> QIcon:
 
 
 _ICONS: dict[str, QIcon] = {}
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 class TraceTreeModel(QAbstractItemModel):
@@ -79,6 +86,8 @@ class TraceTreeModel(QAbstractItemModel):
         self._matches: set[int] = set()
         self._bold = QFont()
         self._bold.setBold(True)
+        self._brushes = {status: QBrush(QColor(color)) for status, color in STATUS_COLOR.items() if status != "ok"}
+        self._match_brush = QBrush(QColor(MATCH_BACKGROUND))
 
     def set_tree(self, tree: TraceTree) -> None:
         self.beginResetModel()
@@ -143,19 +152,20 @@ class TraceTreeModel(QAbstractItemModel):
         if not index.isValid():
             return None
         node, column, tree = int(index.internalId()), index.column(), self.tree
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return self._text(node, column)
-        if role == Qt.ItemDataRole.DecorationRole and column == TraceColumn.SPAN:
-            return status_icon(tree.status(node))
-        if role == Qt.ItemDataRole.ForegroundRole and column == TraceColumn.SPAN:
-            status = tree.status(node)
-            return QBrush(QColor(STATUS_COLOR[status])) if status != "ok" else None
-        if role == Qt.ItemDataRole.FontRole and column == TraceColumn.SPAN and tree.status(node) == "blocked":
-            return self._bold
-        if role == Qt.ItemDataRole.BackgroundRole and node in self._matches:
-            return QBrush(QColor(MATCH_BACKGROUND))
-        if role == Qt.ItemDataRole.TextAlignmentRole and column != TraceColumn.SPAN:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if column == TraceColumn.SPAN:
+            status = tree.statuses[node]
+            if role == _DECORATION:  # none on a clean span: an empty icon would still be painted, per row
+                return status_icon(status) if status != "ok" else None
+            if role == _FOREGROUND:
+                return self._brushes.get(status)
+            if role == _FONT:
+                return self._bold if status == "blocked" else None
+        elif role == _ALIGNMENT:
+            return _RIGHT
+        if role == _BACKGROUND:
+            return self._match_brush if node in self._matches else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(node)
         if role == TraceRole.NODE:
@@ -163,7 +173,7 @@ class TraceTreeModel(QAbstractItemModel):
         if role == TraceRole.EVENT_ID:
             return tree.spans[node].id
         if role == TraceRole.STATUS:
-            return tree.status(node)
+            return tree.statuses[node]
         if role == TraceRole.MATCH:
             return node in self._matches
         return None

@@ -76,6 +76,7 @@ class TraceTree:
         preorder: every node in display order (depth first, children in input order).
         replay: every node in start-time order (ties in input order).
         start_ms, end_ms: each span's start and end relative to the trace's earliest start.
+        statuses: ``blocked``, ``flagged`` or ``ok`` for each node.
         orphans: nodes whose parent is not in the trace.
         cut: nodes whose parent link was dropped to break a loop.
         duration_ms: from the earliest start to the latest end.
@@ -84,6 +85,7 @@ class TraceTree:
     def __init__(self, spans: Sequence[LogEvent]) -> None:
         self.spans: list[LogEvent] = list(spans)
         n = len(self.spans)
+        self.statuses = [_status(span) for span in self.spans]
         self._link(n)
         self._order(n)
         self._times(n)
@@ -260,12 +262,15 @@ class TraceTree:
 
     def status(self, node: int) -> str:
         """``blocked``, ``flagged`` (a violation that did not block) or ``ok``."""
-        span = self.spans[node]
-        if span.enforcement_action == "block":
-            return "blocked"
-        if span.compliance_flags or span.enforcement_action == "flag":
-            return "flagged"
-        return "ok"
+        return self.statuses[node]
+
+
+def _status(span: LogEvent) -> str:
+    if span.enforcement_action == "block":
+        return "blocked"
+    if span.compliance_flags or span.enforcement_action == "flag":
+        return "flagged"
+    return "ok"
 
 
 def _searchable(span: LogEvent) -> Iterable[str | None]:

@@ -1,16 +1,19 @@
 """The trace visualizer's state: recent traces, loading one trace page by page, the selected span, search
 within the trace, and replay (stepping through the spans in start-time order).
 
-Loading: the first page (500 spans, the API's maximum) gives the total; the remaining pages are requested at
-once (the transport runs six at a time). Each page's body is decoded, and at the end the tree is built, on
-one worker thread, so a 30,000-span trace never holds the GUI thread for long; the worker hands results
-back through a queued signal. Only the GUI thread touches Qt objects.
+Loading: the first page (500 spans, the API's maximum) gives the total. The rest comes as a few runs of
+pages fetched side by side: each run starts at an offset and goes on by cursor (``after``, read from each
+answer's ``Link`` header, so the next request leaves before the page is decoded; a cursor costs the sidecar
+one index range where an offset walks every earlier span). Page bodies are decoded, and at the end the tree
+is built, on one worker thread, so a 30,000-span trace never holds the GUI thread for long; the worker hands
+results back through a queued signal. Only the GUI thread touches Qt objects.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,6 +28,7 @@ from desktop.models.trace import TraceTreeModel
 from desktop.models.trace_tree import NO_PARENT, TraceTree
 
 PAGE_SIZE = 500
+CHAINS = 3
 REPLAY_MS = 700
 
 
@@ -116,9 +120,11 @@ class TracePresenter(QObject):
         self._pages: list[tuple[schemas.LogEvent, ...] | None] = []
         self._received = 0
         self._total = 0
+        self._chain_starts: set[int] = set()
         self._calls: set[Call] = set()
         self._recent_call: Call | None = None
         self._focus: str | None = None
+        self.timings: dict[str, float] = {}  # perf_counter marks of the last load: request, fetched, built, shown
         self._worker = _Worker(self)
         self._worker.finished.connect(self._worked)
         self._player = QTimer(self)
@@ -169,8 +175,9 @@ class TracePresenter(QObject):
         self.stop()
         self._generation += 1
         self.trace_id, self._focus = trace_id, focus
-        self._pages, self._received, self._total = [None], 0, 0
+        self._pages, self._received, self._total, self._chain_starts = [None], 0, 0, set()
         self._calls.clear()
+        self.timings = {"request": time.perf_counter()}
         self.loading.emit(trace_id, 0, 0)
         self._request(0)
 
@@ -180,20 +187,58 @@ class TracePresenter(QObject):
             trace_id, self.trace_id = self.trace_id, ""
             self.open(trace_id, focus=current)
 
-    def _request(self, page: int) -> None:
-        call = self._client.trace_spans_raw(self.trace_id, limit=self._page_size, offset=page * self._page_size)
+    def _request(self, page: int, after: str | None = None) -> None:
+        offset = 0 if after else page * self._page_size
+        call = self._client.trace_spans_raw(self.trace_id, limit=self._page_size, after=after, offset=offset)
         call.setProperty("page", page)
         call.setProperty("generation", self._generation)
         self._calls.add(call)
         call.done.connect(self._page_arrived)
         call.failed.connect(self._page_failed)
 
-    def _page_arrived(self, body: bytes) -> None:
+    def _page_arrived(self, raw: schemas.RawSpans) -> None:
         call = self.sender()
         if not isinstance(call, Call) or call.property("generation") != self._generation:
             return
         self._calls.discard(call)
-        self._worker.submit(self._generation, f"page:{call.property('page')}", decode_page, body)
+        page = int(call.property("page"))
+        if page == 0:
+            self._first_page(raw)
+            return
+        end = min([start for start in self._chain_starts if start > page] + [len(self._pages)])
+        if raw.next_cursor and page + 1 < end:
+            self._request(page + 1, raw.next_cursor)  # it leaves before this page is decoded
+        else:  # the run is over; fewer spans than counted (retention purged some) leave its tail empty
+            for missing in range(page + 1, end):
+                self._pages[missing] = ()
+        if not self._calls:
+            self.timings["fetched"] = time.perf_counter()
+        self._worker.submit(self._generation, f"page:{page}", decode_page, raw.body)
+
+    def _first_page(self, raw: schemas.RawSpans) -> None:
+        """Page 0 is decoded here (one page, a few ms) for the total; then the rest of the trace is fetched as
+        ``CHAINS`` runs of pages at once, each started by offset and continued by cursor, so the sidecar is
+        never idle while this side decodes."""
+        try:
+            first = decode_page(raw.body)
+        except ValueError as exc:
+            self._abandon(ApiError(200, "bad_response", f"unexpected answer from the sidecar: {exc}"))
+            return
+        if first.total == 0 or not first.items:
+            self._abandon(ApiError(404, "not_found", f"trace {self.trace_id} not found"))
+            return
+        count = max(1, math.ceil(first.total / self._page_size))
+        self._total = first.total
+        self._pages = [None] * count
+        per = max(1, math.ceil((count - 1) / CHAINS))
+        self._chain_starts = set(range(1 + per, count, per))
+        if count > 1:
+            self._request(1, raw.next_cursor)
+        for start in sorted(self._chain_starts):
+            self._request(start)
+        if count == 1:
+            self.timings["fetched"] = time.perf_counter()
+        self._worked(self._generation, "page:0", first, None)
 
     def _page_failed(self, error: ApiError) -> None:
         call = self.sender()
@@ -213,23 +258,17 @@ class TracePresenter(QObject):
             self._abandon(ApiError(200, "bad_response", f"unexpected answer from the sidecar: {error}"))
             return
         if what == "tree":
+            self.timings["built"] = time.perf_counter()
             self._show(result)
+            self.timings["shown"] = time.perf_counter()
             return
         page = int(what.split(":")[1])
         assert isinstance(result, schemas.LogPage)
-        if page == 0:
-            if result.total == 0 or not result.items:
-                self._abandon(ApiError(404, "not_found", f"trace {self.trace_id} not found"))
-                return
-            self._total = result.total
-            count = max(1, math.ceil(result.total / self._page_size))
-            self._pages = [None] * count
-            for more in range(1, count):
-                self._request(more)
         self._pages[page] = result.items
         self._received += len(result.items)
         self.loading.emit(self.trace_id, self._received, self._total)
-        if all(p is not None for p in self._pages):
+        if all(p is not None for p in self._pages) and not self._calls:
+            self.timings["decoded"] = time.perf_counter()
             self._worker.submit(generation, "tree", assemble, list(self._pages))
 
     def _show(self, tree: TraceTree) -> None:

@@ -237,7 +237,8 @@ def test_presenter_pages_through_a_trace_and_reports_a_missing_one(qtbot: Any, q
     presenter.loading.connect(lambda _t, received, total: progress.append((received, total)))
     with qtbot.waitSignal(presenter.loaded, timeout=15_000):
         presenter.open(TRACE)
-    assert len(presenter.tree) == 6 and sorted(progress)[-1] == (6, 6) and len(progress) == 4  # 3 pages
+    assert len(presenter.tree) == 6 and progress[0] == (0, 0) and progress[-1] == (6, 6)  # 3 pages of 2
+    assert len(progress) in (4, 5)  # a 4th, empty page only when page 0 is still being decoded as page 2 lands
     assert {s.span_id for s in presenter.tree.spans} == {e["spanId"] for e in nested_trace()}
     qtmodeltester.check(presenter.model)
 
