@@ -37,7 +37,7 @@ class ScreenshotRunner(QObject):
         self._email, self._password = email, password
         self.saved: list[Path] = []
         self._steps: list[Callable[[], None]] = [self._login_screen, self._login, self._dashboard, self._logs,
-                                                 self._alerts, self._keys]
+                                                 self._alerts, self._keys, self._traces]
         self._timeout = QTimer(self)
         self._timeout.setSingleShot(True)
         self._timeout.timeout.connect(self._step_timed_out)
@@ -173,6 +173,31 @@ class ScreenshotRunner(QObject):
         self._window.show_page("keys")
         self._shell.keys.refresh()
         model.loading_changed.connect(loaded)
+
+
+    def _traces(self) -> None:
+        """A recent trace with violations and a nested span, that span selected (the deepest, flagged first)."""
+        self._wait("the trace visualizer")
+        presenter = self._shell.traces
+
+        def listed(items: object) -> None:
+            presenter.recent_changed.disconnect(listed)
+            recent = list(items)  # type: ignore[call-overload]
+            if not recent:
+                self._grab("traces")
+                return
+            pick = next((t for t in recent if t.flagged_count and t.span_count >= 5), recent[0])
+            presenter.loaded.connect(opened)
+            presenter.open(pick.trace_id)
+
+        def opened(tree: object) -> None:
+            presenter.loaded.disconnect(opened)
+            deepest = max(tree.preorder, key=lambda n: (tree.depth[n], tree.status(n) != "ok"))  # type: ignore[attr-defined]
+            presenter.select(deepest)
+            self._grab("traces")
+        presenter.recent_changed.connect(listed)
+        self._window.show_page("traces")
+        presenter.refresh_recent()
 
 
 def run(app: QApplication, window: MainWindow, directory: Path, email: str, password: str) -> int:

@@ -35,6 +35,9 @@ def format_ms(ms: float) -> str:
 
 
 def format_cost(cost: float) -> str:
+    """``$0.0042``; fractions of a hundredth of a cent keep their first digits (``$0.000098``)."""
+    if 0 < cost < 0.0001:
+        return f"${cost:.6f}"
     return f"${cost:,.4f}" if cost < 100 else f"${cost:,.2f}"
 
 

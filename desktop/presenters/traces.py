@@ -283,13 +283,12 @@ class TracePresenter(QObject):
             rank[node] = position
         self._replay_rank = rank
         log.ui.info("trace %s: %d spans", self.trace_id, len(tree))
-        self.loaded.emit(tree)
         self.matches_changed.emit(-1, 0)
-        self.replay_changed.emit(-1, len(tree), False)
         focus, self._focus = self._focus, None
         if focus is None or not self._select_focus(focus):
             if len(tree):
                 self.select(tree.preorder[0])
+        self.loaded.emit(tree)  # last: a listener may select another span
 
     def _select_focus(self, event_id: str) -> bool:
         node = self.tree.node_of(event_id)

@@ -99,10 +99,6 @@ class EventDetail(QWidget):
         self.trace_button.clicked.connect(lambda: self.current and self.show_trace.emit(self.current.trace_id or ""))
         head.addWidget(self.copy_json)
         head.addWidget(self.trace_button)
-        self.visualize_button = QPushButton("Open in trace visualizer")
-        self.visualize_button.setToolTip("The span tree and timeline of this event's trace, with this event selected")
-        self.visualize_button.clicked.connect(self._visualize)
-        head.addWidget(self.visualize_button)
         layout.addLayout(head)
 
         facts = QGridLayout()
@@ -119,6 +115,14 @@ class EventDetail(QWidget):
             facts.addWidget(value, row, column + 1, 1, span)
         facts.setColumnStretch(1, 1)
         facts.setColumnStretch(3, 1)
+        self.visualize_button = QPushButton("Open in trace visualizer ›")
+        self.visualize_button.setFlat(True)
+        self.visualize_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.visualize_button.setStyleSheet("QPushButton { border: none; padding: 0; color: #3b5bdb; text-align: left; }"
+                                            "QPushButton:disabled { color: #a0a6ae; }")
+        self.visualize_button.setToolTip("The span tree and timeline of this event's trace, with this event selected")
+        self.visualize_button.clicked.connect(self._visualize)
+        facts.addWidget(self.visualize_button, 4, 1, 1, 3, Qt.AlignmentFlag.AlignLeft)
         layout.addLayout(facts)
 
         self.verdict_text = label("")

@@ -95,11 +95,11 @@ class TraceView(QWidget):
         self.trace_box = QLineEdit()
         self.trace_box.setPlaceholderText("Trace id")
         self.trace_box.setClearButtonEnabled(True)
-        self.trace_box.setMinimumWidth(220)
+        self.trace_box.setMinimumWidth(190)
         self.open_button = QPushButton("Open")
         self.open_button.setProperty("role", "primary")
         self.recent = QComboBox()
-        self.recent.setMinimumWidth(260)
+        self.recent.setMinimumWidth(210)
         self.recent.setPlaceholderText("Recent traces…")
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self._refresh)
@@ -161,9 +161,10 @@ class TraceView(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TraceColumn.SPAN, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((TraceColumn.DURATION, 70), (TraceColumn.TOKENS, 66), (TraceColumn.COST, 70)):
+        for column, width in ((TraceColumn.DURATION, 76), (TraceColumn.TOKENS, 76), (TraceColumn.COST, 84)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, width)
+        self.tree.setColumnHidden(TraceColumn.DURATION, True)  # the waterfall labels each bar with it
         self.waterfall = Waterfall(self.tree, model)
 
         self.detail = EventDetail()
@@ -178,7 +179,7 @@ class TraceView(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 3)
-        self.splitter.setSizes([330, 330, 380])
+        self.splitter.setSizes([310, 320, 400])
         self.message = label(INTRO, "empty")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -285,12 +286,13 @@ class TraceView(QWidget):
         flagged = sum(1 for i in range(len(tree)) if tree.status(i) != "ok")
         parts = [f"{len(tree):,} spans", format_ms(tree.duration_ms)]
         if flagged:
-            parts.append(f"{flagged:,} flagged or blocked")
+            parts.append(f"{flagged:,} with violations")
         if totals.has_tokens:
             parts.append(f"{totals.tokens:,} tokens")
         if totals.has_cost:
             parts.append(format_cost(totals.cost))
-        self.subtitle.setText(f"{self.presenter.trace_id} · " + " · ".join(parts))
+        self.subtitle.setText(" · ".join(parts))
+        self.subtitle.setToolTip(self.presenter.trace_id)
         self.waterfall.fit()
 
     def _set_enabled(self, on: bool) -> None:

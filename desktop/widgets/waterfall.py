@@ -84,8 +84,12 @@ class Waterfall(QWidget):
     def duration_ms(self) -> float:
         return max(self._model.tree.duration_ms, 1.0)
 
+    def _label_room(self) -> int:
+        """Room right of the latest bar for its label: up to ``LABEL_ROOM``, less in a narrow pane."""
+        return min(LABEL_ROOM, self.width() // 3)
+
     def _track_width(self) -> int:
-        return max(50, self.width() - 2 * PAD - LABEL_ROOM)
+        return max(50, self.width() - 2 * PAD - self._label_room())
 
     def fit_scale(self) -> float:
         return self._track_width() / self.duration_ms
@@ -146,7 +150,7 @@ class Waterfall(QWidget):
         self.hbar.setValue(int(start_ms * self.scale - self._track_width() * 0.2))
 
     def _update_bar(self) -> None:
-        content = int(self.duration_ms * self.scale) + 2 * PAD + LABEL_ROOM
+        content = int(self.duration_ms * self.scale) + 2 * PAD + self._label_room()
         self.hbar.setRange(0, max(0, content - self.width()))
         self.hbar.setPageStep(max(1, self.width()))
         self.hbar.setSingleStep(max(1, self.width() // 10))

@@ -105,7 +105,7 @@ def test_open_select_search_replay_and_zoom(qtbot: Any, window: MainWindow, trac
         qtbot.keyClick(view.trace_box, Qt.Key.Key_Return)
     tree, model = presenter.tree, presenter.model
     assert len(tree) == 6 and view.stack.currentIndex() == 1
-    assert view.subtitle.text().startswith(f"{TRACE} · 6 spans · 9.00 s · 1 flagged or blocked · 320 tokens")
+    assert view.subtitle.text() == "6 spans · 9.00 s · 1 with violations · 320 tokens · $0.0060"
     root = model.index(0, 0)
     assert (root.data(), model.rowCount(root)) == ("agent_run", 3)
     assert presenter.current == node_of(presenter, "root")  # the first span is selected on open
@@ -216,7 +216,7 @@ def test_open_in_trace_visualizer_from_an_event(qtbot: Any, window: MainWindow, 
     with qtbot.waitSignal(window.shell.logs.event_loaded, timeout=10_000):
         window.shell.logs.open_event(event["id"])
     button = window.logs.detail.visualize_button
-    assert button.isEnabled() and button.text() == "Open in trace visualizer"
+    assert button.isEnabled() and button.text() == "Open in trace visualizer ›"
     presenter = window.shell.traces
     with qtbot.waitSignal(presenter.loaded, timeout=15_000):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
