@@ -77,6 +77,7 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_COLUMNS = len(TraceColumn)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
@@ -122,7 +123,7 @@ class TraceTreeModel(QAbstractItemModel):
 
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:
         kids = self.tree.children[int(parent.internalId())] if parent.isValid() else self.tree.roots
-        if 0 <= row < len(kids) and 0 <= column < len(TraceColumn):
+        if 0 <= row < len(kids) and 0 <= column < _COLUMNS:
             return self.createIndex(row, column, kids[row])
         return QModelIndex()
 
@@ -141,7 +142,7 @@ class TraceTreeModel(QAbstractItemModel):
         return self.rowCount(parent) > 0
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return len(TraceColumn)
+        return _COLUMNS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:

@@ -74,9 +74,9 @@ class TraceTree:
         row: each node's row under its parent (or among the roots).
         depth: 0 for a top-level row.
         preorder: every node in display order (depth first, children in input order).
-        replay: every node in start-time order (ties in input order).
+        replay: every node in start-time order (ties in input order); ``replay_rank`` is each node's place in it.
         start_ms, end_ms: each span's start and end relative to the trace's earliest start.
-        statuses: ``blocked``, ``flagged`` or ``ok`` for each node.
+        statuses: ``blocked``, ``flagged`` or ``ok`` for each node; ``violations`` counts the others.
         orphans: nodes whose parent is not in the trace.
         cut: nodes whose parent link was dropped to break a loop.
         duration_ms: from the earliest start to the latest end.
@@ -86,6 +86,7 @@ class TraceTree:
         self.spans: list[LogEvent] = list(spans)
         n = len(self.spans)
         self.statuses = [_status(span) for span in self.spans]
+        self.violations = sum(1 for status in self.statuses if status != "ok")
         self._link(n)
         self._order(n)
         self._times(n)
@@ -181,6 +182,10 @@ class TraceTree:
         self.duration_ms = max(self.end_ms, default=0.0)
         start = self.start_ms
         self.replay = sorted(range(n), key=start.__getitem__)  # stable: ties keep input order
+        rank = [0] * n
+        for position, node in enumerate(self.replay):
+            rank[node] = position
+        self.replay_rank = rank
 
     def _roll_up(self, n: int) -> None:
         tokens = [0] * n

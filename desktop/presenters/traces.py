@@ -115,7 +115,6 @@ class TracePresenter(QObject):
         self.matches: list[int] = []
         self.match_pos = -1
         self.replay_pos = -1
-        self._replay_rank: list[int] = []
         self._generation = 0
         self._pages: list[tuple[schemas.LogEvent, ...] | None] = []
         self._received = 0
@@ -278,10 +277,6 @@ class TracePresenter(QObject):
         self.current = NO_PARENT
         self.matches, self.match_pos = [], -1
         self.replay_pos = -1
-        rank = [0] * len(tree)
-        for position, node in enumerate(tree.replay):
-            rank[node] = position
-        self._replay_rank = rank
         log.ui.info("trace %s: %d spans", self.trace_id, len(tree))
         self.matches_changed.emit(-1, 0)
         focus, self._focus = self._focus, None
@@ -304,7 +299,7 @@ class TracePresenter(QObject):
         if not 0 <= node < len(self.tree):
             return
         self.current = node
-        self.replay_pos = self._replay_rank[node]
+        self.replay_pos = self.tree.replay_rank[node]
         self.span_selected.emit(node)
         self.replay_changed.emit(self.replay_pos, len(self.tree), self.playing)
 

@@ -283,7 +283,7 @@ class TraceView(QWidget):
             self.tree.expandToDepth(0)
         self.search.clear()
         totals = tree.totals()
-        flagged = sum(1 for i in range(len(tree)) if tree.status(i) != "ok")
+        flagged = tree.violations
         parts = [f"{len(tree):,} spans", format_ms(tree.duration_ms)]
         if flagged:
             parts.append(f"{flagged:,} with violations")
