@@ -35,10 +35,11 @@ def format_ms(ms: float) -> str:
 
 
 def format_cost(cost: float) -> str:
-    """``$0.0042``; fractions of a hundredth of a cent keep their first digits (``$0.000098``)."""
+    """``$0.0042`` below a dollar, ``$12.50`` above; fractions of a hundredth of a cent keep their first digits
+    (``$0.000098``)."""
     if 0 < cost < 0.0001:
         return f"${cost:.6f}"
-    return f"${cost:,.4f}" if cost < 100 else f"${cost:,.2f}"
+    return f"${cost:,.4f}" if cost < 1 else f"${cost:,.2f}"
 
 
 def status_icon(status: str) -> QIcon:
