@@ -123,6 +123,7 @@ class TracePresenter(QObject):
         self._calls: set[Call] = set()
         self._recent_call: Call | None = None
         self._focus: str | None = None
+        self._search_token = 0
         self.timings: dict[str, float] = {}  # perf_counter marks of the last load: request, fetched, built, shown
         self._worker = _Worker(self)
         self._worker.finished.connect(self._worked)
@@ -256,6 +257,10 @@ class TracePresenter(QObject):
         if error is not None:
             self._abandon(ApiError(200, "bad_response", f"unexpected answer from the sidecar: {error}"))
             return
+        if what.startswith("search:"):
+            if int(what.split(":")[1]) == self._search_token:  # not an answer to a search typed over since
+                self._found(*result)
+            return
         if what == "tree":
             self.timings["built"] = time.perf_counter()
             self._show(result)
@@ -310,11 +315,22 @@ class TracePresenter(QObject):
     # -- search --------------------------------------------------------------------------------------
 
     def search(self, text: str) -> None:
-        """Find ``text`` in the trace's spans and select the first hit."""
-        self.matches = self.tree.search(text)
-        self.model.set_matches(set(self.matches))
+        """Find ``text`` in the trace's spans (on the worker: prompts and responses of 30,000 spans take a
+        while), then highlight the hits and select the first; ``matches_changed`` says when."""
+        self._search_token += 1
+        if not text.strip():
+            self._found(self.tree, [])
+            return
+        tree = self.tree
+        self._worker.submit(self._generation, f"search:{self._search_token}", lambda: (tree, tree.search(text)))
+
+    def _found(self, tree: TraceTree, matches: list[int]) -> None:
+        if tree is not self.tree:
+            return
+        self.matches = matches
+        self.model.set_matches(set(matches))
         self.match_pos = -1
-        if self.matches:
+        if matches:
             self.next_match()
         else:
             self.matches_changed.emit(-1, 0)

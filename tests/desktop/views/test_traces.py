@@ -145,13 +145,15 @@ def test_open_select_search_replay_and_zoom(qtbot: Any, window: MainWindow, trac
 
     # search: highlight, select, next/previous
     qtbot.keyClicks(view.search, "LISBON")
-    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    with qtbot.waitSignal(presenter.matches_changed, timeout=5_000):
+        qtbot.keyClick(view.search, Qt.Key.Key_Return)
     assert presenter.current == search and view.match_label.text() == "1 of 1"
     assert model.index_of(search).data(TraceRole.MATCH) is True
     assert view.detail.facts["Span"].text() == "search"
     view.search.clear()
     qtbot.keyClicks(view.search, "llm_call")
-    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    with qtbot.waitSignal(presenter.matches_changed, timeout=5_000):
+        qtbot.keyClick(view.search, Qt.Key.Key_Return)
     assert view.match_label.text() == "1 of 2"
     first = presenter.current
     qtbot.mouseClick(view.next_match, Qt.MouseButton.LeftButton)
