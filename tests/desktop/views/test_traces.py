@@ -249,3 +249,20 @@ def test_presenter_pages_through_a_trace_and_reports_a_missing_one(qtbot: Any, q
     trace_id, error = failed.args
     assert (trace_id, error.status) == ("no-such-trace", 404)
     presenter.close()
+
+
+def test_open_from_the_recent_list(qtbot: Any, window: MainWindow, traced: dict[str, Any]) -> None:
+    presenter, view = window.shell.traces, window.traces
+    with qtbot.waitSignal(presenter.recent_changed, timeout=10_000):
+        window.show_page("traces")
+    assert view.stack.currentIndex() == 0 and view.message.text().startswith("Open a trace")
+    assert not view.tools.isEnabled()
+    with qtbot.waitSignal(presenter.loaded, timeout=15_000):
+        view.recent.activated.emit(0)  # what a pick in the drop-down sends
+    assert view.trace_box.text() == TRACE and len(presenter.tree) == 6
+    assert view.tools.isEnabled() and view.detail.action.text() == "agent_run"
+    with qtbot.waitSignal(presenter.failed, timeout=15_000):
+        view.trace_box.setText("no-such-trace")
+        qtbot.mouseClick(view.open_button, Qt.MouseButton.LeftButton)
+    assert view.stack.currentIndex() == 0
+    assert view.message.text() == "Could not open trace no-such-trace: trace no-such-trace not found"
