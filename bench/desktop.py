@@ -366,6 +366,8 @@ def bench_trace(data_dir: str, seconds: float) -> None:
     def tick() -> None:
         now = clock.nsecsElapsed() / 1e6
         gaps.append((phase[0], now - last[0]))
+        if os.environ.get("BENCH_TRACE_DEBUG") and now - last[0] > 30:
+            print(f"gap {now - last[0]:.0f} ms ending at {now:.0f} ms ({phase[0]})", flush=True)
         last[0] = now
 
     ticker = QTimer()

@@ -50,6 +50,18 @@ def span_usage(event: LogEvent) -> tuple[int | None, float | None, float | None]
     return (int(tokens) if tokens is not None else None), _number(meta.get("cost")), latency
 
 
+SpanFacts = tuple[str, float | None, float | None, int | None, float | None, float | None]
+
+
+def span_facts(span: LogEvent) -> SpanFacts:
+    """What the tree needs of one span besides its links: status, start and end (epoch ms), tokens, cost and
+    latency. Computed per page while the rest of a trace is still arriving, so that building the tree at the
+    end is mostly linking."""
+    tokens, cost, latency = span_usage(span)
+    return (_status(span), span.started_at.timestamp() * 1000 if span.started_at else None,
+            span.ended_at.timestamp() * 1000 if span.ended_at else None, tokens, cost, latency)
+
+
 @dataclass(frozen=True, slots=True)
 class Rollup:
     """Totals over a span and everything under it (``has_*`` say whether any span reported the value)."""
@@ -82,15 +94,19 @@ class TraceTree:
         duration_ms: from the earliest start to the latest end.
     """
 
-    def __init__(self, spans: Sequence[LogEvent]) -> None:
+    def __init__(self, spans: Sequence[LogEvent], facts: Sequence[SpanFacts] | None = None) -> None:
         self.spans: list[LogEvent] = list(spans)
         n = len(self.spans)
-        self.statuses = [_status(span) for span in self.spans]
+        self._facts = list(facts) if facts is not None else [span_facts(span) for span in self.spans]
+        if len(self._facts) != n:
+            raise ValueError("one SpanFacts per span")
+        self.statuses = [f[0] for f in self._facts]
         self.violations = sum(1 for status in self.statuses if status != "ok")
         self._link(n)
         self._order(n)
         self._times(n)
         self._roll_up(n)
+        del self._facts
 
     # -- building ------------------------------------------------------------------------------------
 
@@ -171,8 +187,8 @@ class TraceTree:
             children, roots, depth, preorder, row, cut
 
     def _times(self, n: int) -> None:
-        starts = [s.started_at.timestamp() * 1000 if s.started_at else None for s in self.spans]
-        ends = [s.ended_at.timestamp() * 1000 if s.ended_at else None for s in self.spans]
+        starts = [f[1] for f in self._facts]
+        ends = [f[2] for f in self._facts]
         known = [t for t in starts if t is not None]
         t0 = min(known) if known else 0.0
         self.t0_ms = t0
@@ -193,8 +209,8 @@ class TraceTree:
         latency = [0.0] * n
         count = [1] * n
         flags = [0] * n  # bit 1 tokens, 2 cost, 4 latency
-        for i, span in enumerate(self.spans):
-            t, c, lat = span_usage(span)
+        for i, fact in enumerate(self._facts):
+            t, c, lat = fact[3], fact[4], fact[5]
             if t is not None:
                 tokens[i], flags[i] = t, flags[i] | 1
             if c is not None:
