@@ -161,7 +161,7 @@ class TraceView(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TraceColumn.SPAN, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((TraceColumn.DURATION, 76), (TraceColumn.TOKENS, 76), (TraceColumn.COST, 84)):
+        for column, width in ((TraceColumn.DURATION, 76), (TraceColumn.TOKENS, 88), (TraceColumn.COST, 84)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, width)
         self.tree.setColumnHidden(TraceColumn.DURATION, True)  # the waterfall labels each bar with it
@@ -179,7 +179,7 @@ class TraceView(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 3)
-        self.splitter.setSizes([310, 320, 400])
+        self.splitter.setSizes([350, 290, 390])
         self.message = label(INTRO, "empty")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
