@@ -56,6 +56,7 @@ class Shell(QObject):
         self.live.log_created.connect(self.logs.on_log)
         self.live.alert_created.connect(self._on_alert)
         self.traces = TracePresenter(client, parent=self)
+        self.live.log_created.connect(self.traces.on_log)
 
     # -- session -------------------------------------------------------------------------------------
 

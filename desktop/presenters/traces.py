@@ -103,6 +103,7 @@ class TracePresenter(QObject):
         span_selected(int): the node now selected (the detail pane, breadcrumb and replay follow it).
         matches_changed(int, int): position of the current search hit (-1 for none) and the number of hits.
         replay_changed(int, int, bool): position in start-time order (-1 before the first), total, playing.
+        new_spans(int): spans of the open trace stored since it was loaded (``reload`` shows them).
     """
 
     recent_changed = Signal(object)
@@ -113,6 +114,7 @@ class TracePresenter(QObject):
     span_selected = Signal(int)
     matches_changed = Signal(int, int)
     replay_changed = Signal(int, int, bool)
+    new_spans = Signal(int)
 
     def __init__(self, client: SidecarClient, *, page_size: int = PAGE_SIZE, replay_ms: int = REPLAY_MS,
                  parent: QObject | None = None) -> None:
@@ -136,6 +138,7 @@ class TracePresenter(QObject):
         self._recent_call: Call | None = None
         self._focus: str | None = None
         self._search_token = 0
+        self._new = 0
         self.timings: dict[str, float] = {}  # perf_counter marks of the last load: request, fetched, built, shown
         self._worker = _Worker(self)
         self._worker.finished.connect(self._worked)
@@ -291,6 +294,8 @@ class TracePresenter(QObject):
         self._pages = []
         self.tree = tree
         self.model.set_tree(tree)
+        self._new = 0
+        self.new_spans.emit(0)
         self.current = NO_PARENT
         self.matches, self.match_pos = [], -1
         self.replay_pos = -1
@@ -308,6 +313,12 @@ class TracePresenter(QObject):
             return False
         self.select(node)
         return True
+
+    def on_log(self, event: schemas.LogEvent) -> None:
+        """A new event arrived live: count it when it belongs to the open trace (the tree stays still)."""
+        if event.trace_id and event.trace_id == self.trace_id and not self.busy:
+            self._new += 1
+            self.new_spans.emit(self._new)
 
     # -- selection -----------------------------------------------------------------------------------
 

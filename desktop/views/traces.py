@@ -145,7 +145,11 @@ class TraceView(QWidget):
         crumbs = QHBoxLayout()
         self.breadcrumb = Breadcrumb(presenter)
         self.rollup = label("", "muted")
+        self.refresh_hint = label("", "muted")
+        self.refresh_hint.setStyleSheet("color: #e8590c;")
+        self.refresh_hint.hide()
         crumbs.addWidget(self.breadcrumb, 1)
+        crumbs.addWidget(self.refresh_hint)
         crumbs.addWidget(self.rollup)
         root.addLayout(crumbs)
 
@@ -231,6 +235,7 @@ class TraceView(QWidget):
         presenter.span_selected.connect(self._span_selected)
         presenter.matches_changed.connect(self._matches_changed)
         presenter.replay_changed.connect(self._replay_changed)
+        presenter.new_spans.connect(self._new_spans)
 
     # -- opening -------------------------------------------------------------------------------------
 
@@ -294,6 +299,11 @@ class TraceView(QWidget):
         self.subtitle.setText(" · ".join(parts))
         self.subtitle.setToolTip(self.presenter.trace_id)
         self.waterfall.fit()
+
+    def _new_spans(self, count: int) -> None:
+        self.refresh_hint.setText(f"{count:,} new span{'s' if count != 1 else ''} since this trace was loaded: "
+                                  "Refresh shows them" if count else "")
+        self.refresh_hint.setVisible(count > 0)
 
     def _set_enabled(self, on: bool) -> None:
         self.tools.setEnabled(on)

@@ -4,7 +4,7 @@ selected (detail pane, parent chain, roll-ups), searched for, replayed to, and t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,19 +71,31 @@ def traced(seeded: Seeded) -> dict[str, Any]:
 
 
 @pytest.fixture
-def window(qtbot: Any, traced: dict[str, Any]) -> Iterator[MainWindow]:
-    win = MainWindow(make_shell(traced["url"]), tray=False)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    win.shell.sidecar.start()
-    qtbot.waitUntil(lambda: win.shell.sidecar.status.state is SidecarState.UP, timeout=10_000)
-    with qtbot.waitSignal(win.shell.logged_in, timeout=15_000):
-        win.shell.session.login(traced["email"], traced["password"])
-    yield win
-    win.shell.traces.stop()
-    win.shell.live.stop()
-    win.shell.sidecar.shutdown()
+def open_window(qtbot: Any) -> Iterator[Callable[[str, str, str], MainWindow]]:
+    """The window as desktop.app builds it, logged in; its timers and feed stopped afterwards."""
+    windows: list[MainWindow] = []
+
+    def build(url: str, email: str, password: str) -> MainWindow:
+        win = MainWindow(make_shell(url), tray=False)
+        qtbot.addWidget(win)
+        win.resize(1280, 800)
+        win.show()
+        win.shell.sidecar.start()
+        qtbot.waitUntil(lambda: win.shell.sidecar.status.state is SidecarState.UP, timeout=10_000)
+        with qtbot.waitSignal(win.shell.logged_in, timeout=15_000):
+            win.shell.session.login(email, password)
+        windows.append(win)
+        return win
+    yield build
+    for win in windows:
+        win.shell.traces.stop()
+        win.shell.live.stop()
+        win.shell.sidecar.shutdown()
+
+
+@pytest.fixture
+def window(open_window: Callable[[str, str, str], MainWindow], traced: dict[str, Any]) -> MainWindow:
+    return open_window(traced["url"], traced["email"], traced["password"])
 
 
 def node_of(presenter: TracePresenter, span_id: str) -> int:
@@ -266,3 +278,32 @@ def test_open_from_the_recent_list(qtbot: Any, window: MainWindow, traced: dict[
         qtbot.mouseClick(view.open_button, Qt.MouseButton.LeftButton)
     assert view.stack.currentIndex() == 0
     assert view.message.text() == "Could not open trace no-such-trace: trace no-such-trace not found"
+
+
+def test_new_spans_of_the_open_trace_are_counted_and_shown_on_refresh(
+        qtbot: Any, open_window: Callable[[str, str, str], MainWindow], fresh_account: tuple[str, str],
+        seeded: Seeded) -> None:
+    email, password = fresh_account
+    headers = {"Authorization": f"Bearer {token_for(seeded.url, email, password)}"}
+
+    def send(body: dict[str, Any]) -> None:
+        status, stored, _ = http(f"{seeded.url}/api/v1/audit-logs", "POST", body, headers)
+        assert status == 201, stored
+    send({"action": "agent_run", "traceId": "live-run", "spanId": "root", "startedAt": at(0), "endedAt": at(900)})
+    window = open_window(seeded.url, email, password)
+    presenter, view = window.shell.traces, window.traces
+    window.show_page("traces")
+    with qtbot.waitSignal(presenter.loaded, timeout=15_000):
+        presenter.open("live-run")
+    assert view.refresh_hint.isHidden()
+    qtbot.waitUntil(lambda: window.shell.live.mode.name in ("LIVE", "POLLING"), timeout=10_000)
+    with qtbot.waitSignal(presenter.new_spans, timeout=15_000, check_params_cb=lambda n: n == 1):
+        send({"action": "elsewhere", "traceId": "another-run"})
+        send({"action": "followup", "traceId": "live-run", "spanId": "late", "parentSpanId": "root",
+              "startedAt": at(100), "endedAt": at(200)})
+    assert view.refresh_hint.text() == "1 new span since this trace was loaded: Refresh shows them"
+    with qtbot.waitSignal(presenter.loaded, timeout=15_000):
+        presenter.reload()
+    assert len(presenter.tree) == 2 and view.refresh_hint.isHidden()
+    late = node_of(presenter, "late")
+    assert [presenter.tree.spans[n].span_id for n in presenter.tree.ancestors(late)] == ["root", "late"]
