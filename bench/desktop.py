@@ -266,7 +266,8 @@ def trace_rows(org: str, spans: int, now: int) -> list[tuple[object, ...]]:
 
     def add(action: str, span: str, parent: str | None, start: int, end: int, meta: str | None) -> None:
         seq = len(rows) + 1
-        flags, enforcement = (block, "block") if seq % 499 == 0 else (flag, "flag") if seq % 97 == 0 else (None, "allow")
+        flags, enforcement = ((block, "block") if seq % 499 == 0 else (flag, "flag") if seq % 97 == 0
+                              else (None, "allow"))
         rows.append((ids.new("log", now_ms=now + seq), org, seq, action, "agent-7", TRACE_ID, span, parent,
                      prompt if meta is llm else None, response if meta is llm else None, meta, start, end, now + seq,
                      flags, enforcement, flags is not None, None, "0" * 64))

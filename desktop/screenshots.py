@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from desktop import log
 from desktop.api import schemas
 from desktop.models.roles import LogRole
+from desktop.models.trace_tree import TraceTree
 from desktop.views.main_window import MainWindow
 
 SETTLE_MS = 350
@@ -190,9 +191,9 @@ class ScreenshotRunner(QObject):
             presenter.loaded.connect(opened)
             presenter.open(pick.trace_id)
 
-        def opened(tree: object) -> None:
+        def opened(tree: TraceTree) -> None:
             presenter.loaded.disconnect(opened)
-            deepest = max(tree.preorder, key=lambda n: (tree.depth[n], tree.status(n) != "ok"))  # type: ignore[attr-defined]
+            deepest = max(tree.preorder, key=lambda n: (tree.depth[n], tree.status(n) != "ok"))
             presenter.select(deepest)
             self._grab("traces")
         presenter.recent_changed.connect(listed)

@@ -118,8 +118,8 @@ class EventDetail(QWidget):
         self.visualize_button = QPushButton("Open in trace visualizer ›")
         self.visualize_button.setFlat(True)
         self.visualize_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.visualize_button.setStyleSheet("QPushButton { border: none; padding: 0; color: #3b5bdb; text-align: left; }"
-                                            "QPushButton:disabled { color: #a0a6ae; }")
+        self.visualize_button.setStyleSheet("QPushButton { border: none; padding: 0; color: #3b5bdb; "
+                                            "text-align: left; } QPushButton:disabled { color: #a0a6ae; }")
         self.visualize_button.setToolTip("The span tree and timeline of this event's trace, with this event selected")
         self.visualize_button.clicked.connect(self._visualize)
         facts.addWidget(self.visualize_button, 4, 1, 1, 3, Qt.AlignmentFlag.AlignLeft)
