@@ -70,6 +70,7 @@ class Shell(QObject):
     def _on_logout(self, expired: bool) -> None:
         self.live.stop()
         self.notifier.reset()
+        self.traces.clear()
         self._loaded.clear()
         self.logged_out.emit("Your session has ended. Log in again." if expired else "")
 

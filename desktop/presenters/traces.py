@@ -104,6 +104,7 @@ class TracePresenter(QObject):
         matches_changed(int, int): position of the current search hit (-1 for none) and the number of hits.
         replay_changed(int, int, bool): position in start-time order (-1 before the first), total, playing.
         new_spans(int): spans of the open trace stored since it was loaded (``reload`` shows them).
+        cleared(): nothing is open any more (logged out).
     """
 
     recent_changed = Signal(object)
@@ -115,6 +116,7 @@ class TracePresenter(QObject):
     matches_changed = Signal(int, int)
     replay_changed = Signal(int, int, bool)
     new_spans = Signal(int)
+    cleared = Signal()
 
     def __init__(self, client: SidecarClient, *, page_size: int = PAGE_SIZE, replay_ms: int = REPLAY_MS,
                  parent: QObject | None = None) -> None:
@@ -159,6 +161,17 @@ class TracePresenter(QObject):
         """Stop the worker thread (the app is quitting)."""
         self._player.stop()
         self._worker.close()
+
+    def clear(self) -> None:
+        """Forget the open trace and the recent list (a logout: the next user may be of another organisation)."""
+        self.stop()
+        self._generation += 1
+        self._pages, self._calls, self._recent_call = [], set(), None
+        self.trace_id, self.recent, self.current = "", (), NO_PARENT
+        self.matches, self.match_pos, self.replay_pos = [], -1, -1
+        self.tree = TraceTree([])
+        self.model.set_tree(self.tree)
+        self.cleared.emit()
 
     # -- recent traces -------------------------------------------------------------------------------
 

@@ -236,6 +236,7 @@ class TraceView(QWidget):
         presenter.matches_changed.connect(self._matches_changed)
         presenter.replay_changed.connect(self._replay_changed)
         presenter.new_spans.connect(self._new_spans)
+        presenter.cleared.connect(self._cleared)
 
     # -- opening -------------------------------------------------------------------------------------
 
@@ -299,6 +300,20 @@ class TraceView(QWidget):
         self.subtitle.setText(" · ".join(parts))
         self.subtitle.setToolTip(self.presenter.trace_id)
         self.waterfall.fit()
+
+    def _cleared(self) -> None:
+        self.trace_box.clear()
+        self.search.clear()
+        self.recent.clear()
+        self.subtitle.setText("")
+        self.subtitle.setToolTip("")
+        self.message.setText(INTRO)
+        self.stack.setCurrentIndex(0)
+        self.detail.show_message("")
+        self.breadcrumb.show_chain(self.presenter.tree, [])
+        self.rollup.setText("")
+        self._new_spans(0)
+        self._set_enabled(False)
 
     def _new_spans(self, count: int) -> None:
         self.refresh_hint.setText(f"{count:,} new span{'s' if count != 1 else ''} since this trace was loaded: "

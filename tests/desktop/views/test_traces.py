@@ -279,6 +279,14 @@ def test_open_from_the_recent_list(qtbot: Any, window: MainWindow, traced: dict[
     assert view.stack.currentIndex() == 0
     assert view.message.text() == "Could not open trace no-such-trace: trace no-such-trace not found"
 
+    # logging out forgets the trace: the next user may be of another organisation
+    with qtbot.waitSignal(presenter.loaded, timeout=15_000):
+        presenter.open(TRACE)
+    with qtbot.waitSignal(window.shell.logged_out, timeout=10_000):
+        window.shell.session.logout()
+    assert (presenter.model.rowCount(), presenter.trace_id, view.recent.count()) == (0, "", 0)
+    assert view.stack.currentIndex() == 0 and view.trace_box.text() == "" and view.detail.current is None
+
 
 def test_new_spans_of_the_open_trace_are_counted_and_shown_on_refresh(
         qtbot: Any, open_window: Callable[[str, str, str], MainWindow], fresh_account: tuple[str, str],
