@@ -87,6 +87,7 @@ def main(argv: Sequence[str]) -> int:
     app.aboutToQuit.connect(sidecar.shutdown)
     app.aboutToQuit.connect(shell.live.stop)
     app.aboutToQuit.connect(transport.close)
+    app.aboutToQuit.connect(shell.traces.close)
     sidecar.start()
     if screenshot is not None:
         from desktop import screenshots

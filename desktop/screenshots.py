@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from desktop import log, theme
 from desktop.api import schemas
 from desktop.models.roles import LogRole
+from desktop.models.trace_tree import TraceTree
 from desktop.views.main_window import MainWindow
 from desktop.views.reports import PDF_EMBEDDED
 
@@ -39,9 +40,10 @@ class ScreenshotRunner(QObject):
         self._email, self._password = email, password
         self.saved: list[Path] = []
         self._steps: list[Callable[[], None]] = [self._login_screen, self._login, self._dashboard, self._logs,
-                                                 self._alerts, self._keys, self._policies, self._policy_versions,
-                                                 self._policy_analytics, self._agents, self._reports, self._billing,
-                                                 self._settings, self._activity, self._dashboard_dark, self._about]
+                                                 self._alerts, self._keys, self._traces, self._policies,
+                                                 self._policy_versions, self._policy_analytics, self._agents,
+                                                 self._reports, self._billing, self._settings, self._activity,
+                                                 self._dashboard_dark, self._about]
         self._timeout = QTimer(self)
         self._timeout.setSingleShot(True)
         self._timeout.timeout.connect(self._step_timed_out)
@@ -379,6 +381,31 @@ class ScreenshotRunner(QObject):
         presenter.seen.modelReset.connect(seen_loaded)
         self._window.show_page("agents")
         presenter.refresh()
+
+
+    def _traces(self) -> None:
+        """A recent trace with violations and a nested span, that span selected (the deepest, flagged first)."""
+        self._wait("the trace visualizer")
+        presenter = self._shell.traces
+
+        def listed(items: object) -> None:
+            presenter.recent_changed.disconnect(listed)
+            recent = list(items)  # type: ignore[call-overload]
+            if not recent:
+                self._grab("traces")
+                return
+            pick = next((t for t in recent if t.flagged_count and t.span_count >= 5), recent[0])
+            presenter.loaded.connect(opened)
+            presenter.open(pick.trace_id)
+
+        def opened(tree: TraceTree) -> None:
+            presenter.loaded.disconnect(opened)
+            deepest = max(tree.preorder, key=lambda n: (tree.depth[n], tree.status(n) != "ok"))
+            presenter.select(deepest)
+            self._grab("traces")
+        presenter.recent_changed.connect(listed)
+        self._window.show_page("traces")
+        presenter.refresh_recent()
 
 
 def run(app: QApplication, window: MainWindow, directory: Path, email: str, password: str) -> int:

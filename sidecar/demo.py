@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sidecar.settings import Settings
@@ -205,6 +206,37 @@ def _trace(rng: random.Random, n: int) -> list[dict[str, Any]]:
     return spans
 
 
+def _timed(spans: list[dict[str, Any]], n: int, traces: int, now_ms: int) -> list[dict[str, Any]]:
+    """Give a run's spans start and end times, so the trace visualizer's timeline has a shape: children run
+    one after another inside their parent, an LLM or tool call lasts its ``latency_ms``. Run ``n`` of
+    ``traces`` ends a few seconds before run ``n + 1`` starts, the last one just now. Uses its own random
+    numbers, so the rest of the demo data is the same with or without it."""
+    rng = random.Random(1000 + n)
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for span in spans:
+        children.setdefault(span.get("parentSpanId"), []).append(span)
+    times: dict[int, tuple[int, int]] = {}
+
+    def place(span: dict[str, Any], start: int) -> int:
+        cursor = start + rng.randint(2, 15)
+        for child in children.get(span["spanId"], []):
+            cursor = place(child, cursor + rng.randint(3, 40))
+        latency = span.get("metadata", {}).get("latency_ms")
+        own = latency if isinstance(latency, int) else rng.randint(5, 60)
+        end = max(cursor + rng.randint(2, 20), start + own)
+        times[id(span)] = (start, end)
+        return end
+
+    base = now_ms - (traces - n) * 8000
+    for root in children.get(None, []):
+        base = place(root, base) + 50
+    return [{**span, "startedAt": _iso(times[id(span)][0]), "endedAt": _iso(times[id(span)][1])} for span in spans]
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _singles(rng: random.Random) -> list[dict[str, Any]]:
     """Events outside traces, including one whose prompt is markup (shown as text, never rendered)."""
     events: list[dict[str, Any]] = [
@@ -288,8 +320,9 @@ def seed(api: Api, email: str, password: str, *, force: bool, traces: int = 40, 
     agents_api = Api(api.base.removesuffix("/api/v1"))
     agents_api.headers = {"X-API-Key": key["key"]}
     sent = flagged = 0
+    now_ms = int(time.time() * 1000)
     for n in range(traces):
-        _, batch = agents_api.call("POST", "/audit-logs/batch", _trace(rng, n))
+        _, batch = agents_api.call("POST", "/audit-logs/batch", _timed(_trace(rng, n), n, traces, now_ms))
         sent += batch["processed"]
         flagged += sum(1 for e in batch["data"] if e.get("complianceFlags"))
     for event in _singles(rng) + _strays():

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, quote, urlsplit
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -51,6 +52,17 @@ def _total(response: Response) -> int:
     if isinstance(body, dict):
         return schemas.LogPage.from_json(body).total
     return len(body) if isinstance(body, list) else 0
+
+
+def _raw_spans(response: Response) -> schemas.RawSpans:
+    """The body as it came, and the ``after`` cursor of the ``Link: <…>; rel="next"`` header, if any."""
+    cursor = None
+    for link in response.headers.get("link", "").split(","):
+        target, _, params = link.partition(";")
+        if 'rel="next"' in params.replace(" ", ""):
+            values = parse_qs(urlsplit(target.strip().strip("<>")).query).get("after")
+            cursor = values[0] if values else None
+    return schemas.RawSpans(response.body, cursor)
 
 
 def _nothing(response: Response) -> None:
@@ -569,3 +581,21 @@ class SidecarClient(QObject):
     def unregistered_agents(self, *, limit: int = 100) -> Call:
         return self._call("list unregistered agent ids", "GET", "/unregistered-agents",
                           _listing(schemas.SeenAgent.from_json), query={"limit": limit})
+
+
+    # -- trace visualizer ----------------------------------------------------------------------------
+
+    def trace_spans_raw(self, trace_id: str, *, limit: int = 500, after: str | None = None, offset: int = 0) -> Call:
+        """One page of ``GET /audit-logs/trace/{traceId}`` (oldest first), at ``offset`` or after the cursor
+        ``after``; done(:class:`schemas.RawSpans`), the undecoded body and the next page's cursor.
+
+        A 30,000-span trace is 60 pages of about 300 KB: the caller asks for the next page at once and
+        decodes this one off the GUI thread with :func:`schemas.LogPage.from_json`.
+        """
+        query: dict[str, object] = {"limit": limit}
+        if after:
+            query["after"] = after
+        elif offset:
+            query["offset"] = offset
+        return self._call("load the trace's spans", "GET", f"/audit-logs/trace/{quote(trace_id, safe='')}",
+                          _raw_spans, query=query)

@@ -937,3 +937,12 @@ class SeenAgent:
     def from_json(cls, data: Mapping[str, Any]) -> SeenAgent:
         return cls(_str(data, "agentId"), _int(data, "eventCount"), parse_time(data.get("lastSeenAt")),
                    _str(data, "lastAction"))
+
+
+@dataclass(frozen=True, slots=True)
+class RawSpans:
+    """One page of a trace's spans, still undecoded, and the cursor of the next page (from the ``Link`` header,
+    so the next request can leave before this page is decoded)."""
+
+    body: bytes
+    next_cursor: str | None

@@ -96,3 +96,17 @@ class RowRole(enum.IntEnum):
     ID = _USER + 1
     ITEM = _USER + 2
     STATUS = _USER + 3
+
+
+class TraceColumn(enum.IntEnum):
+    SPAN = 0
+    DURATION = 1
+    TOKENS = 2
+    COST = 3
+
+
+class TraceRole(enum.IntEnum):
+    NODE = _USER + 1
+    EVENT_ID = _USER + 2
+    STATUS = _USER + 3
+    MATCH = _USER + 4

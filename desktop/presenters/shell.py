@@ -15,6 +15,7 @@ from desktop.presenters.live import LiveFeed
 from desktop.presenters.logs import FilterForm, LogExplorerPresenter
 from desktop.presenters.notifier import AlertNotifier
 from desktop.presenters.session import SessionPresenter
+from desktop.presenters.traces import TracePresenter
 from desktop.presenters.triage import TriagePresenter
 from desktop.presenters.policies import PoliciesPresenter
 from desktop.presenters.agents import AgentsPresenter
@@ -25,7 +26,7 @@ from desktop.presenters.reports import ReportsPresenter
 from desktop.presenters.settings import SettingsPresenter
 from desktop.settings import DesktopSettings
 
-PAGES = ("dashboard", "logs", "alerts", "keys", "policies", "agents", "reports", "billing", "settings",
+PAGES = ("dashboard", "logs", "traces", "alerts", "policies", "agents", "reports", "keys", "billing", "settings",
          "activity")
 
 
@@ -71,6 +72,8 @@ class Shell(QObject):
         self.live.log_created.connect(self.dashboard.on_log)
         self.live.log_created.connect(self.logs.on_log)
         self.live.alert_created.connect(self._on_alert)
+        self.traces = TracePresenter(client, parent=self)
+        self.live.log_created.connect(self.traces.on_log)
 
     # -- session -------------------------------------------------------------------------------------
 
@@ -86,6 +89,7 @@ class Shell(QObject):
         for forget in (self.reports.stop, self.billing.clear, self.activity.clear):
             forget()
         self.notifier.reset()
+        self.traces.clear()
         self._loaded.clear()
         self.logged_out.emit("Your session has ended. Log in again." if expired else "")
 
@@ -119,6 +123,8 @@ class Shell(QObject):
             self.policies.refresh()
         elif page == "agents":
             self.agents.refresh()
+        elif page == "traces":
+            self.traces.refresh_recent()
 
     def open_event(self, event_id: str) -> None:
         """Jump to one event: the log explorer, unfiltered, with the event in the detail pane."""
@@ -139,6 +145,13 @@ class Shell(QObject):
             self.logs.show_trace(event.trace_id)
         self.logs.open_event(event.id)
         self.page_requested.emit("logs")
+
+    def open_trace(self, trace_id: str, event_id: str = "") -> None:
+        """Jump to the trace visualizer with ``trace_id`` open and the event ``event_id`` selected."""
+        self._loaded.add("traces")
+        self.traces.refresh_recent()
+        self.traces.open(trace_id, focus=event_id or None)
+        self.page_requested.emit("traces")
 
     # -- live and health -----------------------------------------------------------------------------
 
@@ -167,6 +180,8 @@ class Shell(QObject):
                 self.policies.refresh()
             if "agents" in self._loaded:
                 self.agents.refresh()
+            if "traces" in self._loaded:
+                self.traces.refresh_recent()
         elif not connected and self._was_connected:
             self.live.stop()
         self._was_connected = connected

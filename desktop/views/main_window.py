@@ -27,6 +27,7 @@ from desktop.views.keys import ApiKeysView
 from desktop.views.logs import LogExplorerView
 from desktop.views.policies import PoliciesView
 from desktop.views.agents import AgentsView
+from desktop.views.traces import TraceView
 from desktop.views.tray import TrayIcon, app_icon
 from desktop.views.welcome import WelcomeView
 from desktop.widgets.cards import label
@@ -37,7 +38,7 @@ from desktop.views.settings import SettingsView
 
 PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys",
                "reports": "Reports", "billing": "Billing", "settings": "Settings", "activity": "Activity",
-               "policies": "Policies", "agents": "Agents"}
+               "policies": "Policies", "agents": "Agents", "traces": "Traces"}
 LIVE_TEXT = {LiveMode.LIVE: "● Live", LiveMode.POLLING: "◐ Polling every 2 s", LiveMode.OFF: "○ Not live"}
 
 
@@ -111,8 +112,11 @@ class MainWindow(QMainWindow):
         self.billing = BillingView(shell.billing)
         self.settings = SettingsView(shell.settings)
         self.activity = ActivityView(shell.activity)
-        for view in (self.dashboard, self.logs, self.alerts, self.keys, self.policies, self.agents, self.reports,
-                     self.billing, self.settings, self.activity):
+        self.traces = TraceView(shell.traces)
+        views = {"dashboard": self.dashboard, "logs": self.logs, "alerts": self.alerts, "keys": self.keys,
+                 "policies": self.policies, "agents": self.agents, "reports": self.reports, "billing": self.billing,
+                 "settings": self.settings, "activity": self.activity, "traces": self.traces}
+        for view in (views[page] for page in PAGES):
             self.pages.addWidget(view)
         app_layout.addWidget(self.pages, 1)
         self.root_stack.addWidget(app)
@@ -140,6 +144,7 @@ class MainWindow(QMainWindow):
         self.alerts.open_event.connect(shell.open_event)
         self.alerts.open_trace_of.connect(shell.open_trace_of)
         self.agents.open_event.connect(shell.open_event)
+        self.logs.detail.open_in_visualizer.connect(shell.open_trace)
         shell.page_requested.connect(self.show_page)
         shell.logged_in.connect(self._logged_in)
         shell.logged_out.connect(self._logged_out)
@@ -178,7 +183,8 @@ class MainWindow(QMainWindow):
          "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh,
          "reports": self.shell.reports.refresh, "billing": self.shell.billing.refresh,
          "settings": self.shell.settings.refresh, "activity": self.shell.activity.refresh,
-         "policies": self.shell.policies.refresh, "agents": self.shell.agents.refresh}[page]()
+         "policies": self.shell.policies.refresh, "agents": self.shell.agents.refresh,
+         "traces": self.shell.traces.reload}[page]()
 
     def _live_mode(self, mode: LiveMode) -> None:
         self.live_label.setText(LIVE_TEXT[mode])
