@@ -113,7 +113,8 @@ def _sidecar(data_dir: str) -> Iterator[str]:
 
 
 def _optional(api: Api, method: str, path: str, body: Any = None) -> Any:
-    """Call an endpoint that older sidecars lack: None (and a note) on 404, None on 409 (already there)."""
+    """Call an endpoint that older sidecars lack: None (and a note) on 404, None on 409 (already there), None
+    (and a note) on 402, where the organisation's plan allows no more (a sidecar with billing on)."""
     try:
         return api.call(method, path, body, ok=(200, 201, 204))[1]
     except DemoError as exc:
@@ -124,6 +125,11 @@ def _optional(api: Api, method: str, path: str, body: Any = None) -> Any:
                 print(f"  (skipped: this sidecar has no {endpoint})", flush=True)
             return None
         if " 409:" in str(exc):
+            return None
+        if " 402:" in str(exc):
+            if "402" not in _SKIPPED:
+                _SKIPPED.add("402")
+                print(f"  (the plan allows no more: {str(exc).split(': ', 1)[-1]})", flush=True)
             return None
         raise
 
