@@ -135,16 +135,16 @@ class Shell(QObject):
         self.page_requested.emit("logs")
 
     def open_trace_of(self, event_id: str) -> None:
-        """Jump to the trace of an event (loads the event for its trace id)."""
+        """Jump to the trace of an event in the trace visualizer, the event selected (loads the event for its
+        trace id; an event outside any trace opens in the log explorer)."""
         call = self.client.get_log(event_id)
         call.done.connect(self._show_trace_of)
 
     def _show_trace_of(self, event: schemas.LogEvent) -> None:
-        self._loaded.add("logs")
         if event.trace_id:
-            self.logs.show_trace(event.trace_id)
-        self.logs.open_event(event.id)
-        self.page_requested.emit("logs")
+            self.open_trace(event.trace_id, event.id)
+            return
+        self.open_event(event.id)
 
     def open_trace(self, trace_id: str, event_id: str = "") -> None:
         """Jump to the trace visualizer with ``trace_id`` open and the event ``event_id`` selected."""

@@ -315,3 +315,14 @@ def test_new_spans_of_the_open_trace_are_counted_and_shown_on_refresh(
     assert len(presenter.tree) == 2 and view.refresh_hint.isHidden()
     late = node_of(presenter, "late")
     assert [presenter.tree.spans[n].span_id for n in presenter.tree.ancestors(late)] == ["root", "late"]
+
+
+def test_an_alerts_trace_opens_in_the_visualizer(qtbot: Any, window: MainWindow, traced: dict[str, Any]) -> None:
+    """The alert queue's "Show trace" (T) lands on the visualizer with the alert's event selected."""
+    event = traced["events"]["intake"]  # flagged by the HIPAA pack: it raised an alert
+    presenter = window.shell.traces
+    with qtbot.waitSignal(presenter.loaded, timeout=15_000):
+        window.alerts.open_trace_of.emit(event["id"])
+    qtbot.waitUntil(lambda: presenter.current != -1, timeout=5_000)
+    assert window.pages.currentIndex() == PAGES.index("traces")
+    assert presenter.tree.spans[presenter.current].id == event["id"]
