@@ -1,9 +1,14 @@
-"""Shared fixtures: a real sidecar app on a loopback port over a real SQLite file, and accounts on it."""
+"""Shared fixtures: a real sidecar app on a loopback port over a real SQLite file, and accounts on it.
+
+Tests marked ``both_backends`` (a module's ``pytestmark``) run twice: over SQLite and over a real
+PostgreSQL server that this session starts (see :mod:`tests.postgres`). The ``database_url`` fixture is
+the URL to use ("" for the SQLite file in the data dir); every ``settings`` fixture passes it on.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,13 +16,60 @@ import pytest
 from sidecar.api.app import create_app
 from sidecar.settings import Settings
 from tests.helpers import Account, ApiClient
+from tests.postgres import INSTALL_HINT, TEMPLATE, PostgresServer, find_bindir
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", port=0)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` unless the test is marked ``both_backends`` (then each in turn)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole session, with a migrated template database; removed at the end."""
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip(INSTALL_HINT)
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+        server.admin(f'CREATE DATABASE "{TEMPLATE}" TEMPLATE template0')
+        from sidecar.store import migrations
+        from sidecar.store.db import open_database
+        from sidecar.store.models import database_proxy
+
+        db = open_database(server.url(TEMPLATE))
+        database_proxy.initialize(db)
+        with db.connection_context():
+            migrations.migrate(db)
+        db.close()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """The database of this test: "" (the SQLite file in the data dir) or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        return ""
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database(TEMPLATE)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", port=0, database_url=database_url)
 
 
 @pytest.fixture

@@ -168,3 +168,21 @@ def _drain(proc: subprocess.Popen[str]) -> threading.Thread:
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()
     return thread
+
+
+def query_db(settings: Any, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of one read-only statement (written with ``?``) on the test's database, SQLite or PostgreSQL."""
+    url = settings.database_url
+    if url.startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=10) as conn:
+            return list(conn.execute(statement.replace("?", "%s"), params).fetchall())
+    import sqlite3
+
+    path = url[len("sqlite:///"):] if url else settings.data_dir / "agentaudit.db"
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        return conn.execute(statement, params).fetchall()
+    finally:
+        conn.close()

@@ -447,6 +447,21 @@ LEDGER_TRIGGERS = (
 )
 
 
+#: The PostgreSQL form of :data:`LEDGER_TRIGGERS` (one PL/pgSQL function, two row triggers).
+PG_LEDGER_TRIGGERS = (
+    "CREATE OR REPLACE FUNCTION audit_logs_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF TG_OP = 'UPDATE' THEN "
+    "RAISE EXCEPTION 'audit logs are append-only: a stored event cannot be changed'; END IF; "
+    "IF NOT EXISTS (SELECT 1 FROM retention_gate WHERE org_id = OLD.org_id AND OLD.seq <= up_to_seq) THEN "
+    "RAISE EXCEPTION 'audit logs are append-only: only the retention purge deletes events'; END IF; "
+    "RETURN OLD; END $$",
+    "CREATE OR REPLACE TRIGGER audit_logs_no_update BEFORE UPDATE ON audit_logs "
+    "FOR EACH ROW EXECUTE FUNCTION audit_logs_append_only()",
+    "CREATE OR REPLACE TRIGGER audit_logs_no_delete BEFORE DELETE ON audit_logs "
+    "FOR EACH ROW EXECUTE FUNCTION audit_logs_append_only()",
+)
+
+
 class Usage(BaseModel):
     """Events stored per organisation and calendar month (``YYYY-MM``, UTC); counted by the writer."""
 
