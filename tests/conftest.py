@@ -3,6 +3,8 @@
 Tests marked ``both_backends`` (a module's ``pytestmark``) run twice: over SQLite and over a real
 PostgreSQL server that this session starts (see :mod:`tests.postgres`). The ``database_url`` fixture is
 the URL to use ("" for the SQLite file in the data dir); every ``settings`` fixture passes it on.
+Tests that exercise something only SQLite has (PRAGMAs, the file itself) are marked ``sqlite_only``.
+``AGENTAUDIT_TEST_BACKEND=postgresql`` runs every other test over PostgreSQL instead of SQLite.
 """
 
 from __future__ import annotations
@@ -24,14 +26,19 @@ BACKENDS = ("sqlite", "postgresql")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+    marked = metafunc.definition.get_closest_marker
+    if "backend" in metafunc.fixturenames and marked("both_backends") and not marked("sqlite_only"):
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     """``sqlite`` unless the test is marked ``both_backends`` (then each in turn)."""
-    return str(getattr(request, "param", "sqlite"))
+    if hasattr(request, "param"):
+        return str(request.param)
+    if request.node.get_closest_marker("sqlite_only"):
+        return "sqlite"
+    return os.environ.get("AGENTAUDIT_TEST_BACKEND", "sqlite")
 
 
 @pytest.fixture(scope="session")
