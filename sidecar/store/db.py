@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import hashlib
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 
 from sidecar.errors import ConfigError
 
@@ -65,8 +65,12 @@ def open_database(url: str, *, synchronous: str = "FULL") -> Database:
     raise ConfigError(f"setting AGENTAUDIT_DATABASE_URL has an unsupported scheme: {parsed.scheme!r}")
 
 
+def _unwrap(db: Database | DatabaseProxy) -> object:
+    return db.obj if isinstance(db, DatabaseProxy) else db
+
+
 def is_sqlite(db: Database) -> bool:
-    return isinstance(db, SqliteDatabase)
+    return isinstance(_unwrap(db), SqliteDatabase)
 
 
 def is_postgres_url(url: str) -> bool:
@@ -81,8 +85,8 @@ def redact_url(url: str) -> str:
     return url.replace(f":{parsed.password}@", ":***@", 1)
 
 
-def is_postgres(db: Database) -> bool:
-    return isinstance(db, PostgresqlDatabase)
+def is_postgres(db: Database | DatabaseProxy) -> bool:
+    return isinstance(_unwrap(db), PostgresqlDatabase)
 
 
 def lock_key(name: str) -> int:
@@ -97,6 +101,19 @@ def advisory_xact_lock(db: Database, name: str) -> None:
     """
     if is_postgres(db):
         db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (lock_key(name),))
+
+
+def try_session_lock(db: Database, name: str) -> bool:
+    """Take PostgreSQL's session advisory lock on ``name`` on this thread's connection if it is free
+    (held until :func:`session_unlock` or until the connection ends, e.g. the process dies); True on SQLite."""
+    if not is_postgres(db):
+        return True
+    return bool(db.execute_sql("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()[0])
+
+
+def session_unlock(db: Database, name: str) -> None:
+    if is_postgres(db):
+        db.execute_sql("SELECT pg_advisory_unlock(%s)", (lock_key(name),))
 
 
 def try_advisory_xact_lock(db: Database, name: str) -> bool:
