@@ -153,3 +153,75 @@ def test_two_sidecars_ingest_into_one_organisation(tmp_path: Path, database: str
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "RESULT: intact" in verify.stdout
     assert f"checked {total:,} events" in verify.stdout
+
+
+def _agentaudit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "sidecar", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **(env or {})})
+
+
+def test_migrate_runs_once_when_two_start_together(database: str) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: _agentaudit("migrate", "--database-url", database), range(2)))
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    outputs = sorted(run.stdout for run in runs)
+    assert "up to date" in outputs[1] and "schema version 0 -> " in outputs[0], outputs
+    versions = _psql(database, "SELECT version FROM schema_version ORDER BY version")
+    again = _agentaudit("migrate", "--database-url", database)
+    assert again.returncode == 0 and "up to date" in again.stdout
+    assert _psql(database, "SELECT version FROM schema_version ORDER BY version") == versions
+    triggers = {row[0] for row in _psql(database, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+    assert {"audit_logs_no_update", "audit_logs_no_delete"} <= triggers
+
+
+def test_copy_a_workstation_to_postgresql_then_serve_from_it(tmp_path: Path, database: str) -> None:
+    import sqlite3
+
+    data = tmp_path / "data"
+    sidecar = SidecarProcess(data, env={"AGENTAUDIT_CHECKPOINT_EVENTS": "40"})
+    base = sidecar.start()
+    try:
+        token, key = bootstrap(base)
+        jwt = {"Authorization": f"Bearer {token}"}
+        call(f"{base}/api/v1/compliance-rules/packs", "POST", {"packId": "hipaa"}, jwt)
+        for batch in range(6):
+            events = [{"action": "tool_call", "agentId": f"a{batch}", "traceId": f"t{batch}",
+                       "prompt": SSN if i % 7 == 0 else f"step {i}"} for i in range(25)]
+            assert call(f"{base}/api/v1/audit-logs/batch", "POST", events, {"X-API-Key": key})[0] == 201
+    finally:
+        sidecar.stop()
+    tables = ("organizations", "users", "api_keys", "audit_logs", "traces", "alerts", "violations", "policies",
+              "rules", "ledger_checkpoints", "usage_counts", "activity")
+    conn = sqlite3.connect(data / "agentaudit.db")
+    try:
+        before = {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in tables}
+    finally:
+        conn.close()
+    assert before["audit_logs"] == 150 and before["ledger_checkpoints"] >= 3 and before["alerts"] > 0
+
+    copied = _agentaudit("copy", "--from", f"sqlite:///{data / 'agentaudit.db'}", "--to", database,
+                         "--data-dir", str(data))
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    assert "RESULT: copied, intact" in copied.stdout
+    after = {table: _psql(database, f"SELECT COUNT(*) FROM {table}")[0][0] for table in tables}
+    assert after == before
+
+    verify = _agentaudit("verify", "--data-dir", str(data), "--database-url", database)
+    assert verify.returncode == 0 and "RESULT: intact" in verify.stdout, verify.stdout + verify.stderr
+    assert "checked 150 events" in verify.stdout
+
+    again = _agentaudit("copy", "--from", f"sqlite:///{data / 'agentaudit.db'}", "--to", database,
+                        "--data-dir", str(data))
+    assert again.returncode == 2 and "already holds data" in again.stderr
+
+    served = SidecarProcess(data, env={"AGENTAUDIT_DATABASE_URL": database})
+    base = served.start()
+    try:
+        status, reply = call(f"{base}/api/v1/audit-logs", "POST", {"action": "after_the_move"}, {"X-API-Key": key})
+        assert status == 201 and reply["sequence"] == 151  # type: ignore[index]
+    finally:
+        served.stop()
+    verify = _agentaudit("verify", "--data-dir", str(data), "--database-url", database)
+    assert verify.returncode == 0 and "checked 151 events" in verify.stdout, verify.stdout + verify.stderr
