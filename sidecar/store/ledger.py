@@ -21,7 +21,7 @@ from sidecar.clock import to_iso
 from sidecar.ledger.chain import GENESIS_HASH
 from sidecar.ledger.checkpoint import Checkpoint, CheckpointKind
 from sidecar.ledger.verify import verify_chain
-from sidecar.store.db import is_postgres_url, redact_url
+from sidecar.store.db import is_postgres, is_postgres_url, redact_url
 from sidecar.store.logs import EVENT_COLUMNS, first_seq_at_or_after, row_to_event
 from sidecar.store.sql import q
 
@@ -98,7 +98,7 @@ def sign_head(db: Database, org_id: str, sign: Signer, *, now: int, force: bool 
     Returns:
         The new checkpoint, or None when nothing was signed.
     """
-    head = chain_head(db, org_id)
+    head = chain_head(db, org_id, lock=True)
     if head is None:
         return None
     if not force:
@@ -132,7 +132,7 @@ def purge_chunk(db: Database, org_id: str, cutoff_ms: int, *, max_rows: int, sig
     Raises:
         ChainBroken: the range does not verify.
     """
-    head = chain_head(db, org_id)
+    head = chain_head(db, org_id, lock=True)
     if head is None or head.pruned_seq >= head.last_seq:
         return None
     first = head.pruned_seq + 1
@@ -172,9 +172,14 @@ def _head(row: tuple[Any, ...]) -> ChainHead:
                      None if row[5] is None else int(row[5]))
 
 
-def chain_head(db: Database, org_id: str) -> ChainHead | None:
-    """The organisation's chain head, or None if there is no such organisation."""
-    row = db.execute_sql(q(db, f"{_HEAD_SQL} WHERE id = ?"), (org_id,)).fetchone()
+def chain_head(db: Database, org_id: str, *, lock: bool = False) -> ChainHead | None:
+    """The organisation's chain head, or None if there is no such organisation.
+
+    ``lock`` (writer thread, PostgreSQL): lock the row for the rest of the transaction, as the writer does
+    before appending, so no other sidecar appends, signs or purges this chain meanwhile.
+    """
+    suffix = " FOR UPDATE" if lock and is_postgres(db) else ""
+    row = db.execute_sql(q(db, f"{_HEAD_SQL} WHERE id = ?{suffix}"), (org_id,)).fetchone()
     return _head(row) if row else None
 
 

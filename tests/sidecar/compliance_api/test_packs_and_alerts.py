@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 
 from tests.helpers import Account, ApiClient, open_db
+
+pytestmark = pytest.mark.both_backends
 
 SSN_PROMPT = "Patient intake: SSN 123-45-6789, please file the claim."
 

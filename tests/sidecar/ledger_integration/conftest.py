@@ -18,6 +18,12 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
                     database_url=database_url)
 
 
+def db_args(settings: Settings) -> list[str]:
+    """``agentaudit verify`` options naming the test's database: the data dir, and the URL when not SQLite."""
+    return ["--data-dir", str(settings.data_dir), *(["--database-url", settings.database_url]
+                                                    if settings.database_url else [])]
+
+
 def agentaudit(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """Run ``agentaudit ARGS`` as a real child process (from this checkout)."""
     return subprocess.run([sys.executable, "-m", "sidecar", *args], cwd=ROOT, capture_output=True, text=True,
