@@ -333,14 +333,25 @@ class Writer:
                 self._lock_heads(cursor, ingest_jobs, heads)
             meter = self.meter
             now = self._clock()
+            admitted: list[_IngestJob] = []
             for job in ingest_jobs:
                 if meter is not None:
                     refused = meter.admit(cursor, job.events, now)
                     if refused is not None:  # over quota: nothing of this job is stored
                         outcomes.append((job, None, refused))
                         continue
+                if self._shared:  # a round trip to the server per statement: one set of statements per group
+                    admitted.append(job)
+                    continue
                 wires = self._store_events(cursor, job.events, heads)
                 outcomes.append((job, wires, None))
+                stored.extend(wires)
+            if admitted:
+                wires = self._store_events(cursor, [event for job in admitted for event in job.events], heads)
+                start = 0
+                for job in admitted:
+                    outcomes.append((job, wires[start:start + len(job.events)], None))
+                    start += len(job.events)
                 stored.extend(wires)
             if meter is not None:
                 meter.flush(cursor, now)
