@@ -22,7 +22,7 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
     limits = request.app[SERVICES].limits
     if principal is not None:
         kind = "ingest" if permission_of(request.match_info.handler) is INGEST else "read"
-        limits.check(kind, principal.key_id or f"user:{principal.user_id}")
+        await limits.acquire(kind, principal.key_id or f"user:{principal.user_id}")
     elif request.path.startswith(_AUTH_PREFIX):
-        limits.check("auth", request.remote or "unknown")
+        await limits.acquire("auth", request.remote or "unknown")
     return await handler(request)

@@ -25,7 +25,7 @@ from sidecar.services.queries import QueryService
 from sidecar.services.report_mail import SmtpReportMailer
 from sidecar.services.reports import ReportService
 from sidecar.services.retention import RetentionService
-from sidecar.services.rate_limits import RateLimiter
+from sidecar.services.rate_limits import RateLimiter, SharedRateLimiter
 from sidecar.services.secrets import ensure_data_dir, load_or_create
 from sidecar.settings import Settings
 from sidecar.store import migrations
@@ -106,7 +106,8 @@ class Services:
         billing.on_outbox = notifications.wake
         policies = PolicyService(writer, reads, db, gate)
         policies.agent_guard = billing.check_agent_limit
-        limits = RateLimiter({"ingest": settings.rate_ingest, "read": settings.rate_read, "auth": settings.rate_auth})
+        rates = {"ingest": settings.rate_ingest, "read": settings.rate_read, "auth": settings.rate_auth}
+        limits = SharedRateLimiter(rates, reads, db) if is_postgres(db) else RateLimiter(rates)
         reports = ReportService(writer, reads, db, hub, data_dir=settings.data_dir,
                                 retention_days=settings.report_retention_days,
                                 mailer=SmtpReportMailer(notifications, base_url=settings.base_url))

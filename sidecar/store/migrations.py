@@ -93,10 +93,16 @@ def _v6_billing(db: Database) -> None:
     _create_partial_indexes(db)
 
 
+def _v12_rate_buckets(db: Database) -> None:
+    """Token buckets shared by several sidecars (PostgreSQL)."""
+    db.create_tables([models.RateBucket], safe=True)
+
+
 #: (version, migration) in order.
 MIGRATIONS: tuple[tuple[int, Migration], ...] = (
     (1, _v1_initial), (2, _v2_compliance), (3, _v3_ledger), (4, _v4_reports), (5, _v5_notifications),
     (6, _v6_billing),
+    (12, _v12_rate_buckets),  # numbered after its issue: versions need not be consecutive
 )
 LATEST = max(version for version, _ in MIGRATIONS)
 

@@ -11,7 +11,9 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
+    CompositeKey,
     DatabaseProxy,
+    DoubleField,
     IntegerField,
     Model,
     SQL,
@@ -558,6 +560,23 @@ class ReportSchedule(BaseModel):
         indexes = ((("org_id", "id"), False),)
 
 
+class RateBucket(BaseModel):
+    """A token bucket shared by the sidecars on one PostgreSQL database (unused on SQLite: one process).
+
+    ``tokens`` as of ``updated_at`` (epoch ms); ``last_grant`` is what the latest take handed out.
+    """
+
+    kind = CharField(max_length=20)
+    caller = CharField(max_length=200)
+    tokens = DoubleField()
+    last_grant = IntegerField(default=0)
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "rate_buckets"
+        primary_key = CompositeKey("kind", "caller")
+
+
 #: Partial indexes that Peewee's Meta cannot express; created by migrations.
 PARTIAL_INDEXES = (
     "CREATE INDEX IF NOT EXISTS audit_logs_flagged ON audit_logs (org_id, seq) WHERE flagged",
@@ -577,4 +596,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     *LEDGER_MODELS,
     *BILLING_MODELS,
     *REPORT_MODELS,
+    RateBucket,
 )
