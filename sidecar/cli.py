@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (env AGENTAUDIT_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind, 0 for any free port (env AGENTAUDIT_PORT; default 8731)")
     serve.add_argument("--data-dir", help="database, secrets and reports (env AGENTAUDIT_DATA_DIR)")
-    serve.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    serve.add_argument("--database-url", help="sqlite:///path or postgresql://… (env AGENTAUDIT_DATABASE_URL; default: in the data dir)")
     serve.add_argument("--first-run-hint", action="store_true", help="say how to create the first account and key")
     serve.add_argument("--log-level", default=os.environ.get("AGENTAUDIT_LOG_LEVEL", "INFO"))
     serve.add_argument("--stripe-fake", action="store_true",
@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
                                                  "(default: now)")
     report.add_argument("--out", required=True, help="file to write")
     report.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
-    report.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    report.add_argument("--database-url", help="sqlite:///path or postgresql://… (env AGENTAUDIT_DATABASE_URL; default: in the data dir)")
     report.add_argument("--org", help="organisation id (needed when the database holds several)")
     report.add_argument("--agent-id", help="only this agent")
     report.add_argument("--policy-id", help="only this policy's violations and alerts")
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
                     "read-only: it works while the sidecar runs and when it is stopped. Exit status: 0 intact, "
                     "1 a break was found, 2 verification could not run.")
     verify.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
-    verify.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    verify.add_argument("--database-url", help="sqlite:///path or postgresql://… (env AGENTAUDIT_DATABASE_URL; default: in the data dir)")
     verify.add_argument("--org", help="only this organisation id")
     verify.add_argument("--from", dest="from_seq", type=int, metavar="SEQ",
                         help="start at this sequence number (the hash before it is taken on trust)")
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--org", required=True, help="the organisation id")
     export.add_argument("--out", required=True, help="the file to write (JSON Lines)")
     export.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
-    export.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    export.add_argument("--database-url", help="sqlite:///path or postgresql://… (env AGENTAUDIT_DATABASE_URL; default: in the data dir)")
 
     migrate = commands.add_parser("migrate", help="bring the database's schema up to date, then exit",
                                   description="Run the migrations the database has not applied yet. On PostgreSQL "
