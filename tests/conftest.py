@@ -66,12 +66,16 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest) -> str:
-    """The database of this test: "" (the SQLite file in the data dir) or a fresh PostgreSQL database."""
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The database of this test: "" (the SQLite file in the data dir) or a fresh PostgreSQL database,
+    dropped after the test."""
     if backend == "sqlite":
-        return ""
+        yield ""
+        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.create_database(TEMPLATE)
+    url = server.create_database(TEMPLATE)
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture

@@ -58,6 +58,7 @@ class PostgresServer:
         self._as: dict[str, object] = {}
         self._user = "agentaudit"
         self._databases = 0
+        self._retired: list[str] = []
 
     def _prepare_user(self) -> None:
         if os.geteuid() != 0:
@@ -122,10 +123,17 @@ class PostgresServer:
 
     def create_database(self, template: str = "template0") -> str:
         """A new, empty (or cloned) database; returns its URL."""
+        while self._retired:
+            self.admin(f'DROP DATABASE IF EXISTS "{self._retired.pop()}" WITH (FORCE)')
         self._databases += 1
         name = f"t{os.getpid()}_{self._databases}"
         self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database made by :meth:`create_database` once its test is over: at the next creation, since
+        the app of the test may still close its connections after the test's fixtures are torn down."""
+        self._retired.append(url.rsplit("/", 1)[1])
 
     def stop(self, timeout: float = 30.0) -> None:
         """Fast shutdown (SIGINT), then SIGKILL after ``timeout``; remove the directory."""

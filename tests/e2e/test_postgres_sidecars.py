@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,9 +84,11 @@ def _psql(url: str, statement: str) -> list[tuple]:
 
 
 @pytest.fixture
-def database(postgres_server: PostgresServer) -> str:
+def database(postgres_server: PostgresServer) -> Iterator[str]:
     """A new, empty database: the sidecars create the schema themselves."""
-    return postgres_server.create_database("template0")
+    url = postgres_server.create_database("template0")
+    yield url
+    postgres_server.drop_database(url)
 
 
 def test_two_sidecars_ingest_into_one_organisation(tmp_path: Path, database: str) -> None:

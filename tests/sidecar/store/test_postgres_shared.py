@@ -24,12 +24,14 @@ from tests.postgres import TEMPLATE, PostgresServer
 
 @pytest.fixture
 def db(postgres_server: PostgresServer) -> Iterator[Database]:
-    database = open_database(postgres_server.create_database(TEMPLATE))
+    url = postgres_server.create_database(TEMPLATE)
+    database = open_database(url)
     database_proxy.initialize(database)
     with database.connection_context():
         Organization.insert(id="org_a", name="A", email="a@a.test", created_at=1, updated_at=1).execute()
     yield database
     database.close()
+    postgres_server.drop_database(url)
 
 
 def _in_thread(fn) -> threading.Thread:  # noqa: ANN001
