@@ -94,7 +94,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     services = request.app[SERVICES]
     permission = permission_of(request.match_info.handler)
     if permission is _UNSET or permission is None:  # public, or not a route of ours (404/405)
-        rate_limit.charge_public(services.limits, request)
+        await rate_limit.charge_public(services.limits, request)
         return await handler(request)
     assert isinstance(permission, Permission)
     found = credential(request)
@@ -104,5 +104,5 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     principal = await (services.auth.from_api_key(value) if kind == "key" else services.auth.from_access_token(value))
     permission.check(principal)
     request[PRINCIPAL] = principal
-    rate_limit.charge(services.limits, principal, ingest=permission is INGEST)
+    await rate_limit.charge(services.limits, principal, ingest=permission is INGEST)
     return await handler(request)

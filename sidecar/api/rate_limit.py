@@ -15,12 +15,12 @@ from sidecar.services.rate_limits import RateLimiter
 _AUTH_PREFIX = "/api/v1/auth/"
 
 
-def charge(limits: RateLimiter, principal: Principal, *, ingest: bool) -> None:
+async def charge(limits: RateLimiter, principal: Principal, *, ingest: bool) -> None:
     """One token from an authenticated caller's bucket; raises RateLimited when it is empty."""
-    limits.check("ingest" if ingest else "read", principal.key_id or f"user:{principal.user_id}")
+    await limits.acquire("ingest" if ingest else "read", principal.key_id or f"user:{principal.user_id}")
 
 
-def charge_public(limits: RateLimiter, request: web.Request) -> None:
+async def charge_public(limits: RateLimiter, request: web.Request) -> None:
     """One token from the client address's ``auth`` bucket, for the public account routes only."""
     if request.path.startswith(_AUTH_PREFIX):
-        limits.check("auth", request.remote or "unknown")
+        await limits.acquire("auth", request.remote or "unknown")

@@ -6,6 +6,8 @@ import pytest
 
 from tests.helpers import Account, ApiClient
 
+pytestmark = pytest.mark.both_backends
+
 T0 = "2026-03-01T12:00:00.000Z"
 
 
