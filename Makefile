@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PACKAGE_STAMP := $(VENV)/.package-installed
 
-.PHONY: run serve test bench venv clean lint
+.PHONY: run serve test bench venv clean lint package test-package
 
 $(STAMP): pyproject.toml sdk/python/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +32,7 @@ serve: $(STAMP)
 	@$(VENV)/bin/agentaudit serve --first-run-hint
 
 ## Run every test.
-test: $(STAMP)
+test: $(STAMP) $(PACKAGE_STAMP)
 	@bash tests/system_deps.sh
 	@QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports --no-cache >/dev/null || $(VENV)/bin/lint-imports --no-cache
 	@QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
@@ -46,6 +47,22 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# The `package` extra of pyproject.toml (PyInstaller), installed into the same .venv without reinstalling the app.
+$(PACKAGE_STAMP): $(STAMP) pyproject.toml
+	@$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["package"]))' \
+		| xargs -d '\n' $(PY) -m pip install --quiet
+	@touch $(PACKAGE_STAMP)
+
+## Build the installable app: dist/agentaudit (PyInstaller, rebuilt only when its inputs changed), then
+## dist/agentaudit-<version>-linux-<arch>.tar.gz and, where dpkg-deb exists, dist/agentaudit_<version>_<arch>.deb.
+package: $(PACKAGE_STAMP)
+	@$(PY) packaging/build.py
+	@$(PY) packaging/dist.py
+
+## Build the bundle if needed and test it as a user runs it (also part of `make test`).
+test-package: $(PACKAGE_STAMP)
+	@QT_QPA_PLATFORM=offscreen $(PY) -m pytest tests/package $(PYTEST_ARGS)
 
 ## Run the reliability and security suite's long variants: many more fuzzing examples per operation,
 ## crash-and-restart iterations and hypothesis examples (tens of minutes).

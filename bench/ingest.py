@@ -1,6 +1,7 @@
 """Ingest and query benchmark: prints our figures beside ceilings measured in the same run.
 
     .venv/bin/python bench/ingest.py [--seconds 5] [--skip-queries] [--events 1000000]
+    .venv/bin/python bench/ingest.py --database-url postgresql://user@host:port/db [--seconds 5]
 
 What it measures (each on a fresh data dir, the sidecar as a real child process, load from wrk):
   1. ceiling A: a trivial aiohttp handler (parse ~600 B of JSON, answer 201), at concurrency 1, 16, 64;
@@ -9,6 +10,11 @@ What it measures (each on a fresh data dir, the sidecar as a real child process,
   4. ceiling B: raw batched SQLite inserts into our own audit_logs schema (1,000 rows per transaction);
   5. queries on a database of --events events: GET /audit-logs?agentId=…&limit=50 and GET /traces/:id of a
      1,000-span trace (p50/p99 over sequential keep-alive requests).
+
+With --database-url (PostgreSQL) it measures instead ingest into one PostgreSQL database by one sidecar and
+by two sidecars sharing it (one wrk per sidecar, at the same time), single events and batches of 50, then
+checks that the chain is gapless. It creates a scratch database next to the one the URL names (the URL's
+user must be allowed to CREATE DATABASE) and drops it afterwards.
 """
 
 from __future__ import annotations
@@ -124,8 +130,9 @@ def wrk(url: str, body: bytes, *, connections: int, seconds: float, headers: dic
     return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "non2xx": float(bad.group(1)) if bad else 0.0}
 
 
-def sidecar(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    proc, line = start([PY, "-m", "sidecar", "serve", "--port", "0", "--data-dir", str(data_dir)], "listening on")
+def sidecar(data_dir: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    proc, line = start([PY, "-m", "sidecar", "serve", "--port", "0", "--data-dir", str(data_dir)], "listening on",
+                       env=env)
     url = re.search(r"(http://[\d.]+:\d+)", line).group(1)  # type: ignore[union-attr]
     return proc, url
 
@@ -255,6 +262,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--skip-queries", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true", help="only the query figures")
+    parser.add_argument("--database-url", help="postgresql://…: measure one and two sidecars on PostgreSQL instead")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench/ingest.py needs wrk: sudo apt-get install wrk (make bench installs it when run as root)")
@@ -263,6 +271,9 @@ def main() -> int:
     body = json.dumps(EVENT).encode()
     print(f"# AgentAudit ingest benchmark ({os.cpu_count()} cores, wrk -t1, {args.seconds:g}s per run, event {len(body)} B)")
     try:
+        if args.database_url:
+            postgres_figures(work, body, args.seconds, args.database_url)
+            return 0
         if not args.skip_ingest:
             ingest_figures(work, body, args.seconds)
         if not args.skip_queries:
@@ -314,6 +325,77 @@ def ingest_figures(work: Path, body: bytes, seconds: float) -> None:
           f"({packed['rps'] / singles[16]['rps']:.0%} of the same without packs)")
     print(f"{'batches of 50 c=16':<22}{packed_batch['rps'] * 50:>10,.0f} events/s  "
           f"({packed_batch['rps'] / batch['rps']:.0%} of the same without packs)")
+
+
+def _scratch_database(url: str) -> tuple[str, str]:
+    """Create a scratch database on the server ``url`` names: ``(its URL, its name)``."""
+    import psycopg
+
+    name = f"agentaudit_bench_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}", name
+
+
+def _drop_database(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wrk_together(urls: list[str], body: bytes, *, connections: int, seconds: float,
+                  headers: dict[str, str]) -> list[dict[str, float]]:
+    """One wrk per URL, all at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(urls)) as pool:
+        return list(pool.map(lambda u: wrk(u, body, connections=connections, seconds=seconds, headers=headers),
+                             urls))
+
+
+def postgres_figures(work: Path, body: bytes, seconds: float, url: str) -> None:
+    """Ingest into one PostgreSQL database by one sidecar, then by two at once; then check the chain."""
+    import psycopg
+
+    database, name = _scratch_database(url)
+    batch_body = json.dumps([EVENT] * 50).encode()
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        env = {"AGENTAUDIT_DATABASE_URL": database}
+        proc, first = sidecar(work / "pg", env)
+        procs.append(proc)
+        key, _ = account(first)
+        headers = {"X-API-Key": key}
+        print(f"\nPostgreSQL {database.rsplit('@', 1)[-1]}: ingest (events/s, wrk -t1 per sidecar)")
+        print(f"{'':<34}{'1 sidecar':>12}{'2 sidecars':>12}{'ratio':>8}")
+        one_single = wrk(f"{first}/api/v1/audit-logs", body, connections=16, seconds=seconds, headers=headers)
+        one_batch = wrk(f"{first}/api/v1/audit-logs/batch", batch_body, connections=16, seconds=seconds,
+                        headers=headers)
+        proc, second = sidecar(work / "pg", env)  # the same data dir: the same secrets, as behind a load balancer
+        procs.append(proc)
+        two_single = _wrk_together([f"{first}/api/v1/audit-logs", f"{second}/api/v1/audit-logs"], body,
+                                   connections=8, seconds=seconds, headers=headers)
+        two_batch = _wrk_together([f"{first}/api/v1/audit-logs/batch", f"{second}/api/v1/audit-logs/batch"],
+                                  batch_body, connections=8, seconds=seconds, headers=headers)
+        for run in (one_single, one_batch, *two_single, *two_batch):
+            assert run["non2xx"] == 0, run
+        rows = (
+            ("single POST (c=16 in all)", one_single["rps"], sum(r["rps"] for r in two_single)),
+            ("batches of 50 (c=16 in all)", one_batch["rps"] * 50, sum(r["rps"] for r in two_batch) * 50),
+        )
+        for label, one, two in rows:
+            print(f"{label:<34}{one:>12,.0f}{two:>12,.0f}{two / one:>8.0%}")
+        p99 = max(r["p99"] for r in two_single)
+        print(f"{'single POST p99, 2 sidecars':<34}{p99:>12.2f} ms")
+    finally:
+        for proc in procs:
+            stop(proc)
+    with psycopg.connect(database, connect_timeout=10) as conn:
+        count, last = conn.execute("SELECT COUNT(*), MAX(seq) FROM audit_logs").fetchone()
+    print(f"chain: {count:,} events, sequences 1..{last:,}: {'gapless' if count == last else 'GAPS'}")
+    _drop_database(url, name)
 
 
 def query_figures(work: Path, events: int) -> None:

@@ -1,16 +1,17 @@
 """SDK benchmark: the caller's cost of ``log(..., wait=False)`` and sustained events/s through the buffered client.
 
-    .venv/bin/python bench/sdk.py [--events 30000] [--calls 50000] [--seconds 5] [--rounds 2] [--workers 1,2]
+    .venv/bin/python bench/sdk.py [--events 30000] [--calls 50000] [--seconds 5] [--rounds 2] [--window 1,4,8]
 
 What it measures (the sidecar as a real child process on a fresh data dir for each throughput run):
   1. caller cost: ``client.log(..., wait=False)`` timed one call at a time (median, p99, mean), with the sidecar up
      and with no sidecar at all (delivery failing in the background must not slow the caller);
   2. reference: batch ingest as ``bench/ingest.py`` measures it, wrk posting batches of 50 at concurrency 16;
   3. ours: ``--events`` events logged with ``wait=False`` as fast as the caller can, timed until the last is stored
-     (``client.flush()``), for each worker count; reported beside the reference from the same round.
+     (``client.flush()``), with one sender thread keeping up to ``--window`` batches in flight; reported beside
+     the reference from the same round.
 Rounds alternate reference and ours; the best of each is compared. The machine is shared: figures are noisy.
-One worker keeps delivery in order; more workers keep more batches in flight, which the sidecar's group commit
-turns into throughput when it has CPU to spare (``BufferedClient(workers=4)``).
+A window of 1 keeps delivery in order; a wider one (the default is 4) keeps several batches in flight, which the
+sidecar's group commit turns into throughput when it has CPU to spare.
 """
 
 from __future__ import annotations
@@ -60,10 +61,10 @@ def caller_cost(client: agentaudit.AgentAuditClient, calls: int) -> dict[str, fl
             "max": samples[-1] / 1000, "mean": statistics.fmean(samples) / 1000}
 
 
-def sustained(url: str, key: str, events: int, workers: int) -> tuple[float, agentaudit.SenderStats]:
+def sustained(url: str, key: str, events: int, window: int) -> tuple[float, agentaudit.SenderStats]:
     """Events/s from the first log() until the last event is stored."""
     client = agentaudit.BufferedClient(api_key=key, base_url=f"{url}/api/v1", buffer_size=events + 1,
-                                       workers=workers, agent_id=EVENT["agentId"])
+                                       window=window, agent_id=EVENT["agentId"])
     client.log("warm_up")
     client.flush(30)
     started = time.perf_counter()
@@ -84,9 +85,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=50_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--workers", default="1,4")
+    parser.add_argument("--window", default="1,4,8", help="batches in flight per run, comma-separated")
     args = parser.parse_args()
-    workers = [int(w) for w in args.workers.split(",")]
+    windows = [int(w) for w in args.window.split(",")]
     have_wrk = shutil.which("wrk") is not None
     work = Path(tempfile.mkdtemp(prefix="agentaudit-bench-sdk-"))
     print(f"# AgentAudit SDK benchmark ({os.cpu_count()} cores; shared machine: figures are noisy)")
@@ -108,9 +109,9 @@ def main() -> int:
         for label, cost in (("sidecar up", live), ("no sidecar (dropping)", down)):
             print(f"{label:<26}{cost['median']:>10.2f}{cost['p99']:>9.2f}{cost['mean']:>9.2f}{cost['max']:>10.0f}")
 
-        best_ref, best_ours = 0.0, {w: 0.0 for w in workers}
+        best_ref, best_ours = 0.0, {w: 0.0 for w in windows}
         body = json.dumps([EVENT] * 50).encode()
-        print(f"\n{'round':<8}{'wrk batch c=16':>16}" + "".join(f"{f'SDK {w} worker(s)':>18}" for w in workers))
+        print(f"\n{'round':<8}{'wrk batch c=16':>16}" + "".join(f"{f'SDK window {w}':>18}" for w in windows))
         for n in range(args.rounds):
             ref = float("nan")
             if have_wrk:
@@ -122,7 +123,7 @@ def main() -> int:
                 ref = result["rps"] * 50
                 best_ref = max(best_ref, ref)
             row = f"{n + 1:<8}{ref:>16,.0f}"
-            for w in workers:
+            for w in windows:
                 proc, url = ingest.sidecar(work / f"sdk{n}-{w}")
                 key = new_key(url)
                 rate, stats = sustained(url, key, args.events, w)
@@ -132,8 +133,8 @@ def main() -> int:
                 row += f"{rate:>18,.0f}"
             print(row + "   events/s")
         if have_wrk:
-            print(f"\n{'best':<8}{best_ref:>16,.0f}" + "".join(f"{best_ours[w]:>18,.0f}" for w in workers))
-            print(f"{'ratio':<8}{'':>16}" + "".join(f"{best_ours[w] / best_ref:>18.0%}" for w in workers)
+            print(f"\n{'best':<8}{best_ref:>16,.0f}" + "".join(f"{best_ours[w]:>18,.0f}" for w in windows))
+            print(f"{'ratio':<8}{'':>16}" + "".join(f"{best_ours[w] / best_ref:>18.0%}" for w in windows)
                   + "   goal: >= 80%")
         else:
             print("\n(wrk is not installed: no batch-ingest reference; sudo apt-get install wrk)")

@@ -57,17 +57,18 @@ def main(argv: Sequence[str]) -> int:
     app.setApplicationName("AgentAudit")
     app.setOrganizationName("AgentAudit")
     app.setQuitOnLastWindowClosed(True)
-    theme.apply(app)
     screenshot = Path(args.screenshot) if args.screenshot else None
     store = None if screenshot else QSettings()
     settings = DesktopSettings.load(store, os.environ, url=args.url, data_dir=args.data_dir,
                                     start_sidecar=False if args.no_start else None)
+    themes = theme.ThemeController(app)
+    themes.set_mode("light" if screenshot else settings.theme)
 
     transport = Transport(settings.url)
     client = SidecarClient(transport)
     sidecar = SidecarManager(client, port=settings.port, host=settings.host, data_dir=settings.data_dir,
                              may_start=settings.start_sidecar)
-    shell = Shell(client, sidecar)
+    shell = Shell(client, sidecar, desktop_settings=settings, store=store, apply_theme=themes.set_mode)
     window = MainWindow(shell, last_email=settings.last_email, tray=screenshot is None)
 
     def report(summary: str) -> None:
@@ -86,6 +87,7 @@ def main(argv: Sequence[str]) -> int:
     app.aboutToQuit.connect(sidecar.shutdown)
     app.aboutToQuit.connect(shell.live.stop)
     app.aboutToQuit.connect(transport.close)
+    app.aboutToQuit.connect(shell.traces.close)
     sidecar.start()
     if screenshot is not None:
         from desktop import screenshots
@@ -100,6 +102,6 @@ def main(argv: Sequence[str]) -> int:
     window.show()
     code = app.exec()
     if store is not None:
-        replace(settings, last_email=shell.session.last_email or settings.last_email).save(store)
+        replace(shell.settings.desktop, last_email=shell.session.last_email or settings.last_email).save(store)
     log.root.info("desktop app exiting with %s", code)
     return code

@@ -1,4 +1,5 @@
-"""``agentaudit desktop --screenshot DIR``: log in, open each main view, wait for its data, save a PNG, exit.
+"""``agentaudit desktop --screenshot DIR``: log in, open each main view, wait for its data, save a PNG, exit
+(the About dialog last, its lines printed too).
 
 A small state machine driven by signals and timers (no ``processEvents`` loops): each step waits for its
 view's data (or a time limit) before grabbing the window.
@@ -12,10 +13,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from desktop import log
+from desktop import log, theme
 from desktop.api import schemas
 from desktop.models.roles import LogRole
+from desktop.models.trace_tree import TraceTree
 from desktop.views.main_window import MainWindow
+from desktop.views.reports import PDF_EMBEDDED
 
 SETTLE_MS = 350
 STEP_TIMEOUT_MS = 15_000
@@ -37,7 +40,10 @@ class ScreenshotRunner(QObject):
         self._email, self._password = email, password
         self.saved: list[Path] = []
         self._steps: list[Callable[[], None]] = [self._login_screen, self._login, self._dashboard, self._logs,
-                                                 self._alerts, self._keys]
+                                                 self._alerts, self._keys, self._traces, self._policies,
+                                                 self._policy_versions, self._policy_analytics, self._agents,
+                                                 self._reports, self._billing, self._settings, self._activity,
+                                                 self._dashboard_dark, self._about]
         self._timeout = QTimer(self)
         self._timeout.setSingleShot(True)
         self._timeout.timeout.connect(self._step_timed_out)
@@ -173,6 +179,233 @@ class ScreenshotRunner(QObject):
         self._window.show_page("keys")
         self._shell.keys.refresh()
         model.loading_changed.connect(loaded)
+
+    def _about(self) -> None:
+        dialog = self._window.show_about()
+        for caption, value in dialog.values.items():
+            print(f"about: {caption}: {value.text()}", flush=True)
+
+        def save() -> None:
+            path = self._dir / "about.png"
+            saved = dialog.grab().save(str(path))
+            dialog.close()
+            if not saved:
+                print(f"agentaudit desktop: could not write {path}", flush=True)
+                self.finished.emit(1)
+                return
+            self.saved.append(path)
+            print(f"wrote {path}", flush=True)
+            self._next()
+        QTimer.singleShot(SETTLE_MS, save)
+
+
+    def _reports(self) -> None:
+        """The reports list; when it is empty, request a compliance summary and show it built."""
+        self._wait("the reports")
+        presenter = self._shell.reports
+        view = self._window.reports
+
+        def listed() -> None:
+            presenter.reports.modelReset.disconnect(listed)
+            if presenter.reports.rowCount() or not presenter.can_write:
+                show(None)
+                return
+            presenter.finished.connect(built)
+            view.kind.setCurrentIndex(view.kind.findData("compliance_summary"))
+            view.name.setText("Monthly compliance summary")
+            view.request()
+
+        def built(_report: object) -> None:
+            presenter.finished.disconnect(built)
+            show(None)
+
+        def show(_report: object) -> None:
+            """Select the newest ready PDF and open it (in the embedded viewer where there is one)."""
+            rows = presenter.reports.rows()
+            row = next((n for n, r in enumerate(rows) if r.format == "pdf" and r.status == "ready"), -1)
+            if row < 0 or not PDF_EMBEDDED:
+                view.table.selectRow(max(0, row))
+                self._grab("reports")
+                return
+            presenter.viewable.connect(opened)
+            view.table.selectRow(row)
+            view.open_selected()
+
+        def opened(_report: object, _path: object) -> None:
+            presenter.viewable.disconnect(opened)
+            self._grab("reports")
+        presenter.reports.modelReset.connect(listed)
+        self._window.show_page("reports")  # its first showing loads the lists
+
+    def _billing(self) -> None:
+        self._wait("billing")
+        presenter = self._shell.billing
+
+        def changed() -> None:
+            sub = presenter.subscription
+            if sub is not None and sub.billing_configured and presenter.prices is None and not presenter.error:
+                return  # the prices are still on their way
+            presenter.changed.disconnect(changed)
+            self._grab("billing")
+        presenter.changed.connect(changed)
+        self._window.show_page("billing")
+        presenter.refresh()
+
+    def _settings(self) -> None:
+        self._wait("the settings")
+        presenter = self._shell.settings
+
+        def loaded(_retention: object) -> None:
+            presenter.retention_changed.disconnect(loaded)
+            self._grab("settings")
+        presenter.retention_changed.connect(loaded)
+        self._window.show_page("settings")
+        presenter.refresh()
+
+    def _activity(self) -> None:
+        self._wait("the activity log")
+        presenter = self._shell.activity
+
+        def paged(_offset: int, _total: int) -> None:
+            presenter.page_changed.disconnect(paged)
+            self._grab("activity")
+        presenter.page_changed.connect(paged)
+        presenter.failed.connect(lambda _message: self._grab("activity"))
+        self._window.show_page("activity")
+        presenter.apply(presenter.filter)
+
+    def _dashboard_dark(self) -> None:
+        """The dashboard again, in the dark theme."""
+        self._wait("the dashboard")
+        presenter = self._shell.dashboard
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        theme.apply(app, "dark")
+
+        def ready(_snapshot: object) -> None:
+            presenter.snapshot_changed.disconnect(ready)
+            self._grab("dashboard-dark")
+        presenter.snapshot_changed.connect(ready)
+        self._window.show_page("dashboard")
+        presenter.refresh()
+
+    def _policies(self) -> None:
+        """The first policy, a rule in its form, and the test box showing what the rule finds."""
+        self._wait("the policies")
+        presenter = self._shell.policies
+        view = self._window.policies
+
+        def listed() -> None:
+            if presenter.policies.rowCount() == 0:
+                presenter.policies.modelReset.disconnect(listed)
+                self._grab("policies")
+                return
+            presenter.policies.modelReset.disconnect(listed)
+            presenter.policy_changed.connect(shown)
+            view.policy_table.selectRow(0)
+
+        def shown(policy: object) -> None:
+            presenter.policy_changed.disconnect(shown)
+            if policy is None or not presenter.rules.rowCount():
+                self._grab("policies")
+                return
+            rules = presenter.rules
+            row = max(0, rules.find(lambda r: r.rule_type == "pii_detect" and "ssn" in r.condition.get("patterns", [])))
+            view.rules_tab.table.selectRow(row)
+            presenter.tester.result.connect(tested)
+            view.rules_tab.test_box.text.setPlainText(
+                "New patient intake: Maria Lopez, SSN 123-45-6789, phone (415) 555-0134. Book her for Tuesday.")
+
+        def tested(_verdict: object) -> None:
+            presenter.tester.result.disconnect(tested)
+            self._grab("policies")
+        self._window.show_page("policies")
+        presenter.policies.modelReset.connect(listed)
+        presenter.refresh()
+
+    def _policy_versions(self) -> None:
+        view = self._window.policies
+        if self._shell.policies.current is None:
+            self._next()
+            return
+        view.tabs.setCurrentWidget(view.versions_tab)
+        self._wait("the policy versions")
+        versions = self._shell.policies.versions
+        if versions.diff.rowCount():
+            self._grab("policy-versions")
+            return
+
+        def diffed(_changed: int) -> None:
+            versions.diff_changed.disconnect(diffed)
+            self._grab("policy-versions")
+        versions.diff_changed.connect(diffed)
+
+    def _policy_analytics(self) -> None:
+        view = self._window.policies
+        if self._shell.policies.current is None:
+            self._next()
+            return
+        view.tabs.setCurrentWidget(view.analytics_tab)
+        self._grab("policy-analytics")
+
+    def _agents(self) -> None:
+        """The agents, the busiest one selected with its recent activity, and the unregistered ids."""
+        self._wait("the agents")
+        presenter = self._shell.agents
+        pending = {"agents", "seen"}
+
+        def loaded(part: str) -> None:
+            pending.discard(part)
+            if pending:
+                return
+            presenter.agents.modelReset.disconnect(agents_loaded)
+            presenter.seen.modelReset.disconnect(seen_loaded)
+            row = presenter.agents.find(lambda a: a.name == "intake-assistant")
+            if row < 0 and presenter.agents.rowCount() == 0:
+                self._grab("agents")
+                return
+            presenter.events.modelReset.connect(events_loaded)
+            self._window.agents.table.selectRow(max(0, row))
+
+        def agents_loaded() -> None:
+            loaded("agents")
+
+        def seen_loaded() -> None:
+            loaded("seen")
+
+        def events_loaded() -> None:
+            if presenter.events.rowCount():
+                presenter.events.modelReset.disconnect(events_loaded)
+                self._grab("agents")
+        presenter.agents.modelReset.connect(agents_loaded)
+        presenter.seen.modelReset.connect(seen_loaded)
+        self._window.show_page("agents")
+        presenter.refresh()
+
+
+    def _traces(self) -> None:
+        """A recent trace with violations and a nested span, that span selected (the deepest, flagged first)."""
+        self._wait("the trace visualizer")
+        presenter = self._shell.traces
+
+        def listed(items: object) -> None:
+            presenter.recent_changed.disconnect(listed)
+            recent = list(items)  # type: ignore[call-overload]
+            if not recent:
+                self._grab("traces")
+                return
+            pick = next((t for t in recent if t.flagged_count and t.span_count >= 5), recent[0])
+            presenter.loaded.connect(opened)
+            presenter.open(pick.trace_id)
+
+        def opened(tree: TraceTree) -> None:
+            presenter.loaded.disconnect(opened)
+            deepest = max(tree.preorder, key=lambda n: (tree.depth[n], tree.status(n) != "ok"))
+            presenter.select(deepest)
+            self._grab("traces")
+        presenter.recent_changed.connect(listed)
+        self._window.show_page("traces")
+        presenter.refresh_recent()
 
 
 def run(app: QApplication, window: MainWindow, directory: Path, email: str, password: str) -> int:

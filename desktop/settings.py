@@ -23,12 +23,14 @@ class DesktopSettings:
         data_dir: the data dir given to a sidecar we start (None: the sidecar's default).
         start_sidecar: start one as a child when none answers (only ever for a loopback address).
         last_email: pre-filled on the login form.
+        theme: ``system`` (follow the desktop's light or dark scheme), ``light`` or ``dark``.
     """
 
     url: str = DEFAULT_URL
     data_dir: str | None = None
     start_sidecar: bool = True
     last_email: str = ""
+    theme: str = "system"
 
     @property
     def port(self) -> int:
@@ -45,7 +47,8 @@ class DesktopSettings:
         if store is not None:
             settings = replace(settings, url=str(store.value("sidecar/url", settings.url)),
                                data_dir=str(store.value("sidecar/dataDir", "")) or None,
-                               last_email=str(store.value("login/lastEmail", "")))
+                               last_email=str(store.value("login/lastEmail", "")),
+                               theme=str(store.value("ui/theme", settings.theme)))
         if environ.get("AGENTAUDIT_PORT") or environ.get("AGENTAUDIT_HOST"):
             host = environ.get("AGENTAUDIT_HOST") or settings.host
             settings = replace(settings, url=f"http://{host}:{environ.get('AGENTAUDIT_PORT') or settings.port}")
@@ -60,10 +63,11 @@ class DesktopSettings:
         return replace(settings, url=settings.url.rstrip("/").removesuffix("/api/v1"))
 
     def save(self, store: QSettings) -> None:
-        """Remember the address, data dir and last email for the next start."""
+        """Remember the address, data dir, last email and theme for the next start."""
         store.setValue("sidecar/url", self.url)
         store.setValue("sidecar/dataDir", self.data_dir or "")
         store.setValue("login/lastEmail", self.last_email)
+        store.setValue("ui/theme", self.theme)
 
 
 def credentials_from_env(environ: Mapping[str, str]) -> tuple[str, str]:

@@ -29,6 +29,17 @@ def desktop_version() -> str:
         return "0.0.0"
 
 
+def sidecar_command(python: str) -> tuple[str, list[str]]:
+    """The program and leading arguments that run the sidecar's command line.
+
+    From source, ``python -m sidecar``. In the bundled app (``sys.frozen``), the bundle's own executable, which
+    runs the sidecar for every command but ``desktop``; there is no Python interpreter to hand ``-m`` to.
+    """
+    if getattr(sys, "frozen", False):
+        return sys.executable, []
+    return python, ["-m", "sidecar"]
+
+
 def compatible(ours: str, theirs: str) -> bool:
     """Same major and minor version (``0.1.x`` talks to ``0.1.y``)."""
     return ours.split(".")[:2] == theirs.split(".")[:2]
@@ -223,15 +234,16 @@ class SidecarManager(QObject):
         process.readyReadStandardOutput.connect(self._read_output)
         process.finished.connect(self._child_finished)
         process.errorOccurred.connect(self._child_error)
-        args = ["-m", "sidecar", "serve", "--host", self._host, "--port", str(self._port)]
+        program, args = sidecar_command(self._python)
+        args += ["serve", "--host", self._host, "--port", str(self._port)]
         if self._data_dir:
             args += ["--data-dir", self._data_dir]
         self._output.clear()
         self._process = process
-        log.sidecar.info("starting a sidecar: %s %s", self._python, " ".join(args))
+        log.sidecar.info("starting a sidecar: %s %s", program, " ".join(args))
         self._set(SidecarStatus(SidecarState.STARTING, self._client.base_url, "", True,
                                 f"starting a sidecar on port {self._port}"))
-        process.start(self._python, args)
+        process.start(program, args)
         self._deadline.start(self._start_timeout_ms)
         self._timer.start(200)
 

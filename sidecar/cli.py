@@ -8,6 +8,8 @@
     agentaudit export-ledger --org ID --out FILE              write an organisation's chain as an export file
     agentaudit report --type T --from A --to B --format pdf --out FILE [--data-dir DIR] [--org ID]
                                                               build a report headless, from the database
+    agentaudit migrate [--data-dir DIR] [--database-url URL]   bring the database's schema up to date (once)
+    agentaudit copy --from URL --to URL [--data-dir DIR]      copy every table to another database, then verify
     agentaudit --version
 """
 
@@ -41,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (env AGENTAUDIT_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind, 0 for any free port (env AGENTAUDIT_PORT; default 8731)")
     serve.add_argument("--data-dir", help="database, secrets and reports (env AGENTAUDIT_DATA_DIR)")
-    serve.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    serve.add_argument("--database-url", help="sqlite:///path or postgresql://… (env AGENTAUDIT_DATABASE_URL; default: in the data dir)")
     serve.add_argument("--first-run-hint", action="store_true", help="say how to create the first account and key")
     serve.add_argument("--log-level", default=os.environ.get("AGENTAUDIT_LOG_LEVEL", "INFO"))
     serve.add_argument("--stripe-fake", action="store_true",
@@ -63,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
                                                  "(default: now)")
     report.add_argument("--out", required=True, help="file to write")
     report.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
-    report.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    report.add_argument("--database-url", help="sqlite:///path or postgresql://… (env AGENTAUDIT_DATABASE_URL; default: in the data dir)")
     report.add_argument("--org", help="organisation id (needed when the database holds several)")
     report.add_argument("--agent-id", help="only this agent")
     report.add_argument("--policy-id", help="only this policy's violations and alerts")
@@ -82,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
                     "read-only: it works while the sidecar runs and when it is stopped. Exit status: 0 intact, "
                     "1 a break was found, 2 verification could not run.")
     verify.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
-    verify.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    verify.add_argument("--database-url", help="sqlite:///path or postgresql://… (env AGENTAUDIT_DATABASE_URL; default: in the data dir)")
     verify.add_argument("--org", help="only this organisation id")
     verify.add_argument("--from", dest="from_seq", type=int, metavar="SEQ",
                         help="start at this sequence number (the hash before it is taken on trust)")
@@ -97,7 +99,26 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--org", required=True, help="the organisation id")
     export.add_argument("--out", required=True, help="the file to write (JSON Lines)")
     export.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
-    export.add_argument("--database-url", help="sqlite:///path (default: in the data dir)")
+    export.add_argument("--database-url", help="sqlite:///path or postgresql://… (env AGENTAUDIT_DATABASE_URL; default: in the data dir)")
+
+    migrate = commands.add_parser("migrate", help="bring the database's schema up to date, then exit",
+                                  description="Run the migrations the database has not applied yet. On PostgreSQL "
+                                              "they run under an advisory lock: sidecars and other 'migrate' runs "
+                                              "starting together wait, and the migrations run once.")
+    migrate.add_argument("--data-dir", help="the sidecar's data dir (env AGENTAUDIT_DATA_DIR)")
+    migrate.add_argument("--database-url", help="sqlite:///path or postgresql://user@host:port/db "
+                                                "(env AGENTAUDIT_DATABASE_URL; default: in the data dir)")
+
+    copy = commands.add_parser("copy", help="copy every table to another (empty) database, then verify the chains",
+                               description="Copy a whole database, e.g. a workstation's SQLite file to PostgreSQL: "
+                                           "the source is read in one snapshot and not changed; the target is "
+                                           "migrated, must be empty, and is written in one transaction. Then every "
+                                           "chain in the target is verified against the data dir's trusted keys. "
+                                           "Exit status: 0 copied and intact, 1 the copy does not verify, 2 it "
+                                           "could not run.")
+    copy.add_argument("--from", dest="source", required=True, help="the source URL (sqlite:///path)")
+    copy.add_argument("--to", dest="target", required=True, help="the target URL (postgresql://…)")
+    copy.add_argument("--data-dir", help="the data dir whose trusted keys verify the copy (env AGENTAUDIT_DATA_DIR)")
     return parser
 
 
@@ -132,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sidecar.demo import main as demo_main
 
             return demo_main(args.rest)
+        if args.command == "migrate":
+            return _migrate_command(args)
+        if args.command == "copy":
+            return _copy_command(args)
     except ConfigError as exc:
         print(f"agentaudit: {exc}", file=sys.stderr)
         return 2
@@ -200,6 +225,10 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
             port = server.sockets[0].getsockname()[1]
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         gc.freeze()  # what startup built lives for good: keep full collections from walking it on the hot path
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # before saying "listening": a stop from then on is graceful
+            loop.add_signal_handler(sig, stop.set)
         print(f"AgentAudit sidecar {VERSION} listening on http://{host}:{port} (data: {settings.data_dir})", flush=True)
         if fake is not None:
             fake.webhook_url = f"http://{host}:{port}/api/v1/billing/webhook"
@@ -207,14 +236,10 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
         if hint and not await app[SERVICES].auth.has_accounts():
             print(
                 "No account yet. In another terminal, create one and a first API key with:\n"
-                f"    .venv/bin/agentaudit init --email you@example.com --url http://{host}:{port}\n"
+                f"    {_command_name()} init --email you@example.com --url http://{host}:{port}\n"
                 f"or see the README quickstart (POST http://{host}:{port}/api/v1/auth/register).",
                 flush=True,
             )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         print("AgentAudit sidecar stopping: finishing queued writes", flush=True)
     finally:
@@ -285,3 +310,76 @@ def _init_command(args: argparse.Namespace) -> int:
     print(f"Try it:\n  curl -X POST {base}/audit-logs -H 'X-API-Key: {key['key']}' "
           "-H 'Content-Type: application/json' -d '{\"action\": \"llm_call\", \"prompt\": \"hello\"}'")
     return 0
+
+
+def _command_name() -> str:
+    """How the user runs this command: the installed app's ``agentaudit``, or the checkout's ``.venv`` one."""
+    return "agentaudit" if getattr(sys, "frozen", False) else ".venv/bin/agentaudit"
+
+
+# -- migrate and copy ------------------------------------------------------------------------------
+
+def _migrate_command(args: argparse.Namespace) -> int:
+    from sidecar.store import migrations
+    from sidecar.store.db import open_database, redact_url
+    from sidecar.store.models import database_proxy
+
+    settings = Settings.from_env(os.environ, data_dir=args.data_dir, database_url=args.database_url)
+    url = settings.resolved_database_url
+    db = open_database(url, synchronous=settings.synchronous)
+    database_proxy.initialize(db)
+    try:
+        with db.connection_context():
+            before, after = migrations.migrate(db)
+    except RuntimeError as exc:
+        print(f"agentaudit migrate: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the database refused or is unreachable: say which, without a traceback
+        print(f"agentaudit migrate: {redact_url(url)}: {str(exc).strip() or type(exc).__name__}", file=sys.stderr)
+        return 2
+    if before == after:
+        print(f"{redact_url(url)}: schema version {after}, up to date")
+    else:
+        print(f"{redact_url(url)}: schema version {before} -> {after}")
+    return 0
+
+
+def _copy_command(args: argparse.Namespace) -> int:
+    from sidecar.services.ledger_keys import trusted_public_keys
+    from sidecar.services.verification import VerifyError, verify_database
+    from sidecar.store.copy import CopyError, copy_database
+    from sidecar.store.db import open_database, redact_url
+
+    settings = Settings.from_env(os.environ, data_dir=args.data_dir)
+    if args.source.startswith("sqlite:///") and not os.path.exists(args.source[len("sqlite:///"):]):
+        print(f"agentaudit copy: no database at {args.source}", file=sys.stderr)
+        return 2
+    keys = trusted_public_keys(settings.data_dir)
+    if not keys:
+        print(f"agentaudit copy: no trusted ledger key in {settings.data_dir} to verify the copy with; "
+              "pass the source sidecar's --data-dir", file=sys.stderr)
+        return 2
+    source, target = open_database(args.source), open_database(args.target)
+    print(f"copying {redact_url(args.source)} -> {redact_url(args.target)}", flush=True)
+    try:
+        result = copy_database(source, target, progress=lambda table, rows: print(f"  {table}: {rows:,} rows",
+                                                                                  flush=True))
+    except CopyError as exc:
+        print(f"agentaudit copy: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a database refused or is unreachable: say which, without a traceback
+        print(f"agentaudit copy: {str(exc).strip() or type(exc).__name__}", file=sys.stderr)
+        return 2
+    print(f"copied {result.rows:,} rows in {len(result.tables)} tables; verifying the chains in the target", flush=True)
+    target_url = args.target if args.target.startswith(("postgresql://", "postgres://")) else args.target[len("sqlite:///"):]
+    try:
+        outcome = verify_database(target_url, trusted_keys=keys, workers=1)
+    except VerifyError as exc:
+        print(f"agentaudit copy: the copy could not be verified: {exc}", file=sys.stderr)
+        return 2
+    for org in outcome.orgs:
+        status = "OK" if org.report.ok else f"BROKEN at {org.report.first_break.sequence}"  # type: ignore[union-attr]
+        print(f"  {org.org_id}: {org.report.events_checked:,} events, {org.report.checkpoints_checked:,} "
+              f"checkpoints: {status}")
+    print("RESULT: copied, intact" if outcome.ok else "RESULT: copied, but the copy does NOT verify")
+    return 0 if outcome.ok else 1

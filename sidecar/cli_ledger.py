@@ -19,14 +19,18 @@ from sidecar.services.verification import (
     verify_export_file,
 )
 from sidecar.settings import Settings
+from sidecar.store.db import is_postgres_url, redact_url
 
 OK, BROKEN, CANNOT = 0, 1, 2
 
 
-def _database_path(settings: Settings) -> Path:
+def _database_path(settings: Settings) -> Path | str:
+    """The SQLite file, or the ``postgresql://`` URL as given."""
     url = settings.resolved_database_url
+    if is_postgres_url(url):
+        return url
     if not url.startswith("sqlite:///"):
-        raise ConfigError(f"agentaudit verify reads SQLite databases only, not {url.split(':', 1)[0]}")
+        raise ConfigError(f"agentaudit verify reads SQLite or PostgreSQL databases, not {url.split(':', 1)[0]}")
     return Path(url[len("sqlite:///"):])
 
 
@@ -50,7 +54,7 @@ def verify_command(args: argparse.Namespace) -> int:
         keys = list(args.trusted_key) or trusted_public_keys(settings.data_dir)
         if args.from_seq is not None and args.from_seq < 1:
             raise VerifyError("--from must be a sequence number >= 1")
-        print(f"verifying {path} (trusted keys: {_keys_text(keys) or 'none'})", flush=True)
+        print(f"verifying {redact_url(str(path))} (trusted keys: {_keys_text(keys) or 'none'})", flush=True)
         outcome = verify_database(path, trusted_keys=keys, org_id=args.org, from_seq=args.from_seq,
                                   workers=args.jobs)
     except (VerifyError, ConfigError) as exc:

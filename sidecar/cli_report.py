@@ -17,7 +17,7 @@ from sidecar.services.report_content import FORMATS, TYPES, BuildContext
 from sidecar.services.reports import render_report
 from sidecar.settings import Settings
 from sidecar.store import migrations
-from sidecar.store.db import open_database
+from sidecar.store.db import is_sqlite, open_database, redact_url
 from sidecar.store.report_queries import tune_for_reports
 
 _DAY = 86_400_000
@@ -53,8 +53,11 @@ def report_command(args: argparse.Namespace) -> int:
     db.connect()
     try:
         if migrations.current_version(db) == 0:
-            return _fail(f"{path or url} holds no AgentAudit data")
-        db.execute_sql("PRAGMA query_only = 1")
+            return _fail(f"{path or redact_url(url)} holds no AgentAudit data")
+        if is_sqlite(db):
+            db.execute_sql("PRAGMA query_only = 1")
+        else:
+            db.execute_sql("SET default_transaction_read_only = on")
         tune_for_reports(db)
         orgs = db.execute_sql("SELECT id, name FROM organizations ORDER BY created_at").fetchall()
         org_id = args.org

@@ -16,25 +16,28 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-_last_second: tuple[int, str] = (-1, "")
+_SECONDS: dict[int, str] = {}
+_SECONDS_KEPT = 4096
 
 
 def to_iso(ms: int | None) -> str | None:
     """Format epoch milliseconds as ``2026-01-15T10:00:00.000Z``.
 
-    The formatted second is memoised (one tuple, swapped atomically, so threads never see a torn pair):
-    on the ingest path consecutive calls share it.
+    Formatted seconds are memoised in a small dict (cleared when it grows past a few thousand; a lookup
+    and a store are each atomic, so threads at worst format a second twice): on the ingest path consecutive
+    calls share a second, and a page of spans, whose start, end and receipt times fall in a few seconds,
+    formats each second once instead of at every alternation between them.
     """
-    global _last_second
     if ms is None:
         return None
     seconds, millis = divmod(ms, 1000)
-    cached = _last_second
-    if cached[0] != seconds:
+    text = _SECONDS.get(seconds)
+    if text is None:
+        if len(_SECONDS) >= _SECONDS_KEPT:
+            _SECONDS.clear()
         moment = time.gmtime(seconds)  # %Y does not pad years before 1000 ("1-02-16"): pad it here
-        cached = (seconds, f"{moment.tm_year:04d}" + time.strftime("-%m-%dT%H:%M:%S", moment))
-        _last_second = cached
-    return f"{cached[1]}.{millis:03d}Z"
+        text = _SECONDS[seconds] = f"{moment.tm_year:04d}" + time.strftime("-%m-%dT%H:%M:%S", moment)
+    return f"{text}.{millis:03d}Z"
 
 
 def parse_iso(text: str) -> int:

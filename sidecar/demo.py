@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sidecar.settings import Settings
@@ -83,7 +84,8 @@ def _alive(url: str) -> bool:
 @contextmanager
 def _sidecar(data_dir: str) -> Iterator[str]:
     """A sidecar on a free port over ``data_dir`` for the duration of the block."""
-    proc = subprocess.Popen([sys.executable, "-m", "sidecar", "serve", "--port", "0", "--data-dir", data_dir],
+    command = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "sidecar"]  # bundled app
+    proc = subprocess.Popen([*command, "serve", "--port", "0", "--data-dir", data_dir],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert proc.stdout is not None
@@ -111,7 +113,8 @@ def _sidecar(data_dir: str) -> Iterator[str]:
 
 
 def _optional(api: Api, method: str, path: str, body: Any = None) -> Any:
-    """Call an endpoint that older sidecars lack: None (and a note) on 404, None on 409 (already there)."""
+    """Call an endpoint that older sidecars lack: None (and a note) on 404, None on 409 (already there), None
+    (and a note) on 402, where the organisation's plan allows no more (a sidecar with billing on)."""
     try:
         return api.call(method, path, body, ok=(200, 201, 204))[1]
     except DemoError as exc:
@@ -122,6 +125,11 @@ def _optional(api: Api, method: str, path: str, body: Any = None) -> Any:
                 print(f"  (skipped: this sidecar has no {endpoint})", flush=True)
             return None
         if " 409:" in str(exc):
+            return None
+        if " 402:" in str(exc):
+            if "402" not in _SKIPPED:
+                _SKIPPED.add("402")
+                print(f"  (the plan allows no more: {str(exc).split(': ', 1)[-1]})", flush=True)
             return None
         raise
 
@@ -204,6 +212,37 @@ def _trace(rng: random.Random, n: int) -> list[dict[str, Any]]:
     return spans
 
 
+def _timed(spans: list[dict[str, Any]], n: int, traces: int, now_ms: int) -> list[dict[str, Any]]:
+    """Give a run's spans start and end times, so the trace visualizer's timeline has a shape: children run
+    one after another inside their parent, an LLM or tool call lasts its ``latency_ms``. Run ``n`` of
+    ``traces`` ends a few seconds before run ``n + 1`` starts, the last one just now. Uses its own random
+    numbers, so the rest of the demo data is the same with or without it."""
+    rng = random.Random(1000 + n)
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for span in spans:
+        children.setdefault(span.get("parentSpanId"), []).append(span)
+    times: dict[int, tuple[int, int]] = {}
+
+    def place(span: dict[str, Any], start: int) -> int:
+        cursor = start + rng.randint(2, 15)
+        for child in children.get(span["spanId"], []):
+            cursor = place(child, cursor + rng.randint(3, 40))
+        latency = span.get("metadata", {}).get("latency_ms")
+        own = latency if isinstance(latency, int) else rng.randint(5, 60)
+        end = max(cursor + rng.randint(2, 20), start + own)
+        times[id(span)] = (start, end)
+        return end
+
+    base = now_ms - (traces - n) * 8000
+    for root in children.get(None, []):
+        base = place(root, base) + 50
+    return [{**span, "startedAt": _iso(times[id(span)][0]), "endedAt": _iso(times[id(span)][1])} for span in spans]
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _singles(rng: random.Random) -> list[dict[str, Any]]:
     """Events outside traces, including one whose prompt is markup (shown as text, never rendered)."""
     events: list[dict[str, Any]] = [
@@ -227,6 +266,41 @@ def _singles(rng: random.Random) -> list[dict[str, Any]]:
     return [{key: value for key, value in event.items() if key not in untraced} for event in events]
 
 
+def _policy(api: Api) -> str | None:
+    """A policy cloned from the HIPAA pack for the patient-facing agents, with a history of versions:
+    cloned in flag mode, a keyword rule added, a named version saved, then tightened to block."""
+    policy = _optional(api, "POST", "/policies/clone-pack",
+                       {"packId": "hipaa", "name": "Patient intake (strict)", "mode": "flag",
+                        "description": "HIPAA identifiers for agents that talk to patients"})
+    if policy is None:
+        return None
+    pid = policy["id"]
+    _, agents = api.call("GET", "/agents?limit=100")
+    for agent in agents:
+        if agent["name"] in ("intake-assistant", "claims-processor"):
+            api.call("POST", f"/policies/{pid}/agents", {"agentId": agent["id"]})
+    api.call("POST", f"/policies/{pid}/rules",
+             {"name": "Medical advice", "ruleType": "keyword_match", "severity": "warning",
+              "condition": {"keywords": ["double the dose", "stop taking", "no need to see a doctor"]}})
+    api.call("POST", f"/policies/{pid}/versions", {"name": "approved by compliance"})
+    api.call("PATCH", f"/policies/{pid}", {"mode": "block", "priority": 10})
+    return str(pid)
+
+
+def _strays() -> list[dict[str, Any]]:
+    """Events from agents nobody registered (they show up as unregistered agent ids)."""
+    return [
+        {"action": "tool_use", "agentId": "scraper-7", "prompt": "GET https://partners.example.com/rates",
+         "response": "200 OK, 14 kB"},
+        {"action": "tool_use", "agentId": "scraper-7", "prompt": "GET https://partners.example.com/contacts",
+         "response": "Contact: dr.lee@partners.example.com, +1 415 555 0134"},
+        {"action": "llm_call", "agentId": "scraper-7", "prompt": "Summarise the partner rate card.",
+         "response": "Rates rose 3% on average."},
+        {"action": "llm_call", "agentId": "mail-triage", "prompt": "Sort today's inbox by urgency.",
+         "response": "4 urgent, 11 routine."},
+    ]
+
+
 def seed(api: Api, email: str, password: str, *, force: bool, traces: int = 40, seed_value: int = 7) -> int:
     rng = random.Random(seed_value)
     status, _ = api.call("POST", "/auth/register", {"name": ORG_NAME, "email": email, "password": password},
@@ -247,14 +321,17 @@ def seed(api: Api, email: str, password: str, *, force: bool, traces: int = 40, 
     registered = sum(1 for name, kind, desc in AGENTS
                      if _optional(api, "POST", "/agents", {"name": name, "type": kind, "description": desc}))
     print(f"registered {registered} agents", flush=True)
+    if _policy(api):
+        print("created the policy 'Patient intake (strict)' with 4 versions", flush=True)
     agents_api = Api(api.base.removesuffix("/api/v1"))
     agents_api.headers = {"X-API-Key": key["key"]}
     sent = flagged = 0
+    now_ms = int(time.time() * 1000)
     for n in range(traces):
-        _, batch = agents_api.call("POST", "/audit-logs/batch", _trace(rng, n))
+        _, batch = agents_api.call("POST", "/audit-logs/batch", _timed(_trace(rng, n), n, traces, now_ms))
         sent += batch["processed"]
         flagged += sum(1 for e in batch["data"] if e.get("complianceFlags"))
-    for event in _singles(rng):
+    for event in _singles(rng) + _strays():
         _, stored = agents_api.call("POST", "/audit-logs", event)
         sent += 1
         flagged += bool(stored.get("complianceFlags"))

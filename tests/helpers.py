@@ -170,3 +170,64 @@ def _drain(proc: subprocess.Popen[str], output: list[str] | None = None) -> thre
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()
     return thread
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+
+class TestDb:
+    """A connection to the test's database, SQLite or PostgreSQL, for checking rows and changing them behind
+    the sidecar's back: ``with open_db(settings) as conn: conn.execute("… ?", (x,)).fetchone()``. Statements
+    use ``?``; the changes are committed when the block ends."""
+
+    __test__ = False
+
+    def __init__(self, settings: Any) -> None:
+        url = settings.database_url
+        self.postgres = url.startswith(("postgresql://", "postgres://"))
+        if self.postgres:
+            import psycopg
+
+            self._conn: Any = psycopg.connect(url, connect_timeout=10)
+        else:
+            import sqlite3
+
+            path = url[len("sqlite:///"):] if url else settings.data_dir / "agentaudit.db"
+            self._conn = sqlite3.connect(path, timeout=10)
+
+    def execute(self, statement: str, params: tuple[Any, ...] | list[Any] = ()) -> _Rows:
+        if self.postgres:
+            cursor = self._conn.execute(statement.replace("?", "%s"), tuple(params))
+        else:
+            cursor = self._conn.execute(statement, tuple(params))
+        return _Rows([tuple(row) for row in cursor.fetchall()] if cursor.description else [])
+
+    def __enter__(self) -> TestDb:
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        try:
+            if kind is None:
+                self._conn.commit()
+            else:
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+
+
+def open_db(settings: Any) -> TestDb:
+    return TestDb(settings)
+
+
+def query_db(settings: Any, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of one statement (written with ``?``) on the test's database, SQLite or PostgreSQL."""
+    with open_db(settings) as conn:
+        return conn.execute(statement, params).fetchall()

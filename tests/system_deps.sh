@@ -6,6 +6,8 @@ need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 { command -v node && command -v npm; } >/dev/null 2>&1 || need+=(nodejs npm)
+# PostgreSQL server binaries (initdb, postgres) for the tests that run the store over PostgreSQL
+{ ls /usr/lib/postgresql/*/bin/initdb || command -v initdb; } >/dev/null 2>&1 || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   stamp=/var/lib/apt/periodic/agentaudit-update-stamp

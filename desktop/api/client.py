@@ -8,9 +8,12 @@ with the new token; if the refresh is refused the client forgets the session and
 from __future__ import annotations
 
 import weakref
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, quote, urlsplit
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -49,6 +52,17 @@ def _total(response: Response) -> int:
     if isinstance(body, dict):
         return schemas.LogPage.from_json(body).total
     return len(body) if isinstance(body, list) else 0
+
+
+def _raw_spans(response: Response) -> schemas.RawSpans:
+    """The body as it came, and the ``after`` cursor of the ``Link: <…>; rel="next"`` header, if any."""
+    cursor = None
+    for link in response.headers.get("link", "").split(","):
+        target, _, params = link.partition(";")
+        if 'rel="next"' in params.replace(" ", ""):
+            values = parse_qs(urlsplit(target.strip().strip("<>")).query).get("after")
+            cursor = values[0] if values else None
+    return schemas.RawSpans(response.body, cursor)
 
 
 def _nothing(response: Response) -> None:
@@ -342,3 +356,246 @@ class SidecarClient(QObject):
     def open_stream(self) -> EventStream:
         """Open ``GET /api/v1/stream`` with the current token."""
         return EventStream(self._transport.stream(API + "/stream", headers=self._auth_headers()))
+
+    # -- reports -------------------------------------------------------------------------------------
+
+    def create_report(self, kind: str, fmt: str, *, start: datetime | None = None, end: datetime | None = None,
+                      name: str = "", trace_id: str = "") -> Call:
+        """``POST /reports``; done(:class:`schemas.Report`) with status ``pending`` (built in the background)."""
+        body: dict[str, Any] = {"type": kind, "format": fmt}
+        if start is not None:
+            body["from"] = schemas.format_time(start)
+        if end is not None:
+            body["to"] = schemas.format_time(end)
+        if name.strip():
+            body["name"] = name.strip()
+        if trace_id.strip():
+            body["traceId"] = trace_id.strip()
+        return self._call("request the report", "POST", "/reports", _json(schemas.Report.from_json), body=body)
+
+    def get_report(self, report_id: str) -> Call:
+        return self._call("load the report", "GET", f"/reports/{report_id}", _json(schemas.Report.from_json))
+
+    def list_reports(self, *, limit: int = 200) -> Call:
+        return self._call("list reports", "GET", "/reports", _listing(schemas.Report.from_json),
+                          query={"limit": limit})
+
+    def delete_report(self, report_id: str) -> Call:
+        return self._call("delete the report", "DELETE", f"/reports/{report_id}", _nothing)
+
+    def download_report(self, report_id: str, destination: Path) -> Call:
+        """Stream ``GET /reports/:id/download`` into ``destination``; done(destination)."""
+        def send(headers: dict[str, str]) -> PendingRequest:
+            return self._transport.download(f"{API}/reports/{report_id}/download", destination, headers=headers)
+        return self._start("download the report", send, lambda _response: destination, auth=True)
+
+    def list_schedules(self, *, limit: int = 200) -> Call:
+        return self._call("list report schedules", "GET", "/report-schedules",
+                          _listing(schemas.ReportSchedule.from_json), query={"limit": limit})
+
+    def create_schedule(self, kind: str, fmt: str, cron: str, timezone: str = "UTC", *, name: str = "",
+                        email_recipients: list[str] | None = None) -> Call:
+        body: dict[str, Any] = {"type": kind, "format": fmt, "cron": cron, "timezone": timezone}
+        if name.strip():
+            body["name"] = name.strip()
+        if email_recipients:
+            body["emailRecipients"] = email_recipients
+        return self._call("create the schedule", "POST", "/report-schedules",
+                          _json(schemas.ReportSchedule.from_json), body=body)
+
+    def delete_schedule(self, schedule_id: str) -> Call:
+        return self._call("delete the schedule", "DELETE", f"/report-schedules/{schedule_id}", _nothing)
+
+    # -- billing -------------------------------------------------------------------------------------
+
+    def billing_subscription(self) -> Call:
+        return self._call("load the subscription", "GET", "/billing/subscription",
+                          _json(schemas.Subscription.from_json))
+
+    def billing_prices(self) -> Call:
+        return self._call("load the prices", "GET", "/billing/prices", _json(schemas.Prices.from_json), auth=False)
+
+    def billing_checkout(self, price_id: str) -> Call:
+        """``POST /billing/checkout``; done(the Stripe Checkout URL)."""
+        return self._call("start the checkout", "POST", "/billing/checkout", _json(lambda data: str(data["url"])),
+                          body={"priceId": price_id})
+
+    def billing_portal(self) -> Call:
+        """``POST /billing/portal``; done(the customer portal URL)."""
+        return self._call("open the billing portal", "POST", "/billing/portal", _json(lambda data: str(data["url"])),
+                          body={})
+
+    # -- notifications, retention and activity -------------------------------------------------------
+
+    def notification_settings(self) -> Call:
+        return self._call("load the notification settings", "GET", "/notifications/settings",
+                          _json(schemas.NotificationSettings.from_json))
+
+    def update_notification_settings(self, changes: Mapping[str, Any]) -> Call:
+        """``PATCH /notifications/settings`` with the wire names (``webhookUrl``, ``smtp: {...}``...)."""
+        return self._call("save the notification settings", "PATCH", "/notifications/settings",
+                          _json(schemas.NotificationSettings.from_json), body=dict(changes))
+
+    def send_test_notification(self, channel: str) -> Call:
+        """``POST /notifications/test``: ``channel`` is webhook, email or all."""
+        return self._call("send a test notification", "POST", "/notifications/test",
+                          _json(schemas.SendResults.from_json), body={"channel": channel}, timeout_ms=40_000)
+
+    def list_deliveries(self, *, limit: int = 50) -> Call:
+        return self._call("list deliveries", "GET", "/notifications/deliveries", _listing(schemas.Delivery.from_json),
+                          query={"limit": limit})
+
+    def retention(self) -> Call:
+        return self._call("load the retention", "GET", "/settings/retention", _json(schemas.Retention.from_json))
+
+    def set_retention(self, days: int | None) -> Call:
+        """Keep events ``days`` days (None: for ever)."""
+        return self._call("save the retention", "PATCH", "/settings/retention", _json(schemas.Retention.from_json),
+                          body={"retentionDays": days})
+
+    def list_activity(self, flt: schemas.ActivityFilter, *, limit: int = 50, offset: int = 0) -> Call:
+        return self._call("list activity", "GET", "/activity", _listing(schemas.Activity.from_json),
+                          query={**flt.to_query(), "limit": limit, "offset": offset})
+
+    # -- packs, policies and agents (editing) --------------------------------------------------------
+
+    def list_packs(self) -> Call:
+        return self._call("list packs", "GET", "/compliance-rules/packs", _listing(schemas.Pack.from_json))
+
+    def installed_packs(self) -> Call:
+        return self._call("list installed packs", "GET", "/compliance-rules/packs/installed",
+                          _listing(schemas.InstalledPack.from_json))
+
+    def uninstall_pack(self, pack_id: str) -> Call:
+        return self._call("uninstall the pack", "DELETE", f"/compliance-rules/packs/{pack_id}", _nothing)
+
+    def clone_pack(self, pack_id: str, name: str, mode: str = "flag", description: str = "") -> Call:
+        body: dict[str, Any] = {"packId": pack_id, "name": name, "mode": mode}
+        if description:
+            body["description"] = description
+        return self._call("clone the pack", "POST", "/policies/clone-pack", _json(schemas.PolicyDetail.from_json),
+                          body=body)
+
+    def list_policy_details(self, *, limit: int = 500) -> Call:
+        """Policies with their rules and agents (:class:`schemas.PolicyDetail`)."""
+        return self._call("list policies", "GET", "/policies", _listing(schemas.PolicyDetail.from_json),
+                          query={"limit": limit})
+
+    def get_policy(self, policy_id: str) -> Call:
+        return self._call("load the policy", "GET", f"/policies/{policy_id}", _json(schemas.PolicyDetail.from_json))
+
+    def create_policy(self, body: Mapping[str, Any]) -> Call:
+        return self._call("create the policy", "POST", "/policies", _json(schemas.PolicyDetail.from_json),
+                          body=dict(body))
+
+    def update_policy(self, policy_id: str, changes: Mapping[str, Any]) -> Call:
+        """Change name, description, mode, priority, conditions, isActive or redaction (saves a version)."""
+        return self._call("save the policy", "PATCH", f"/policies/{policy_id}",
+                          _json(schemas.PolicyDetail.from_json), body=dict(changes))
+
+    def delete_policy(self, policy_id: str) -> Call:
+        return self._call("delete the policy", "DELETE", f"/policies/{policy_id}", _nothing)
+
+    def add_policy_rule(self, policy_id: str, rule: Mapping[str, Any]) -> Call:
+        return self._call("add the rule", "POST", f"/policies/{policy_id}/rules", _json(schemas.RuleDetail.from_json),
+                          body=dict(rule))
+
+    def update_policy_rule(self, policy_id: str, rule_id: str, changes: Mapping[str, Any]) -> Call:
+        return self._call("save the rule", "PATCH", f"/policies/{policy_id}/rules/{rule_id}",
+                          _json(schemas.RuleDetail.from_json), body=dict(changes))
+
+    def delete_policy_rule(self, policy_id: str, rule_id: str) -> Call:
+        return self._call("delete the rule", "DELETE", f"/policies/{policy_id}/rules/{rule_id}", _nothing)
+
+    def attach_agent(self, policy_id: str, agent_id: str) -> Call:
+        return self._call("attach the agent", "POST", f"/policies/{policy_id}/agents", _json(lambda data: data),
+                          body={"agentId": agent_id})
+
+    def detach_agent(self, policy_id: str, agent_id: str) -> Call:
+        return self._call("detach the agent", "DELETE", f"/policies/{policy_id}/agents", _json(lambda data: data),
+                          body={"agentId": agent_id})
+
+    def list_versions(self, policy_id: str) -> Call:
+        return self._call("list versions", "GET", f"/policies/{policy_id}/versions",
+                          _listing(schemas.PolicyVersion.from_json))
+
+    def get_version(self, policy_id: str, version_id: str) -> Call:
+        return self._call("load the version", "GET", f"/policies/{policy_id}/versions/{version_id}",
+                          _json(schemas.PolicyVersion.from_json))
+
+    def save_version(self, policy_id: str, name: str = "") -> Call:
+        return self._call("save a version", "POST", f"/policies/{policy_id}/versions",
+                          _json(schemas.PolicyVersion.from_json), body={"name": name} if name else {})
+
+    def restore_version(self, policy_id: str, version_id: str) -> Call:
+        return self._call("restore the version", "POST", f"/policies/{policy_id}/versions/{version_id}/restore",
+                          _json(schemas.PolicyVersion.from_json), body={})
+
+    def policy_analytics(self, policy_id: str, *, days: int = 30) -> Call:
+        start = schemas.format_time(datetime.now(UTC) - timedelta(days=days))
+        return self._call("load policy analytics", "GET", f"/policies/{policy_id}/analytics",
+                          _json(schemas.PolicyAnalytics.from_json), query={"startDate": start})
+
+    def evaluate(self, *, prompt: str = "", response: str = "", metadata: Mapping[str, Any] | None = None,
+                 rule: Mapping[str, Any] | None = None, policy_id: str | None = None,
+                 agent_id: str | None = None) -> Call:
+        """A dry run: the verdict such an event would get; nothing is stored."""
+        body: dict[str, Any] = {}
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        if prompt:
+            body["prompt"] = prompt
+        if response:
+            body["response"] = response
+        if rule is not None:
+            body["rule"] = dict(rule)
+        if policy_id:
+            body["policyId"] = policy_id
+        if agent_id:
+            body["agentId"] = agent_id
+        return self._call("test the rule", "POST", "/compliance/evaluate", _json(schemas.Verdict.from_json),
+                          body=body)
+
+    def list_agent_details(self, *, limit: int = 500) -> Call:
+        return self._call("list agents", "GET", "/agents", _listing(schemas.AgentDetail.from_json),
+                          query={"limit": limit})
+
+    def get_agent(self, agent_id: str) -> Call:
+        return self._call("load the agent", "GET", f"/agents/{agent_id}", _json(schemas.AgentDetail.from_json))
+
+    def create_agent(self, name: str, type: str = "", description: str = "") -> Call:
+        body: dict[str, Any] = {"name": name}
+        if type:
+            body["type"] = type
+        if description:
+            body["description"] = description
+        return self._call("register the agent", "POST", "/agents", _json(schemas.AgentDetail.from_json), body=body)
+
+    def update_agent(self, agent_id: str, changes: Mapping[str, Any]) -> Call:
+        return self._call("save the agent", "PATCH", f"/agents/{agent_id}", _json(schemas.AgentDetail.from_json),
+                          body=dict(changes))
+
+    def delete_agent(self, agent_id: str) -> Call:
+        return self._call("delete the agent", "DELETE", f"/agents/{agent_id}", _nothing)
+
+    def unregistered_agents(self, *, limit: int = 100) -> Call:
+        return self._call("list unregistered agent ids", "GET", "/unregistered-agents",
+                          _listing(schemas.SeenAgent.from_json), query={"limit": limit})
+
+
+    # -- trace visualizer ----------------------------------------------------------------------------
+
+    def trace_spans_raw(self, trace_id: str, *, limit: int = 500, after: str | None = None, offset: int = 0) -> Call:
+        """One page of ``GET /audit-logs/trace/{traceId}`` (oldest first), at ``offset`` or after the cursor
+        ``after``; done(:class:`schemas.RawSpans`), the undecoded body and the next page's cursor.
+
+        A 30,000-span trace is 60 pages of about 300 KB: the caller asks for the next page at once and
+        decodes this one off the GUI thread with :func:`schemas.LogPage.from_json`.
+        """
+        query: dict[str, object] = {"limit": limit}
+        if after:
+            query["after"] = after
+        elif offset:
+            query["offset"] = offset
+        return self._call("load the trace's spans", "GET", f"/audit-logs/trace/{quote(trace_id, safe='')}",
+                          _raw_spans, query=query)

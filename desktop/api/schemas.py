@@ -380,3 +380,569 @@ class StreamEvent:
     def alert(self) -> Alert | None:
         payload = self.data.get("alert", self.data) if isinstance(self.data, Mapping) else None
         return Alert.from_json(payload) if self.name == "alert.created" and isinstance(payload, Mapping) else None
+
+
+# -- reports, billing, settings and activity -----------------------------------------------------------
+
+REPORT_TYPES = ("compliance_summary", "audit_log_export", "alert_summary", "agent_activity", "trace")
+REPORT_FORMATS = ("pdf", "csv", "json")
+REPORT_STATUSES = ("pending", "running", "ready", "failed")
+
+
+def _bool(data: Mapping[str, Any], key: str) -> bool:
+    return data.get(key) is True
+
+
+def _opt_int(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A requested report: its build status (``pending``, ``running``, ``ready``, ``failed``) and file."""
+
+    id: str
+    name: str
+    type: str
+    format: str
+    status: str
+    progress: int = 0
+    error: str | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    file_name: str = ""
+    created_by: str = ""
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+    schedule_id: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Report:
+        return cls(
+            id=_str(data, "id"), name=_str(data, "name"), type=_str(data, "type"), format=_str(data, "format"),
+            status=_str(data, "status") or "pending", progress=_int(data, "progress"), error=_opt(data, "error"),
+            size_bytes=_opt_int(data, "sizeBytes"), sha256=_opt(data, "sha256"),
+            start=parse_time(data.get("from")), end=parse_time(data.get("to")), file_name=_str(data, "fileName"),
+            created_by=_str(data, "createdBy"), created_at=parse_time(data.get("createdAt")),
+            finished_at=parse_time(data.get("finishedAt")), schedule_id=_opt(data, "scheduleId"),
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("ready", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSchedule:
+    id: str
+    name: str
+    type: str
+    format: str
+    cron: str
+    timezone: str
+    email_recipients: tuple[str, ...] = ()
+    is_active: bool = True
+    created_at: datetime | None = None
+    last_run_at: datetime | None = None
+    next_run_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReportSchedule:
+        return cls(
+            id=_str(data, "id"), name=_str(data, "name"), type=_str(data, "type"), format=_str(data, "format"),
+            cron=_str(data, "cron"), timezone=_str(data, "timezone") or "UTC",
+            email_recipients=_strings(data.get("emailRecipients")), is_active=data.get("isActive") is not False,
+            created_at=parse_time(data.get("createdAt")), last_run_at=parse_time(data.get("lastRunAt")),
+            next_run_at=parse_time(data.get("nextRunAt")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """``GET /billing/subscription``: the plan, its state and this month's usage. ``quota`` and ``agent_limit``
+    are None when unlimited; ``status`` is ``not_configured`` on a sidecar without Stripe."""
+
+    plan: str
+    status: str
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    logs_this_month: int
+    quota: int | None
+    agents: int
+    agent_limit: int | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Subscription:
+        usage = data.get("usage")
+        usage = usage if isinstance(usage, Mapping) else {}
+        return cls(_str(data, "plan"), _str(data, "status"), parse_time(data.get("currentPeriodEnd")),
+                   _bool(data, "cancelAtPeriodEnd"), _int(usage, "logsThisMonth"), _opt_int(usage, "quota"),
+                   _int(usage, "agents"), _opt_int(usage, "agentLimit"))
+
+    @property
+    def billing_configured(self) -> bool:
+        return self.status != "not_configured"
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """``GET /billing/prices``: the Stripe price id of each paid plan (``{"pro": "price_…", ...}``)."""
+
+    by_plan: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Prices:
+        return cls(tuple((str(plan), str(price)) for plan, price in data.items() if isinstance(price, str)))
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str
+    port: int | None
+    security: str
+    username: str
+    sender: str
+    password_set: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SmtpSettings:
+        return cls(_str(data, "host"), _opt_int(data, "port"), _str(data, "security") or "starttls",
+                   _str(data, "username"), _str(data, "from"), _bool(data, "passwordSet"))
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationSettings:
+    """``GET /notifications/settings``. Secrets are write-only: only whether one is set comes back (and a
+    generated webhook secret once, in ``generated_secret``)."""
+
+    webhook_url: str
+    webhook_secret_set: bool
+    notify_webhook: bool
+    notify_email: bool
+    email_recipients: tuple[str, ...]
+    min_severity: str
+    allow_private_targets: bool
+    digest_minutes: int
+    smtp: SmtpSettings
+    generated_secret: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NotificationSettings:
+        smtp = data.get("smtp")
+        return cls(_str(data, "webhookUrl"), _bool(data, "webhookSecretSet"), _bool(data, "notifyWebhook"),
+                   _bool(data, "notifyEmail"), _strings(data.get("emailRecipients")),
+                   _str(data, "notifyMinSeverity") or "warning", _bool(data, "allowPrivateWebhookTargets"),
+                   _int(data, "digestMinutes", 15), SmtpSettings.from_json(smtp if isinstance(smtp, Mapping) else {}),
+                   _opt(data, "webhookSecret"))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelResult:
+    ok: bool
+    status: int | None
+    error: str | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ChannelResult:
+        return cls(_bool(data, "ok"), _opt_int(data, "status"), _opt(data, "error"))
+
+
+@dataclass(frozen=True, slots=True)
+class SendResults:
+    """``POST /notifications/test``: how the send went on each channel asked for."""
+
+    webhook: ChannelResult | None
+    email: ChannelResult | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SendResults:
+        hook, mail = data.get("webhook"), data.get("email")
+        return cls(ChannelResult.from_json(hook) if isinstance(hook, Mapping) else None,
+                   ChannelResult.from_json(mail) if isinstance(mail, Mapping) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str
+    event_type: str
+    channel: str
+    target: str
+    status: str
+    attempts: int
+    response_status: int | None
+    last_error: str | None
+    created_at: datetime | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Delivery:
+        return cls(_str(data, "id"), _str(data, "eventType"), _str(data, "channel"), _str(data, "target"),
+                   _str(data, "status"), _int(data, "attempts"), _opt_int(data, "responseStatus"),
+                   _opt(data, "lastError"), parse_time(data.get("createdAt")), parse_time(data.get("deliveredAt")))
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """``GET /settings/retention``: days kept (None: for ever) and what was purged so far."""
+
+    days: int | None
+    pruned_sequence: int
+    oldest_sequence: int | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Retention:
+        return cls(_opt_int(data, "retentionDays"), _int(data, "prunedSequence"), _opt_int(data, "oldestSequence"))
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One administrative action: who (``actor``, ``actor_name``) did what (``action``) to which target."""
+
+    id: str
+    actor: str
+    actor_name: str
+    action: str
+    target_type: str
+    target_id: str
+    details: Any
+    created_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Activity:
+        return cls(_str(data, "id"), _str(data, "actor"), _str(data, "actorName"), _str(data, "action"),
+                   _str(data, "targetType"), _str(data, "targetId"), data.get("details"),
+                   parse_time(data.get("createdAt")))
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityFilter:
+    """The activity log's filters (empty strings and None mean "any")."""
+
+    actor: str = ""
+    action: str = ""
+    target_type: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def to_query(self) -> dict[str, str]:
+        query = {"actor": self.actor.strip(), "action": self.action.strip(), "targetType": self.target_type.strip()}
+        if self.start is not None:
+            query["from"] = format_time(self.start)
+        if self.end is not None:
+            query["to"] = format_time(self.end)
+        return {key: value for key, value in query.items() if value}
+
+
+# -- policies, packs and agents (full shapes) ----------------------------------------------------------
+
+RULE_TYPES = ("pii_detect", "keyword_match", "regex_match", "metadata_match", "rate_limit", "sentiment_analysis",
+              "prompt_injection")
+POLICY_MODES = ("block", "flag", "log")
+REDACTIONS = ("none", "mask", "hash")
+
+
+def _bool(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = data.get(key)
+    return value if isinstance(value, bool) else default
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class PackRule:
+    """One rule of a shipped pack (no id: ids exist once installed or cloned)."""
+
+    name: str
+    rule_type: str
+    severity: str
+    condition: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PackRule:
+        return cls(_str(data, "name"), _str(data, "ruleType"), _str(data, "severity"), _dict(data.get("condition")))
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    id: str
+    name: str
+    description: str
+    version: str
+    rules: tuple[PackRule, ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Pack:
+        rules = data.get("rules")
+        return cls(_str(data, "id"), _str(data, "name"), _str(data, "description"), _str(data, "version"),
+                   tuple(PackRule.from_json(r) for r in rules if isinstance(r, Mapping))
+                   if isinstance(rules, list) else ())
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledPack:
+    pack_id: str
+    name: str
+    version: str
+    latest_version: str | None
+    installed_at: datetime | None
+    rule_count: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> InstalledPack:
+        return cls(_str(data, "packId") or _str(data, "id"), _str(data, "name"), _str(data, "version"),
+                   _opt(data, "latestVersion"), parse_time(data.get("installedAt")), _int(data, "ruleCount"))
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDetail:
+    """A rule with everything an editor needs: its condition, action override, redaction and state."""
+
+    id: str
+    name: str
+    rule_type: str
+    condition: dict[str, Any]
+    severity: str
+    action_override: str | None
+    redaction: str
+    is_active: bool
+    policy_id: str | None = None
+    pack_id: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RuleDetail:
+        return cls(_str(data, "id"), _str(data, "name"), _str(data, "ruleType"), _dict(data.get("condition")),
+                   _str(data, "severity") or "warning", _opt(data, "actionOverride"),
+                   _str(data, "redaction") or "none", _bool(data, "isActive", True), _opt(data, "policyId"),
+                   _opt(data, "packId"))
+
+    def to_json(self) -> dict[str, Any]:
+        """The request body that creates or changes this rule."""
+        return {"name": self.name, "ruleType": self.rule_type, "condition": self.condition,
+                "severity": self.severity, "actionOverride": self.action_override, "redaction": self.redaction,
+                "isActive": self.is_active}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRef:
+    id: str
+    name: str
+    type: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AgentRef:
+        return cls(_str(data, "id"), _str(data, "name"), _str(data, "type"))
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDetail:
+    """A policy with its settings, rules and attached agents."""
+
+    id: str
+    name: str
+    description: str
+    mode: str
+    priority: int
+    conditions: dict[str, Any]
+    is_active: bool
+    source_pack_id: str | None
+    redaction: str
+    version: int
+    rules: tuple[RuleDetail, ...]
+    agents: tuple[AgentRef, ...]
+    updated_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PolicyDetail:
+        rules, agents = data.get("rules"), data.get("agents")
+        return cls(
+            id=_str(data, "id"), name=_str(data, "name"), description=_str(data, "description"),
+            mode=_str(data, "mode") or "flag", priority=_int(data, "priority"),
+            conditions=_dict(data.get("conditions")), is_active=_bool(data, "isActive", True),
+            source_pack_id=_opt(data, "sourcePackId"), redaction=_str(data, "redaction") or "none",
+            version=_int(data, "version"),
+            rules=tuple(RuleDetail.from_json(r) for r in rules if isinstance(r, Mapping))
+            if isinstance(rules, list) else (),
+            agents=tuple(AgentRef.from_json(a) for a in agents if isinstance(a, Mapping))
+            if isinstance(agents, list) else (),
+            updated_at=parse_time(data.get("updatedAt")),
+        )
+
+    def rule(self, rule_id: str) -> RuleDetail | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    """A saved version. ``snapshot`` (settings and rules) is filled only when fetched one by one."""
+
+    id: str
+    policy_id: str
+    number: int
+    name: str
+    created_by: str | None
+    created_at: datetime | None
+    restored_from_id: str | None
+    snapshot: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PolicyVersion:
+        snapshot = None
+        if isinstance(data.get("rules"), list):
+            snapshot = {"name": data.get("policyName"), "description": data.get("description"),
+                        "mode": data.get("mode"), "priority": data.get("priority"),
+                        "conditions": data.get("conditions"), "isActive": data.get("isActive"),
+                        "redaction": data.get("redaction"), "rules": data.get("rules")}
+        return cls(_str(data, "id"), _str(data, "policyId"), _int(data, "versionNumber"), _str(data, "name"),
+                   _opt(data, "createdBy"), parse_time(data.get("createdAt")), _opt(data, "restoredFromId"),
+                   snapshot)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCount:
+    rule_id: str
+    rule_name: str
+    rule_type: str
+    severity: str
+    action: str
+    count: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RuleCount:
+        return cls(_str(data, "ruleId"), _str(data, "ruleName"), _str(data, "ruleType"), _str(data, "severity"),
+                   _str(data, "action"), _int(data, "count"))
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCount:
+    agent_id: str
+    violations: int
+    events: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AgentCount:
+        return cls(_str(data, "agentId") or "(no agent)", _int(data, "violations"), _int(data, "events"))
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    date: str
+    violations: int
+    block: int
+    flag: int
+    log: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DayCount:
+        return cls(_str(data, "date"), _int(data, "violations"), _int(data, "block"), _int(data, "flag"),
+                   _int(data, "log"))
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAnalytics:
+    policy_id: str | None
+    total_audits: int
+    total_violations: int
+    violating_events: int
+    block_count: int
+    flag_count: int
+    log_count: int
+    rules: tuple[RuleCount, ...]
+    agents: tuple[AgentCount, ...]
+    days: tuple[DayCount, ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PolicyAnalytics:
+        def rows(key: str, parse: Any) -> tuple[Any, ...]:
+            value = data.get(key)
+            return tuple(parse(r) for r in value if isinstance(r, Mapping)) if isinstance(value, list) else ()
+        return cls(_opt(data, "policyId"), _int(data, "totalAudits"), _int(data, "totalViolations"),
+                   _int(data, "violatingEvents"), _int(data, "blockCount"), _int(data, "flagCount"),
+                   _int(data, "logCount"), rows("ruleBreakdown", RuleCount.from_json),
+                   rows("agentBreakdown", AgentCount.from_json), rows("dailyTrend", DayCount.from_json))
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What ``POST /compliance/evaluate`` says an event would get (nothing stored)."""
+
+    flags: tuple[str, ...]
+    action: str
+    violations: tuple[Violation, ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Verdict:
+        details = data.get("violationDetails")
+        return cls(_strings(data.get("complianceFlags")), _str(data, "enforcementAction") or "allow",
+                   tuple(Violation.from_json(v) for v in details if isinstance(v, Mapping))
+                   if isinstance(details, list) else ())
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPolicy:
+    id: str
+    name: str
+    mode: str
+    priority: int
+    is_active: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AgentPolicy:
+        return cls(_str(data, "id"), _str(data, "name"), _str(data, "mode"), _int(data, "priority"),
+                   _bool(data, "isActive", True))
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDetail:
+    """A registered agent with its policies and activity counts (``GET /agents/:id``)."""
+
+    id: str
+    name: str
+    type: str
+    description: str
+    metadata: Any
+    created_at: datetime | None
+    policies: tuple[AgentPolicy, ...] = ()
+    event_count: int = 0
+    flagged_count: int = 0
+    blocked_count: int = 0
+    last_seen_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AgentDetail:
+        policies = data.get("policies")
+        activity = _dict(data.get("activity"))
+        return cls(_str(data, "id"), _str(data, "name"), _str(data, "type"), _str(data, "description"),
+                   data.get("metadata"), parse_time(data.get("createdAt")),
+                   tuple(AgentPolicy.from_json(p) for p in policies if isinstance(p, Mapping))
+                   if isinstance(policies, list) else (),
+                   _int(activity, "eventCount"), _int(activity, "flaggedCount"), _int(activity, "blockedCount"),
+                   parse_time(activity.get("lastSeenAt")))
+
+
+@dataclass(frozen=True, slots=True)
+class SeenAgent:
+    """An agent id seen in events that names no registered agent."""
+
+    agent_id: str
+    event_count: int
+    last_seen_at: datetime | None
+    last_action: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SeenAgent:
+        return cls(_str(data, "agentId"), _int(data, "eventCount"), parse_time(data.get("lastSeenAt")),
+                   _str(data, "lastAction"))
+
+
+@dataclass(frozen=True, slots=True)
+class RawSpans:
+    """One page of a trace's spans, still undecoded, and the cursor of the next page (from the ``Link`` header,
+    so the next request can leave before this page is decoded)."""
+
+    body: bytes
+    next_cursor: str | None

@@ -63,3 +63,50 @@ class JsonColumn(enum.IntEnum):
 class JsonRole(enum.IntEnum):
     PATH = _USER + 1
     VALUE = _USER + 2
+
+
+class ReportColumn(enum.IntEnum):
+    NAME = 0
+    TYPE = 1
+    FORMAT = 2
+    STATUS = 3
+    SIZE = 4
+    CREATED = 5
+
+
+class ScheduleColumn(enum.IntEnum):
+    NAME = 0
+    TYPE = 1
+    FORMAT = 2
+    WHEN = 3
+    NEXT_RUN = 4
+
+
+class ActivityColumn(enum.IntEnum):
+    TIME = 0
+    ACTOR = 1
+    ACTION = 2
+    TARGET = 3
+    DETAILS = 4
+
+
+class RowRole(enum.IntEnum):
+    """The whole row's value (a ``schemas`` object) and its id, for the report, schedule and activity tables."""
+
+    ID = _USER + 1
+    ITEM = _USER + 2
+    STATUS = _USER + 3
+
+
+class TraceColumn(enum.IntEnum):
+    SPAN = 0
+    DURATION = 1
+    TOKENS = 2
+    COST = 3
+
+
+class TraceRole(enum.IntEnum):
+    NODE = _USER + 1
+    EVENT_ID = _USER + 2
+    STATUS = _USER + 3
+    MATCH = _USER + 4

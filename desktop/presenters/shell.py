@@ -3,7 +3,9 @@ must do when those change (load on first show, refresh on return of the sidecar,
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
 
 from desktop.api import schemas
 from desktop.api.client import SidecarClient
@@ -13,10 +15,19 @@ from desktop.presenters.live import LiveFeed
 from desktop.presenters.logs import FilterForm, LogExplorerPresenter
 from desktop.presenters.notifier import AlertNotifier
 from desktop.presenters.session import SessionPresenter
+from desktop.presenters.traces import TracePresenter
 from desktop.presenters.triage import TriagePresenter
+from desktop.presenters.policies import PoliciesPresenter
+from desktop.presenters.agents import AgentsPresenter
 from desktop.sidecar_process import SidecarManager, SidecarStatus
+from desktop.presenters.activity import ActivityPresenter
+from desktop.presenters.billing import BillingPresenter
+from desktop.presenters.reports import ReportsPresenter
+from desktop.presenters.settings import SettingsPresenter
+from desktop.settings import DesktopSettings
 
-PAGES = ("dashboard", "logs", "alerts", "keys")
+PAGES = ("dashboard", "logs", "traces", "alerts", "policies", "agents", "reports", "keys", "billing", "settings",
+         "activity")
 
 
 class Shell(QObject):
@@ -33,7 +44,8 @@ class Shell(QObject):
     page_requested = Signal(str)
 
     def __init__(self, client: SidecarClient, sidecar: SidecarManager, *, live_poll_ms: int = 2000,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, desktop_settings: DesktopSettings | None = None,
+                 store: QSettings | None = None, apply_theme: Callable[[str], None] | None = None) -> None:
         super().__init__(parent)
         self.client = client
         self.sidecar = sidecar
@@ -44,6 +56,12 @@ class Shell(QObject):
         self.keys = KeysPresenter(client, parent=self)
         self.live = LiveFeed(client, poll_ms=live_poll_ms, parent=self)
         self.notifier = AlertNotifier(client, parent=self)
+        self.reports = ReportsPresenter(client, parent=self)
+        self.billing = BillingPresenter(client, parent=self)
+        self.settings = SettingsPresenter(client, desktop_settings, store=store, apply_theme=apply_theme, parent=self)
+        self.activity = ActivityPresenter(client, parent=self)
+        self.policies = PoliciesPresenter(client, parent=self)
+        self.agents = AgentsPresenter(client, parent=self)
         self.current_page = "dashboard"
         self._loaded: set[str] = set()
         self._was_connected = False
@@ -54,6 +72,8 @@ class Shell(QObject):
         self.live.log_created.connect(self.dashboard.on_log)
         self.live.log_created.connect(self.logs.on_log)
         self.live.alert_created.connect(self._on_alert)
+        self.traces = TracePresenter(client, parent=self)
+        self.live.log_created.connect(self.traces.on_log)
 
     # -- session -------------------------------------------------------------------------------------
 
@@ -66,7 +86,10 @@ class Shell(QObject):
 
     def _on_logout(self, expired: bool) -> None:
         self.live.stop()
+        for forget in (self.reports.stop, self.billing.clear, self.activity.clear):
+            forget()
         self.notifier.reset()
+        self.traces.clear()
         self._loaded.clear()
         self.logged_out.emit("Your session has ended. Log in again." if expired else "")
 
@@ -88,6 +111,20 @@ class Shell(QObject):
             self.triage.refresh()
         elif page == "keys":
             self.keys.refresh()
+        elif page == "reports":
+            self.reports.refresh()
+        elif page == "billing":
+            self.billing.refresh()
+        elif page == "settings":
+            self.settings.refresh()
+        elif page == "activity":
+            self.activity.apply(self.activity.filter)
+        elif page == "policies":
+            self.policies.refresh()
+        elif page == "agents":
+            self.agents.refresh()
+        elif page == "traces":
+            self.traces.refresh_recent()
 
     def open_event(self, event_id: str) -> None:
         """Jump to one event: the log explorer, unfiltered, with the event in the detail pane."""
@@ -98,16 +135,23 @@ class Shell(QObject):
         self.page_requested.emit("logs")
 
     def open_trace_of(self, event_id: str) -> None:
-        """Jump to the trace of an event (loads the event for its trace id)."""
+        """Jump to the trace of an event in the trace visualizer, the event selected (loads the event for its
+        trace id; an event outside any trace opens in the log explorer)."""
         call = self.client.get_log(event_id)
         call.done.connect(self._show_trace_of)
 
     def _show_trace_of(self, event: schemas.LogEvent) -> None:
-        self._loaded.add("logs")
         if event.trace_id:
-            self.logs.show_trace(event.trace_id)
-        self.logs.open_event(event.id)
-        self.page_requested.emit("logs")
+            self.open_trace(event.trace_id, event.id)
+            return
+        self.open_event(event.id)
+
+    def open_trace(self, trace_id: str, event_id: str = "") -> None:
+        """Jump to the trace visualizer with ``trace_id`` open and the event ``event_id`` selected."""
+        self._loaded.add("traces")
+        self.traces.refresh_recent()
+        self.traces.open(trace_id, focus=event_id or None)
+        self.page_requested.emit("traces")
 
     # -- live and health -----------------------------------------------------------------------------
 
@@ -128,6 +172,16 @@ class Shell(QObject):
                 self.triage.model.reload()
             if "keys" in self._loaded:
                 self.keys.refresh()
+            for page, refresh in (("reports", self.reports.refresh), ("billing", self.billing.refresh),
+                                  ("settings", self.settings.refresh), ("activity", self.activity.refresh)):
+                if page in self._loaded:
+                    refresh()
+            if "policies" in self._loaded:
+                self.policies.refresh()
+            if "agents" in self._loaded:
+                self.agents.refresh()
+            if "traces" in self._loaded:
+                self.traces.refresh_recent()
         elif not connected and self._was_connected:
             self.live.stop()
         self._was_connected = connected

@@ -65,9 +65,11 @@ def _value(text: str = "", *, mono: bool = False) -> QLabel:
 class EventDetail(QWidget):
     """Signals:
         show_trace(str): the user asked for every event of this event's trace.
+        open_in_visualizer(str, str): the user asked for the trace visualizer: trace id, this event's id.
     """
 
     show_trace = Signal(str)
+    open_in_visualizer = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,6 +115,14 @@ class EventDetail(QWidget):
             facts.addWidget(value, row, column + 1, 1, span)
         facts.setColumnStretch(1, 1)
         facts.setColumnStretch(3, 1)
+        self.visualize_button = QPushButton("Open in trace visualizer ›")
+        self.visualize_button.setFlat(True)
+        self.visualize_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.visualize_button.setStyleSheet("QPushButton { border: none; padding: 0; color: #3b5bdb; "
+                                            "text-align: left; } QPushButton:disabled { color: #a0a6ae; }")
+        self.visualize_button.setToolTip("The span tree and timeline of this event's trace, with this event selected")
+        self.visualize_button.clicked.connect(self._visualize)
+        facts.addWidget(self.visualize_button, 4, 1, 1, 3, Qt.AlignmentFlag.AlignLeft)
         layout.addLayout(facts)
 
         self.verdict_text = label("")
@@ -187,6 +197,7 @@ class EventDetail(QWidget):
         duration = event.duration_ms
         self.facts["Duration"].setText(f"{duration:,} ms" if duration is not None else "—")
         self.trace_button.setEnabled(bool(event.trace_id))
+        self.visualize_button.setEnabled(bool(event.trace_id))
         count = len(event.violations) or len(event.compliance_flags)
         summary = VERDICT_TEXT.get(event.enforcement_action, event.enforcement_action)
         if count:
@@ -214,6 +225,10 @@ class EventDetail(QWidget):
         if not lines and event.compliance_flags:
             lines = list(event.compliance_flags)
         return "\n".join(lines)
+
+    def _visualize(self) -> None:
+        if self.current is not None and self.current.trace_id:
+            self.open_in_visualizer.emit(self.current.trace_id, self.current.id)
 
     def _copy_json(self) -> None:
         if self.current is not None:

@@ -15,19 +15,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.models import access
 from desktop.presenters.live import LiveMode
 from desktop.presenters.shell import PAGES, Shell
 from desktop.sidecar_process import SidecarState, SidecarStatus
+from desktop.views.about import AboutDialog
 from desktop.views.alerts import AlertTriageView
 from desktop.views.banner import SidecarBanner
 from desktop.views.dashboard import DashboardView
 from desktop.views.keys import ApiKeysView
 from desktop.views.logs import LogExplorerView
+from desktop.views.policies import PoliciesView
+from desktop.views.agents import AgentsView
+from desktop.views.traces import TraceView
 from desktop.views.tray import TrayIcon, app_icon
 from desktop.views.welcome import WelcomeView
 from desktop.widgets.cards import label
+from desktop.views.activity import ActivityView
+from desktop.views.billing import BillingView
+from desktop.views.reports import ReportsView
+from desktop.views.settings import SettingsView
 
-PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys"}
+PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys",
+               "reports": "Reports", "billing": "Billing", "settings": "Settings", "activity": "Activity",
+               "policies": "Policies", "agents": "Agents", "traces": "Traces"}
 LIVE_TEXT = {LiveMode.LIVE: "● Live", LiveMode.POLLING: "◐ Polling every 2 s", LiveMode.OFF: "○ Not live"}
 
 
@@ -95,7 +106,17 @@ class MainWindow(QMainWindow):
         self.logs = LogExplorerView(shell.logs)
         self.alerts = AlertTriageView(shell.triage)
         self.keys = ApiKeysView(shell.keys)
-        for view in (self.dashboard, self.logs, self.alerts, self.keys):
+        self.policies = PoliciesView(shell.policies)
+        self.agents = AgentsView(shell.agents)
+        self.reports = ReportsView(shell.reports)
+        self.billing = BillingView(shell.billing)
+        self.settings = SettingsView(shell.settings)
+        self.activity = ActivityView(shell.activity)
+        self.traces = TraceView(shell.traces)
+        views = {"dashboard": self.dashboard, "logs": self.logs, "alerts": self.alerts, "keys": self.keys,
+                 "policies": self.policies, "agents": self.agents, "reports": self.reports, "billing": self.billing,
+                 "settings": self.settings, "activity": self.activity, "traces": self.traces}
+        for view in (views[page] for page in PAGES):
             self.pages.addWidget(view)
         app_layout.addWidget(self.pages, 1)
         self.root_stack.addWidget(app)
@@ -122,6 +143,8 @@ class MainWindow(QMainWindow):
         self.dashboard.open_event.connect(shell.open_event)
         self.alerts.open_event.connect(shell.open_event)
         self.alerts.open_trace_of.connect(shell.open_trace_of)
+        self.agents.open_event.connect(shell.open_event)
+        self.logs.detail.open_in_visualizer.connect(shell.open_trace)
         shell.page_requested.connect(self.show_page)
         shell.logged_in.connect(self._logged_in)
         shell.logged_out.connect(self._logged_out)
@@ -130,6 +153,10 @@ class MainWindow(QMainWindow):
         shell.notifier.unread_changed.connect(self._unread)
         self._sidecar(shell.sidecar.status)
         self.root_stack.setCurrentIndex(1 if shell.client.logged_in else 0)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = help_menu.addAction("&About AgentAudit")
+        self.about_action.triggered.connect(self.show_about)
 
     # -- navigation ----------------------------------------------------------------------------------
 
@@ -153,7 +180,11 @@ class MainWindow(QMainWindow):
     def _refresh_current(self) -> None:
         page = PAGES[self.pages.currentIndex()]
         {"dashboard": self.shell.dashboard.refresh, "logs": self.shell.logs.refresh,
-         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh}[page]()
+         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh,
+         "reports": self.shell.reports.refresh, "billing": self.shell.billing.refresh,
+         "settings": self.shell.settings.refresh, "activity": self.shell.activity.refresh,
+         "policies": self.shell.policies.refresh, "agents": self.shell.agents.refresh,
+         "traces": self.shell.traces.reload}[page]()
 
     def _live_mode(self, mode: LiveMode) -> None:
         self.live_label.setText(LIVE_TEXT[mode])
@@ -170,6 +201,10 @@ class MainWindow(QMainWindow):
         self.org_label.setText(org)
         self.user_label.setText(client.user.email if client.user else "")
         self.root_stack.setCurrentIndex(1)
+        self.settings.update_role()
+        self.reports.update_role()
+        self.sidebar.item(PAGES.index("activity")).setHidden(
+            client.user is not None and not access.can_read_activity(client.user.role))
         if self.sidebar.currentRow() < 0:
             self.sidebar.setCurrentRow(0)
 
@@ -192,3 +227,10 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
+
+    def show_about(self) -> AboutDialog:
+        """Open the About dialog (versions of the app, the sidecar and the runtime) without blocking."""
+        dialog = AboutDialog(self.shell.sidecar.status, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog

@@ -64,7 +64,7 @@ class KpiCard(QFrame):
         layout.setSpacing(2)
         self.caption = label(caption, "muted")
         self.value = label("—")
-        self.value.setStyleSheet(f"font-size: 20pt; font-weight: 700; color: {accent or '#1f2328'};")
+        self.value.setStyleSheet("font-size: 20pt; font-weight: 700;" + (f" color: {accent};" if accent else ""))
         self.detail = label("", "muted")
         self.detail.setWordWrap(True)
         layout.addWidget(self.caption)

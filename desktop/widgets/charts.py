@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from desktop import theme
@@ -48,11 +48,15 @@ def compact(value: int) -> str:
 class TimeChart(QWidget):
     """Events (blue) and violations (orange, in front) per bucket, with a y axis, time labels and a legend."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, legend: tuple[str, str] = ("Events", "Violations"),
+                 empty_text: str = "No events in this period",
+                 tooltip: str = "{events:,} events, {violations:,} with violations") -> None:
         super().__init__(parent)
         self._points: list[Point] = []
         self._label_format = "%H:%M"
-        self._empty_text = "No events in this period"
+        self._empty_text = empty_text
+        self._legend_labels = legend
+        self._tooltip = tooltip
         self.setMouseTracking(True)
         self.setMinimumHeight(180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -79,8 +83,8 @@ class TimeChart(QWidget):
         metrics = QFontMetrics(self.font())
         self._legend(painter)
         top = nice_ceiling(max((p.events for p in self._points), default=0))
-        grid = QPen(QColor("#edf0f3"))
-        muted = QColor(theme.MUTED)
+        grid = QPen(self.palette().color(QPalette.ColorRole.Midlight))
+        muted = theme.muted_color(self)
         for step in range(5):
             value = top * step / 4
             y = plot.bottom() - plot.height() * step / 4
@@ -121,11 +125,11 @@ class TimeChart(QWidget):
 
     def _legend(self, painter: QPainter) -> None:
         x = 48.0
-        for label, color in (("Events", theme.EVENTS_COLOR), ("Violations", theme.VIOLATIONS_COLOR)):
+        for label, color in zip(self._legend_labels, (theme.EVENTS_COLOR, theme.VIOLATIONS_COLOR), strict=True):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(color))
             painter.drawRoundedRect(QRectF(x, 9, 10, 10), 2, 2)
-            painter.setPen(QColor(theme.TEXT))
+            painter.setPen(theme.text_color(self))
             width = QFontMetrics(self.font()).horizontalAdvance(label)
             painter.drawText(QRectF(x + 15, 4, width + 4, 20), int(Qt.AlignmentFlag.AlignVCenter), label)
             x += width + 36
@@ -139,7 +143,8 @@ class TimeChart(QWidget):
         point = self._points[max(0, min(n, len(self._points) - 1))]
         when = point.start.astimezone().strftime("%a %d %b %H:%M")
         QToolTip.showText(event.globalPosition().toPoint(),
-                          f"{when}\n{point.events:,} events, {point.violations:,} with violations", self)
+                          f"{when}\n" + self._tooltip.format(events=point.events, violations=point.violations),
+                          self)
 
 
 class BarList(QWidget):
@@ -169,7 +174,7 @@ class BarList(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = QFontMetrics(self.font())
-        muted = QColor(theme.MUTED)
+        muted = theme.muted_color(self)
         if not self._items:
             painter.setPen(muted)
             painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), self._empty_text)
@@ -181,12 +186,12 @@ class BarList(QWidget):
         row = 28
         for n, (label, count) in enumerate(self._items):
             y = 4 + n * row
-            painter.setPen(QColor(theme.TEXT))
+            painter.setPen(theme.text_color(self))
             painter.drawText(QRectF(0, y, label_width - 8, row - 6),
                              int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
                              metrics.elidedText(label, Qt.TextElideMode.ElideMiddle, label_width - 8))
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#f1f3f5"))
+            painter.setBrush(self.palette().color(QPalette.ColorRole.AlternateBase))
             painter.drawRoundedRect(QRectF(label_width, y + 5, track, row - 16), 4, 4)
             painter.setBrush(self._color)
             painter.drawRoundedRect(QRectF(label_width, y + 5, max(4.0, track * count / top), row - 16), 4, 4)

@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from sidecar.api.keys import SERVICES, SETTINGS
-from sidecar.api.middlewares import auth_middleware, error_middleware, request_id_middleware
-from sidecar.api.rate_limit import rate_limit_middleware
+from sidecar.api.middlewares import access_middleware, request_middleware
 from sidecar.api.routes import add_routes
 from sidecar.jobs.scheduler import ReportJobs
 from sidecar.services.container import Services
@@ -61,7 +60,7 @@ async def ledger_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[request_id_middleware, error_middleware, auth_middleware, rate_limit_middleware],
+        middlewares=[request_middleware, access_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

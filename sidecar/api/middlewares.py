@@ -1,7 +1,9 @@
-"""Middlewares: request id, errors to the JSON shape, authentication and permission checks."""
+"""Middlewares, two layers: the request (id, errors to the JSON shape) and access (authentication, the route's
+declared permission, rate limits). Two layers rather than one each: every layer is a coroutine per request."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -10,12 +12,15 @@ from aiohttp import web
 
 from sidecar import errors, log
 from sidecar.api import errors as api_errors
+from sidecar.api import rate_limit
 from sidecar.api.keys import PRINCIPAL, REQUEST_ID, SERVICES, SETTINGS
-from sidecar.services.principal import Permission
+from sidecar.services.principal import INGEST, Permission
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _UNSET = object()
+_ID_PREFIX = secrets.token_hex(3)
+_ID_COUNTER = itertools.count(1)
 
 
 def requires(permission: Permission | None) -> Callable[[Handler], Handler]:
@@ -30,34 +35,30 @@ def permission_of(handler: object) -> Permission | None | object:
     return getattr(handler, "permission", _UNSET)
 
 
+def new_request_id() -> str:
+    """A request id unique within this process and across restarts: a random per-process prefix and a
+    counter (no system call per request, unlike drawing fresh random bytes each time)."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):010x}"
+
+
 @web.middleware
-async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    inbound = request.headers.get("X-Request-Id", "")
-    request_id = inbound if _SANE_ID.fullmatch(inbound) else secrets.token_hex(8)
+async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The outer layer: give the request an id (the caller's ``X-Request-Id`` when sane), turn every error into
+    the JSON error shape (no stack trace reaches a client), and echo the id on the response."""
+    inbound = request.headers.get("X-Request-Id")
+    request_id = inbound if inbound and _SANE_ID.fullmatch(inbound) else new_request_id()
     request[REQUEST_ID] = request_id
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers["X-Request-Id"] = request_id
-        raise
-    if not response.prepared:
-        response.headers["X-Request-Id"] = request_id
-    return response
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = request.get(REQUEST_ID)
     try:
         _single_query_values(request)
         _declared_size_within_limit(request)
-        return await handler(request)
+        response = await handler(request)
     except errors.AgentAuditError as exc:
         if api_errors.status_for(exc) >= 500:
             log.http.error("%s %s failed: %s", request.method, request.rel_url.path, exc)
-        return api_errors.from_domain(exc, request_id)
+        response = api_errors.from_domain(exc, request_id)
     except web.HTTPException as exc:
         if exc.status < 400:
+            exc.headers["X-Request-Id"] = request_id
             raise
         message = {
             404: f"no such endpoint: {request.method} {request.rel_url.path}",
@@ -67,10 +68,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
         if exc.status == 405:
             headers["Allow"] = await _allowed_methods(request) or headers.get("Allow", "")
-        return api_errors.error_response(message, exc.status, request_id=request_id, headers=headers or None)
+        response = api_errors.error_response(message, exc.status, request_id=request_id, headers=headers or None)
     except Exception:
         log.http.exception("unhandled error in %s %s", request.method, request.rel_url.path)
-        return api_errors.error_response("internal error", 500, request_id=request_id)
+        response = api_errors.error_response("internal error", 500, request_id=request_id)
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
+    return response
 
 
 def _declared_size_within_limit(request: web.Request) -> None:
@@ -125,18 +129,22 @@ def credential(request: web.Request) -> tuple[str, str] | None:
 
 
 @web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    route_handler = request.match_info.handler
-    permission = permission_of(route_handler)
+async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate, check the route's declared permission, then take one token from the caller's rate-limit
+    bucket (see :mod:`sidecar.api.rate_limit`). Public routes pass, rate-limited per address where they are
+    account routes."""
+    services = request.app[SERVICES]
+    permission = permission_of(request.match_info.handler)
     if permission is _UNSET or permission is None:  # public, or not a route of ours (404/405)
+        await rate_limit.charge_public(services.limits, request)
         return await handler(request)
     assert isinstance(permission, Permission)
     found = credential(request)
     if found is None:
         raise errors.Unauthenticated("authentication required: send X-API-Key or Authorization: Bearer <token>")
-    auth = request.app[SERVICES].auth
     kind, value = found
-    principal = await (auth.from_api_key(value) if kind == "key" else auth.from_access_token(value))
+    principal = await (services.auth.from_api_key(value) if kind == "key" else services.auth.from_access_token(value))
     permission.check(principal)
     request[PRINCIPAL] = principal
+    await rate_limit.charge(services.limits, principal, ingest=permission is INGEST)
     return await handler(request)

@@ -340,8 +340,9 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
                                     _LOG_FILTERS + _PAGING + ["before"]),
     ("GET", "/api/v1/audit-logs/export"): ("Export events as CSV, JSON or JSON Lines (streamed)", "audit-logs", None,
                                            200, None, _LOG_FILTERS + ["format"]),
-    ("GET", "/api/v1/audit-logs/trace/{trace_id}"): ("A trace's spans as a page, oldest first", "traces", None, 200,
-                                                     _ref("EventPage"), _PAGING),
+    ("GET", "/api/v1/audit-logs/trace/{trace_id}"): ("A trace's spans as a page, oldest first (after=<span id> "
+                                                     "continues after that span; Link rel=next)", "traces", None,
+                                                     200, _ref("EventPage"), _PAGING + ["after"]),
     ("GET", "/api/v1/audit-logs/{log_id}"): ("One event", "audit-logs", None, 200, _ref("Event"), []),
     ("GET", "/api/v1/audit-logs/{log_id}/chain"): (
         "An event and its subtree", "traces", None, 200,
@@ -502,6 +503,11 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
     ("GET", "/api/v1/report-schedules/{schedule_id}"): ("One report schedule", "reports", None, 200,
                                                         _ref("ReportSchedule"), []),
     ("DELETE", "/api/v1/report-schedules/{schedule_id}"): ("Delete a report schedule", "reports", None, 204, None, []),
+    ("GET", "/api/v1/unregistered-agents"): (
+        "Agent ids seen in events that name no registered agent, most recently seen first", "agents", None, 200,
+        {"type": "array", "items": _obj(["agentId", "eventCount", "lastSeenAt", "lastAction"], agentId=_STR,
+                                        eventCount={"type": "integer"}, lastSeenAt=_TIME, lastAction=_STR)},
+        ["limit"]),
 }
 
 _REPORT_TYPES = ["compliance_summary", "audit_log_export", "alert_summary", "agent_activity", "trace"]

@@ -111,6 +111,8 @@ def decode(raw: bytes, content_type: str) -> ExportTraceServiceRequest:
 
 def _value(value: AnyValue, depth: int = 0) -> Any:
     kind = value.WhichOneof("value")
+    if kind == "string_value":  # most attributes: first
+        return value.string_value
     if kind is None:
         return None
     if kind == "array_value":
@@ -145,7 +147,7 @@ def spans_of(request: ExportTraceServiceRequest) -> tuple[list[Span], int]:
                     end_ns=int(span.end_time_unix_nano), attributes=_attributes(span.attributes),
                     status_code=int(span.status.code), status_message=span.status.message,
                     events=[{"name": e.name, "timeUnixNano": str(e.time_unix_nano),
-                             "attributes": _attributes(e.attributes)} for e in list(span.events)[:20]],
+                             "attributes": _attributes(e.attributes)} for e in span.events[:20]] if span.events else [],
                     resource=resource, scope=scope,
                 ))
     return spans, rejected

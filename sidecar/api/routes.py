@@ -119,6 +119,8 @@ def route_table() -> list[web.RouteDef]:
         web.post(f"{API}/report-schedules", reports.create_schedule),
         web.get(f"{API}/report-schedules/{{schedule_id}}", reports.get_schedule),
         web.delete(f"{API}/report-schedules/{{schedule_id}}", reports.delete_schedule),
+        # agent ids seen in events
+        web.get(f"{API}/unregistered-agents", agents.unregistered_agents),
     ]
 
 

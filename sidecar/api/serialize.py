@@ -18,6 +18,7 @@ from sidecar.ledger.checkpoint import Checkpoint
 from sidecar.services.ledger import HeadView
 from sidecar.services.retention import RetentionView
 from sidecar.store.accounts import ApiKeyRecord, OrgRecord, UserRecord
+from sidecar.store.agent_ids import SeenAgent
 from sidecar.store.records import ActivityRecord, AgentRecord, AlertRecord, PolicyRecord, RuleRecord, VersionRecord
 from sidecar.store.reports import ReportRecord, ScheduleRecord
 
@@ -184,3 +185,9 @@ def schedule_json(record: ScheduleRecord, *, next_run_ms: int | None) -> dict[st
             "createdBy": record.created_by, "createdAt": to_iso(record.created_at),
             "lastRunAt": to_iso(record.last_run_at), "lastReportId": record.last_report_id,
             "nextRunAt": to_iso(next_run_ms)}
+
+
+def seen_agent_json(seen: SeenAgent) -> dict[str, Any]:
+    """An agent id found in events but not registered."""
+    return {"agentId": seen.agent_id, "eventCount": seen.event_count, "lastSeenAt": to_iso(seen.last_seen_at),
+            "lastAction": seen.last_action}

@@ -79,6 +79,18 @@ def period_of(trigger: CronTrigger, fired_at: datetime) -> timedelta:
     return max(timedelta(seconds=1), second - first)
 
 
+def scheduled_time(trigger: CronTrigger, now: datetime, grace: timedelta = timedelta(minutes=10)) -> datetime:
+    """The firing of ``trigger`` that a run starting at ``now`` belongs to: the latest one at or before ``now``
+    (within ``grace``; else ``now``). Every sidecar computes the same value for the same firing, so the
+    schedule's ``last_run_at`` lets exactly one of them build the report."""
+    found = None
+    moment = trigger.get_next_fire_time(None, now - grace)
+    while moment is not None and moment <= now:
+        found = moment
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
+    return found.astimezone(UTC) if found is not None else now
+
+
 class ReportJobs:
     """Owns the scheduler; the report service tells it about new reports and schedules."""
 
@@ -134,8 +146,8 @@ class ReportJobs:
 
     async def fire(self, schedule_id: str, fired_at: datetime | None = None) -> None:
         """One run of a schedule: build its report over the time since its previous run."""
-        when = fired_at or datetime.now(UTC)
         trigger = self._triggers.get(schedule_id)
+        when = fired_at or (scheduled_time(trigger, datetime.now(UTC)) if trigger is not None else datetime.now(UTC))
         span = period_of(trigger, when) if trigger is not None else timedelta(days=1)
         try:
             await self.reports.run_schedule(schedule_id, fired_at=datetime_to_ms(when),

@@ -25,16 +25,19 @@ from sidecar.services.queries import QueryService
 from sidecar.services.report_mail import SmtpReportMailer
 from sidecar.services.reports import ReportService
 from sidecar.services.retention import RetentionService
-from sidecar.services.rate_limits import RateLimiter
+from sidecar.services.rate_limits import RateLimiter, SharedRateLimiter
 from sidecar.services.secrets import ensure_data_dir, load_or_create
 from sidecar.settings import Settings
 from sidecar.store import migrations
-from sidecar.store.db import ReadPool, open_database, secure_file, sqlite_path
+from sidecar.store.db import ReadPool, is_postgres, open_database, secure_file, sqlite_path
 from sidecar.store.models import database_proxy
 from sidecar.store.usage import UsageMeter
 from sidecar.store.writer import Writer
 
 VERSION = "0.1.0"
+#: How long a sidecar on PostgreSQL holds a claimed delivery before another may retry it (longer than a
+#: webhook's 10 s timeout and an email's 15 s).
+CLAIM_LEASE_MS = 120_000
 
 
 @dataclass
@@ -91,6 +94,7 @@ class Services:
         gate = ComplianceGate(reads, db, redaction_key=redaction_key)
         notifications = NotificationService(writer, reads, base_url=settings.base_url,
                                             retry_base_ms=settings.notify_retry_base_ms,
+                                            claim_lease_ms=CLAIM_LEASE_MS if is_postgres(db) else None,
                                             secret_key=load_or_create(settings.data_dir / "secrets" / "notify.key"))
         ledger = LedgerService(
             writer, reads, db, ledger_key, data_dir=settings.data_dir,
@@ -102,7 +106,8 @@ class Services:
         billing.on_outbox = notifications.wake
         policies = PolicyService(writer, reads, db, gate)
         policies.agent_guard = billing.check_agent_limit
-        limits = RateLimiter({"ingest": settings.rate_ingest, "read": settings.rate_read, "auth": settings.rate_auth})
+        rates = {"ingest": settings.rate_ingest, "read": settings.rate_read, "auth": settings.rate_auth}
+        limits = SharedRateLimiter(rates, reads, db) if is_postgres(db) else RateLimiter(rates)
         reports = ReportService(writer, reads, db, hub, data_dir=settings.data_dir,
                                 retention_days=settings.report_retention_days,
                                 mailer=SmtpReportMailer(notifications, base_url=settings.base_url))

@@ -13,6 +13,10 @@ Alerts and their outbox events are committed with the event that raised them. Th
 
 A crash between sending and recording means a resend after restart, never a loss; receivers
 de-duplicate on the event id. A slow receiver only occupies this task, never ingest.
+
+With several sidecars on one PostgreSQL database (``claim_lease_ms`` set), every worker claims what it
+sends (``FOR UPDATE SKIP LOCKED`` plus a lease on the next attempt time), so each delivery is attempted by
+one process; dispatching is idempotent already (one delivery per event and channel).
 """
 
 from __future__ import annotations
@@ -73,8 +77,9 @@ class Settings:
 
 class NotificationService:
     def __init__(self, writer: Writer, reads: ReadPool, *, secret_key: bytes, base_url: str,
-                 retry_base_ms: int = 5_000) -> None:
+                 retry_base_ms: int = 5_000, claim_lease_ms: int | None = None) -> None:
         self._writer = writer
+        self._lease_ms = claim_lease_ms
         self._retry_base_ms = retry_base_ms
         self._reads = reads
         self._fernet = Fernet(base64.urlsafe_b64encode(secret_key[:32]))
@@ -204,8 +209,14 @@ class NotificationService:
                          "next_attempt_at": now if immediate else now + record.digest_minutes * 60_000})
         return plan
 
+    async def _due(self) -> list[DeliveryRecord]:
+        now = now_ms()
+        if self._lease_ms is None:
+            return await self._reads.run(store.due, now)
+        return await self._writer.run(store.claim_due, now, now + self._lease_ms)
+
     async def deliver_due(self) -> None:
-        due = [d for d in await self._reads.run(store.due, now_ms()) if d.id not in self._in_flight]
+        due = [d for d in await self._due() if d.id not in self._in_flight]
         if not due:
             return
         payloads = await self._reads.run(store.event_payloads, sorted({d.event_id for d in due}))
@@ -271,7 +282,10 @@ class NotificationService:
             return
         digest = [i for i in items if i.status == "digest"]
         if digest:  # the first due digest entry closes the window: send everything the org has waiting
-            waiting = await self._reads.run(_waiting_digest, org_id)
+            if self._lease_ms is None:
+                waiting = await self._reads.run(_waiting_digest, org_id)
+            else:
+                waiting = await self._writer.run(store.claim_waiting_digest, org_id, now_ms() + self._lease_ms)
             seen = {i.id for i in items}
             items = items + [w for w in waiting if w.id not in seen and w.id not in self._in_flight]
             self._in_flight.update(w.id for w in waiting)

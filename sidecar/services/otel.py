@@ -88,15 +88,63 @@ def _text_of_messages(value: Any) -> str | None:
     return "\n".join(lines)
 
 
-def _indexed_messages(attributes: dict[str, Any], prefix: str, used: set[str]) -> str | None:
-    """``gen_ai.prompt.0.role`` / ``llm.input_messages.0.message.content`` style attributes as text."""
-    messages: dict[int, dict[str, Any]] = {}
+#: Attribute keys that fill one field each, best first: the first present and non-empty one wins.
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "operation": ("gen_ai.operation.name",),
+    "kind": ("openinference.span.kind",),
+    "agent": ("gen_ai.agent.id", "gen_ai.agent.name"),
+    "input": ("gen_ai.tool.call.arguments", "input.value"),
+    "output": ("gen_ai.tool.call.result", "output.value"),
+    "model": ("gen_ai.response.model", "gen_ai.request.model", "llm.model_name"),
+    "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"),
+    "tokens_in": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"),
+    "tokens_out": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion"),
+    "total": ("llm.token_count.total", "gen_ai.usage.total_tokens"),
+    "cost": ("gen_ai.usage.cost", "llm.cost.total", "cost"),
+    "tool": ("gen_ai.tool.name", "tool.name"),
+}
+_KEY_FIELD = {key: (name, rank) for name, keys in _FIELDS.items() for rank, key in enumerate(keys)}
+#: Whole-message attributes, always taken (even when empty).
+_MESSAGES = ("gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages")
+_INDEXED_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.")
+
+
+def _sort_attributes(
+    attributes: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[int, dict[str, Any]]], dict[str, Any]]:
+    """One pass over a span's attributes: ``(fields, messages, indexed, rest)``: the winning value of each
+    field in :data:`_FIELDS`, the whole-message attributes, the indexed messages by prefix (``gen_ai.prompt``,
+    ``llm.input_messages``, ...) then index, and everything no field took."""
+    best: dict[str, tuple[int, str, Any]] = {}
+    messages: dict[str, Any] = {}
+    indexed: dict[str, dict[int, dict[str, Any]]] = {}
+    rest: dict[str, Any] = {}
     for key, value in attributes.items():
-        found = _INDEXED.match(key)
-        if found and found.group(1) == prefix:
-            used.add(key)
-            rest = found.group(3).removeprefix("message.")
-            messages.setdefault(int(found.group(2)), {})[rest] = value
+        hit = _KEY_FIELD.get(key)
+        if hit is not None:
+            if value is None or value == "":
+                rest[key] = value
+                continue
+            name, rank = hit
+            held = best.get(name)
+            if held is None or rank < held[0]:
+                if held is not None:
+                    rest[held[1]] = held[2]
+                best[name] = (rank, key, value)
+            else:
+                rest[key] = value
+        elif key in _MESSAGES:
+            messages[key] = value
+        elif key.startswith(_INDEXED_PREFIXES) and (found := _INDEXED.match(key)) is not None:
+            rest_of_key = found.group(3).removeprefix("message.")
+            indexed.setdefault(found.group(1), {}).setdefault(int(found.group(2)), {})[rest_of_key] = value
+        else:
+            rest[key] = value
+    return {name: held[2] for name, held in best.items()}, messages, indexed, rest
+
+
+def _indexed_text(messages: dict[int, dict[str, Any]] | None) -> str | None:
+    """``gen_ai.prompt.0.role`` / ``llm.input_messages.0.message.content`` style messages as text."""
     if not messages:
         return None
     lines = []
@@ -110,14 +158,6 @@ def _indexed_messages(attributes: dict[str, Any], prefix: str, used: set[str]) -
     return "\n".join(lines) or None
 
 
-def _first(attributes: dict[str, Any], keys: tuple[str, ...], used: set[str]) -> Any:
-    for key in keys:
-        if key in attributes and attributes[key] not in (None, ""):
-            used.add(key)
-            return attributes[key]
-    return None
-
-
 def _clip(text: str | None, notes: list[str], field_name: str) -> str | None:
     if text is not None and len(text) > MAX_TEXT:
         notes.append(field_name)
@@ -127,42 +167,26 @@ def _clip(text: str | None, notes: list[str], field_name: str) -> str | None:
 
 def to_event(span: Span) -> EventInput:
     """Map one span to an audit event (never raises on odd attributes; unknown ones go to metadata)."""
-    a = span.attributes
-    used: set[str] = set()
-    operation = _first(a, ("gen_ai.operation.name",), used)
-    kind = _first(a, ("openinference.span.kind",), used)
+    fields, messages, indexed, rest = _sort_attributes(span.attributes)
+    get = fields.get
+    operation, kind = get("operation"), get("kind")
     action = str(operation or (str(kind).lower() if kind else "") or span.name or "span")[:200]
-    agent = _first(a, ("gen_ai.agent.id", "gen_ai.agent.name"), used) or span.resource.get("service.name")
-    prompt_parts = []
-    for key in ("gen_ai.system_instructions", "gen_ai.input.messages"):
-        if key in a:
-            used.add(key)
-            prompt_parts.append(_text_of_messages(a[key]))
-    prompt_parts.append(_indexed_messages(a, "gen_ai.prompt", used))
-    prompt_parts.append(_indexed_messages(a, "llm.input_messages", used))
-    prompt_parts.append(_first(a, ("gen_ai.tool.call.arguments", "input.value"), used))
-    response_parts = []
-    if "gen_ai.output.messages" in a:
-        used.add("gen_ai.output.messages")
-        response_parts.append(_text_of_messages(a["gen_ai.output.messages"]))
-    response_parts.append(_indexed_messages(a, "gen_ai.completion", used))
-    response_parts.append(_indexed_messages(a, "llm.output_messages", used))
-    response_parts.append(_first(a, ("gen_ai.tool.call.result", "output.value"), used))
+    agent = get("agent") or span.resource.get("service.name")
+    prompt_parts = [_text_of_messages(messages[key]) for key in _MESSAGES[:2] if key in messages]
+    prompt_parts += [_indexed_text(indexed.get("gen_ai.prompt")), _indexed_text(indexed.get("llm.input_messages")),
+                     get("input")]
+    response_parts = [_text_of_messages(messages[key]) for key in _MESSAGES[2:] if key in messages]
+    response_parts += [_indexed_text(indexed.get("gen_ai.completion")),
+                       _indexed_text(indexed.get("llm.output_messages")), get("output")]
     notes: list[str] = []
     prompt = _clip("\n".join(str(p) for p in prompt_parts if p) or None, notes, "prompt")
     response = _clip("\n".join(str(p) for p in response_parts if p) or None, notes, "response")
 
     metadata: dict[str, Any] = {}
-    model = _first(a, ("gen_ai.response.model", "gen_ai.request.model", "llm.model_name"), used)
-    if model is not None:
-        metadata["model"] = model
-    provider = _first(a, ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"), used)
-    if provider is not None:
-        metadata["provider"] = provider
-    tokens_in = _first(a, ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"), used)
-    tokens_out = _first(a, ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                            "llm.token_count.completion"), used)
-    total = _first(a, ("llm.token_count.total", "gen_ai.usage.total_tokens"), used)
+    for name in ("model", "provider"):
+        if name in fields:
+            metadata[name] = fields[name]
+    tokens_in, tokens_out, total = get("tokens_in"), get("tokens_out"), get("total")
     if tokens_in is not None or tokens_out is not None or total is not None:
         usage = {k: v for k, v in (("input_tokens", tokens_in), ("output_tokens", tokens_out)) if v is not None}
         if total is None and all(isinstance(v, int) for v in usage.values()) and usage:
@@ -170,12 +194,9 @@ def to_event(span: Span) -> EventInput:
         metadata["token_usage"] = usage
         if total is not None:
             metadata["tokens"] = total
-    cost = _first(a, ("gen_ai.usage.cost", "llm.cost.total", "cost"), used)
-    if cost is not None:
-        metadata["cost"] = cost
-    tool = _first(a, ("gen_ai.tool.name", "tool.name"), used)
-    if tool is not None:
-        metadata["tool"] = tool
+    for name in ("cost", "tool"):
+        if name in fields:
+            metadata[name] = fields[name]
     metadata["otel"] = {
         "name": span.name,
         "kind": _SPAN_KINDS.get(span.kind, str(span.kind)),
@@ -186,7 +207,6 @@ def to_event(span: Span) -> EventInput:
     }
     if span.events:
         metadata["otel"]["events"] = span.events[:20]
-    rest = {k: v for k, v in a.items() if k not in used}
     if rest:
         metadata["attributes"] = rest
     if notes:

@@ -15,9 +15,10 @@ from sidecar.compliance.types import InvalidRule, RuleSpec, Verdict
 from sidecar.errors import FieldError, InvalidInput, NotFound
 from sidecar.services.compliance import ComplianceGate, rule_spec
 from sidecar.services.principal import Principal
-from sidecar.store import activity
+from sidecar.store import activity, agent_ids
 from sidecar.store import analytics as analytics_store
 from sidecar.store import policies as store
+from sidecar.store.agent_ids import SeenAgent
 from sidecar.store.analytics import AnalyticsFilter
 from sidecar.store.db import ReadPool
 from sidecar.store.records import AgentRecord, PolicyRecord, RuleRecord, VersionRecord
@@ -272,6 +273,10 @@ class PolicyService:
         await self._gate.ensure(principal.org_id)
         return self._gate.verdict(principal.org_id, prompt=prompt, response=response, metadata=metadata,
                                   agent_id=agent_id, when=ms_to_datetime(now_ms()), count_rate=False)
+
+    async def unregistered_agents(self, principal: Principal, *, limit: int) -> list[SeenAgent]:
+        """Agent ids seen in events that name no registered agent, most recently seen first."""
+        return await self._reads.run(agent_ids.unregistered_agents, self._db, principal.org_id, limit=limit)
 
 
 def agent_activity(db: Database, org_id: str, agent: AgentRecord) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sidecar.errors import NotFound
+from sidecar.errors import FieldError, InvalidInput, NotFound
 from sidecar.services.principal import Principal
 from sidecar.services.tree import ancestors, build_forest, descendants, summarize
 from sidecar.store import logs as log_store
@@ -60,15 +60,21 @@ class QueryService:
             raise NotFound(f"trace {trace_id} not found")
         return TraceView(trace_id, spans, build_forest(spans), summarize(trace_id, spans))
 
-    async def trace_page(self, principal: Principal, trace_id: str, *, limit: int,
-                         offset: int) -> tuple[list[dict[str, Any]], int]:
-        def work() -> tuple[list[dict[str, Any]], int]:
-            spans = log_store.trace_spans(self._db, principal.org_id, trace_id, limit=limit, offset=offset)
+    async def trace_page(self, principal: Principal, trace_id: str, *, limit: int, offset: int,
+                         after: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """A page of a trace's spans, oldest first: at ``offset``, or after the span ``after`` (a cursor)."""
+        def work() -> tuple[list[dict[str, Any]] | None, int]:
+            if after is not None:
+                spans = log_store.trace_spans_after(self._db, principal.org_id, trace_id, after, limit=limit)
+            else:
+                spans = log_store.trace_spans(self._db, principal.org_id, trace_id, limit=limit, offset=offset)
             return spans, log_store.count_trace_spans(self._db, principal.org_id, trace_id)
 
         spans, total = await self._reads.run(work)
         if total == 0:
             raise NotFound(f"trace {trace_id} not found")
+        if spans is None:
+            raise InvalidInput.fields([FieldError("after", "is not the id of a span of this trace")])
         return spans, total
 
     async def _family(self, principal: Principal, event_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -32,7 +32,7 @@ from sidecar.store import activity
 from sidecar.store import logs as log_store
 from sidecar.store import notifications as outbox
 from sidecar.store import reports as store
-from sidecar.store.db import ReadPool
+from sidecar.store.db import ReadPool, is_postgres, session_unlock, try_session_lock
 from sidecar.store.models import Policy
 from sidecar.store.report_queries import tune_for_reports
 from sidecar.store.reports import ReportRecord, ScheduleRecord
@@ -97,6 +97,8 @@ class ReportService:
         self.integrity = integrity
         self._clock = clock
         self._builder = ReadPool(db, threads=1)
+        # PostgreSQL: one connection of its own holds the build locks of this process's builds
+        self._locks = ReadPool(db, threads=1) if is_postgres(db) else None
         self._hooks = _Hooks()
         self._building: set[str] = set()
         self.on_outbox: Callable[[], None] | None = None  # wakes the notification worker
@@ -202,9 +204,27 @@ class ReportService:
     # -- building --------------------------------------------------------------------------------
 
     async def build(self, report_id: str) -> ReportRecord | None:
-        """Build one pending report: running, then ready or failed. None when it is not pending any more."""
+        """Build one pending report: running, then ready or failed. None when it is not pending any more.
+
+        On PostgreSQL this process's lock connection holds the report's advisory lock for the whole build,
+        so another sidecar neither builds it too nor, at its start, takes it for interrupted.
+        """
         if report_id in self._building:
             return None
+        if self._locks is None:
+            return await self._build(report_id)
+        lock = store.build_lock_name(report_id)
+        if not await self._locks.run(try_session_lock, self._db, lock):
+            return None  # another sidecar is building it
+        try:
+            return await self._build(report_id)
+        finally:
+            try:
+                await self._locks.run(session_unlock, self._db, lock)
+            except RuntimeError:  # shut down: the lock connection closed, which released the lock
+                pass
+
+    async def _build(self, report_id: str) -> ReportRecord | None:
         record = await self._writer.run(store.start, report_id, now=self._clock())
         if record is None:
             return None
@@ -410,6 +430,8 @@ class ReportService:
         self._stopping = True
         self._cancelled.update(self._building)
         await asyncio.get_running_loop().run_in_executor(None, self._builder.close)
+        if self._locks is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._locks.close)
 
 
 

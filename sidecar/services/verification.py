@@ -1,6 +1,6 @@
 """Offline verification of the ledger (``agentaudit verify``) and ledger exports (``agentaudit export-ledger``).
 
-Reads the SQLite file on a read-only connection of its own, so it works whether or not the sidecar runs.
+Reads the SQLite file (or the PostgreSQL database) on a read-only connection of its own, so it works whether or not the sidecar runs.
 Each organisation is walked with the streaming :class:`~sidecar.ledger.verify.ChainVerifier` against every
 stored checkpoint and the trusted public keys (from files in the data dir, never from the database, which
 an attacker may have written to). Then the walk's end is compared with the head that the organisation's row
@@ -28,7 +28,8 @@ from sidecar.ledger.checkpoint import Checkpoint
 from sidecar.ledger.export import ExportHeader, verify_export, write_export
 from sidecar.ledger.report import Break, BreakKind, VerifyReport
 from sidecar.ledger.verify import ChainVerifier
-from sidecar.store.ledger import ChainHead, ChainReader, open_read_only
+from sidecar.store.db import redact_url
+from sidecar.store.ledger import ChainHead, ChainReader, PgReadConnection, open_read_only
 
 #: Chains shorter than this are walked in one process.
 PARALLEL_MIN_EVENTS = 50_000
@@ -87,7 +88,7 @@ class VerifyError(Exception):
 
 
 def verify_database(
-    path: Path,
+    path: Path | str,
     *,
     trusted_keys: Collection[str],
     org_id: str | None = None,
@@ -97,7 +98,7 @@ def verify_database(
     """Verify every organisation's chain (or one) in the SQLite database at ``path``.
 
     Args:
-        path: the database file.
+        path: the database file, or a ``postgresql://`` URL.
         trusted_keys: base64 public keys allowed to sign checkpoints (at least one).
         org_id: only this organisation.
         from_seq: start each walk at this sequence (the hash before it is taken on trust).
@@ -124,7 +125,7 @@ def verify_database(
         with ChainReader(conn) as reader:
             heads = reader.heads(org_id)
             if org_id is not None and not heads:
-                raise VerifyError(f"no organisation {org_id} in {path}")
+                raise VerifyError(f"no organisation {org_id} in {redact_url(str(path))}")
             plans = [_plan(reader, head, from_seq) for head in heads]
         for plan in plans:
             parallel = workers > 1 and plan.size >= PARALLEL_MIN_EVENTS
@@ -174,7 +175,7 @@ def _plan(reader: ChainReader, head: ChainHead, from_seq: int | None) -> _Plan:
     return _Plan(head, from_seq, prev, checkpoints, problems, beyond)
 
 
-def _walk_serial(conn: sqlite3.Connection, org_id: str, from_seq: int | None,
+def _walk_serial(conn: sqlite3.Connection | PgReadConnection, org_id: str, from_seq: int | None,
                  trusted_keys: Collection[str]) -> VerifyReport:
     """Walk one organisation in one snapshot (exact; used for small chains and to confirm breaks)."""
     with ChainReader(conn) as reader:
@@ -187,7 +188,8 @@ def _walk_serial(conn: sqlite3.Connection, org_id: str, from_seq: int | None,
         for checkpoint in plan.checkpoints:
             if checkpoint is not None:
                 verifier.add_checkpoint(checkpoint)
-        verifier.feed(reader.events(org_id, plan.start, head.last_seq))
+        verifier.feed_canonical(lambda seq: reader.canonical_rows(org_id, seq, head.last_seq),
+                                lambda seq: reader.events(org_id, seq, head.last_seq))
         return _against_recorded_head(verifier.finish(), reader, head)
 
 
@@ -214,7 +216,7 @@ def _against_recorded_head(report: VerifyReport, reader: ChainReader, head: Chai
     return report if found is None else replace(report, ok=False, first_break=found)
 
 
-def _walk_parallel(path: Path, plan: _Plan, trusted_keys: Collection[str], workers: int,
+def _walk_parallel(path: Path | str, plan: _Plan, trusted_keys: Collection[str], workers: int,
                    pool: ProcessPoolExecutor) -> VerifyReport:
     """Split the chain into ranges, one per worker, and combine their reports."""
     first = max(plan.start, plan.head.pruned_seq + 1)
@@ -243,7 +245,7 @@ def _walk_parallel(path: Path, plan: _Plan, trusted_keys: Collection[str], worke
 def _walk_range(path: str, head: ChainHead, first: int, last: int, prev: str | None,
                 checkpoints: list[Checkpoint], trusted_keys: tuple[str, ...], *, last_range: bool) -> VerifyReport:
     """Verify events ``first..last`` in a worker process (prev None: take the stored hash before ``first``)."""
-    conn = open_read_only(Path(path))
+    conn = open_read_only(path)
     try:
         with ChainReader(conn) as reader:
             if prev is None:
@@ -255,7 +257,8 @@ def _walk_range(path: str, head: ChainHead, first: int, last: int, prev: str | N
                                      organization_id=head.org_id)
             for checkpoint in checkpoints:
                 verifier.add_checkpoint(checkpoint)
-            verifier.feed(reader.events(head.org_id, first, last))
+            verifier.feed_canonical(lambda seq: reader.canonical_rows(head.org_id, seq, last),
+                                    lambda seq: reader.events(head.org_id, seq, last))
             if not last_range and not verifier.broken and verifier.last_sequence < last:
                 verifier.report_break(verifier.last_sequence + 1, BreakKind.SEQUENCE_GAP,
                                       f"event {verifier.last_sequence + 1} is missing")
@@ -267,7 +270,7 @@ def _walk_range(path: str, head: ChainHead, first: int, last: int, prev: str | N
 
 # -- exports ----------------------------------------------------------------------------------------
 
-def export_ledger(path: Path, org_id: str, out: Path, *, public_keys: Collection[str]) -> int:
+def export_ledger(path: Path | str, org_id: str, out: Path, *, public_keys: Collection[str]) -> int:
     """Write one organisation's chain and checkpoints as an export file, from one snapshot.
 
     Returns:
@@ -283,7 +286,7 @@ def export_ledger(path: Path, org_id: str, out: Path, *, public_keys: Collection
     try:
         with ChainReader(conn) as reader:
             if not reader.heads(org_id):
-                raise VerifyError(f"no organisation {org_id} in {path}")
+                raise VerifyError(f"no organisation {org_id} in {redact_url(str(path))}")
             checkpoints = [cp for _, cp, _ in reader.checkpoints(org_id) if cp is not None]
             header = ExportHeader(organization_id=org_id, public_keys=tuple(public_keys))
             tmp = out.with_name(f".{out.name}.tmp")

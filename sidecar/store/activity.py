@@ -32,8 +32,12 @@ class ActivityFilter:
 def list_activity(org_id: str, flt: ActivityFilter, *, limit: int, offset: int) -> tuple[list[ActivityRecord], int]:
     """Newest first, with each actor's display name (user email or key name) filled in."""
     query = Activity.select().where(Activity.org_id == org_id)
-    if flt.actor:
-        query = query.where(Activity.actor == flt.actor)
+    if flt.actor:  # an actor id, or the email of one of the organisation's users
+        actors = [flt.actor]
+        if "@" in flt.actor:
+            actors += [u.id for u in User.select(User.id).where((User.org_id == org_id)
+                                                                & (User.email == flt.actor.strip().lower()))]
+        query = query.where(Activity.actor.in_(actors))
     if flt.action:
         query = query.where((Activity.action == flt.action) | Activity.action.startswith(flt.action + "."))
     if flt.target_type:

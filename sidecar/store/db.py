@@ -3,6 +3,11 @@
 SQLite runs in WAL mode: readers never block the writer and the writer never
 blocks readers. All writes go through :mod:`sidecar.store.writer` (one thread);
 reads run on a small thread pool whose connections are ``query_only``.
+
+PostgreSQL (``postgresql://…``, through psycopg 3) is for several sidecars behind
+one database: each process still has one writer thread, and what must be decided
+once across processes (a chain head, a migration, a claimed delivery) is decided
+under a PostgreSQL lock (:func:`advisory_xact_lock`, ``FOR UPDATE [SKIP LOCKED]``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlparse
 
-from peewee import Database, SqliteDatabase
+import hashlib
+
+from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 
 from sidecar.errors import ConfigError
 
@@ -48,12 +55,72 @@ def open_database(url: str, *, synchronous: str = "FULL") -> Database:
         pragmas = dict(SQLITE_PRAGMAS, synchronous=synchronous)
         return SqliteDatabase(path, pragmas=pragmas, check_same_thread=False, autoconnect=True)
     if parsed.scheme in ("postgres", "postgresql"):
-        raise ConfigError("PostgreSQL support is not available in this build; use sqlite:///…")
+        if not parsed.hostname and "host=" not in parsed.query:
+            raise ConfigError(f"setting AGENTAUDIT_DATABASE_URL names no host: {url!r}")
+        if not parsed.path.strip("/"):
+            raise ConfigError(f"setting AGENTAUDIT_DATABASE_URL names no database: {url!r}")
+        conninfo = "postgresql://" + url.split("://", 1)[1]
+        return PostgresqlDatabase(conninfo, prefer_psycopg3=True, autoconnect=True, connect_timeout=10,
+                                  application_name="agentaudit")
     raise ConfigError(f"setting AGENTAUDIT_DATABASE_URL has an unsupported scheme: {parsed.scheme!r}")
 
 
+def _unwrap(db: Database | DatabaseProxy) -> object:
+    return db.obj if isinstance(db, DatabaseProxy) else db
+
+
 def is_sqlite(db: Database) -> bool:
-    return isinstance(db, SqliteDatabase)
+    return isinstance(_unwrap(db), SqliteDatabase)
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    return url.replace(f":{parsed.password}@", ":***@", 1)
+
+
+def is_postgres(db: Database | DatabaseProxy) -> bool:
+    return isinstance(_unwrap(db), PostgresqlDatabase)
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_*lock`` from a name (an organisation id, a job)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def advisory_xact_lock(db: Database, name: str) -> None:
+    """Wait for PostgreSQL's transaction-scoped advisory lock on ``name`` (released at commit or rollback).
+
+    On SQLite this does nothing: one process holds the only write transaction anyway.
+    """
+    if is_postgres(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (lock_key(name),))
+
+
+def try_session_lock(db: Database, name: str) -> bool:
+    """Take PostgreSQL's session advisory lock on ``name`` on this thread's connection if it is free
+    (held until :func:`session_unlock` or until the connection ends, e.g. the process dies); True on SQLite."""
+    if not is_postgres(db):
+        return True
+    return bool(db.execute_sql("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()[0])
+
+
+def session_unlock(db: Database, name: str) -> None:
+    if is_postgres(db):
+        db.execute_sql("SELECT pg_advisory_unlock(%s)", (lock_key(name),))
+
+
+def try_advisory_xact_lock(db: Database, name: str) -> bool:
+    """Take the transaction-scoped advisory lock on ``name`` if it is free; True on SQLite."""
+    if not is_postgres(db):
+        return True
+    return bool(db.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (lock_key(name),)).fetchone()[0])
 
 
 def sqlite_path(db: Database) -> str | None:

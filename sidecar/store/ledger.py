@@ -21,6 +21,7 @@ from sidecar.clock import to_iso
 from sidecar.ledger.chain import GENESIS_HASH
 from sidecar.ledger.checkpoint import Checkpoint, CheckpointKind
 from sidecar.ledger.verify import verify_chain
+from sidecar.store.db import is_postgres, is_postgres_url, redact_url
 from sidecar.store.logs import EVENT_COLUMNS, first_seq_at_or_after, row_to_event
 from sidecar.store.sql import q
 
@@ -97,7 +98,7 @@ def sign_head(db: Database, org_id: str, sign: Signer, *, now: int, force: bool 
     Returns:
         The new checkpoint, or None when nothing was signed.
     """
-    head = chain_head(db, org_id)
+    head = chain_head(db, org_id, lock=True)
     if head is None:
         return None
     if not force:
@@ -131,7 +132,7 @@ def purge_chunk(db: Database, org_id: str, cutoff_ms: int, *, max_rows: int, sig
     Raises:
         ChainBroken: the range does not verify.
     """
-    head = chain_head(db, org_id)
+    head = chain_head(db, org_id, lock=True)
     if head is None or head.pruned_seq >= head.last_seq:
         return None
     first = head.pruned_seq + 1
@@ -163,6 +164,8 @@ def purge_chunk(db: Database, org_id: str, cutoff_ms: int, *, max_rows: int, sig
 
 # -- reads ------------------------------------------------------------------------------------------
 
+_CHAIN_COLUMNS = ("id, seq, action, agent_id, trace_id, span_id, parent_span_id, prompt, response, metadata, "
+                  "started_at, ended_at, created_at, flags, enforcement, violations, hash")
 _HEAD_SQL = "SELECT id, last_seq, last_hash, pruned_seq, pruned_hash, retention_days FROM organizations"
 
 
@@ -171,9 +174,14 @@ def _head(row: tuple[Any, ...]) -> ChainHead:
                      None if row[5] is None else int(row[5]))
 
 
-def chain_head(db: Database, org_id: str) -> ChainHead | None:
-    """The organisation's chain head, or None if there is no such organisation."""
-    row = db.execute_sql(q(db, f"{_HEAD_SQL} WHERE id = ?"), (org_id,)).fetchone()
+def chain_head(db: Database, org_id: str, *, lock: bool = False) -> ChainHead | None:
+    """The organisation's chain head, or None if there is no such organisation.
+
+    ``lock`` (writer thread, PostgreSQL): lock the row for the rest of the transaction, as the writer does
+    before appending, so no other sidecar appends, signs or purges this chain meanwhile.
+    """
+    suffix = " FOR UPDATE" if lock and is_postgres(db) else ""
+    row = db.execute_sql(q(db, f"{_HEAD_SQL} WHERE id = ?{suffix}"), (org_id,)).fetchone()
     return _head(row) if row else None
 
 
@@ -258,12 +266,16 @@ def iter_events(db: Database, org_id: str, *, after: int = 0, chunk: int = 2000)
 
 # -- a read-only connection of its own (agentaudit verify / export-ledger) --------------------------
 
-def open_read_only(path: Path) -> sqlite3.Connection:
-    """Open the SQLite file read-only; works whether or not the sidecar is running (WAL).
+def open_read_only(source: Path | str) -> Any:
+    """Open the database read-only: a SQLite file (works whether or not the sidecar is running: WAL) or a
+    ``postgresql://`` URL (a connection of its own, see :class:`PgReadConnection`).
 
     Raises:
-        FileNotFoundError: there is no database at ``path``.
+        FileNotFoundError: there is no database at ``source``.
     """
+    if is_postgres_url(str(source)):
+        return PgReadConnection(str(source))
+    path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"no database at {path}")
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
@@ -274,6 +286,49 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
+class PgReadConnection:
+    """The slice of ``sqlite3.Connection`` that :class:`ChainReader` uses, over psycopg 3.
+
+    ``BEGIN`` opens a read-only REPEATABLE READ transaction (one snapshot, as SQLite's read transaction
+    gives); inside it every query streams through a server-side cursor, so a long chain is never held in
+    memory. Statements keep SQLite's ``?`` placeholders.
+
+    Raises:
+        FileNotFoundError: the server cannot be reached or refuses the connection (no such database).
+    """
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        try:
+            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="agentaudit-verify")
+        except psycopg.OperationalError as exc:
+            raise FileNotFoundError(f"cannot open {redact_url(url)}: {str(exc).strip().splitlines()[-1]}") from None
+        self._in_transaction = False
+        self._cursors = 0
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        if statement == "BEGIN":
+            self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self._in_transaction = True
+            return None
+        if statement == "COMMIT":
+            self._conn.execute("COMMIT")
+            self._in_transaction = False
+            return None
+        if self._in_transaction:
+            self._cursors += 1
+            cursor = self._conn.cursor(name=f"chain_{self._cursors}")
+            cursor.itersize = 5000
+        else:
+            cursor = self._conn.cursor()
+        cursor.execute(statement.replace("?", "%s"), params)
+        return cursor
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 class ChainReader:
     """Reads heads, checkpoints and events from one read-only connection, in one snapshot.
 
@@ -281,7 +336,7 @@ class ChainReader:
     ingest running meanwhile is invisible to it).
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection | PgReadConnection) -> None:
         self._conn = conn
 
     def __enter__(self) -> ChainReader:
@@ -315,14 +370,10 @@ class ChainReader:
         return str(row[0]) if row else None
 
     def events(self, org_id: str, first: int, last: int | None = None) -> Iterator[dict[str, Any]]:
-        """The organisation's events with ``first <= seq (<= last)``, in wire form, in sequence order.
-
-        Built for speed (this is the hot loop of ``agentaudit verify``): one cursor over the
-        ``(org_id, seq)`` index, and each row turned into exactly the fields the chain covers.
-        """
-        sql = ("SELECT id, seq, action, agent_id, trace_id, span_id, parent_span_id, prompt, response, metadata, "
-               "started_at, ended_at, created_at, flags, enforcement, violations, hash FROM audit_logs "
-               "WHERE org_id = ? AND seq >= ?")
+        """The organisation's events with ``first <= seq (<= last)``, in wire form, in sequence order: one
+        cursor over the ``(org_id, seq)`` index, each row turned into exactly the fields the chain covers (the
+        exact path of ``agentaudit verify``; :meth:`canonical_rows` is its fast path)."""
+        sql = f"SELECT {_CHAIN_COLUMNS} FROM audit_logs WHERE org_id = ? AND seq >= ?"
         params: tuple[Any, ...] = (org_id, first)
         if last is not None:
             sql += " AND seq <= ?"
@@ -356,6 +407,71 @@ class ChainReader:
                 }
             except (orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
                 yield _raw_event(org_id, row)
+
+    def canonical_rows(self, org_id: str, first: int, last: int | None = None) -> Iterator[tuple[int, bytes, str]]:
+        """``(sequence, canonical bytes, stored hash)`` for the organisation's events from ``first`` on, in
+        sequence order: the fast way to the chain check (``agentaudit verify``'s hot loop).
+
+        The JSON columns go into the canonical bytes as stored (``orjson.Fragment``: no parsing), since this
+        sidecar stores them in canonical form; so do the other columns, through a dict built in canonical key
+        order. For every row this sidecar wrote, the bytes equal
+        :func:`~sidecar.ledger.chain.canonical_event` of :meth:`events`' wire form. A row where they do not
+        (written by hand or by an older writer) fails the hash check, and the verifier re-checks it from
+        :meth:`events`: this is only ever a faster way to the same verdict.
+        """
+        sql = f"SELECT {_CHAIN_COLUMNS} FROM audit_logs WHERE org_id = ? AND seq >= ?"
+        params: tuple[Any, ...] = (org_id, first)
+        if last is not None:
+            sql += " AND seq <= ?"
+            params = (*params, last)
+        dumps, fragment = orjson.dumps, orjson.Fragment
+        iso = _MillisIso()
+        empty: list[str] = []
+        for (event_id, seq, action, agent_id, trace_id, span_id, parent_span_id, prompt, response, metadata,
+             started_at, ended_at, created_at, flags, enforcement, violations, digest) in self._conn.execute(
+                 sql + " ORDER BY seq", params):
+            try:
+                canonical = dumps({  # keys in canonical (sorted) order; a test holds this to canonical_event
+                    "action": action,
+                    "agentId": agent_id,
+                    "complianceFlags": fragment(flags) if flags else empty,
+                    "createdAt": iso(created_at),
+                    "endedAt": iso(ended_at),
+                    "enforcementAction": enforcement,
+                    "id": event_id,
+                    "metadata": fragment(metadata) if metadata is not None else None,
+                    "organizationId": org_id,
+                    "parentSpanId": parent_span_id,
+                    "prompt": prompt,
+                    "response": response,
+                    "sequence": seq,
+                    "spanId": span_id,
+                    "startedAt": iso(started_at),
+                    "traceId": trace_id,
+                    "violationDetails": fragment(violations) if violations else None,
+                })
+            except (TypeError, ValueError, OverflowError):  # a column someone rewrote: re-checked exactly
+                canonical = b""
+            yield seq, canonical, digest
+
+
+class _MillisIso:
+    """``to_iso`` memoised by the millisecond (an event's times, and a group's events, share them)."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self) -> None:
+        self._cache: dict[int, str] = {}
+
+    def __call__(self, ms: int) -> str:
+        text = self._cache.get(ms)
+        if text is None:
+            if type(ms) is not int:
+                raise TypeError("a time that is not epoch milliseconds")
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            text = self._cache[ms] = to_iso(ms)  # type: ignore[assignment]
+        return text
 
 
 class _IsoCache:

@@ -260,3 +260,23 @@ def untraced_children(db: Database, org_id: str, refs: list[str]) -> list[dict[s
         ).fetchall()
         found.extend(row_to_event(row) for row in rows)
     return found
+
+
+def trace_spans_after(db: Database, org_id: str, trace_id: str, after_id: str, *, limit: int) -> list[dict[str, Any]] | None:
+    """The spans of a trace that come after the span ``after_id`` in the trace's order (started_at, seq).
+
+    Keyset paging: each page is one range of the (org, trace, started_at) index however deep into the trace
+    it is, where ``OFFSET`` walks (and reads) every span before the page. None when ``after_id`` is not a
+    span of this trace.
+    """
+    row = db.execute_sql(
+        q(db, "SELECT started_at, seq FROM audit_logs WHERE id = ? AND org_id = ? AND trace_id = ?"),
+        (after_id, org_id, trace_id),
+    ).fetchone()
+    if row is None:
+        return None
+    started, seq = row
+    statement = (f"SELECT {EVENT_COLUMNS} FROM audit_logs WHERE org_id = ? AND trace_id = ? AND started_at >= ? "
+                 "AND (started_at > ? OR seq > ?) ORDER BY started_at, seq LIMIT ?")
+    rows = db.execute_sql(q(db, statement), (org_id, trace_id, started, started, seq, limit)).fetchall()
+    return [row_to_event(found) for found in rows]

@@ -8,13 +8,18 @@ tracked one by one (not only the highest number), so ones added on branches
 that merge in any order still all run. A migration is a plain, idempotent
 function of the database; add one by appending to :data:`MIGRATIONS` and
 changing the models to match.
+
+On PostgreSQL, :func:`migrate` holds a session advisory lock for its whole run,
+so sidecars that start together migrate once: the others wait, then find every
+version applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from peewee import Database, SqliteDatabase
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
 from sidecar import log
 from sidecar.clock import now_ms
@@ -34,6 +39,9 @@ def _create_partial_indexes(db: Database) -> None:
 def _create_ledger_triggers(db: Database) -> None:
     if isinstance(db, SqliteDatabase):
         for statement in models.LEDGER_TRIGGERS:
+            db.execute_sql(statement)
+    elif isinstance(db, PostgresqlDatabase):
+        for statement in models.PG_LEDGER_TRIGGERS:
             db.execute_sql(statement)
 
 
@@ -85,10 +93,16 @@ def _v6_billing(db: Database) -> None:
     _create_partial_indexes(db)
 
 
+def _v12_rate_buckets(db: Database) -> None:
+    """Token buckets shared by several sidecars (PostgreSQL)."""
+    db.create_tables([models.RateBucket], safe=True)
+
+
 #: (version, migration) in order.
 MIGRATIONS: tuple[tuple[int, Migration], ...] = (
     (1, _v1_initial), (2, _v2_compliance), (3, _v3_ledger), (4, _v4_reports), (5, _v5_notifications),
     (6, _v6_billing),
+    (12, _v12_rate_buckets),  # numbered after its issue: versions need not be consecutive
 )
 LATEST = max(version for version, _ in MIGRATIONS)
 
@@ -104,12 +118,34 @@ def current_version(db: Database) -> int:
     return max(applied(db), default=0)
 
 
+#: The advisory lock key that serialises migrations across processes (PostgreSQL).
+MIGRATE_LOCK = 0x41474155_4D494752  # "AGAU" "MIGR"
+
+
+@contextmanager
+def _migration_lock(db: Database) -> Iterator[None]:
+    """Hold PostgreSQL's session advisory lock for migrations (waits for another process's run to end)."""
+    if not isinstance(db, PostgresqlDatabase):
+        yield
+        return
+    db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))
+    try:
+        yield
+    finally:
+        db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATE_LOCK,))
+
+
 def migrate(db: Database) -> tuple[int, int]:
     """Bring the schema to :data:`LATEST`. Returns ``(from_version, to_version)``.
 
     Raises:
         RuntimeError: the database was written by a newer AgentAudit.
     """
+    with _migration_lock(db):
+        return _migrate(db)
+
+
+def _migrate(db: Database) -> tuple[int, int]:
     with db.atomic():
         db.create_tables([models.SchemaVersion], safe=True)
     before = current_version(db)

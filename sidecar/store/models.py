@@ -11,7 +11,9 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
+    CompositeKey,
     DatabaseProxy,
+    DoubleField,
     IntegerField,
     Model,
     SQL,
@@ -447,6 +449,21 @@ LEDGER_TRIGGERS = (
 )
 
 
+#: The PostgreSQL form of :data:`LEDGER_TRIGGERS` (one PL/pgSQL function, two row triggers).
+PG_LEDGER_TRIGGERS = (
+    "CREATE OR REPLACE FUNCTION audit_logs_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF TG_OP = 'UPDATE' THEN "
+    "RAISE EXCEPTION 'audit logs are append-only: a stored event cannot be changed'; END IF; "
+    "IF NOT EXISTS (SELECT 1 FROM retention_gate WHERE org_id = OLD.org_id AND OLD.seq <= up_to_seq) THEN "
+    "RAISE EXCEPTION 'audit logs are append-only: only the retention purge deletes events'; END IF; "
+    "RETURN OLD; END $$",
+    "CREATE OR REPLACE TRIGGER audit_logs_no_update BEFORE UPDATE ON audit_logs "
+    "FOR EACH ROW EXECUTE FUNCTION audit_logs_append_only()",
+    "CREATE OR REPLACE TRIGGER audit_logs_no_delete BEFORE DELETE ON audit_logs "
+    "FOR EACH ROW EXECUTE FUNCTION audit_logs_append_only()",
+)
+
+
 class Usage(BaseModel):
     """Events stored per organisation and calendar month (``YYYY-MM``, UTC); counted by the writer."""
 
@@ -543,6 +560,23 @@ class ReportSchedule(BaseModel):
         indexes = ((("org_id", "id"), False),)
 
 
+class RateBucket(BaseModel):
+    """A token bucket shared by the sidecars on one PostgreSQL database (unused on SQLite: one process).
+
+    ``tokens`` as of ``updated_at`` (epoch ms); ``last_grant`` is what the latest take handed out.
+    """
+
+    kind = CharField(max_length=20)
+    caller = CharField(max_length=200)
+    tokens = DoubleField()
+    last_grant = IntegerField(default=0)
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "rate_buckets"
+        primary_key = CompositeKey("kind", "caller")
+
+
 #: Partial indexes that Peewee's Meta cannot express; created by migrations.
 PARTIAL_INDEXES = (
     "CREATE INDEX IF NOT EXISTS audit_logs_flagged ON audit_logs (org_id, seq) WHERE flagged",
@@ -562,4 +596,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     *LEDGER_MODELS,
     *BILLING_MODELS,
     *REPORT_MODELS,
+    RateBucket,
 )

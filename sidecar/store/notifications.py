@@ -152,6 +152,31 @@ def due(now: int, limit: int = 200) -> list[DeliveryRecord]:
     return [_delivery(row) for row in rows]
 
 
+def claim_due(now: int, lease_until: int, limit: int = 200) -> list[DeliveryRecord]:
+    """Take the due deliveries for this process (several sidecars on PostgreSQL): lock them with
+    ``FOR UPDATE SKIP LOCKED`` and push their next attempt to ``lease_until``, in the writer's transaction.
+
+    Another process skips the rows while they are locked and finds them not due once this commits, so
+    each delivery is attempted by one process; if that process dies before recording the outcome, the
+    lease runs out and another one retries it (at least once, never lost).
+    """
+    due_ids = (Delivery.select(Delivery.id)
+               .where(Delivery.status.in_(("pending", "digest")) & (Delivery.next_attempt_at <= now))
+               .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit).for_update(skip_locked=True))
+    rows = list(Delivery.update(next_attempt_at=lease_until).where(Delivery.id.in_(due_ids)).returning(Delivery)
+                .execute())
+    return sorted((_delivery(row) for row in rows), key=lambda d: d.id)
+
+
+def claim_waiting_digest(org_id: str, lease_until: int) -> list[DeliveryRecord]:
+    """Take an organisation's waiting digest entries for this process (see :func:`claim_due`)."""
+    waiting = (Delivery.select(Delivery.id).where((Delivery.org_id == org_id) & (Delivery.status == "digest"))
+               .limit(1000).for_update(skip_locked=True))
+    rows = list(Delivery.update(next_attempt_at=lease_until).where(Delivery.id.in_(waiting)).returning(Delivery)
+                .execute())
+    return sorted((_delivery(row) for row in rows), key=lambda d: d.id)
+
+
 def next_due_at() -> int | None:
     row = (Delivery.select(Delivery.next_attempt_at).where(Delivery.status.in_(("pending", "digest")))
            .order_by(Delivery.next_attempt_at).first())

@@ -13,6 +13,7 @@ import orjson
 
 from sidecar.errors import Conflict, NotFound
 from sidecar.ids import new_id
+from sidecar.store.db import try_advisory_xact_lock
 from sidecar.store.models import Report, ReportSchedule
 
 STATUSES = ("pending", "running", "ready", "failed")
@@ -147,11 +148,22 @@ def fail(report_id: str, *, error: str, now: int) -> ReportRecord | None:
     return ReportRecord.of(Report.get_by_id(report_id)) if changed else None
 
 
+def build_lock_name(report_id: str) -> str:
+    """The advisory lock a process holds while it builds the report (PostgreSQL; see ``ReportService.build``)."""
+    return f"report-build:{report_id}"
+
+
 def recover_interrupted(*, now: int, max_attempts: int) -> tuple[list[str], list[str]]:
     """At start: reports left ``running`` by a stopped process go back to ``pending`` (to be built again)
-    or, after ``max_attempts`` tries, to ``failed``. Returns ``(resumed ids, failed ids)``."""
+    or, after ``max_attempts`` tries, to ``failed``. Returns ``(resumed ids, failed ids)``.
+
+    On PostgreSQL a report that another live sidecar is building (it holds the report's build lock)
+    is left alone."""
     resumed, failed = [], []
+    db = Report._meta.database
     for row in Report.select().where(Report.status == "running"):
+        if not try_advisory_xact_lock(db, build_lock_name(row.id)):
+            continue
         if row.attempts >= max_attempts:
             row.status, row.finished_at = "failed", now
             row.error = (f"the sidecar stopped while this report was being built ({row.attempts} attempts); "
@@ -239,7 +251,10 @@ def schedule_fired(schedule_id: str, *, fired_at: int, report: dict[str, Any]) -
         NotFound: the schedule was deleted.
         Conflict: this run was already recorded (a second process or a late misfire).
     """
-    row = ReportSchedule.get_or_none(ReportSchedule.id == schedule_id)
+    query = ReportSchedule.select().where(ReportSchedule.id == schedule_id)
+    if ReportSchedule._meta.database.for_update:  # PostgreSQL: other sidecars fire the same schedule
+        query = query.for_update()
+    row = query.first()
     if row is None:
         raise NotFound(f"report schedule {schedule_id} not found")
     if row.last_run_at is not None and row.last_run_at >= fired_at:

@@ -6,6 +6,10 @@ whole (nothing of it is stored) and its neighbours in the group are unaffected. 
 organisation (loaded once per month), deltas of one group are kept apart until the group commits, and
 one UPSERT per organisation per group commit persists them. So counting is exact under any
 concurrency (one thread decides) and costs a few dictionary operations per event.
+
+On PostgreSQL other sidecars count too, so the meter keeps no count between groups: it reads the
+committed count again in each group, after the writer has locked the organisation's row (every
+writer counts an organisation only under that lock), so the quota holds across processes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from peewee import Database
 
 from sidecar.clock import to_iso
 from sidecar.errors import QuotaExceeded
+from sidecar.store.db import is_postgres
 from sidecar.store.sql import q
 
 _LOAD = ("SELECT o.plan, u.events FROM organizations o LEFT JOIN usage_counts u "
@@ -55,6 +60,7 @@ class UsageMeter:
         self._month: tuple[str, int, int] = ("", 0, 0)
         self._upsert = q(db, _UPSERT)
         self._load_sql = q(db, _LOAD)
+        self._shared = is_postgres(db)
 
     def _state(self, cursor: Any, org_id: str, period: str) -> tuple[str, int, int | None]:
         state = self._orgs.get(org_id)
@@ -112,7 +118,11 @@ class UsageMeter:
             cursor.executemany(self._upsert, [(org_id, period, count, now) for org_id, count in self._pending.items()])
 
     def commit(self) -> None:
-        """The group committed: fold its counts into the cache."""
+        """The group committed: fold its counts into the cache (or forget them when other processes count too)."""
+        if self._shared:
+            self._orgs.clear()
+            self._pending.clear()
+            return
         for org_id, count in self._pending.items():
             state = self._orgs.get(org_id)
             if state is not None:
@@ -122,6 +132,8 @@ class UsageMeter:
     def rollback(self) -> None:
         """The group failed: forget its counts."""
         self._pending.clear()
+        if self._shared:
+            self._orgs.clear()
 
     def forget(self, org_id: str) -> None:
         """Reload the organisation's plan and count next time (after a plan change). Writer thread only."""

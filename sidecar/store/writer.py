@@ -10,6 +10,13 @@ data is durable, and the event loop never waits on SQLite.
 If a group's transaction fails, each unit is retried alone, so one bad unit
 cannot fail its neighbours; storage errors (disk full, read-only file) reach
 the callers as :class:`~sidecar.errors.Unavailable`.
+
+On PostgreSQL several sidecar processes write to one database, each with its own
+writer. There the writer caches no chain head: each group transaction first locks
+the rows of the organisations it appends to (``SELECT … FOR UPDATE``, in id order
+so two writers never deadlock on them) and reads their heads under that lock, so
+sequences stay gapless and each hash links to the committed one before it. A group
+that loses a deadlock or a serialisation race is retried.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from sidecar.clock import now_ms, to_iso
 from sidecar.errors import AgentAuditError, Unavailable
 from sidecar.ids import IdGenerator
 from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
+from sidecar.store.db import is_postgres
 from sidecar.store.sql import placeholders, q
 from sidecar.store.usage import UsageMeter
 
@@ -117,6 +125,10 @@ class _FnJob(_Job):
 
 _STOP = object()
 
+#: How often a unit that lost a PostgreSQL deadlock or serialisation race is tried again.
+_RACE_RETRIES = 5
+_LOCK_HEADS = ("SELECT id, last_seq, last_hash FROM organizations WHERE id = ANY(%s) ORDER BY id FOR UPDATE")
+
 #: Exceptions that mean the database refused or failed a write.
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, InterfaceError, sqlite3.Error, OSError)
 
@@ -173,6 +185,7 @@ class Writer:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
         self._heads: dict[str, tuple[int, str]] = {}
+        self._shared = is_postgres(db)  # other processes append too: read heads under a lock, cache none
         self._listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         self._started = False
         self._closed = False
@@ -256,7 +269,7 @@ class Writer:
                 log.store.warning("PRAGMA optimize failed at shutdown", exc_info=True)
             self._db.close()
 
-    def _process(self, jobs: list[_Job]) -> None:
+    def _process(self, jobs: list[_Job], attempt: int = 0) -> None:
         heads: dict[str, tuple[int, str]] = {}
         try:
             with self._db.atomic():
@@ -264,6 +277,10 @@ class Writer:
         except STORAGE_ERRORS as exc:
             if self.meter is not None:
                 self.meter.rollback()
+            if self._shared and attempt < _RACE_RETRIES and _is_race(exc):
+                log.store.info("a group lost a race with another writer (%s); retrying", exc)
+                self._process(jobs, attempt + 1)
+                return
             if len(jobs) > 1:
                 log.store.warning("a group of %d units failed (%s); retrying each alone", len(jobs), exc)
                 for job in jobs:
@@ -282,7 +299,8 @@ class Writer:
                 return
             self._deliver([(jobs[0], None, exc)])
             return
-        self._heads.update(heads)
+        if not self._shared:
+            self._heads.update(heads)
         if self.meter is not None:
             self.meter.commit()
         self.commits += 1
@@ -305,26 +323,46 @@ class Writer:
             except AgentAuditError as exc:
                 outcomes.append((job, None, exc))
             except STORAGE_ERRORS as exc:
-                if _is_storage_failure(exc):
+                if _is_storage_failure(exc) or (self._shared and _is_race(exc)):
                     raise
                 outcomes.append((job, None, exc))
         stored: list[dict[str, Any]] = []
         if ingest_jobs:
             cursor = self._db.cursor()
+            if self._shared:
+                self._lock_heads(cursor, ingest_jobs, heads)
             meter = self.meter
             now = self._clock()
+            admitted: list[_IngestJob] = []
             for job in ingest_jobs:
                 if meter is not None:
                     refused = meter.admit(cursor, job.events, now)
                     if refused is not None:  # over quota: nothing of this job is stored
                         outcomes.append((job, None, refused))
                         continue
+                if self._shared:  # a round trip to the server per statement: one set of statements per group
+                    admitted.append(job)
+                    continue
                 wires = self._store_events(cursor, job.events, heads)
                 outcomes.append((job, wires, None))
+                stored.extend(wires)
+            if admitted:
+                wires = self._store_events(cursor, [event for job in admitted for event in job.events], heads)
+                start = 0
+                for job in admitted:
+                    outcomes.append((job, wires[start:start + len(job.events)], None))
+                    start += len(job.events)
                 stored.extend(wires)
             if meter is not None:
                 meter.flush(cursor, now)
         return outcomes, stored
+
+    def _lock_heads(self, cursor: Any, jobs: list[_IngestJob], heads: dict[str, tuple[int, str]]) -> None:
+        """Lock the chain heads this group appends to, in id order, and read them (PostgreSQL)."""
+        org_ids = sorted({event.org_id for job in jobs for event in job.events})
+        cursor.execute(_LOCK_HEADS, (org_ids,))
+        for org_id, seq, digest in cursor.fetchall():
+            heads[org_id] = (int(seq), str(digest))
 
     def _head(self, cursor: Any, org_id: str, heads: dict[str, tuple[int, str]]) -> tuple[int, str]:
         head = heads.get(org_id) or self._heads.get(org_id)
@@ -376,7 +414,7 @@ class Writer:
                 event_id, ev.org_id, seq, ev.action, ev.agent_id, ev.trace_id, span_id, ev.parent_span_id,
                 ev.prompt, ev.response, ev.metadata_json, started, ended, created,
                 orjson.dumps(ev.flags).decode() if ev.flags else None, ev.enforcement, bool(ev.flags),
-                orjson.dumps(ev.violations).decode() if ev.violations else None, digest,
+                orjson.dumps(ev.violations, option=orjson.OPT_SORT_KEYS).decode() if ev.violations else None, digest,
             ))
             wires.append(wire)
             if ev.after_insert:
@@ -471,6 +509,12 @@ def _resolve(
                 listener(stored)
             except Exception:
                 log.store.exception("a commit listener failed")
+
+
+def _is_race(exc: BaseException) -> bool:
+    """PostgreSQL aborted the transaction to resolve a conflict with another one: trying again succeeds."""
+    text = _chain_text(exc)
+    return "deadlock detected" in text or "could not serialize" in text
 
 
 def _is_storage_failure(exc: BaseException) -> bool:

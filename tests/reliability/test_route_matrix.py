@@ -131,6 +131,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("POST", f"{A}/report-schedules"): "triage",
     ("GET", f"{A}/report-schedules/{{schedule_id}}"): "read",
     ("DELETE", f"{A}/report-schedules/{{schedule_id}}"): "triage",
+    ("GET", f"{A}/unregistered-agents"): "read",
 }
 
 #: The bodies that get an id-bearing request past validation, so that only the ownership check can refuse it.
@@ -275,6 +276,9 @@ async def _populate(api: ApiClient, who: Account, tag: str) -> dict[str, str]:
     stored = await api.post("audit-logs/batch", json=batch, headers=who.api_key)
     assert stored.status == 201
     ids["log_id"] = stored.body["data"][1]["id"]
+    ids["unregistered_agent"] = f"unregistered-agent-{tag}"
+    seen = await api.post("audit-logs", json={"action": "x", "agentId": ids["unregistered_agent"]}, headers=who.api_key)
+    assert seen.status == 201
     alerts = await api.get("alerts", headers=jwt)
     assert alerts.body, "the flag policy raised no alert"
     ids["alert_id"] = alerts.body[0]["id"]
@@ -370,7 +374,7 @@ async def test_other_organisation_gets_404_on_every_id_route(api: ApiClient, own
 
 LISTS = ("audit-logs", "traces", "alerts", "agents", "policies", "compliance-rules", "reports", "report-schedules",
          "users", "auth/api-keys", "activity", "notifications/deliveries", "ledger/checkpoints",
-         "compliance-rules/packs/installed", "policies/analytics", "alerts/counts")
+         "compliance-rules/packs/installed", "policies/analytics", "alerts/counts", "unregistered-agents")
 
 
 async def test_lists_show_nothing_of_the_other_organisation(api: ApiClient, owner: Account, other: Account) -> None:
@@ -383,5 +387,7 @@ async def test_lists_show_nothing_of_the_other_organisation(api: ApiClient, owne
         leaked = [name for name, value in ids_a.items() if name != "pack_id" and value in text]
         assert leaked == [], (path, leaked)
         assert "123-45-6789" not in text and owner.org_id not in text
+    seen_by_owner = await api.get("unregistered-agents", headers=owner.jwt)
+    assert ids_a["unregistered_agent"] in json.dumps(seen_by_owner.body)  # so the check above was not vacuous
     totals = await api.get("policies/analytics", headers=other.jwt)
     assert totals.body["totalAudits"] == 0

@@ -142,8 +142,21 @@ class ScriptedServer:
     script: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     url: str = ""
+    delay: float = 0.0  # seconds each answer takes
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         raw = await request.read()
         body = json.loads(raw) if raw else None
         self.seen.append(Seen(time.monotonic(), request.method, request.path, body))

@@ -64,7 +64,7 @@ def test_a_dead_sidecar_never_raises_never_blocks_and_drops_the_oldest(caplog: p
     assert statistics.median(samples) < 20e-6
     assert client.flush(0.3) is False  # still undelivered: flush says so instead of blocking on
     stats = client.stats
-    assert stats.queued == 5012 and stats.dropped >= 5012 - 500 - 50 and stats.sent == 0
+    assert stats.queued == 5012 and stats.dropped >= 5012 - 500 - 4 * 50 and stats.sent == 0  # 4 batches in flight
     assert client.close(timeout=0.5) is False
     assert client.stats.lost + client.stats.dropped == 5012
     client.log("after_close", wait=False)  # still no exception
@@ -93,9 +93,21 @@ def test_batches_hold_at_most_50_and_a_413_splits_them(scripted: ScriptedServer)
         for i in range(120):
             client.log("e", metadata={"i": i})
         assert client.flush(10) is True
-    sizes = [len(s.body) for s in scripted.seen]
-    assert sizes[:3] == [50, 25, 25] and sum(sizes[1:]) == 120 and max(sizes) <= 50
-    assert [e["metadata"]["i"] for s in scripted.seen[1:] for e in s.body] == list(range(120))
+    refused, *stored = scripted.seen  # the first batch got the 413; up to four batches go out together
+    assert len(refused.body) == 50 and max(len(s.body) for s in stored) <= 50
+    halves = [s.body for s in stored if len(s.body) == 25]
+    assert len(halves) == 2 and halves[0] + halves[1] == refused.body
+    assert sorted(e["metadata"]["i"] for s in stored for e in s.body) == list(range(120))
+
+
+def test_one_worker_keeps_up_to_window_batches_in_flight(scripted: ScriptedServer) -> None:
+    scripted.delay = 0.2
+    with BufferedClient(api_key="k", base_url=scripted.url, flush_interval=5, window=3) as client:
+        for i in range(400):
+            client.log("e", metadata={"i": i})
+        assert client.flush(15) is True
+    assert scripted.most_in_flight == 3  # three batches at once, from the one sender thread
+    assert sorted(e["metadata"]["i"] for s in scripted.seen for e in s.body) == list(range(400))
 
 
 def test_refused_events_are_counted_and_the_rest_delivered(org: Org, caplog: pytest.LogCaptureFixture) -> None:
@@ -189,3 +201,5 @@ def test_sender_options_are_checked() -> None:
         agentaudit.BufferedClient(api_key="k", base_url=dead_url(), batch_size=51)
     with pytest.raises(agentaudit.ConfigError, match="buffer_size"):
         agentaudit.BufferedClient(api_key="k", base_url=dead_url(), buffer_size=0)
+    with pytest.raises(agentaudit.ConfigError, match="window"):
+        agentaudit.BufferedClient(api_key="k", base_url=dead_url(), window=0)

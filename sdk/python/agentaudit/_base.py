@@ -28,21 +28,22 @@ class ClientCore(Tracer, LegacyMethods):
     Background options (used on the first ``wait=False`` event):
         buffer_size: events held in memory before the oldest are dropped.
         batch_size: events per request (at most 50). flush_interval: longest wait of a lone event, seconds.
-        workers: sender threads. spill_path: file that holds events while the sidecar is down.
+        workers: sender threads. window: batches each sender keeps in flight at once when more are waiting.
+        spill_path: file that holds events while the sidecar is down.
         close_timeout: how long close() and the exit hook wait for delivery.
     """
 
     def __init__(self, config: Config, send: Send, *, buffer_size: int = 10_000, batch_size: int = 50,
-                 flush_interval: float = 0.1, workers: int = 1, spill_path: str | None = None,
+                 flush_interval: float = 0.1, workers: int = 1, window: int = 4, spill_path: str | None = None,
                  close_timeout: float = 5.0) -> None:
         if not 1 <= batch_size <= 50:
             raise ConfigError(f"batch_size must be 1 to 50, got {batch_size}")
-        if buffer_size < 1 or workers < 1 or flush_interval <= 0:
-            raise ConfigError("buffer_size and workers must be at least 1 and flush_interval positive")
+        if buffer_size < 1 or workers < 1 or window < 1 or flush_interval <= 0:
+            raise ConfigError("buffer_size, workers and window must be at least 1 and flush_interval positive")
         self.config = config
         self._default_agent = config.agent_id
         self._sender_options: dict[str, Any] = dict(max_buffer=buffer_size, batch_size=batch_size,
-                                                    flush_interval=flush_interval, workers=workers,
+                                                    flush_interval=flush_interval, workers=workers, window=window,
                                                     spill_path=spill_path, close_timeout=close_timeout)
         self._close_timeout = close_timeout
         self._sender: BufferedSender | None = None

@@ -21,7 +21,7 @@ from typing import Any
 
 from agentaudit._errors import APIConnectionError
 from agentaudit._events import iso
-from agentaudit._http import RetryPolicy, Transport, encode, retry_after_seconds
+from agentaudit._http import Response, RetryPolicy, Transport, encode, retry_after_seconds
 from agentaudit._spill import SpillFile
 
 log = logging.getLogger("agentaudit")
@@ -59,7 +59,9 @@ class BufferedSender:
         max_buffer: events held in memory at most; beyond, the oldest are dropped.
         batch_size: events per request, 1 to 50.
         flush_interval: longest time a lone event waits before it is sent.
-        workers: sender threads (each with its own connection).
+        workers: sender threads.
+        window: batches each worker keeps in flight at once when more than one is waiting (each on its own
+            kept-alive connection), so the sidecar's group commit can take them together.
         spill_path: a file for events while the sidecar is down, or None to keep retrying in memory.
         spill_after: failed attempts of a batch before it goes to the spill file.
         retry: backoff policy.
@@ -67,16 +69,17 @@ class BufferedSender:
     """
 
     def __init__(self, transport: Transport, *, max_buffer: int = 10_000, batch_size: int = 50,
-                 flush_interval: float = 0.1, workers: int = 1, spill_path: str | None = None, spill_after: int = 2,
-                 retry: RetryPolicy | None = None, close_timeout: float = 5.0) -> None:
+                 flush_interval: float = 0.1, workers: int = 1, window: int = 4, spill_path: str | None = None,
+                 spill_after: int = 2, retry: RetryPolicy | None = None, close_timeout: float = 5.0) -> None:
         if not 1 <= batch_size <= 50:
             raise ValueError(f"batch_size must be 1 to 50, got {batch_size}")
-        if max_buffer < 1 or workers < 1:
-            raise ValueError("max_buffer and workers must be at least 1")
+        if max_buffer < 1 or workers < 1 or window < 1:
+            raise ValueError("max_buffer, workers and window must be at least 1")
         self._transport = transport
         self._target = transport.prefix + "/audit-logs/batch"
         self._max = max_buffer
         self._batch_size = batch_size
+        self._window = window
         self._interval = flush_interval
         self._spill = SpillFile(spill_path) if spill_path else None
         self._spill_after = spill_after
@@ -198,16 +201,24 @@ class BufferedSender:
             self._replay()
         while True:
             with self._lock:
-                n = min(self._batch_size, len(self._buffer))
-                batch = [self._buffer.popleft() for _ in range(n)]
-                self._in_flight += n
-            if not batch:
+                batches = []
+                while len(batches) < self._window and self._buffer:
+                    n = min(self._batch_size, len(self._buffer))
+                    batches.append([self._buffer.popleft() for _ in range(n)])
+                count = sum(len(batch) for batch in batches)
+                self._in_flight += count
+            if not batches:
                 return
             try:
-                self._deliver([self._prepared(e) for e in batch])
+                prepared = [[self._prepared(e) for e in batch] for batch in batches]
+                if len(prepared) == 1 or (self._spill is not None and self._down):
+                    for batch in prepared:
+                        self._deliver(batch)
+                else:
+                    self._deliver_together(prepared)
             finally:
                 with self._idle:
-                    self._in_flight -= n
+                    self._in_flight -= count
                     self._idle.notify_all()
 
     @staticmethod
@@ -218,13 +229,34 @@ class BufferedSender:
                 event[key] = iso(value)
         return event
 
-    def _deliver(self, events: list[dict[str, Any]]) -> None:
+    def _deliver_together(self, batches: list[list[dict[str, Any]]]) -> None:
+        """First attempts of several batches at once (see ``window``); each then goes on alone as needed."""
+        try:
+            bodies = [encode(batch) for batch in batches]
+        except Exception:  # a value that cannot be encoded: one by one, where _attempt counts them
+            for batch in batches:
+                self._deliver(batch)
+            return
+        answers = self._transport.request_many("POST", self._target, bodies)
+        for batch, answer in zip(batches, answers):
+            self._deliver(batch, first=self._judge(batch, answer))
+
+    def _deliver(self, events: list[dict[str, Any]],
+                 first: tuple[list[dict[str, Any]], float | None] | None = None) -> None:
+        """Send ``events`` until they are stored, refused, spilled or given up (``first``: the outcome of a first
+        attempt already made)."""
         attempt = 0
         while events:
-            if self._spill is not None and self._down and time.monotonic() < self._next_probe:
+            if first is None and self._spill is not None and self._down and time.monotonic() < self._next_probe:
                 self._to_spill(events)
                 return
-            events, retry_after = self._attempt(events)
+            if first is not None:
+                (events, retry_after), first = first, None
+                if events and self._spill is not None and self._down:  # a batch beside it found the sidecar down
+                    self._to_spill(events)
+                    return
+            else:
+                events, retry_after = self._attempt(events)
             if not events:
                 self._mark_up()
                 return
@@ -251,15 +283,22 @@ class BufferedSender:
         Refused events (400 naming them, 401, 402, 403, ...) are counted and not tried again. A 413 splits the batch.
         """
         try:
-            response = self._transport.request("POST", self._target, encode(events))
+            response: Response | APIConnectionError = self._transport.request("POST", self._target, encode(events))
         except APIConnectionError as exc:
-            self._warn_once("down", "agentaudit: cannot reach the sidecar (%s); retrying in the background", exc)
-            return events, None
+            response = exc
         except Exception:  # e.g. a value that cannot be encoded: count these events, never lose them silently
             with self._lock:
                 self._c["rejected"] += len(events)
             self._warn_once("unsendable", "agentaudit: could not send %d event(s)", len(events), exc_info=True)
             return [], None
+        return self._judge(events, response)
+
+    def _judge(self, events: list[dict[str, Any]],
+               response: Response | APIConnectionError) -> tuple[list[dict[str, Any]], float | None]:
+        """What an answer (or no answer) means for ``events``: those to try again, and ``Retry-After``."""
+        if isinstance(response, APIConnectionError):
+            self._warn_once("down", "agentaudit: cannot reach the sidecar (%s); retrying in the background", response)
+            return events, None
         status = response.status
         if status < 300:
             with self._lock:

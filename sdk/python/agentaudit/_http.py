@@ -219,6 +219,83 @@ class Transport:
                 raise
         raise AssertionError("unreachable")
 
+    def request_many(self, method: str, target: str, bodies: list[bytes]) -> list[Response | APIConnectionError]:
+        """Several exchanges at once, each on its own kept-alive connection of this thread: every request is sent
+        before any answer is read, so the server works on them together (one thread, ``len(bodies)`` in flight).
+
+        Returns, per body, its :class:`Response` or the :class:`APIConnectionError` it met (never raises for
+        one exchange's failure). A kept-alive connection the server had closed is tried once more, afresh.
+        """
+        lanes = self._lanes(len(bodies))
+        headers = {**self.headers, "Content-Type": "application/json"}
+        results: list[Response | APIConnectionError | None] = [None] * len(bodies)
+        sent: list[int] = []
+        for index, ((conn, reused), body) in enumerate(zip(lanes, bodies)):
+            try:
+                conn.request(method, target, body=body, headers=headers)
+                sent.append(index)
+            except (OSError, http.client.HTTPException) as exc:
+                results[index] = self._lane_failed(index, conn, reused, exc)
+        for index in sent:
+            conn, reused = lanes[index]
+            try:
+                results[index] = self._answer(index, conn)
+            except (OSError, http.client.HTTPException) as exc:
+                results[index] = self._lane_failed(index, conn, reused, exc)
+        for index, result in enumerate(results):
+            if isinstance(result, _Stale):  # closed while idle: once more, on a new connection
+                conn, _ = self._lanes(index + 1)[index]
+                try:
+                    conn.request(method, target, body=bodies[index], headers=headers)
+                    results[index] = self._answer(index, conn)
+                except (OSError, http.client.HTTPException) as exc:
+                    results[index] = self._lane_failed(index, conn, False, exc)
+        return results  # type: ignore[return-value]
+
+    def _answer(self, lane: int, conn: http.client.HTTPConnection) -> Response:
+        raw = conn.getresponse()
+        resp_headers = {k.lower(): v for k, v in raw.getheaders()}
+        data = raw.read()
+        if raw.will_close:
+            self._drop_lane(lane, conn)
+        return Response(raw.status, resp_headers, data)
+
+    def _lanes(self, count: int) -> list[tuple[http.client.HTTPConnection, bool]]:
+        """This thread's connections 0..count-1 (lane 0 is the one :meth:`request` uses), opened as needed."""
+        first = self._connection()
+        lanes = [first]
+        extra: list[http.client.HTTPConnection | None] = getattr(self._local, "lanes", None) or []
+        self._local.lanes = extra
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        for lane in range(1, count):
+            while len(extra) < lane:
+                extra.append(None)
+            conn = extra[lane - 1]
+            if conn is None:
+                conn = extra[lane - 1] = cls(self._host, self._port, timeout=self.config.timeout)
+                with self._all_lock:
+                    self._all.append(conn)
+                lanes.append((conn, False))
+            else:
+                lanes.append((conn, conn.sock is not None))
+        return lanes
+
+    def _drop_lane(self, lane: int, conn: http.client.HTTPConnection) -> None:
+        if lane == 0:
+            self._drop_connection()
+            return
+        self._local.lanes[lane - 1] = None
+        conn.close()
+        with self._all_lock:
+            if conn in self._all:
+                self._all.remove(conn)
+
+    def _lane_failed(self, lane: int, conn: http.client.HTTPConnection, reused: bool, exc: BaseException) -> Any:
+        self._drop_lane(lane, conn)
+        if reused and isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
+            return _Stale()
+        return _connection_error(self.config, exc)
+
     # -- a call, with retries -----------------------------------------------------------------------------------
     def send(self, call: Call[T], *, retries: int | None = None) -> T:
         """Run ``call``: retry on 429, 5xx and connection errors, then parse the answer or raise.
@@ -257,3 +334,13 @@ def _decoded(response: Response) -> Any:
         except ValueError:
             pass
     return response.body
+
+
+class _Stale:
+    """A kept-alive connection the server had closed: the exchange is tried once more."""
+
+
+def _connection_error(config: Config, exc: BaseException) -> APIConnectionError:
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return APITimeoutError(f"no answer from {config.base_url} within {config.timeout:g}s")
+    return APIConnectionError(f"cannot reach {config.base_url}: {exc}")

@@ -48,3 +48,12 @@ async def update_agent(request: web.Request) -> web.Response:
 async def delete_agent(request: web.Request) -> web.Response:
     await request.app[SERVICES].policies.delete_agent(request[PRINCIPAL], request.match_info["agent_id"])
     return web.Response(status=204)
+
+
+@requires(perms.READ)
+async def unregistered_agents(request: web.Request) -> web.Response:
+    """Agent ids seen in events that name no registered agent (``limit`` default 100, max 500)."""
+    limit, _, _ = schemas.paging({"limit": request.query.get("limit", "100")})
+    seen = await request.app[SERVICES].policies.unregistered_agents(request[PRINCIPAL], limit=limit)
+    body = [serialize.seen_agent_json(s) for s in seen]
+    return serialize.listing(request, body, len(body), limit=limit, offset=0)

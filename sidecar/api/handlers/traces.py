@@ -27,9 +27,13 @@ async def get_trace(request: web.Request) -> web.Response:
 @requires(perms.READ)
 async def trace_spans(request: web.Request) -> web.Response:
     limit, offset, page = schemas.paging(request.query)
+    after = request.query.get("after") or None
     spans, total = await request.app[SERVICES].queries.trace_page(
-        request[PRINCIPAL], request.match_info["trace_id"], limit=limit, offset=offset)
-    return serialize.json(serialize.paginated(spans, total, page=page, limit=limit, offset=offset))
+        request[PRINCIPAL], request.match_info["trace_id"], limit=limit, offset=offset, after=after)
+    body = serialize.paginated(spans, total, page=page, limit=limit, offset=offset)
+    cursor = body["pagination"].get("nextCursor")
+    headers = {"Link": f'<{request.url.with_query(after=cursor, limit=limit)}>; rel="next"'} if cursor else None
+    return serialize.json(body, headers=headers)
 
 
 @requires(perms.READ)

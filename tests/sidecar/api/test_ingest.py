@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 
 import pytest
 
-from tests.helpers import Account, ApiClient
+from tests.helpers import Account, ApiClient, query_db
+
+pytestmark = pytest.mark.both_backends
 
 EVENT = {
     "action": "llm_call",
@@ -21,8 +22,7 @@ WIRE_FIELDS = {"id", "action", "agentId", "prompt", "response", "metadata", "tra
 
 
 def stored_count(settings) -> int:
-    with sqlite3.connect(settings.data_dir / "agentaudit.db") as conn:
-        return conn.execute("SELECT COUNT(*) FROM audit_logs").fetchone()[0]
+    return query_db(settings, "SELECT COUNT(*) FROM audit_logs")[0][0]
 
 
 async def test_single_event_is_stored_and_returned(api: ApiClient, owner: Account, settings) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import Account, ApiClient
+
+pytestmark = pytest.mark.both_backends
 
 
 async def test_other_org_sees_nothing(api: ApiClient, owner: Account, other: Account) -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import Account, ApiClient
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 async def seeded(api: ApiClient, owner: Account) -> list[dict]:

@@ -6,6 +6,8 @@ import pytest
 
 from tests.helpers import Account, ApiClient
 
+pytestmark = pytest.mark.both_backends
+
 T0 = "2026-03-01T12:00:00.000Z"
 
 
@@ -114,3 +116,24 @@ def _flatten(nodes: list[dict]) -> list[dict]:
         out.append(node)
         out.extend(_flatten(node["children"]))
     return out
+
+
+async def test_trace_spans_pages_by_cursor(api: ApiClient, owner: Account, run) -> None:
+    seen: list[str] = []
+    query: dict[str, str | int] = {"limit": 2}
+    for _ in range(5):
+        reply = await api.get("audit-logs/trace/run-1", params=query, headers=owner.api_key)
+        assert reply.status == 200
+        seen += [s["action"] for s in reply.body["data"]]
+        cursor = reply.body["pagination"].get("nextCursor")
+        if cursor is None:
+            assert "Link" not in reply.headers
+            break
+        assert cursor == reply.body["data"][-1]["id"] and reply.body["pagination"]["total"] == 5
+        assert reply.headers["Link"].endswith(f'audit-logs/trace/run-1?after={cursor}&limit=2>; rel="next"')
+        query = {"limit": 2, "after": cursor}
+    assert seen == ["agent_run", "plan", "tool_use", "answer", "followup"]
+    bad = await api.get("audit-logs/trace/run-1", params={"after": run["root"]["id"] + "x"}, headers=owner.api_key)
+    assert (bad.status, bad.body["code"], bad.body["details"][0]["field"]) == (400, "validation_error", "after")
+    other = await api.get("audit-logs/trace/run-2", params={"after": run["root"]["id"]}, headers=owner.api_key)
+    assert other.status == 400  # a span of another trace is no cursor here

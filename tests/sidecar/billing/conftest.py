@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,7 +12,7 @@ from sidecar.api.app import create_app
 from sidecar.api.keys import SERVICES
 from sidecar.billing_fake import FakeStripe
 from sidecar.settings import Settings
-from tests.helpers import ApiClient
+from tests.helpers import ApiClient, query_db
 
 PRO = "price_test_pro"
 BUSINESS = "price_test_business"
@@ -55,6 +53,4 @@ async def post_events(api: ApiClient, fake: FakeStripe, events: list[dict[str, A
 
 def query(api: ApiClient, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Read the sidecar's database directly (the stored state, not what the API says)."""
-    path = api.client.server.app[SERVICES].settings.data_dir / "agentaudit.db"
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        return [tuple(row) for row in conn.execute(sql, args).fetchall()]
+    return query_db(api.client.server.app[SERVICES].settings, sql, *args)

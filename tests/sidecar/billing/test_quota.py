@@ -16,6 +16,8 @@ from sidecar.store.writer import PendingEvent
 from tests.helpers import ApiClient
 from tests.sidecar.billing.conftest import query
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def small_free_plan(monkeypatch: pytest.MonkeyPatch) -> plans.Plan:

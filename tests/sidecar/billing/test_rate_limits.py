@@ -64,6 +64,7 @@ async def limited(aiohttp_client: Any, settings: Settings) -> ApiClient:
     return ApiClient(await aiohttp_client(create_app(limited_settings)))
 
 
+@pytest.mark.both_backends
 async def test_a_burst_over_the_rate_is_429_with_retry_after(limited: ApiClient) -> None:
     owner = await limited.new_account("owner@acme.test", name="Acme")
     second_key = await limited.key_with(owner, ["logs:write", "logs:read"])
@@ -82,6 +83,7 @@ async def test_a_burst_over_the_rate_is_429_with_retry_after(limited: ApiClient)
         assert (await limited.get("/health")).status == 200
 
 
+@pytest.mark.both_backends
 async def test_the_public_auth_routes_are_limited_per_client_address(aiohttp_client: Any, settings: Settings) -> None:
     api = ApiClient(await aiohttp_client(create_app(dataclasses.replace(settings, rate_auth=(1, 2)))))
     replies = [await api.post("auth/login", json={"email": "x@y.test", "password": "wrong-password"}) for _ in range(3)]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import bootstrap, call
-from tests.helpers import SidecarProcess
+from tests.helpers import ROOT, SidecarProcess
 
 
 @pytest.mark.timeout(60)
@@ -38,5 +40,24 @@ def test_the_demo_checkout_and_portal_change_the_plan(tmp_path: Path) -> None:
             assert "Subscription cancelled" in page.read().decode()
         status, sub = call(f"{base}/billing/subscription", headers=jwt)
         assert (sub["plan"], sub["status"], sub["usage"]["quota"]) == ("free", "canceled", 5000)  # type: ignore[index]
+    finally:
+        sidecar.stop()
+
+
+@pytest.mark.timeout(120)
+def test_the_seeded_demo_runs_on_the_free_plan(tmp_path: Path) -> None:
+    """``agentaudit demo`` against a sidecar with billing on: the free plan's three agents, the rest of the
+    demo's agent ids stay unregistered, and nothing fails."""
+    sidecar = SidecarProcess(tmp_path / "data", env={"AGENTAUDIT_STRIPE_FAKE": "1"})
+    sidecar.start()
+    try:
+        done = subprocess.run([sys.executable, "-m", "sidecar", "demo", "--url", sidecar.url], cwd=ROOT,
+                              capture_output=True, text=True, timeout=100)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "the plan allows no more: the free plan allows 3 agents" in done.stdout
+        token = call(f"{sidecar.url}/api/v1/auth/login", "POST",
+                     {"email": "demo@agentaudit.local", "password": "demo-password-2026"})[1]["accessToken"]  # type: ignore[index]
+        status, agents = call(f"{sidecar.url}/api/v1/agents", headers={"Authorization": f"Bearer {token}"})
+        assert status == 200 and len(agents) == 3  # type: ignore[arg-type]
     finally:
         sidecar.stop()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
+import pytest
 
-from tests.helpers import Account, ApiClient
+from tests.helpers import Account, ApiClient, open_db
+
+pytestmark = pytest.mark.both_backends
 
 SSN_PROMPT = "Patient intake: SSN 123-45-6789, please file the claim."
 
@@ -122,7 +124,7 @@ async def test_auditor_and_key_scopes_for_triage(api: ApiClient, owner: Account)
 async def test_alerts_and_violations_commit_with_the_event(api: ApiClient, owner: Account, settings) -> None:
     await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
     event = await api.post("audit-logs", json={"action": "x", "prompt": SSN_PROMPT}, headers=owner.api_key)
-    with sqlite3.connect(settings.data_dir / "agentaudit.db") as conn:
+    with open_db(settings) as conn:
         alerts = conn.execute("SELECT audit_log_id FROM alerts").fetchall()
         facts = conn.execute("SELECT audit_log_id, pack_id FROM violations").fetchall()
     assert alerts and {a[0] for a in alerts} == {event.body["id"]}

@@ -74,3 +74,4 @@ def test_each_hash_links_to_the_one_before() -> None:
     assert events[0]["hash"] == link_hash(GENESIS_HASH, canonical_event(events[0]))
     assert events[2]["hash"] == link_hash(events[1]["hash"], canonical_event(events[2]))
     assert len({event["hash"] for event in events}) == 3
+

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sidecar.ledger.chain import GENESIS_HASH
+from sidecar.ledger.chain import GENESIS_HASH, canonical_event
 from sidecar.ledger.checkpoint import sign_checkpoint
 from sidecar.ledger.verify import Break, BreakKind, ChainVerifier, VerifyReport, verify_chain
 from tests.sidecar.ledger.builders import ORG, Keys, build_chain, chain_events, sign_at, wire_event
@@ -415,3 +415,56 @@ def test_a_checkpoint_inside_the_pruned_range_may_come_late(keys: Keys) -> None:
     verifier.feed(events[25:])
 
     assert (verifier.finish().ok, verifier.finish().checkpoints_checked) == (True, 3)
+
+
+# -- the fast path: feed_canonical gives feed's verdict ----------------------------------------------
+
+
+def _fast(events: list[dict], rendered: dict[int, bytes] | None = None) -> VerifyReport:
+    """Walk ``events`` as a store holds them (ordered by sequence) with ``feed_canonical``: canonical bytes
+    per event, where ``rendered`` overrides some, as a renderer would for rows stored in another JSON form."""
+    rendered = rendered or {}
+    ordered = sorted(events, key=lambda e: e["sequence"])
+
+    def rows(seq: int):
+        for event in ordered:
+            if event["sequence"] >= seq:
+                yield event["sequence"], rendered.get(event["sequence"], canonical_event(event)), event["hash"]
+
+    def exact(seq: int):
+        return (event for event in ordered if event["sequence"] >= seq)
+
+    verifier = ChainVerifier(organization_id=ORG)
+    verifier.feed_canonical(rows, exact)
+    return verifier.finish()
+
+
+def _exact(events: list[dict]) -> VerifyReport:
+    verifier = ChainVerifier(organization_id=ORG)
+    verifier.feed(events)
+    return verifier.finish()
+
+
+def test_feed_canonical_agrees_with_feed_on_intact_and_broken_chains() -> None:
+    intact = build_chain(30)
+    assert _fast(intact) == _exact(intact) and _fast(intact).ok and _fast(intact).events_checked == 30
+    changed = [dict(e) for e in intact]
+    changed[11]["prompt"] += "!"
+    missing = intact[:7] + intact[8:]
+    swapped = [dict(e) for e in intact]  # two rows' contents and hashes exchanged, sequences kept
+    swapped[4], swapped[5] = {**intact[5], "sequence": 5}, {**intact[4], "sequence": 6}
+    for broken in (changed, missing, swapped):
+        assert not _exact(broken).ok
+        assert _fast(broken) == _exact(broken)
+
+
+def test_feed_canonical_rechecks_bytes_that_miss_and_goes_on() -> None:
+    intact = build_chain(20)
+    other_form = {3: b'{"not": "canonical"}', 9: b"", 15: canonical_event(intact[14])}  # 15 gets 14's bytes
+    report = _fast(intact, other_form)
+    assert report.ok and report.events_checked == 20 and report.last_hash == intact[-1]["hash"]
+    tampered = [dict(e) for e in intact]
+    tampered[9]["response"] = "Refund denied."
+    report = _fast(tampered, other_form)
+    assert report == _exact(tampered)
+    assert report.first_break is not None and report.first_break.sequence == 10

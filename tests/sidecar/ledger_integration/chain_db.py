@@ -82,7 +82,7 @@ def build_ledger(data_dir: Path, *, org_id: str = "org_bench", events: int, chec
                 event_id, org_id, seq, "llm_call", "support-bot", wire["traceId"], event_id, None, wire["prompt"],
                 RESPONSE, orjson.dumps(metadata, option=orjson.OPT_SORT_KEYS).decode(), created - 800, created,
                 created, orjson.dumps(flags).decode() if flags else None, wire["enforcementAction"], flagged,
-                orjson.dumps(violations).decode() if violations else None, prev,
+                orjson.dumps(violations, option=orjson.OPT_SORT_KEYS).decode() if violations else None, prev,
             ))
             if seq % checkpoint_every == 0 or seq == events:
                 cp = sign_checkpoint(key, organization_id=org_id, sequence=seq, hash=prev, signed_at=signed_at)

@@ -13,8 +13,15 @@ from tests.helpers import ROOT
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", port=0, checkpoint_events=10, checkpoint_seconds=3600.0)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", port=0, checkpoint_events=10, checkpoint_seconds=3600.0,
+                    database_url=database_url)
+
+
+def db_args(settings: Settings) -> list[str]:
+    """``agentaudit verify`` options naming the test's database: the data dir, and the URL when not SQLite."""
+    return ["--data-dir", str(settings.data_dir), *(["--database-url", settings.database_url]
+                                                    if settings.database_url else [])]
 
 
 def agentaudit(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:

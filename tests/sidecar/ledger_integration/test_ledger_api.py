@@ -6,6 +6,7 @@ import asyncio
 import copy
 
 import orjson
+import pytest
 
 from sidecar.api.keys import SERVICES
 from sidecar.ledger import (
@@ -20,7 +21,9 @@ from sidecar.ledger import (
 )
 from sidecar.ledger.keys import decode_b64, encode_b64
 from sidecar.services.ledger_keys import trusted_public_keys
-from tests.helpers import Account, ApiClient
+from tests.helpers import Account, ApiClient, open_db
+
+pytestmark = pytest.mark.both_backends
 
 _HEAD_EXTRAS = ("currentSequence", "currentHash", "unsignedEvents", "prunedSequence")
 
@@ -224,14 +227,12 @@ async def test_store_refuses_to_change_or_delete_audit_logs(api: ApiClient, owne
             assert "audit logs are append-only" in str(exc)
         else:
             raise AssertionError(f"{statement} was allowed")
-    import sqlite3
-
-    with sqlite3.connect(settings.data_dir / "agentaudit.db") as conn:
-        try:
+    try:
+        with open_db(settings) as conn:
             conn.execute("DELETE FROM audit_logs WHERE id = ?", (event["id"],))
-        except sqlite3.IntegrityError as exc:
-            assert "only the retention purge deletes events" in str(exc)
-        else:
-            raise AssertionError("a direct DELETE was allowed")
+    except Exception as exc:  # noqa: BLE001 - the database's own refusal (sqlite3 or psycopg)
+        assert "only the retention purge deletes events" in str(exc)
+    else:
+        raise AssertionError("a direct DELETE was allowed")
     again = await api.get(f"audit-logs/{event['id']}", headers=owner.api_key)
     assert again.status == 200 and again.body == {k: v for k, v in event.items()}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -13,8 +12,10 @@ from sidecar.clock import ms_to_datetime, parse_iso
 from sidecar.ledger import Checkpoint, verify_checkpoint, verify_event_proof
 from sidecar.services import retention as retention_service
 from sidecar.services.ledger_keys import trusted_public_keys
-from tests.helpers import PASSWORD, Account, ApiClient
-from tests.sidecar.ledger_integration.conftest import agentaudit
+from tests.helpers import PASSWORD, Account, ApiClient, open_db
+from tests.sidecar.ledger_integration.conftest import agentaudit, db_args
+
+pytestmark = pytest.mark.both_backends
 
 SSN_PROMPT = "Patient intake: SSN 123-45-6789, please file the claim."
 
@@ -88,9 +89,9 @@ async def test_purge_deletes_old_ranges_and_the_rest_still_verifies(api: ApiClie
     # alerts stay (their event answers 404 now); violation facts and fully purged trace summaries go
     alerts_after = (await api.get("alerts", params={"limit": 500}, headers=owner.jwt)).body
     assert {a["id"] for a in alerts_after} == {a["id"] for a in alerts_before}
-    with sqlite3.connect(settings.data_dir / "agentaudit.db") as conn:
-        violations = {row[0] for row in conn.execute("SELECT audit_log_id FROM violations")}
-        traces = [row[0] for row in conn.execute("SELECT trace_id FROM traces ORDER BY trace_id")]
+    with open_db(settings) as conn:
+        violations = {row[0] for row in conn.execute("SELECT audit_log_id FROM violations").fetchall()}
+        traces = [row[0] for row in conn.execute("SELECT trace_id FROM traces ORDER BY trace_id").fetchall()]
     assert violations == {stored[25]["id"]}
     assert traces == ["t1", "t2"]  # t0 (events 1..10) is gone; t1 (11..20) still has event 20
 
@@ -102,7 +103,7 @@ async def test_purge_deletes_old_ranges_and_the_rest_still_verifies(api: ApiClie
     proof = await api.get(f"audit-logs/{stored[19]['id']}/proof", headers=owner.api_key)
     assert proof.status == 200 and proof.body["prevHash"] == stored[18]["hash"]
     assert verify_event_proof(stored[19], proof.body, trusted)
-    result = await asyncio.to_thread(agentaudit, "verify", "--data-dir", str(settings.data_dir))
+    result = await asyncio.to_thread(agentaudit, "verify", *db_args(settings))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "12 events" in result.stdout and "(3 pruned)" in result.stdout and "RESULT: intact" in result.stdout
     activity = await api.get("activity", params={"action": "ledger.purge"}, headers=owner.jwt)
@@ -134,7 +135,7 @@ async def test_purge_runs_safely_while_events_arrive(api: ApiClient, owner: Acco
     seqs, results = await asyncio.gather(ingest(), services.retention.purge(now=ms_to_datetime(cutoff) + timedelta(days=1)))
     assert [(r.first, r.last) for r in results] == [(1, 25), (26, 50)]
     assert sorted(seqs) == list(range(51, 151))
-    result = await asyncio.to_thread(agentaudit, "verify", "--data-dir", str(settings.data_dir), "--org", owner.org_id)
+    result = await asyncio.to_thread(agentaudit, "verify", *db_args(settings), "--org", owner.org_id)
     assert result.returncode == 0, result.stdout
     assert "100 events" in result.stdout
 
@@ -143,8 +144,8 @@ async def test_purge_refuses_a_range_that_does_not_verify(api: ApiClient, owner:
     stored = (await api.post("audit-logs/batch", json=[{"action": "old", "prompt": str(i)} for i in range(10)],
                              headers=owner.api_key)).body["data"]
     await api.patch("settings/retention", json={"retentionDays": 1}, headers=owner.jwt)
-    with sqlite3.connect(settings.data_dir / "agentaudit.db") as conn:  # someone rewrites event 4 behind our back
-        conn.execute("DROP TRIGGER audit_logs_no_update")
+    with open_db(settings) as conn:  # someone rewrites event 4 behind our back
+        conn.execute("DROP TRIGGER audit_logs_no_update" + (" ON audit_logs" if conn.postgres else ""))
         conn.execute("UPDATE audit_logs SET prompt = 'rewritten' WHERE seq = 4")
     services = api.client.server.app[SERVICES]
     cutoff = parse_iso(stored[-1]["createdAt"]) + 1
@@ -164,13 +165,13 @@ async def test_purging_every_event_leaves_a_chain_that_continues_and_verifies(ap
     [result] = await services.retention.purge(now=ms_to_datetime(cutoff) + timedelta(days=1))
     assert (result.first, result.last, result.checkpoint.hash) == (1, 12, stored[-1]["hash"])
     assert (await api.get("audit-logs", headers=owner.api_key)).body["pagination"]["total"] == 0
-    empty = await asyncio.to_thread(agentaudit, "verify", "--data-dir", str(settings.data_dir))
+    empty = await asyncio.to_thread(agentaudit, "verify", *db_args(settings))
     assert empty.returncode == 0 and "no events" in empty.stdout, empty.stdout
     head = (await api.get("ledger/head", headers=owner.api_key)).body
     assert (head["currentSequence"], head["prunedSequence"]) == (12, 12)
     after = (await api.post("audit-logs", json={"action": "new"}, headers=owner.api_key)).body
     assert after["sequence"] == 13
-    result = await asyncio.to_thread(agentaudit, "verify", "--data-dir", str(settings.data_dir))
+    result = await asyncio.to_thread(agentaudit, "verify", *db_args(settings))
     assert result.returncode == 0 and "events 13..13, 1 events" in result.stdout, result.stdout
 
 

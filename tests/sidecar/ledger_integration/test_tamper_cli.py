@@ -100,6 +100,42 @@ def test_the_untouched_database_verifies(copy: Path) -> None:
     assert "40 events" in out and "RESULT: intact" in out and "1 organisation(s)" in out
 
 
+def test_the_fast_path_renders_every_stored_row_as_the_chain_does(pristine: Path) -> None:
+    """``verify`` hashes the bytes ``canonical_rows`` builds from the stored JSON text; for rows this sidecar
+    wrote (flagged ones with violation details included) they are exactly the canonical event bytes."""
+    conn = open_read_only(pristine / "agentaudit.db")
+    try:
+        with ChainReader(conn) as reader:
+            [head] = reader.heads()
+            rows = list(reader.canonical_rows(head.org_id, 1))
+            events = list(reader.events(head.org_id, 1))
+    finally:
+        conn.close()
+    assert [seq for seq, _, _ in rows] == list(range(1, 41))
+    assert [canonical for _, canonical, _ in rows] == [canonical_event(event) for event in events]
+    assert all(rows[seq - 1][1].count(b'"violationDetails":[') == 1 for seq in FLAGGED)
+
+
+def test_rows_stored_in_another_but_equal_json_form_verify_and_tampering_after_them_is_found(copy: Path) -> None:
+    """JSON columns rewritten with other spacing and key order (as an older writer or a restore might store
+    them) mean the same event: the fast path's bytes miss, the exact check passes, the walk goes on."""
+    with sqlite3.connect(copy / "agentaudit.db") as conn:
+        violations = json.loads(conn.execute("SELECT violations FROM audit_logs WHERE seq = 18").fetchone()[0])
+    reordered = json.dumps([dict(reversed(list(v.items()))) for v in violations], indent=1)
+    tamper(copy, ("UPDATE audit_logs SET metadata = '{ \"seq\" : 7 }' WHERE seq = 7", ()),
+           ("UPDATE audit_logs SET violations = ? WHERE seq = 18", (reordered,)))
+    code, out = verify(copy)
+    assert code == 0, out
+    assert "40 events" in out and "RESULT: intact" in out
+    tamper(copy, ("UPDATE audit_logs SET prompt = 'step 29!' WHERE seq = 29", ()))
+    assert_broken(copy, 29, "hash_mismatch")
+
+
+def test_a_json_column_that_no_longer_parses(copy: Path) -> None:
+    tamper(copy, ("UPDATE audit_logs SET metadata = '{\"seq\": ' WHERE seq = 21", ()))
+    assert_broken(copy, 21, "hash_mismatch")
+
+
 def test_a_changed_character_of_a_prompt(copy: Path) -> None:
     tamper(copy, ("UPDATE audit_logs SET prompt = 'step 1X' WHERE seq = 17", ()))
     out = assert_broken(copy, 17, "hash_mismatch")

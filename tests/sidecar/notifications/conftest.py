@@ -20,8 +20,8 @@ from sidecar.settings import Settings
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", port=0, notify_retry_base_ms=50)
+def settings(tmp_path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", port=0, notify_retry_base_ms=50, database_url=database_url)
 
 
 @dataclass

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from sidecar.api.keys import SERVICES
 from sidecar.store.models import Delivery
-from tests.helpers import Account, ApiClient
+from tests.helpers import Account, ApiClient, open_db
+
+pytestmark = pytest.mark.both_backends
 
 SSN = "Patient SSN 123-45-6789 in the intake form."       # critical (hipaa phi-ssn, block)
 NPI = "Referral signed by provider NPI 1234567893 today."  # warning
@@ -165,9 +169,8 @@ async def test_email_critical_at_once_and_warnings_digested(api: ApiClient, owne
 
 
 def _count(services, status: str) -> int:
-    import sqlite3
 
-    with sqlite3.connect(services.settings.data_dir / "agentaudit.db") as conn:
+    with open_db(services.settings) as conn:
         return conn.execute("SELECT COUNT(*) FROM deliveries WHERE status = ?", (status,)).fetchone()[0]
 
 

@@ -4,20 +4,23 @@ permissions, isolation, the live stream, retention, and restart with a report le
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 import time
+
+import pytest
 
 from sidecar.api.app import create_app
 from sidecar.api.keys import SERVICES
 from sidecar.services import report_content
 from sidecar.settings import Settings
-from tests.helpers import PASSWORD, Account, ApiClient
+from tests.helpers import PASSWORD, Account, ApiClient, TestDb, open_db
 from tests.sidecar.reports.conftest import Seeded, build, seed, wait_ready
 
+pytestmark = pytest.mark.both_backends
 
-def _db(settings: Settings) -> sqlite3.Connection:
-    return sqlite3.connect(settings.data_dir / "agentaudit.db")
+
+def _db(settings: Settings) -> TestDb:
+    return open_db(settings)
 
 
 def _services(api: ApiClient):  # noqa: ANN202 - the app's Services

@@ -8,11 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sidecar.api.app import JOBS
 from sidecar.api.keys import SERVICES
 from sidecar.clock import parse_iso
 from tests.helpers import Account, ApiClient
 from tests.sidecar.reports.conftest import Seeded, wait_ready
+
+pytestmark = pytest.mark.both_backends
 
 
 class RecordingMailer:

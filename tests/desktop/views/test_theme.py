@@ -1,0 +1,57 @@
+"""The theme: a real dark palette and style sheet, chosen in Settings, remembered in QSettings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from desktop import theme
+from desktop.api.client import SidecarClient
+from desktop.api.transport import Transport
+from desktop.presenters.settings import SettingsPresenter
+from desktop.settings import DesktopSettings
+
+
+@pytest.fixture
+def app(qapp: QApplication) -> Iterator[QApplication]:
+    yield qapp
+    theme.apply(qapp, "light")
+
+
+def window_color(app: QApplication) -> str:
+    return app.palette().color(QPalette.ColorRole.Window).name()
+
+
+def test_dark_and_light_palettes(app: QApplication) -> None:
+    assert theme.apply(app, "dark") is theme.DARK
+    assert window_color(app) == theme.DARK.background
+    assert app.palette().color(QPalette.ColorRole.WindowText).name() == theme.DARK.text
+    assert f"background: {theme.DARK.surface}" in app.styleSheet()
+    assert theme.apply(app, "light") is theme.LIGHT and window_color(app) == theme.BACKGROUND
+    assert app.styleSheet() == theme.STYLE_SHEET
+
+
+def test_settings_choose_the_theme_and_remember_it(qtbot: Any, app: QApplication, tmp_path: Path) -> None:
+    store = QSettings(str(tmp_path / "desktop.ini"), QSettings.Format.IniFormat)
+    controller = theme.ThemeController(app)
+    controller.set_mode("light")
+    presenter = SettingsPresenter(SidecarClient(Transport("http://127.0.0.1:9")),
+                                  DesktopSettings(url="http://127.0.0.1:9"), store=store,
+                                  apply_theme=controller.set_mode)
+    with qtbot.waitSignal(presenter.saved) as saved:
+        presenter.save_desktop("127.0.0.1:8799/api/v1", str(tmp_path / "data"), "dark")
+    assert saved.args[0] == "App settings saved. The new sidecar address and data dir apply at the next start."
+    assert (controller.applied, window_color(app)) == ("dark", theme.DARK.background)
+    again = DesktopSettings.load(QSettings(str(tmp_path / "desktop.ini"), QSettings.Format.IniFormat), {})
+    assert (again.url, again.data_dir, again.theme) == ("http://127.0.0.1:8799", str(tmp_path / "data"), "dark")
+    with qtbot.waitSignal(presenter.failed) as failed:
+        presenter.save_desktop("", "", "dark")
+    assert failed.args[0].startswith("Sidecar address")
+    controller.set_mode("system")  # offscreen has no dark scheme: follows it to light
+    assert controller.applied == "light"

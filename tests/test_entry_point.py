@@ -1,0 +1,39 @@
+"""The ``agentaudit`` entry point: no command opens the desktop app, or says what to run where there is no display."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from agentaudit_cli import NO_DISPLAY, has_display
+from sidecar.services.container import VERSION
+from tests.helpers import ROOT
+
+
+def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "agentaudit_cli.py", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def _headless() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+
+
+def test_no_command_without_a_display_points_to_serve() -> None:
+    done = _run(env=_headless())
+    assert (done.returncode, done.stdout, done.stderr.strip()) == (2, "", NO_DISPLAY)
+
+
+def test_version_is_the_sidecars() -> None:
+    done = _run("--version", env=_headless())
+    assert (done.returncode, done.stdout.strip()) == (0, f"agentaudit {VERSION}")
+
+
+def test_which_environments_have_a_display() -> None:
+    assert not has_display({}, "linux")
+    assert not has_display({"DISPLAY": ""}, "linux")
+    assert has_display({"DISPLAY": ":0"}, "linux")
+    assert has_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    assert has_display({"QT_QPA_PLATFORM": "offscreen"}, "linux")
+    assert has_display({}, "win32") and has_display({}, "darwin")
