@@ -283,14 +283,18 @@ def paging(query: Mapping[str, str]) -> tuple[int, int, int]:
 
 
 def _query_time(query: Mapping[str, str], *names: str) -> int | None:
+    """The first of ``names`` given (``startDate`` or its alias ``from``); every one given must be a timestamp,
+    so a bad alias is not silently ignored beside a good one."""
+    found: int | None = None
     for name in names:
         raw = query.get(name)
         if raw:
             try:
-                return parse_iso(raw)
+                value = parse_iso(raw)
             except ValueError:
                 raise InvalidInput.fields([FieldError(name, "must be an ISO 8601 timestamp")]) from None
-    return None
+            found = value if found is None else found
+    return found
 
 
 def _query_bool(query: Mapping[str, str], name: str) -> bool | None:

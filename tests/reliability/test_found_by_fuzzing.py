@@ -72,3 +72,12 @@ async def test_an_oversized_declared_body_is_refused_before_it_is_sent(api: ApiC
         assert b'"code":"payload_too_large"' in body and b'"status":413' in body
     finally:
         writer.close()
+
+
+async def test_a_bad_date_alias_is_refused_beside_a_good_one(api: ApiClient, owner: Account) -> None:
+    for path in ("audit-logs", "audit-logs/export?format=json", "traces", "alerts"):
+        joiner = "&" if "?" in path else "?"
+        reply = await api.get(f"{path}{joiner}endDate=2030-01-01T00:00:00Z&to=garbage", headers=owner.jwt)
+        assert (reply.status, reply.body["details"][0]["field"]) == (400, "to"), path
+        fine = await api.get(f"{path}{joiner}endDate=2030-01-01T00:00:00Z&to=2029-01-01T00:00:00Z", headers=owner.jwt)
+        assert fine.status == 200, path
