@@ -63,3 +63,9 @@ package: $(PACKAGE_STAMP)
 ## Build the bundle if needed and test it as a user runs it (also part of `make test`).
 test-package: $(PACKAGE_STAMP)
 	@QT_QPA_PLATFORM=offscreen $(PY) -m pytest tests/package $(PYTEST_ARGS)
+
+## Run the reliability and security suite's long variants: many more fuzzing examples per operation,
+## crash-and-restart iterations and hypothesis examples (tens of minutes).
+.PHONY: test-long
+test-long: $(STAMP)
+	@QT_QPA_PLATFORM=offscreen AGENTAUDIT_TEST_LONG=1 $(PY) -m pytest tests/reliability $(PYTEST_ARGS)

@@ -168,15 +168,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve_command(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     settings = Settings.from_env(os.environ, host=args.host, port=args.port, data_dir=args.data_dir,
                                  database_url=args.database_url, stripe_fake=True if args.stripe_fake else None)
+    # peewee's DEBUG lines carry every SQL parameter (password hashes, key hashes, encrypted secrets): never
+    # let them out, whatever the log level
+    logging.getLogger("peewee").setLevel(max(logging.INFO, logging.getLogger().level))
+    # access lines are logged at INFO: keep them only when AGENTAUDIT_ACCESS_LOG asks for them
+    logging.getLogger("aiohttp.access").setLevel(logging.INFO if settings.access_log else logging.WARNING)
+    _raise_open_file_limit()
     try:
         asyncio.run(_serve(settings, hint=args.first_run_hint))
     except OSError as exc:
-        print(f"agentaudit: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
+        if exc.filename is not None:  # the data dir, not the socket (a read-only or full disk, permissions)
+            print(f"agentaudit: cannot use the data dir {settings.data_dir}: {exc.strerror or exc} ({exc.filename})",
+                  file=sys.stderr)
+        else:
+            print(f"agentaudit: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
+                  file=sys.stderr)
         return 1
     return 0
+
+
+OPEN_FILES_WANTED = 65536
+
+
+def _raise_open_file_limit() -> None:
+    """Lift the soft limit on open files toward the hard one (at most 65,536), as servers do: with the common
+    default of 1,024 a thousand idle clients would lock everyone else out."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES_WANTED if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES_WANTED)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 async def _serve(settings: Settings, *, hint: bool) -> None:

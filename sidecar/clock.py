@@ -35,7 +35,8 @@ def to_iso(ms: int | None) -> str | None:
     if text is None:
         if len(_SECONDS) >= _SECONDS_KEPT:
             _SECONDS.clear()
-        text = _SECONDS[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        moment = time.gmtime(seconds)  # %Y does not pad years before 1000 ("1-02-16"): pad it here
+        text = _SECONDS[seconds] = f"{moment.tm_year:04d}" + time.strftime("-%m-%dT%H:%M:%S", moment)
     return f"{text}.{millis:03d}Z"
 
 

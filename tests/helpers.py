@@ -131,7 +131,7 @@ class SidecarProcess:
             found = _LISTENING.search(line)
             if found:
                 self.url = found.group(1)
-                self._pump = _drain(self.proc)
+                self._pump = _drain(self.proc, self.output)
                 return self.url
         self.kill()
         raise RuntimeError("the sidecar did not start:\n" + "".join(self.output))
@@ -155,13 +155,15 @@ class SidecarProcess:
         return self.proc.returncode if self.proc else 0
 
 
-def _drain(proc: subprocess.Popen[str]) -> threading.Thread:
-    """Keep reading the child's output so a full pipe never blocks it."""
+def _drain(proc: subprocess.Popen[str], output: list[str] | None = None) -> threading.Thread:
+    """Keep reading the child's output, so a full pipe never blocks it; into ``output`` when given (tests read
+    the sidecar's log from it)."""
     def pump() -> None:
         assert proc.stdout is not None
         try:
-            for _ in proc.stdout:
-                pass
+            for line in proc.stdout:
+                if output is not None:
+                    output.append(line)
         except ValueError:  # closed under us
             pass
 

@@ -300,6 +300,8 @@ def bulk_alerts(body: Any) -> tuple[list[str] | None, AlertFilter | None, str, s
     status = fields.choice("status", STATUSES) or "resolved"
     note = fields.string("note", max_len=5000)
     flt = None
+    if fields.body.get("filter") is not None and not isinstance(fields.body.get("filter"), dict):
+        fields.bad("filter", "must be an object of alert filters")
     if ids is None:
         raw = fields.body.get("filter")
         if not isinstance(raw, dict) or not raw:

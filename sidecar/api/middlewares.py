@@ -13,7 +13,7 @@ from aiohttp import web
 from sidecar import errors, log
 from sidecar.api import errors as api_errors
 from sidecar.api import rate_limit
-from sidecar.api.keys import PRINCIPAL, REQUEST_ID, SERVICES
+from sidecar.api.keys import PRINCIPAL, REQUEST_ID, SERVICES, SETTINGS
 from sidecar.services.principal import INGEST, Permission
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -49,6 +49,8 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     request_id = inbound if inbound and _SANE_ID.fullmatch(inbound) else new_request_id()
     request[REQUEST_ID] = request_id
     try:
+        _single_query_values(request)
+        _declared_size_within_limit(request)
         response = await handler(request)
     except errors.AgentAuditError as exc:
         if api_errors.status_for(exc) >= 500:
@@ -64,6 +66,8 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
             413: "request body too large",
         }.get(exc.status, exc.reason)
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+        if exc.status == 405:
+            headers["Allow"] = await _allowed_methods(request) or headers.get("Allow", "")
         response = api_errors.error_response(message, exc.status, request_id=request_id, headers=headers or None)
     except Exception:
         log.http.exception("unhandled error in %s %s", request.method, request.rel_url.path)
@@ -71,6 +75,44 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
     return response
+
+
+def _declared_size_within_limit(request: web.Request) -> None:
+    """A body whose Content-Length is over the limit is refused before any of it is read (aiohttp would read a
+    whole limit's worth first: a megabyte of work per hostile request)."""
+    declared = request.content_length
+    if declared is not None and declared > request.app[SETTINGS].max_body_bytes:
+        raise web.HTTPRequestEntityTooLarge(max_size=request.app[SETTINGS].max_body_bytes, actual_size=declared)
+
+
+def _single_query_values(request: web.Request) -> None:
+    """Every query parameter of the API takes one value: a repeated one (``?kind=&kind=x``) is a 400, not a
+    silent choice of the first."""
+    if request.match_info.http_exception is not None:  # not a route: the 404 or 405 says more
+        return
+    query = request.rel_url.query
+    repeated = sorted({name for name in query if len(query.getall(name)) > 1})
+    if repeated:
+        raise errors.InvalidInput(f"give each query parameter once: {', '.join(repeated)}",
+                                  [errors.FieldError(name, "given more than once") for name in repeated])
+
+
+async def _allowed_methods(request: web.Request) -> str:
+    """The methods of the path the request names: every route of the first resource that matches it.
+
+    aiohttp's own ``Allow`` merges every matching resource, so ``/alerts/counts`` would also advertise the
+    ``PATCH`` of ``/alerts/{alert_id}``.
+    """
+    resources = list(request.app.router.resources())
+    for resource in resources:
+        _, allowed = await resource.resolve(request)
+        if allowed:
+            methods: set[str] = set()
+            for same in resources:
+                if same.canonical == resource.canonical:
+                    methods |= (await same.resolve(request))[1]
+            return ",".join(sorted(methods))
+    return ""
 
 
 def credential(request: web.Request) -> tuple[str, str] | None:

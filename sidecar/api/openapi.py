@@ -561,6 +561,38 @@ _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "severity": {"enum": ["info", "warning", "critical"]},
     "startDate": _TIME, "endDate": _TIME, "from": _TIME, "to": _TIME,
 }
+# An empty query value means the parameter is absent (``?to=``, ``?limit=``), as every endpoint treats it.
+_QUERY_SCHEMAS.update({name: {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+                       for name, schema in _QUERY_SCHEMAS.items()})
+
+#: Operations whose body may be left out entirely (an empty OTLP export; defaults for the rest).
+_OPTIONAL_BODIES = {("POST", "/v1/traces"), ("POST", "/api/v1/notifications/test"),
+                    ("DELETE", "/api/v1/policies/{policy_id}/agents"), ("POST", "/api/v1/policies/{policy_id}/versions")}
+
+
+def _nullable_optionals(schema: Any) -> Any:
+    """A request schema as the API reads it: an optional field sent as ``null`` means absent (API.md)."""
+    if isinstance(schema, list):
+        return [_nullable_optionals(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _nullable_optionals(value) for key, value in schema.items()}
+    properties = out.get("properties")
+    if isinstance(properties, dict):
+        required = set(out.get("required", []))
+        out["properties"] = {name: (prop if name in required else _or_null(prop)) for name, prop in properties.items()}
+    return out
+
+
+def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema if None in schema["enum"] else {**schema, "enum": [*schema["enum"], None]}
+    if isinstance(kind, str):
+        return {**schema, "type": [kind, "null"]}
+    if isinstance(kind, list):
+        return schema if "null" in kind else {**schema, "type": [*kind, "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
 
 
 def _routes(router: web.UrlDispatcher) -> list[tuple[str, str, object]]:
@@ -601,7 +633,9 @@ def build_spec(router: web.UrlDispatcher, *, version: str) -> dict[str, Any]:
         if params:
             operation["parameters"] = params
         if request_schema is not None:
-            operation["requestBody"] = _body(request_schema)
+            operation["requestBody"] = _body(_nullable_optionals(request_schema))
+            if (method, path) in _OPTIONAL_BODIES:
+                operation["requestBody"]["required"] = False
         if permission_of(handler) is not None:
             operation["security"] = [{"apiKey": []}, {"bearer": []}]
         else:
@@ -613,7 +647,8 @@ def build_spec(router: web.UrlDispatcher, *, version: str) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {name: (_nullable_optionals(schema) if name.endswith("Input") else schema)
+                        for name, schema in SCHEMAS.items()},
             "securitySchemes": {
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},

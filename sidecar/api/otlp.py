@@ -90,6 +90,9 @@ def decode(raw: bytes, content_type: str) -> ExportTraceServiceRequest:
             document = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise InvalidInput(f"the body is not valid JSON: {exc.msg}", [FieldError("body", "invalid JSON")]) from None
+        if not isinstance(document, dict):
+            raise InvalidInput("not an OTLP trace export: the JSON body must be an object",
+                               [FieldError("body", "must be a JSON object")])
         _hex_ids_to_base64(document)
         try:
             json_format.ParseDict(document, request, ignore_unknown_fields=True)

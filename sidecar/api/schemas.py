@@ -275,22 +275,26 @@ def _query_int(query: Mapping[str, str], name: str, default: int, *, low: int, h
 def paging(query: Mapping[str, str]) -> tuple[int, int, int]:
     """``(limit, offset, page)`` from ``limit`` and ``offset`` or 1-based ``page``."""
     limit = _query_int(query, "limit", 20, low=1, high=500)
+    page = _query_int(query, "page", 1, low=1, high=10**7)  # checked even when offset wins
     if query.get("offset") not in (None, ""):
         offset = _query_int(query, "offset", 0, low=0, high=10**9)
         return limit, offset, offset // limit + 1
-    page = _query_int(query, "page", 1, low=1, high=10**7)
     return limit, (page - 1) * limit, page
 
 
 def _query_time(query: Mapping[str, str], *names: str) -> int | None:
+    """The first of ``names`` given (``startDate`` or its alias ``from``); every one given must be a timestamp,
+    so a bad alias is not silently ignored beside a good one."""
+    found: int | None = None
     for name in names:
         raw = query.get(name)
         if raw:
             try:
-                return parse_iso(raw)
+                value = parse_iso(raw)
             except ValueError:
                 raise InvalidInput.fields([FieldError(name, "must be an ISO 8601 timestamp")]) from None
-    return None
+            found = value if found is None else found
+    return found
 
 
 def _query_bool(query: Mapping[str, str], name: str) -> bool | None:
