@@ -130,6 +130,12 @@ def wrk(url: str, body: bytes, *, connections: int, seconds: float, headers: dic
     return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "non2xx": float(bad.group(1)) if bad else 0.0}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far, from Linux /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sidecar(data_dir: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
     proc, line = start([PY, "-m", "sidecar", "serve", "--port", "0", "--data-dir", str(data_dir)], "listening on",
                        env=env)
@@ -287,10 +293,12 @@ def ingest_figures(work: Path, body: bytes, seconds: float) -> None:
     """Throughput and latency of ingest beside the two ceilings."""
     port = free_port()
     trivial, _ = start([PY, "-c", TRIVIAL_APP, str(port)], "ready")
-    ceiling = {}
+    ceiling, cpu = {}, {}
     for c in (1, 16, 64):
+        before = cpu_seconds(trivial.pid)
         ceiling[c] = wrk(f"http://127.0.0.1:{port}/api/v1/audit-logs", body, connections=c, seconds=seconds,
                          headers={})
+        cpu[("trivial", c)] = (cpu_seconds(trivial.pid) - before) / (ceiling[c]["rps"] * round(seconds)) * 1e6
     stop(trivial)
 
     proc, url = sidecar(work / "ingest")
@@ -299,13 +307,17 @@ def ingest_figures(work: Path, body: bytes, seconds: float) -> None:
     print(f"\n{'single POST':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'trivial/s':>11}{'ratio':>8}")
     singles = {}
     for c in (1, 16, 64):
+        before = cpu_seconds(proc.pid)
         ours = singles[c] = wrk(f"{url}/api/v1/audit-logs", body, connections=c, seconds=seconds,
                                 headers=headers)
+        cpu[("single", c)] = (cpu_seconds(proc.pid) - before) / (ours["rps"] * round(seconds)) * 1e6
         assert ours["non2xx"] == 0, ours
         print(f"{'concurrency ' + str(c):<22}{ours['rps']:>10,.0f}{ours['p50']:>9.2f}{ours['p99']:>9.2f}"
               f"{ceiling[c]['rps']:>11,.0f}{ours['rps'] / ceiling[c]['rps']:>8.0%}")
     batch_body = json.dumps([EVENT] * 50).encode()
+    before = cpu_seconds(proc.pid)
     batch = wrk(f"{url}/api/v1/audit-logs/batch", batch_body, connections=16, seconds=seconds, headers=headers)
+    cpu[("batch", 16)] = (cpu_seconds(proc.pid) - before) / (batch["rps"] * 50 * round(seconds)) * 1e6
     assert batch["non2xx"] == 0, batch
     for pack in ("hipaa", "gdpr", "finance", "secrets"):
         call(f"{url}/api/v1/compliance-rules/packs", "POST", {"packId": pack}, {"Authorization": f"Bearer {token}"})
@@ -320,6 +332,9 @@ def ingest_figures(work: Path, body: bytes, seconds: float) -> None:
           f"p99 {batch['p99']:.1f} ms")
     print(f"{'raw SQLite ceiling':<22}{raw:>10,.0f} rows/s (executemany, 1,000 rows/txn, our schema, FULL sync)")
     print(f"{'batch / raw':<22}{batch['rps'] * 50 / raw:>10.0%}")
+    print(f"\nserver CPU per event (load on the machine barely changes it): single POST c=16 "
+          f"{cpu[('single', 16)]:.0f} µs (trivial handler {cpu[('trivial', 16)]:.0f} µs, ratio "
+          f"{cpu[('trivial', 16)] / cpu[('single', 16)]:.0%}); batches of 50 {cpu[('batch', 16)]:.0f} µs")
     print(f"\nwith all four packs installed (hipaa, gdpr, finance, secrets; a clean event):")
     print(f"{'single POST c=16':<22}{packed['rps']:>10,.0f} events/s  p99 {packed['p99']:.2f} ms  "
           f"({packed['rps'] / singles[16]['rps']:.0%} of the same without packs)")
