@@ -36,7 +36,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 SCHEMA_V1 = ROOT / "tests" / "data" / "schema_v1.sql"
 LISTENING = re.compile(r"AgentAudit sidecar (\S+) listening on (http://127\.0\.0\.1:\d+) \(data: (.+)\)")
-VIEWS = ("welcome", "dashboard", "logs", "alerts", "keys")
+VIEWS = ("welcome", "dashboard", "logs", "alerts", "keys", "traces", "policies", "policy-versions", "policy-analytics",
+         "agents", "reports", "billing", "settings", "activity", "dashboard-dark")
 
 
 @pytest.fixture(scope="module")
