@@ -22,6 +22,7 @@ that loses a deadlock or a serialisation race is retried.
 from __future__ import annotations
 
 import asyncio
+import functools
 import queue
 import sqlite3
 import threading
@@ -50,7 +51,11 @@ LOG_COLUMNS = (
     "id", "org_id", "seq", "action", "agent_id", "trace_id", "span_id", "parent_span_id", "prompt", "response",
     "metadata", "started_at", "ended_at", "created_at", "flags", "enforcement", "flagged", "violations", "hash",
 )
-_INSERT_LOG = f"INSERT INTO audit_logs ({', '.join(LOG_COLUMNS)}) VALUES ({placeholders(len(LOG_COLUMNS))})"
+_INSERT_LOG = f"INSERT INTO audit_logs ({', '.join(LOG_COLUMNS)}) VALUES "
+_LOG_ROW = f"({placeholders(len(LOG_COLUMNS))})"
+#: Rows per multi-row INSERT. One statement per chunk rather than one step per row: the sqlite3 module releases
+#: and retakes the GIL around every step, and each hand-off stalls the event loop thread.
+_ROWS_PER_INSERT = 64
 TRACE_COLUMNS = (
     "org_id", "trace_id", "root_action", "root_started_at", "root_parentless", "agent_ids", "span_count",
     "flagged_count", "blocked_count", "enforcement", "started_at", "ended_at", "last_seq",
@@ -340,13 +345,8 @@ class Writer:
                     if refused is not None:  # over quota: nothing of this job is stored
                         outcomes.append((job, None, refused))
                         continue
-                if self._shared:  # a round trip to the server per statement: one set of statements per group
-                    admitted.append(job)
-                    continue
-                wires = self._store_events(cursor, job.events, heads)
-                outcomes.append((job, wires, None))
-                stored.extend(wires)
-            if admitted:
+                admitted.append(job)
+            if admitted:  # one set of statements for the whole group, however many jobs it holds
                 wires = self._store_events(cursor, [event for job in admitted for event in job.events], heads)
                 start = 0
                 for job in admitted:
@@ -419,13 +419,18 @@ class Writer:
             wires.append(wire)
             if ev.after_insert:
                 pending.append((ev, wire))
-        cursor.executemany(q(self._db, _INSERT_LOG), rows)
+        self._insert_many(cursor, rows)
         for ev, wire in pending:
             for hook in ev.after_insert:
                 hook(cursor, wire)
         self._update_heads(cursor, heads)
         self._update_traces(cursor, rows)
         return wires
+
+    def _insert_many(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start:start + _ROWS_PER_INSERT]
+            cursor.execute(_multi_insert(self._db.param, len(chunk)), [value for row in chunk for value in row])
 
     def _update_heads(self, cursor: Any, heads: dict[str, tuple[int, str]]) -> None:
         now = self._clock()
@@ -489,6 +494,12 @@ class Writer:
                 loop.call_soon_threadsafe(_resolve, items, stored if stored else None, self._listeners)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
                 pass
+
+
+@functools.lru_cache(maxsize=_ROWS_PER_INSERT * 2)
+def _multi_insert(param: str, count: int) -> str:
+    statement = _INSERT_LOG + ", ".join([_LOG_ROW] * count)
+    return statement if param == "?" else statement.replace("?", param)
 
 
 def _resolve(
