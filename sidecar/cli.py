@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sidecar.errors import ConfigError
-from sidecar.services.container import VERSION
+from sidecar import VERSION
 from sidecar.settings import Settings
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 
 from agentaudit_cli import NO_DISPLAY, has_display
 from sidecar.services.container import VERSION
@@ -37,3 +38,8 @@ def test_which_environments_have_a_display() -> None:
     assert has_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
     assert has_display({"QT_QPA_PLATFORM": "offscreen"}, "linux")
     assert has_display({}, "win32") and has_display({}, "darwin")
+
+
+def test_version_matches_the_distribution() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert VERSION == project["version"]

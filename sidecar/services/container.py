@@ -8,7 +8,7 @@ from typing import Any
 
 from peewee import Database
 
-from sidecar import log
+from sidecar import VERSION, log
 from sidecar.clock import now_ms, utc_now
 from sidecar.ledger.checkpoint import CheckpointPolicy
 from sidecar.services.alerts import AlertService
@@ -34,7 +34,6 @@ from sidecar.store.models import database_proxy
 from sidecar.store.usage import UsageMeter
 from sidecar.store.writer import Writer
 
-VERSION = "0.1.0"
 #: How long a sidecar on PostgreSQL holds a claimed delivery before another may retry it (longer than a
 #: webhook's 10 s timeout and an email's 15 s).
 CLAIM_LEASE_MS = 120_000
