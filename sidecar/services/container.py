@@ -10,6 +10,7 @@ from peewee import Database
 
 from sidecar import VERSION, log
 from sidecar.clock import now_ms, utc_now
+from sidecar.errors import Unavailable
 from sidecar.ledger.checkpoint import CheckpointPolicy
 from sidecar.services.alerts import AlertService
 from sidecar.services.auth import AuthService
@@ -126,7 +127,10 @@ class Services:
         """Drain the writer (every acknowledged write is committed), then close the readers."""
         self.hub.close()
         await self.reports.aclose()
-        await self.auth.flush_key_uses()
+        try:
+            await self.auth.flush_key_uses()
+        except Unavailable as exc:  # storage failed: only the keys' "last used" times are behind
+            log.store.warning("could not record the API keys' last use (%s)", exc)
         self.writer.close()
         self.reads.close()
         self.billing.close()

@@ -31,7 +31,7 @@ from peewee import Database
 
 from sidecar import log
 from sidecar.clock import datetime_to_ms, utc_now
-from sidecar.errors import Conflict, NotFound
+from sidecar.errors import Conflict, NotFound, Unavailable
 from sidecar.ledger.checkpoint import Checkpoint, CheckpointKind, CheckpointPolicy, format_timestamp, sign_checkpoint
 from sidecar.ledger.export import ExportHeader, export_lines
 from sidecar.ledger.keys import public_key_b64
@@ -143,7 +143,11 @@ class LedgerService:
         self._tasks = []
         if self._started:
             self._started = False
-            signed = await self.sign_due(final=True)
+            try:
+                signed = await self.sign_due(final=True)
+            except Unavailable as exc:  # the storage failed: the next start signs these heads
+                log.store.warning("could not sign the final ledger heads (%s); the next start signs them", exc)
+                return
             if signed:
                 log.store.info("signed the final ledger head of %d organisation(s)", len(signed))
 

@@ -22,12 +22,16 @@ that loses a deadlock or a serialisation race is retried.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
+import os
 import queue
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import orjson
@@ -149,15 +153,37 @@ def _chain_text(exc: BaseException) -> str:
     return " | ".join(parts)
 
 
-def _storage_error(exc: BaseException) -> AgentAuditError:
-    text = _chain_text(exc)
+def _storage_cause(db: Database) -> str:
+    """Ask the file system holding a SQLite database why a write failed: SQLite reports a disk that turned
+    read-only under it (the kernel's answer to a failing disk) only as a "disk I/O error". Runs on failures only."""
+    if is_postgres(db) or not isinstance(getattr(db, "database", None), str):
+        return ""
+    directory = Path(db.database).resolve().parent
+    try:
+        if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            return "read-only"
+        handle, name = tempfile.mkstemp(dir=directory, prefix=".write-check-")
+        os.close(handle)
+        os.unlink(name)
+    except OSError as exc:
+        if exc.errno == errno.EROFS:
+            return "read-only"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "full"
+    return ""
+
+
+def _storage_error(exc: BaseException, cause: str = "", *, event: bool = True) -> AgentAuditError:
+    """The 503 a failed write answers with (``event``: the unit was an ingest; else some other change)."""
+    text = f"{cause} | {_chain_text(exc)}" if cause else _chain_text(exc)
+    lost = "the event was not stored" if event else "the change was not saved"
     if "full" in text:
-        return Unavailable("storage is full: the event was not stored; free disk space and retry")
+        return Unavailable(f"storage is full: {lost}; free disk space and retry")
     if "readonly" in text or "read-only" in text or "read only" in text:
-        return Unavailable("storage is read-only: the event was not stored")
+        return Unavailable(f"storage is read-only: {lost}")
     if "locked" in text or "busy" in text:
-        return Unavailable("storage is busy: the event was not stored; retry")
-    return Unavailable("storage error: the event was not stored; retry")
+        return Unavailable(f"storage is busy: {lost}; retry")
+    return Unavailable(f"storage error: {lost}; retry")
 
 
 class Writer:
@@ -270,8 +296,8 @@ class Writer:
             try:
                 if self._db.__class__.__name__.startswith("Sqlite"):
                     self._db.execute_sql("PRAGMA optimize")
-            except STORAGE_ERRORS:
-                log.store.warning("PRAGMA optimize failed at shutdown", exc_info=True)
+            except STORAGE_ERRORS as exc:  # only a missed optimisation: say so without a trace
+                log.store.warning("PRAGMA optimize failed at shutdown: %s", exc)
             self._db.close()
 
     def _process(self, jobs: list[_Job], attempt: int = 0) -> None:
@@ -291,8 +317,10 @@ class Writer:
                 for job in jobs:
                     self._process([job])
                 return
-            log.store.error("write failed: %s", _chain_text(exc))
-            self._deliver([(jobs[0], None, _storage_error(exc))])
+            cause = _storage_cause(self._db)
+            log.store.error("write failed%s: %s", f" (the database's file system is {cause})" if cause else "",
+                            _chain_text(exc))
+            self._deliver([(jobs[0], None, _storage_error(exc, cause, event=isinstance(jobs[0], _IngestJob)))])
             return
         except Exception as exc:  # a bug in a unit of work: fail its callers, keep the writer alive
             log.store.exception("unexpected error in the writer")

@@ -1,11 +1,13 @@
 """A full disk and a read-only data dir: ingest answers 503 with the JSON error, recovers when the fault
-goes, and loses nothing it acknowledged. The data dir lives on a small tmpfs mounted for the test (root only).
+goes, and loses nothing it acknowledged. The data dir lives on a small file system mounted for the test (root
+only): a tmpfs, or an ext4 image on a loop device for a disk that turns read-only under the running sidecar.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -123,8 +125,7 @@ def test_disk_full_answers_503_and_recovers(small_disk: Path) -> None:
 
 
 def test_read_only_data_dir_is_named_at_start_and_nothing_is_lost(small_disk: Path) -> None:
-    """A running process keeps its files open for writing, so Linux will not remount under it (EBUSY): the
-    read-only case tested here is the one that happens, a data dir found read-only when the sidecar starts."""
+    """A data dir found read-only when the sidecar starts: it exits naming the cause, and nothing is lost."""
     data_dir = small_disk / "data"
     sidecar = SidecarProcess(data_dir)
     url = sidecar.start()
@@ -150,6 +151,80 @@ def test_read_only_data_dir_is_named_at_start_and_nothing_is_lost(small_disk: Pa
         stored = _stored(url, key)
         assert all(stored[i] == event for i, event in acknowledged.items())
         assert _ingest(url, key, 99)[0] == 201
+    finally:
+        sidecar.stop()
+    verified = _verify(data_dir)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+@pytest.fixture
+def ext4_disk(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A 64 MB ext4 image on a loop device, mounted ``errors=remount-ro``: (mount point, loop device name)."""
+    missing = [tool for tool in ("mkfs.ext4", "losetup", "e2fsck") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"install e2fsprogs and util-linux for {', '.join(missing)}")
+    image = tmp_path / "disk.img"
+    with image.open("wb") as handle:
+        handle.truncate(64 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], check=True, capture_output=True)
+    attached = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True, text=True)
+    if attached.returncode != 0:
+        pytest.skip(f"no loop device to attach: {attached.stderr.strip()}")
+    device = attached.stdout.strip()
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    try:
+        subprocess.run(["mount", "-o", "errors=remount-ro", device, str(mount_point)], check=True)
+        yield mount_point, device
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False, capture_output=True)
+        subprocess.run(["losetup", "-d", device], check=False, capture_output=True)
+
+
+def test_disk_turning_read_only_under_the_sidecar(ext4_disk: tuple[Path, str]) -> None:
+    """The kernel turns a file system read-only when its disk fails (``errors=remount-ro``): ingest answers 503
+    naming the cause, reads go on, and after the disk is repaired and the sidecar restarted everything
+    acknowledged is there and verifies."""
+    disk, device = ext4_disk
+    trigger = Path("/sys/fs/ext4") / Path(device).name / "trigger_fs_error"
+    if not trigger.exists():
+        pytest.skip(f"this kernel has no {trigger} to fail an ext4 file system on demand")
+    data_dir = disk / "data"
+    sidecar = SidecarProcess(data_dir)
+    url = sidecar.start()
+    try:
+        _, key = bootstrap(url)
+        acknowledged: dict[str, dict] = {}
+        for n in range(20):
+            status, event = _ingest(url, key, n)
+            assert status == 201, event
+            acknowledged[event["id"]] = event
+        trigger.write_text("1")  # what an I/O error does: the journal aborts, the file system turns read-only
+        for n in range(20, 25):
+            status, reply = _ingest(url, key, n)
+            assert status == 503, reply
+            assert reply["code"] == "unavailable" and reply["status"] == 503
+            assert "read-only" in reply["error"] and "Traceback" not in json.dumps(reply)
+        started = time.monotonic()
+        health_status, health = call(f"{url}/health")
+        assert health_status in (200, 503) and time.monotonic() - started < 1, health
+        stored = _stored(url, key)  # reads go on from the read-only disk
+        assert all(stored[i] == event for i, event in acknowledged.items())
+        assert len(stored) == len(acknowledged)
+    finally:
+        sidecar.stop()
+    output = "".join(sidecar.output)
+    assert "Traceback" not in output, output
+
+    subprocess.run(["umount", str(disk)], check=True)  # the repair an administrator makes
+    subprocess.run(["e2fsck", "-f", "-y", device], check=False, capture_output=True)
+    subprocess.run(["mount", "-o", "errors=remount-ro", device, str(disk)], check=True)
+    url = sidecar.start()
+    try:
+        stored = _stored(url, key)
+        assert all(stored[i] == event for i, event in acknowledged.items())
+        status, event = _ingest(url, key, 99)
+        assert status == 201, event
     finally:
         sidecar.stop()
     verified = _verify(data_dir)
