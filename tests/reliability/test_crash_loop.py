@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -234,6 +234,10 @@ def test_repeated_sigkills_lose_nothing_acknowledged(tmp_path: Path) -> None:
         for delivery_id, notification_id, alert_id in receipts:
             by_delivery[delivery_id].add((notification_id, alert_id))
         assert all(len(contents) == 1 for contents in by_delivery.values())
+        # and no notification was made twice: a receiver that drops repeated delivery ids acts once per alert
+        deliveries_per_alert = Counter(alert_id for contents in by_delivery.values() for _, alert_id in contents
+                                       if alert_id)
+        assert [alert_id for alert_id, count in deliveries_per_alert.items() if count != 1] == []
         assert {alert_id for _, _, alert_id in receipts if alert_id} == {a["id"] for a in _all(url, "alerts", jwt)}
         duplicates = len(receipts) - len(by_delivery)
         print(f"crash loop: {ITERATIONS} kills, {len(acknowledged)} events acknowledged and found, "
