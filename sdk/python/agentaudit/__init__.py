@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from agentaudit._async_client import AsyncAgentAuditClient
-from agentaudit._buffer import SenderStats
+from agentaudit._models import SenderStats
 from agentaudit._client import AgentAuditClient, BufferedClient
 from agentaudit._config import DEFAULT_BASE_URL, Config
 from agentaudit._errors import (AgentAuditError, APIConnectionError, APIStatusError, APITimeoutError,

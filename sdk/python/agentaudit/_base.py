@@ -8,7 +8,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from agentaudit._buffer import BufferedSender, SenderStats
+from agentaudit._buffer import BufferedSender
+from agentaudit._models import SenderStats
 from agentaudit._compat import LegacyMethods
 from agentaudit._config import Config
 from agentaudit._errors import ConfigError

@@ -21,34 +21,21 @@ from typing import Any
 
 from agentaudit._errors import APIConnectionError
 from agentaudit._events import iso
-from agentaudit._http import Response, RetryPolicy, Transport, encode, retry_after_seconds
+from agentaudit._http import InFlight, Response, RetryPolicy, Transport, encode, retry_after_seconds
+from agentaudit._models import SenderStats
 from agentaudit._spill import SpillFile
 
 log = logging.getLogger("agentaudit")
 _INDEX = re.compile(r"^\[(\d+)\]")
 
 
-@dataclass(frozen=True)
-class SenderStats:
-    """Counters since the sender started.
+@dataclass
+class _Flight:
+    """A round of batches whose requests are out and whose answers are not read yet."""
 
-    Attributes:
-        queued: events accepted from callers. sent: events the sidecar stored (including replayed ones).
-        dropped: oldest events pushed out of a full buffer. rejected: events the sidecar refused (400, 401, 403, ...).
-        spilled: events written to the spill file. replayed: events sent from the spill file.
-        lost: events still undelivered when close() gave up (no spill file). retries: failed attempts retried.
-        pending: events in the buffer or in flight now.
-    """
-
-    queued: int
-    sent: int
-    dropped: int
-    rejected: int
-    spilled: int
-    replayed: int
-    lost: int
-    retries: int
-    pending: int
+    batches: list[list[dict[str, Any]]]
+    handle: InFlight
+    count: int
 
 
 class BufferedSender:
@@ -199,27 +186,60 @@ class BufferedSender:
                             "(see client.stats.dropped)", self._max)
         if self._spill is not None and self._spill.size and time.monotonic() >= self._next_probe:
             self._replay()
-        while True:
-            with self._lock:
-                batches = []
-                while len(batches) < self._window and self._buffer:
-                    n = min(self._batch_size, len(self._buffer))
-                    batches.append([self._buffer.popleft() for _ in range(n)])
-                count = sum(len(batch) for batch in batches)
-                self._in_flight += count
-            if not batches:
-                return
-            try:
-                prepared = [[self._prepared(e) for e in batch] for batch in batches]
-                if len(prepared) == 1 or (self._spill is not None and self._down):
-                    for batch in prepared:
-                        self._deliver(batch)
-                else:
-                    self._deliver_together(prepared)
-            finally:
-                with self._idle:
-                    self._in_flight -= count
-                    self._idle.notify_all()
+        # pipelined: the next round is encoded while one is in flight, and sent once that one has landed
+        flight: _Flight | None = None
+        try:
+            while True:
+                with self._lock:
+                    batches = []
+                    while len(batches) < self._window and self._buffer:
+                        n = min(self._batch_size, len(self._buffer))
+                        batches.append([self._buffer.popleft() for _ in range(n)])
+                    count = sum(len(batch) for batch in batches)
+                    self._in_flight += count
+                bodies: list[bytes] | None = None
+                try:
+                    prepared = [[self._prepared(e) for e in batch] for batch in batches]
+                    bodies = self._encoded(prepared)
+                    if flight is not None:
+                        landing, flight = flight, None
+                        self._land(landing)
+                    if not batches:
+                        return
+                    if bodies is None or (self._spill is not None and self._down):
+                        for batch in prepared:  # one at a time, where each failure is counted or spilled
+                            self._deliver(batch)
+                        continue
+                    handle = self._transport.start_many("POST", self._target, bodies)
+                    flight, count = _Flight(prepared, handle, count), 0
+                finally:
+                    if count:
+                        self._release(count)
+        finally:
+            if flight is not None:
+                self._land(flight)
+
+    def _release(self, count: int) -> None:
+        with self._idle:
+            self._in_flight -= count
+            self._idle.notify_all()
+
+    @staticmethod
+    def _encoded(batches: list[list[dict[str, Any]]]) -> list[bytes] | None:
+        """The request bodies, or None when a value cannot be encoded (then each batch goes alone)."""
+        try:
+            return [encode(batch) for batch in batches]
+        except Exception:
+            return None
+
+    def _land(self, flight: _Flight) -> None:
+        """Read the answers of a round in flight and finish each batch (retries included)."""
+        try:
+            answers = self._transport.finish_many(flight.handle)
+            for batch, answer in zip(flight.batches, answers):
+                self._deliver(batch, first=self._judge(batch, answer))
+        finally:
+            self._release(flight.count)
 
     @staticmethod
     def _prepared(event: dict[str, Any]) -> dict[str, Any]:
@@ -228,18 +248,6 @@ class BufferedSender:
             if isinstance(value, float):
                 event[key] = iso(value)
         return event
-
-    def _deliver_together(self, batches: list[list[dict[str, Any]]]) -> None:
-        """First attempts of several batches at once (see ``window``); each then goes on alone as needed."""
-        try:
-            bodies = [encode(batch) for batch in batches]
-        except Exception:  # a value that cannot be encoded: one by one, where _attempt counts them
-            for batch in batches:
-                self._deliver(batch)
-            return
-        answers = self._transport.request_many("POST", self._target, bodies)
-        for batch, answer in zip(batches, answers):
-            self._deliver(batch, first=self._judge(batch, answer))
 
     def _deliver(self, events: list[dict[str, Any]],
                  first: tuple[list[dict[str, Any]], float | None] | None = None) -> None:

@@ -27,7 +27,15 @@ def iso(value: dt.datetime | float | str) -> str:
     millis = int(round((value - whole) * 1000))
     if millis == 1000:
         whole, millis = whole + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+    prefix = _SECONDS.get(whole)
+    if prefix is None:  # events come in bursts within a second: format each second once
+        if len(_SECONDS) >= 256:
+            _SECONDS.clear()
+        prefix = _SECONDS[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return f"{prefix}.{millis:03d}Z"
+
+
+_SECONDS: dict[int, str] = {}  # whole epoch seconds -> formatted; single get/set are atomic across threads
 
 
 def new_trace_id() -> str:

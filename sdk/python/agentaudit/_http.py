@@ -117,6 +117,19 @@ class RetryPolicy:
         return random.uniform(self.base / 2, min(self.cap, self.base * (2 ** attempt)))
 
 
+@dataclass
+class InFlight:
+    """Requests :meth:`Transport.start_many` sent whose answers are not read yet."""
+
+    method: str
+    target: str
+    bodies: list[bytes]
+    headers: dict[str, str]
+    lanes: list[tuple[http.client.HTTPConnection, bool]]
+    results: list[Any]
+    sent: list[int]
+
+
 class Transport:
     """Runs :class:`Call` s over ``http.client``; one keep-alive connection per thread; retries per the config.
 
@@ -226,18 +239,28 @@ class Transport:
         Returns, per body, its :class:`Response` or the :class:`APIConnectionError` it met (never raises for
         one exchange's failure). A kept-alive connection the server had closed is tried once more, afresh.
         """
+        return self.finish_many(self.start_many(method, target, bodies))
+
+    def start_many(self, method: str, target: str, bodies: list[bytes]) -> InFlight:
+        """The first half of :meth:`request_many`: send every request and return at once, so the thread can do
+        other work while the server answers. Hand the result to :meth:`finish_many` before this thread makes
+        any other request."""
         lanes = self._lanes(len(bodies))
         headers = {**self.headers, "Content-Type": "application/json"}
-        results: list[Response | APIConnectionError | None] = [None] * len(bodies)
-        sent: list[int] = []
+        flight = InFlight(method, target, bodies, headers, lanes, [None] * len(bodies), [])
         for index, ((conn, reused), body) in enumerate(zip(lanes, bodies)):
             try:
                 conn.request(method, target, body=body, headers=headers)
-                sent.append(index)
+                flight.sent.append(index)
             except (OSError, http.client.HTTPException) as exc:
-                results[index] = self._lane_failed(index, conn, reused, exc)
-        for index in sent:
-            conn, reused = lanes[index]
+                flight.results[index] = self._lane_failed(index, conn, reused, exc)
+        return flight
+
+    def finish_many(self, flight: InFlight) -> list[Response | APIConnectionError]:
+        """The second half of :meth:`request_many`: read the answers of :meth:`start_many`'s requests."""
+        results = flight.results
+        for index in flight.sent:
+            conn, reused = flight.lanes[index]
             try:
                 results[index] = self._answer(index, conn)
             except (OSError, http.client.HTTPException) as exc:
@@ -246,7 +269,7 @@ class Transport:
             if isinstance(result, _Stale):  # closed while idle: once more, on a new connection
                 conn, _ = self._lanes(index + 1)[index]
                 try:
-                    conn.request(method, target, body=bodies[index], headers=headers)
+                    conn.request(flight.method, flight.target, body=flight.bodies[index], headers=flight.headers)
                     results[index] = self._answer(index, conn)
                 except (OSError, http.client.HTTPException) as exc:
                     results[index] = self._lane_failed(index, conn, False, exc)

@@ -346,3 +346,26 @@ class Download:
     content: bytes
     filename: str | None
     content_type: str | None
+
+
+@dataclass(frozen=True)
+class SenderStats:
+    """Counters since the sender started.
+
+    Attributes:
+        queued: events accepted from callers. sent: events the sidecar stored (including replayed ones).
+        dropped: oldest events pushed out of a full buffer. rejected: events the sidecar refused (400, 401, 403, ...).
+        spilled: events written to the spill file. replayed: events sent from the spill file.
+        lost: events still undelivered when close() gave up (no spill file). retries: failed attempts retried.
+        pending: events in the buffer or in flight now.
+    """
+
+    queued: int
+    sent: int
+    dropped: int
+    rejected: int
+    spilled: int
+    replayed: int
+    lost: int
+    retries: int
+    pending: int
