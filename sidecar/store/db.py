@@ -23,7 +23,8 @@ from urllib.parse import urlparse
 
 import hashlib
 
-from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
+from playhouse.shortcuts import ReconnectMixin
 
 from sidecar.errors import ConfigError
 
@@ -60,9 +61,36 @@ def open_database(url: str, *, synchronous: str = "FULL") -> Database:
         if not parsed.path.strip("/"):
             raise ConfigError(f"setting AGENTAUDIT_DATABASE_URL names no database: {url!r}")
         conninfo = "postgresql://" + url.split("://", 1)[1]
-        return PostgresqlDatabase(conninfo, prefer_psycopg3=True, autoconnect=True, connect_timeout=10,
-                                  application_name="agentaudit")
+        return ReconnectingPostgresDatabase(conninfo, prefer_psycopg3=True, autoconnect=True, connect_timeout=10,
+                                            application_name="agentaudit")
     raise ConfigError(f"setting AGENTAUDIT_DATABASE_URL has an unsupported scheme: {parsed.scheme!r}")
+
+
+#: Messages of psycopg 3 errors that mean the server dropped the connection (a restart, a failover, a proxy's
+#: idle timeout): the statement never ran, and a new connection can run it.
+DISCONNECT_ERRORS = ("terminating connection", "server closed the connection", "the connection is closed",
+                     "consuming input failed", "connection already closed", "connection is lost")
+
+
+class ReconnectingPostgresDatabase(ReconnectMixin, PostgresqlDatabase):  # type: ignore[misc]
+    """PostgreSQL whose statements outside a transaction reconnect once when the server dropped the connection.
+    Inside a transaction nothing is retried here: the writer decides (see :mod:`sidecar.store.writer`)."""
+
+    reconnect_errors = tuple((error, message) for error in (OperationalError, InterfaceError)
+                             for message in DISCONNECT_ERRORS)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it arose from) says the database server dropped the connection."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        text = str(seen).lower()
+        if any(message in text for message in DISCONNECT_ERRORS):
+            return True
+        seen = seen.__context__ or seen.__cause__
+    return False
 
 
 def _unwrap(db: Database | DatabaseProxy) -> object:

@@ -42,7 +42,7 @@ from sidecar.clock import now_ms, to_iso
 from sidecar.errors import AgentAuditError, Unavailable
 from sidecar.ids import IdGenerator
 from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
-from sidecar.store.db import is_postgres
+from sidecar.store.db import is_disconnect, is_postgres
 from sidecar.store.sql import placeholders, q
 from sidecar.store.usage import UsageMeter
 
@@ -302,9 +302,11 @@ class Writer:
 
     def _process(self, jobs: list[_Job], attempt: int = 0) -> None:
         heads: dict[str, tuple[int, str]] = {}
+        applied = False  # the group's statements ran: a failure after this came from the commit
         try:
             with self._db.atomic():
                 outcomes, stored = self._apply(jobs, heads)
+                applied = True
         except STORAGE_ERRORS as exc:
             if self.meter is not None:
                 self.meter.rollback()
@@ -312,6 +314,15 @@ class Writer:
                 log.store.info("a group lost a race with another writer (%s); retrying", exc)
                 self._process(jobs, attempt + 1)
                 return
+            if self._shared and is_disconnect(exc):  # the server dropped the connection (restart, failover)
+                if applied and stored and self._stored(stored[0]["id"]):
+                    log.store.warning("the connection dropped after the commit reached the server; it stands")
+                    self._committed(outcomes, stored, heads)
+                    return
+                if not applied and attempt < _RACE_RETRIES:
+                    log.store.warning("the database connection dropped (%s); retrying on a new one", exc)
+                    self._process(jobs, attempt + 1)
+                    return
             if len(jobs) > 1:
                 log.store.warning("a group of %d units failed (%s); retrying each alone", len(jobs), exc)
                 for job in jobs:
@@ -332,6 +343,10 @@ class Writer:
                 return
             self._deliver([(jobs[0], None, exc)])
             return
+        self._committed(outcomes, stored, heads)
+
+    def _committed(self, outcomes: list[tuple[_Job, Any, BaseException | None]], stored: list[dict[str, Any]],
+                   heads: dict[str, tuple[int, str]]) -> None:
         if not self._shared:
             self._heads.update(heads)
         if self.meter is not None:
@@ -339,6 +354,14 @@ class Writer:
         self.commits += 1
         self.events_written += len(stored)
         self._deliver(outcomes, stored)
+
+    def _stored(self, event_id: str) -> bool:
+        """Whether an event is in the database (after a commit whose answer was lost); False when unsure."""
+        try:
+            row = self._db.execute_sql(q(self._db, "SELECT 1 FROM audit_logs WHERE id = ?"), (event_id,)).fetchone()
+        except STORAGE_ERRORS:
+            return False
+        return row is not None
 
     def _apply(
         self, jobs: list[_Job], heads: dict[str, tuple[int, str]]
