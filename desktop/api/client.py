@@ -531,6 +531,14 @@ class SidecarClient(QObject):
         return self._call("restore the version", "POST", f"/policies/{policy_id}/versions/{version_id}/restore",
                           _json(schemas.PolicyVersion.from_json), body={})
 
+    def all_analytics(self, start: datetime, end: datetime | None = None) -> Call:
+        """Violation counts over every policy and organisation-wide rule, by rule, agent and day."""
+        query = {"startDate": schemas.format_time(start)}
+        if end is not None:
+            query["endDate"] = schemas.format_time(end)
+        return self._call("load violation analytics", "GET", "/policies/analytics",
+                          _json(schemas.PolicyAnalytics.from_json), query=query)
+
     def policy_analytics(self, policy_id: str, *, days: int = 30) -> Call:
         start = schemas.format_time(datetime.now(UTC) - timedelta(days=days))
         return self._call("load policy analytics", "GET", f"/policies/{policy_id}/analytics",

@@ -810,11 +810,12 @@ class RuleCount:
     severity: str
     action: str
     count: int
+    policy_id: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RuleCount:
         return cls(_str(data, "ruleId"), _str(data, "ruleName"), _str(data, "ruleType"), _str(data, "severity"),
-                   _str(data, "action"), _int(data, "count"))
+                   _str(data, "action"), _int(data, "count"), _opt(data, "policyId"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """The dashboard's state: KPIs, events and violations over time, violations by pack and agent, recent events.
 
 Everything is computed from the public endpoints: counts are the ``pagination.total`` of one-row pages and
-the ``X-Total-Count`` of alert lists; the time chart is one count per bucket; the breakdowns aggregate the
-``violationDetails`` of the newest flagged events in the range (a bounded sample, said so when cut).
+the ``X-Total-Count`` of alert lists; the time chart is one count per bucket; the breakdowns come from the
+violation analytics of the range (``GET /policies/analytics``: exact counts by rule and by agent, the top
+hundred of each, said so when cut).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from desktop.api.errors import ApiError
 from desktop.presenters.gather import Gather
 
 PACK_NAMES = {"hipaa": "HIPAA", "gdpr": "GDPR", "finance": "Finance / PCI", "secrets": "Secrets"}
-SAMPLE_LIMIT = 500
 RECENT = 8
 
 
@@ -85,8 +85,7 @@ class DashboardSnapshot:
     by_pack: tuple[tuple[str, int], ...]
     by_agent: tuple[tuple[str, int], ...]
     recent: tuple[schemas.LogEvent, ...]
-    sample: int = 0
-    sample_cut: bool = False
+    breakdown_cut: bool = False  # the analytics listed only their top rules or agents
     notes: tuple[str, ...] = field(default=())
     taken_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -95,11 +94,12 @@ def start_of_today(now: datetime) -> datetime:
     return now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
-def pack_of(violation: schemas.Violation, rules: dict[str, schemas.Rule], policies: dict[str, schemas.Policy]) -> str:
+def pack_of(rule_id: str, policy_id: str | None, rules: dict[str, schemas.Rule],
+            policies: dict[str, schemas.Policy]) -> str:
     """The pack a violated rule came from: its own ``packId``, its policy's ``sourcePackId``, else custom."""
-    rule = rules.get(violation.rule_id)
+    rule = rules.get(rule_id)
     pack = rule.pack_id if rule else None
-    policy_id = violation.policy_id or (rule.policy_id if rule else None)
+    policy_id = policy_id or (rule.policy_id if rule else None)
     if not pack and policy_id and policy_id in policies:
         pack = policies[policy_id].source_pack_id
     if pack:
@@ -107,20 +107,19 @@ def pack_of(violation: schemas.Violation, rules: dict[str, schemas.Rule], polici
     return "Custom rules"
 
 
-def breakdowns(events: tuple[schemas.LogEvent, ...], rules: dict[str, schemas.Rule],
-               policies: dict[str, schemas.Policy]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """Violations counted by pack and by agent over flagged events."""
+#: How many rows of each breakdown the analytics endpoint lists at most.
+ANALYTICS_ROWS = 100
+
+
+def breakdowns(analytics: schemas.PolicyAnalytics, rules: dict[str, schemas.Rule],
+               policies: dict[str, schemas.Policy]) -> tuple[list[tuple[str, int]], list[tuple[str, int]], bool]:
+    """Violations counted by pack and by agent, and whether the analytics cut either list short."""
     by_pack: Counter[str] = Counter()
-    by_agent: Counter[str] = Counter()
-    for event in events:
-        count = len(event.violations) or len(event.compliance_flags)
-        by_agent[event.agent_id or "(no agent)"] += count
-        if event.violations:
-            for violation in event.violations:
-                by_pack[pack_of(violation, rules, policies)] += 1
-        else:
-            by_pack["Unattributed"] += count
-    return by_pack.most_common(6), by_agent.most_common(6)
+    for row in analytics.rules:
+        by_pack[pack_of(row.rule_id, row.policy_id, rules, policies)] += row.count
+    by_agent: Counter[str] = Counter({row.agent_id: row.violations for row in analytics.agents})
+    cut = len(analytics.rules) >= ANALYTICS_ROWS or len(analytics.agents) >= ANALYTICS_ROWS
+    return by_pack.most_common(6), by_agent.most_common(6), cut
 
 
 class DashboardPresenter(QObject):
@@ -185,7 +184,7 @@ class DashboardPresenter(QObject):
             "blocked": self._client.count_logs(schemas.LogFilter(start=today, enforcement="block")),
             "traces": self._client.list_traces(schemas.LogFilter(start=now - timedelta(hours=24)), limit=500),
             "recent": self._client.list_logs(schemas.LogFilter(), limit=RECENT),
-            "sample": self._client.list_logs(schemas.LogFilter(start=buckets[0][0], flagged=True), limit=SAMPLE_LIMIT),
+            "analytics": self._client.all_analytics(buckets[0][0]),
             "rules": self._client.list_rules(),
             "policies": self._client.list_policies(),
         }
@@ -224,13 +223,18 @@ class DashboardPresenter(QObject):
         )
         rules = {r.id: r for r in results["rules"].items} if "rules" in results else {}
         policies = {p.id: p for p in results["policies"].items} if "policies" in results else {}
-        sample: schemas.LogPage | None = results.get("sample")
-        by_pack, by_agent = breakdowns(sample.items if sample else (), rules, policies)
+        analytics: schemas.PolicyAnalytics | None = results.get("analytics")
+        by_pack: list[tuple[str, int]] = []
+        by_agent: list[tuple[str, int]] = []
+        cut = False
+        if analytics is not None:
+            by_pack, by_agent, cut = breakdowns(analytics, rules, policies)
+        else:
+            notes.append("Violation breakdowns are not available from this sidecar.")
         recent: schemas.LogPage | None = results.get("recent")
         self.snapshot = DashboardSnapshot(
             kpis=kpis, range=time_range, series=series, by_pack=tuple(by_pack), by_agent=tuple(by_agent),
-            recent=recent.items if recent else (), sample=len(sample.items) if sample else 0,
-            sample_cut=bool(sample and sample.total > len(sample.items)), notes=tuple(notes),
+            recent=recent.items if recent else (), breakdown_cut=cut, notes=tuple(notes),
         )
         self.snapshot_changed.emit(self.snapshot)
         if self._dirty:

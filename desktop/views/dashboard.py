@@ -21,7 +21,7 @@ from desktop.api import schemas
 from desktop.api.errors import ApiError
 from desktop.models import timefmt
 from desktop.models.logs import preview
-from desktop.presenters.dashboard import DashboardPresenter, DashboardSnapshot, TimeRange
+from desktop.presenters.dashboard import ANALYTICS_ROWS, DashboardPresenter, DashboardSnapshot, TimeRange
 from desktop.widgets.cards import Card, KpiCard, label, page_layout
 from desktop.widgets.charts import BarList, Point, TimeChart
 from desktop.widgets.pills import PillDelegate
@@ -86,14 +86,15 @@ class DashboardView(QWidget):
         self.agent_card = Card("Violations by agent")
         self.by_agent = BarList(theme.SEVERITY["critical"], "No violations in this period")
         self.agent_card.body.addWidget(self.by_agent)
+        self.breakdown_note = label("", "muted")
+        self.agent_card.body.addWidget(self.breakdown_note)
+        self.breakdown_note.hide()
         side.addWidget(self.pack_card)
         side.addWidget(self.agent_card)
         middle.addLayout(side, 2)
         root.addLayout(middle, 3)
 
         self.recent_card = Card("Latest events")
-        self.sample_note = label("", "muted")
-        self.recent_card.head.addWidget(self.sample_note)
         self.recent = QTableWidget(0, 5)
         self.recent.setHorizontalHeaderLabels(["Time", "Agent", "Action", "Verdict", "Prompt"])
         self.recent.verticalHeader().hide()
@@ -151,8 +152,8 @@ class DashboardView(QWidget):
                               LABEL_FORMATS[snap.range])
         self.by_pack.set_items(snap.by_pack)
         self.by_agent.set_items(snap.by_agent)
-        self.sample_note.setText(f"Breakdowns from the newest {snap.sample:,} flagged events" if snap.sample_cut
-                                 else "")
+        self.breakdown_note.setText(f"Counted over the {ANALYTICS_ROWS} most frequent rules and agents")
+        self.breakdown_note.setVisible(snap.breakdown_cut)
         self._fill_recent(snap.recent)
 
     def _fill_recent(self, events: tuple[schemas.LogEvent, ...]) -> None:

@@ -44,8 +44,9 @@ def policy_analytics(db: Database, org_id: str, flt: AnalyticsFilter) -> dict[st
     events = db.execute_sql(q(db, f"SELECT action, COUNT(DISTINCT audit_log_id), COUNT(*) FROM violations WHERE {where} "
                                   "GROUP BY action"), params).fetchall()
     by_action = {action: (int(distinct), int(count)) for action, distinct, count in events}
-    rules = db.execute_sql(q(db, f"SELECT rule_id, rule_name, rule_type, severity, action, COUNT(*) FROM violations "
-                                 f"WHERE {where} GROUP BY rule_id, rule_name, rule_type, severity, action "
+    rules = db.execute_sql(q(db, f"SELECT rule_id, rule_name, rule_type, severity, action, policy_id, COUNT(*) "
+                                 f"FROM violations WHERE {where} "
+                                 "GROUP BY rule_id, rule_name, rule_type, severity, action, policy_id "
                                  "ORDER BY COUNT(*) DESC LIMIT 100"), params).fetchall()
     agents = db.execute_sql(q(db, f"SELECT agent_id, COUNT(*), COUNT(DISTINCT audit_log_id) FROM violations "
                                   f"WHERE {where} GROUP BY agent_id ORDER BY COUNT(*) DESC LIMIT 100"), params).fetchall()
@@ -67,7 +68,7 @@ def policy_analytics(db: Database, org_id: str, flt: AnalyticsFilter) -> dict[st
         "flagCount": by_action.get("flag", (0, 0))[1],
         "logCount": by_action.get("log", (0, 0))[1],
         "ruleBreakdown": [{"ruleId": r[0], "ruleName": r[1], "ruleType": r[2], "severity": r[3], "action": r[4],
-                           "count": int(r[5])} for r in rules],
+                           "policyId": r[5], "count": int(r[6])} for r in rules],
         "agentBreakdown": [{"agentId": a[0], "violations": int(a[1]), "events": int(a[2])} for a in agents],
         "dailyTrend": list(trend.values()),
     }

@@ -45,6 +45,30 @@ def test_dashboard_figures_match_the_sidecar(qtbot: Any, client: SidecarClient, 
         assert sum(count for _, count in snap.by_agent) >= snap.kpis.flagged_today
 
 
+def test_dashboard_breakdowns_count_every_violation(qtbot: Any, seeded: Seeded,
+                                                    fresh_account: tuple[str, str]) -> None:
+    """More flagged events than a page holds: the breakdowns still count each violation of the range."""
+    email, password = fresh_account
+    alerting_account(seeded.url, email, password, events=1)  # installs the hipaa pack
+    headers = {"Authorization": f"Bearer {token_for(seeded.url, email, password)}"}
+    for n in range(14):  # 700 events with a US SSN (one violation each), 500 of them from one agent
+        batch = [{"action": "llm_call", "agentId": "intake" if n < 10 else "billing",
+                  "prompt": f"SSN 123-45-6789 for patient {n}.{i}"} for i in range(50)]
+        status, body, _ = http(f"{seeded.url}/api/v1/audit-logs/batch", "POST", batch, headers)
+        assert status == 201, body
+    status, export, _ = http(f"{seeded.url}/api/v1/audit-logs/export?format=json", headers=headers)
+    assert status == 200
+    truth: dict[str, int] = {}
+    for event in export:
+        truth[event["agentId"]] = truth.get(event["agentId"], 0) + len(event["violationDetails"] or [])
+    assert truth["intake"] >= 500 and truth["billing"] >= 200
+
+    snap = snapshot_of(qtbot, DashboardPresenter(logged_in(qtbot, seeded.url, email, password)))
+    assert dict(snap.by_agent) == {agent: count for agent, count in truth.items() if count}
+    assert dict(snap.by_pack) == {"HIPAA": sum(truth.values())}
+    assert not snap.breakdown_cut
+
+
 def test_time_ranges_have_aligned_contiguous_buckets() -> None:
     now = datetime(2026, 3, 10, 15, 42, tzinfo=UTC)
     for time_range, count in ((TimeRange.DAY, 24), (TimeRange.WEEK, 28), (TimeRange.MONTH, 30)):
