@@ -609,12 +609,13 @@ class Activity:
     target_id: str
     details: Any
     created_at: datetime | None
+    target_name: str = ""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Activity:
         return cls(_str(data, "id"), _str(data, "actor"), _str(data, "actorName"), _str(data, "action"),
                    _str(data, "targetType"), _str(data, "targetId"), data.get("details"),
-                   parse_time(data.get("createdAt")))
+                   parse_time(data.get("createdAt")), _str(data, "targetName"))
 
 
 @dataclass(frozen=True, slots=True)

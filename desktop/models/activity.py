@@ -30,10 +30,16 @@ def actor_text(entry: schemas.Activity) -> str:
     return entry.actor_name or entry.actor or "—"
 
 
+#: How each kind of target reads in a sentence.
+TARGET_KINDS = {"api_key": "API key", "report_schedule": "schedule", "audit_log": "events"}
+
+
 def target_text(entry: schemas.Activity) -> str:
+    """The kind and the name of the target ("policy Patient privacy"); its id when it has no name."""
     if not entry.target_type:
         return "—"
-    return f"{entry.target_type} {entry.target_id}".strip()
+    kind = TARGET_KINDS.get(entry.target_type, entry.target_type)
+    return f"{kind} {entry.target_name or entry.target_id}".strip()
 
 
 class ActivityTableModel(ListTableModel[schemas.Activity]):
@@ -42,7 +48,7 @@ class ActivityTableModel(ListTableModel[schemas.Activity]):
             Column("When", lambda a: timefmt.local(a.created_at), tooltip=lambda a: a.id),
             Column("Who", actor_text, tooltip=lambda a: a.actor),
             Column("Action", lambda a: a.action),
-            Column("Target", target_text),
+            Column("Target", target_text, tooltip=lambda a: a.target_id),
             Column("Details", lambda a: details_text(a.details),
                    tooltip=lambda a: json.dumps(a.details, indent=2, ensure_ascii=False) if a.details else ""),
         ], parent=parent)

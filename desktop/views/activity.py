@@ -15,8 +15,10 @@ from desktop.widgets.cards import label, page_layout
 ACTIONS = ("", "settings.notifications", "settings.retention", "report.create", "report.delete",
            "report_schedule.create", "report_schedule.delete", "alert.acknowledged", "alert.resolved",
            "alert.false_positive", "policy.create", "policy.update", "policy.restore", "rule.create", "rule.update",
-           "pack.install", "pack.uninstall", "agent.create", "agent.update", "ledger.purge")
-TARGETS = ("", "report", "report_schedule", "settings", "organization", "alert", "policy", "rule", "pack", "agent", "audit_log")
+           "pack.install", "pack.uninstall", "agent.create", "agent.update", "ledger.purge", "user.create",
+           "user.update", "user.delete", "key.create", "key.revoke")
+TARGETS = ("", "user", "api_key", "report", "report_schedule", "settings", "organization", "alert", "policy", "rule",
+           "pack", "agent", "audit_log")
 PERIODS = (("Any time", None), ("Last 24 hours", 1), ("Last 7 days", 7), ("Last 30 days", 30))
 
 

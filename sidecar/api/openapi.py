@@ -166,7 +166,8 @@ SCHEMAS: dict[str, Any] = {
     "Activity": {
         "type": "object",
         "properties": {"id": _STR, "actor": _STR, "actorName": _NULLABLE_STR, "action": _STR, "targetType": _STR,
-                       "targetId": _NULLABLE_STR, "details": {"type": ["object", "null"]}, "createdAt": _TIME},
+                       "targetId": _NULLABLE_STR, "targetName": _NULLABLE_STR, "details": {"type": ["object", "null"]},
+                       "createdAt": _TIME},
     },
     "Pack": {
         "type": "object", "required": ["id", "name", "version", "rules"],

@@ -121,7 +121,8 @@ def alert_json(record: AlertRecord) -> dict[str, Any]:
 
 def activity_json(record: ActivityRecord) -> dict[str, Any]:
     return {"id": record.id, "actor": record.actor, "actorName": record.actor_name, "action": record.action,
-            "targetType": record.target_type, "targetId": record.target_id, "details": record.details,
+            "targetType": record.target_type, "targetId": record.target_id, "targetName": record.target_name,
+            "details": record.details,
             "createdAt": to_iso(record.created_at)}
 
 

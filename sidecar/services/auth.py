@@ -19,7 +19,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 
@@ -28,10 +28,12 @@ from sidecar.ids import new_id
 from sidecar.services.passwords import burn_time, hash_password, verify_password
 from sidecar.services.principal import DEFAULT_KEY_SCOPES, Principal
 from sidecar.services.throttle import LoginThrottle
-from sidecar.store import accounts
+from sidecar.store import accounts, activity
 from sidecar.store.accounts import ApiKeyRecord, OrgRecord, UserRecord
 from sidecar.store.db import ReadPool
 from sidecar.store.writer import Writer
+
+T = TypeVar("T")
 
 KEY_PREFIX = "aa_live_"
 _CACHE_SECONDS = 5.0
@@ -264,8 +266,11 @@ class AuthService:
             ):
                 raise InvalidInput.fields([FieldError("currentPassword", "must be your current password to change it")])
             password_hash = await loop.run_in_executor(None, hash_password, password)
-        updated = await self._writer.run(accounts.update_user, principal.org_id, principal.user_id or "", name=name,
-                                         role=None, password_hash=password_hash, now=self._clock())
+        changed = [field for field, value in (("name", name), ("password", password)) if value is not None]
+        updated = await self._recorded(principal, "user.update", "user", accounts.update_user, principal.org_id,
+                                       principal.user_id or "", target=lambda user: user.id,
+                                       details={"fields": changed}, name=name, role=None,
+                                       password_hash=password_hash, now=self._clock())
         self._users.drop(updated.id)
         return updated
 
@@ -276,15 +281,21 @@ class AuthService:
         if role == "owner" and principal.role != "owner":
             raise Forbidden("only an owner can add another owner")
         password_hash = await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
-        return await self._writer.run(accounts.create_user, org_id=principal.org_id, email=email.lower(), name=name,
-                                      password_hash=password_hash, role=role, now=self._clock())
+        return await self._recorded(principal, "user.create", "user", accounts.create_user, target=lambda user: user.id,
+                                    details={"email": email.lower(), "role": role}, org_id=principal.org_id,
+                                    email=email.lower(), name=name, password_hash=password_hash, role=role,
+                                    now=self._clock())
 
     async def update_user(self, principal: Principal, user_id: str, *, name: str | None, role: str | None) -> UserRecord:
         target = await self._reads.run(accounts.get_user, principal.org_id, user_id)
         if principal.role != "owner" and ("owner" in (role, target.role)):
             raise Forbidden("only an owner can grant or change the owner role")
-        updated = await self._writer.run(accounts.update_user, principal.org_id, user_id, name=name, role=role,
-                                         password_hash=None, now=self._clock())
+        details: dict[str, Any] = {"fields": [f for f, v in (("name", name), ("role", role)) if v is not None]}
+        if role is not None and role != target.role:
+            details["role"] = {"from": target.role, "to": role}
+        updated = await self._recorded(principal, "user.update", "user", accounts.update_user, principal.org_id,
+                                       user_id, target=lambda user: user.id, details=details, name=name, role=role,
+                                       password_hash=None, now=self._clock())
         self._users.drop(user_id)
         return updated
 
@@ -292,7 +303,9 @@ class AuthService:
         target = await self._reads.run(accounts.get_user, principal.org_id, user_id)
         if target.role == "owner" and principal.role != "owner":
             raise Forbidden("only an owner can remove an owner")
-        await self._writer.run(accounts.delete_user, principal.org_id, user_id, now=self._clock())
+        await self._recorded(principal, "user.delete", "user", accounts.delete_user, principal.org_id, user_id,
+                             target=lambda _: user_id, details={"email": target.email, "role": target.role},
+                             now=self._clock())
         self._users.drop(user_id)
         self._sessions.clear()
 
@@ -300,9 +313,11 @@ class AuthService:
 
     async def create_api_key(self, principal: Principal, *, name: str, scopes: list[str] | None) -> NewApiKey:
         raw = KEY_PREFIX + secrets.token_urlsafe(32)
-        record = await self._writer.run(
-            accounts.create_api_key, org_id=principal.org_id, name=name, prefix=raw[:12], key_hash=hash_key(raw),
-            scopes=list(scopes or DEFAULT_KEY_SCOPES), created_by=principal.actor, now=self._clock(),
+        chosen = list(scopes or DEFAULT_KEY_SCOPES)
+        record = await self._recorded(
+            principal, "key.create", "api_key", accounts.create_api_key, target=lambda key: key.id,
+            details={"name": name, "scopes": chosen}, org_id=principal.org_id, name=name, prefix=raw[:12],
+            key_hash=hash_key(raw), scopes=chosen, created_by=principal.actor, now=self._clock(),
         )
         return NewApiKey(record, raw)
 
@@ -311,8 +326,23 @@ class AuthService:
         return await self._reads.run(accounts.list_api_keys, principal.org_id)
 
     async def revoke_api_key(self, principal: Principal, key_id: str) -> None:
-        await self._writer.run(accounts.revoke_api_key, principal.org_id, key_id, now=self._clock())
+        await self._recorded(principal, "key.revoke", "api_key", accounts.revoke_api_key, principal.org_id, key_id,
+                             target=lambda key: key.id, now=self._clock())
         self._keys.clear()  # cached by hash, not id: drop them all (cheap; refilled on next use)
+
+    async def _recorded(self, principal: Principal, action: str, target_type: str, fn: Callable[..., T], *args: Any,
+                        target: Callable[[T], str | None], details: dict[str, Any] | None = None, **kwargs: Any) -> T:
+        """Run an administrative change on the writer and record who made it in the activity log, in one
+        transaction (never a secret: no password, no key)."""
+        now = self._clock()
+
+        def unit() -> T:
+            result = fn(*args, **kwargs)
+            activity.record(principal.org_id, actor=principal.actor, action=action, target_type=target_type,
+                            target_id=target(result), details=details, now=now)
+            return result
+
+        return await self._writer.run(unit)
 
     async def has_accounts(self) -> bool:
         return bool(await self._reads.run(accounts.count_orgs))

@@ -133,11 +133,12 @@ class ActivityRecord:
     target_id: str | None
     details: Any
     created_at: int
+    target_name: str | None = None
 
     @classmethod
     def of(cls, row: Activity) -> ActivityRecord:
         return cls(row.id, row.actor, row.actor_name, row.action, row.target_type, row.target_id, _json(row.details),
-                   row.created_at)
+                   row.created_at, getattr(row, "target_name", None))
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,3 +183,34 @@ async def test_unknown_route_and_method(api: ApiClient, owner: Account) -> None:
     reply = await api.delete("audit-logs", headers=owner.api_key)
     assert (reply.status, reply.body["code"]) == (405, "method_not_allowed")
     assert "GET" in reply.headers["Allow"]
+
+
+async def test_user_and_key_administration_is_in_the_activity_log(api: ApiClient, owner: Account) -> None:
+    added = await api.post("users", headers=owner.jwt,
+                           json={"email": "ops@acme.test", "name": "Ops", "password": PASSWORD, "role": "analyst"})
+    user_id = added.body["id"]
+    assert (await api.patch(f"users/{user_id}", json={"role": "auditor"}, headers=owner.jwt)).status == 200
+    created = await api.post("auth/api-keys", json={"name": "ci runner", "scopes": ["logs:write"]}, headers=owner.jwt)
+    key_id = created.body["id"]
+    assert (await api.delete(f"auth/api-keys/{key_id}", headers=owner.jwt)).status in (200, 204)
+    assert (await api.patch("auth/me", json={"password": "new-password-1", "currentPassword": PASSWORD},
+                            headers=owner.jwt)).status == 200
+    assert (await api.delete(f"users/{user_id}", headers=owner.jwt)).status == 204
+    refused = await api.patch(f"users/{user_id}", json={"role": "admin"}, headers=owner.jwt)
+    assert refused.status == 404  # a refused change is not recorded
+
+    listed = await api.get("activity", headers=owner.jwt)
+    mine = [(a["action"], a["targetType"], a["targetId"], a["targetName"], a["details"], a["actorName"])
+            for a in reversed(listed.body) if a["targetType"] in ("user", "api_key") and a["targetId"] != owner.key_id]
+    owner_id = next(a["actor"] for a in listed.body if a["action"] == "user.create")
+    assert mine == [
+        ("user.create", "user", user_id, "ops@acme.test", {"email": "ops@acme.test", "role": "analyst"}, owner.email),
+        ("user.update", "user", user_id, "ops@acme.test",
+         {"fields": ["role"], "role": {"from": "analyst", "to": "auditor"}}, owner.email),
+        ("key.create", "api_key", key_id, "ci runner", {"name": "ci runner", "scopes": ["logs:write"]}, owner.email),
+        ("key.revoke", "api_key", key_id, "ci runner", None, owner.email),
+        ("user.update", "user", owner_id, owner.email, {"fields": ["password"]}, owner.email),
+        ("user.delete", "user", user_id, "ops@acme.test", {"email": "ops@acme.test", "role": "auditor"}, owner.email),
+    ]
+    text = str(listed.body)
+    assert PASSWORD not in text and "new-password-1" not in text and created.body["key"] not in text

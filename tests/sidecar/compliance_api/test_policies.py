@@ -246,4 +246,5 @@ async def test_other_org_cannot_see_or_touch(api: ApiClient, owner: Account, oth
     assert cross.status == 404
     assert (await api.get("policies", headers=other.jwt)).body == []
     seen = (await api.get("activity", headers=other.jwt)).body
-    assert [(a["action"], a["actorName"]) for a in seen] == [("agent.create", "owner@globex.test")]
+    assert [(a["action"], a["actorName"]) for a in seen] == [("agent.create", "owner@globex.test"),
+                                                             ("key.create", "owner@globex.test")]
