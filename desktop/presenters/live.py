@@ -110,6 +110,8 @@ class LiveFeed(QObject):
             self._emit_log(entry, polled=False)
         elif event.name == "alert.created" and (alert := event.alert) is not None:
             self._emit_alert(alert)
+        elif event.name == "stream.overflow":  # the sidecar could not send some events live: fetch them
+            self._poll_once()
 
     def _closed(self, error: ApiError | None) -> None:
         if self.sender() is not self._stream:

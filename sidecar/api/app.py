@@ -22,6 +22,16 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[SERVICES].aclose()
 
 
+async def relay_ctx(app: web.Application) -> AsyncIterator[None]:
+    """On PostgreSQL, the live stream also carries what other sidecars on the database store."""
+    relay = app[SERVICES].relay
+    if relay is not None:
+        relay.start()
+    yield
+    if relay is not None:
+        await relay.aclose()
+
+
 async def notifications_ctx(app: web.Application) -> AsyncIterator[None]:
     """The notification worker runs while the app does."""
     service = app[SERVICES].notifications
@@ -64,7 +74,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([services_ctx, ledger_ctx, notifications_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([services_ctx, ledger_ctx, relay_ctx, notifications_ctx, scheduler_ctx])
     app.on_shutdown.append(_end_streams)
     add_routes(app)
     return app

@@ -21,6 +21,7 @@ from sidecar.services.ingest import IngestService
 from sidecar.services.notifications import NotificationService
 from sidecar.services.ledger import LedgerService
 from sidecar.services.ledger_keys import load_or_create_signing_key
+from sidecar.services.live_relay import LiveRelay
 from sidecar.services.policies import PolicyService
 from sidecar.services.queries import QueryService
 from sidecar.services.report_mail import SmtpReportMailer
@@ -61,6 +62,7 @@ class Services:
     billing: BillingService
     limits: RateLimiter
     reports: ReportService
+    relay: LiveRelay | None = None  # PostgreSQL: the live stream hears what other sidecars store
     version: str = VERSION
 
     @classmethod
@@ -112,11 +114,13 @@ class Services:
                                 retention_days=settings.report_retention_days,
                                 mailer=SmtpReportMailer(notifications, base_url=settings.base_url))
         reports.on_outbox = notifications.wake
+        relay = (LiveRelay(settings.resolved_database_url, hub, reads, db, origin=writer.origin)
+                 if is_postgres(db) else None)
         return cls(settings=settings, db=db, writer=writer, reads=reads, auth=auth,
                    ingest=IngestService(writer, gate, hub, on_alerts=notifications.wake),
                    queries=QueryService(reads, db), gate=gate, policies=policies,
                    alerts=AlertService(writer, reads), hub=hub, notifications=notifications, ledger=ledger,
-                   retention=retention, billing=billing, limits=limits, reports=reports)
+                   retention=retention, billing=billing, limits=limits, reports=reports, relay=relay)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""

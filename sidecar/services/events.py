@@ -63,6 +63,15 @@ class EventHub:
         for subscriber in subscribers:
             subscriber.offer(event)
 
+    def gap(self, org_id: str | None = None) -> None:
+        """Some events could not be delivered live (to one organisation's viewers, or everyone's): each
+        viewer hears ``stream.overflow`` and reloads what it shows."""
+        groups = [self._subscribers.get(org_id, set())] if org_id is not None else list(self._subscribers.values())
+        event = LiveEvent(next(self._ids), "stream.overflow", {"dropped": None})
+        for subscribers in groups:
+            for subscriber in subscribers:
+                subscriber.offer(event)
+
     def close(self) -> None:
         """End every stream (at shutdown, so open connections don't hold the stop up)."""
         self.closed = True

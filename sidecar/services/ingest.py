@@ -93,8 +93,14 @@ class IngestService:
         return stored
 
     def _announce(self, org_id: str, pending: Sequence[PendingEvent], stored: list[dict[str, Any]]) -> None:
-        """Tell live viewers what was just committed: a summary of each event, and each new alert."""
-        for event, wire in zip(pending, stored, strict=True):
-            self.hub.publish(org_id, "log.created", {key: wire[key] for key in _SUMMARY})
-            for row in event.produced.get("alerts", ()):
-                self.hub.publish(org_id, "alert.created", alert_payload(row))
+        announce(self.hub, org_id, [(wire, event.produced.get("alerts", ())) for event, wire in
+                                    zip(pending, stored, strict=True)])
+
+
+def announce(hub: EventHub, org_id: str, events: Sequence[tuple[dict[str, Any], Sequence[tuple[Any, ...]]]]) -> None:
+    """Tell live viewers what was just committed: a summary of each event (wire form), then its new alerts (rows
+    as the writer inserts them)."""
+    for wire, alerts in events:
+        hub.publish(org_id, "log.created", {key: wire[key] for key in _SUMMARY})
+        for row in alerts:
+            hub.publish(org_id, "alert.created", alert_payload(row))

@@ -51,6 +51,15 @@ class AlertFilter:
     end_ms: int | None = None
 
 
+def alert_rows_of_events(db: Database, org_id: str, event_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The alerts raised by these events, as the writer inserted them (:data:`_ALERT_COLUMNS`), oldest first."""
+    if not event_ids:
+        return []
+    sql = (f"SELECT {', '.join(_ALERT_COLUMNS)} FROM alerts WHERE org_id = ? "
+           f"AND audit_log_id IN ({placeholders(len(event_ids))}) ORDER BY id")
+    return [tuple(row) for row in db.execute_sql(q(db, sql), (org_id, *event_ids)).fetchall()]
+
+
 def _filtered(org_id: str, flt: AlertFilter) -> Any:
     query = Alert.select().where(Alert.org_id == org_id)
     if flt.status:

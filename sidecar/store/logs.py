@@ -187,6 +187,15 @@ def list_logs(
     return Page([row_to_event(row) for row in rows], total)
 
 
+def logs_in_seq_range(db: Database, org_id: str, first: int, last: int) -> list[dict[str, Any]]:
+    """The organisation's events with sequence ``first..last``, oldest first (one index range)."""
+    rows = db.execute_sql(
+        q(db, f"SELECT {EVENT_COLUMNS} FROM audit_logs WHERE org_id = ? AND seq >= ? AND seq <= ? ORDER BY seq"),
+        (org_id, first, last),
+    ).fetchall()
+    return [row_to_event(row) for row in rows]
+
+
 def get_log(db: Database, org_id: str, event_id: str) -> dict[str, Any] | None:
     row = db.execute_sql(
         q(db, f"SELECT {EVENT_COLUMNS} FROM audit_logs WHERE id = ? AND org_id = ?"), (event_id, org_id)

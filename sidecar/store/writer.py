@@ -42,6 +42,7 @@ from sidecar.clock import now_ms, to_iso
 from sidecar.errors import AgentAuditError, Unavailable
 from sidecar.ids import IdGenerator
 from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
+from sidecar.store.commit_feed import CHANNEL, NOTIFY_SQL, notice
 from sidecar.store.db import is_disconnect, is_postgres
 from sidecar.store.sql import placeholders, q
 from sidecar.store.usage import UsageMeter
@@ -218,6 +219,8 @@ class Writer:
         self._heads: dict[str, tuple[int, str]] = {}
         self._shared = is_postgres(db)  # other processes append too: read heads under a lock, cache none
         self._listeners: list[Callable[[list[dict[str, Any]]], None]] = []
+        #: on PostgreSQL, who this writer is in the commit notices other sidecars hear (see commit_feed)
+        self.origin = os.urandom(8).hex()
         self._started = False
         self._closed = False
         self._last_created = 0
@@ -404,6 +407,8 @@ class Writer:
                     outcomes.append((job, wires[start:start + len(job.events)], None))
                     start += len(job.events)
                 stored.extend(wires)
+                if self._shared:  # tell the other sidecars on this database, on commit
+                    cursor.execute(NOTIFY_SQL, (CHANNEL, notice(self.origin, _ranges(wires))))
             if meter is not None:
                 meter.flush(cursor, now)
         return outcomes, stored
@@ -571,6 +576,16 @@ def _resolve(
                 listener(stored)
             except Exception:
                 log.store.exception("a commit listener failed")
+
+
+def _ranges(wires: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """The first and last sequence stored per organisation."""
+    ranges: dict[str, tuple[int, int]] = {}
+    for wire in wires:
+        org, seq = wire["organizationId"], wire["sequence"]
+        low, high = ranges.get(org, (seq, seq))
+        ranges[org] = (min(low, seq), max(high, seq))
+    return ranges
 
 
 def _is_race(exc: BaseException) -> bool:
