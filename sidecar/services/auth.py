@@ -27,7 +27,7 @@ from sidecar.errors import FieldError, Forbidden, InvalidInput, RateLimited, Una
 from sidecar.ids import new_id
 from sidecar.services.passwords import burn_time, hash_password, verify_password
 from sidecar.services.principal import DEFAULT_KEY_SCOPES, Principal
-from sidecar.services.throttle import LoginThrottle
+from sidecar.services.throttle import LoginThrottle, SharedLoginThrottle
 from sidecar.store import accounts, activity
 from sidecar.store.accounts import ApiKeyRecord, OrgRecord, UserRecord
 from sidecar.store.db import ReadPool
@@ -96,6 +96,7 @@ class AuthService:
         allow_registration: bool,
         default_plan: str,
         clock: Callable[[], int],
+        throttle: LoginThrottle | SharedLoginThrottle | None = None,
     ) -> None:
         self._writer = writer
         self._reads = reads
@@ -108,7 +109,7 @@ class AuthService:
         self._keys = _TTLCache(_CACHE_SECONDS)
         self._users = _TTLCache(_CACHE_SECONDS)
         self._sessions = _TTLCache(_CACHE_SECONDS)
-        self._throttle = LoginThrottle()
+        self._throttle = throttle or LoginThrottle()
         self._key_uses: dict[str, int] = {}
         self._last_touch = time.monotonic()
 
@@ -125,7 +126,7 @@ class AuthService:
 
     async def login(self, *, email: str, password: str, client: str) -> TokenPair:
         email = email.lower()
-        wait = self._throttle.retry_after(email, client)
+        wait = await self._throttle.retry_after(email, client)
         if wait:
             raise RateLimited(f"too many failed logins; try again in {wait} s", wait)
         user = await self._reads.run(accounts.user_by_email, email)
@@ -136,9 +137,9 @@ class AuthService:
         else:
             ok = await loop.run_in_executor(None, verify_password, password, user.password_hash)
         if not ok or user is None:
-            self._throttle.failed(email, client)
+            await self._throttle.failed(email, client)
             raise Unauthenticated("invalid email or password")
-        self._throttle.succeeded(email, client)
+        await self._throttle.succeeded(email, client)
         return await self._open_session(user)
 
     async def _open_session(self, user: UserRecord) -> TokenPair:

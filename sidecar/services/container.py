@@ -27,6 +27,7 @@ from sidecar.services.queries import QueryService
 from sidecar.services.report_mail import SmtpReportMailer
 from sidecar.services.reports import ReportService
 from sidecar.services.retention import RetentionService
+from sidecar.services.throttle import SharedLoginThrottle
 from sidecar.services.rate_limits import RateLimiter, SharedRateLimiter
 from sidecar.services.secrets import ensure_data_dir, load_or_create
 from sidecar.settings import Settings
@@ -91,6 +92,7 @@ class Services:
             writer=writer, reads=reads, jwt_secret=jwt_secret, access_seconds=settings.access_token_seconds,
             refresh_days=settings.refresh_token_days, allow_registration=settings.allow_registration,
             default_plan=billing.default_plan, clock=now_ms,
+            throttle=SharedLoginThrottle(writer, reads) if is_postgres(db) else None,
         )
         redaction_key = load_or_create(settings.data_dir / "secrets" / "redaction.key")
         gate = ComplianceGate(reads, db, redaction_key=redaction_key)

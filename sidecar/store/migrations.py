@@ -98,11 +98,17 @@ def _v12_rate_buckets(db: Database) -> None:
     db.create_tables([models.RateBucket], safe=True)
 
 
+def _v13_login_failures(db: Database) -> None:
+    """Failed logins counted by every sidecar on one database (PostgreSQL)."""
+    db.create_tables([models.LoginFailure], safe=True)
+
+
 #: (version, migration) in order.
 MIGRATIONS: tuple[tuple[int, Migration], ...] = (
     (1, _v1_initial), (2, _v2_compliance), (3, _v3_ledger), (4, _v4_reports), (5, _v5_notifications),
     (6, _v6_billing),
     (12, _v12_rate_buckets),  # numbered after its issue: versions need not be consecutive
+    (13, _v13_login_failures),
 )
 LATEST = max(version for version, _ in MIGRATIONS)
 

@@ -591,10 +591,26 @@ COMPLIANCE_MODELS: tuple[type[BaseModel], ...] = (
 )
 REPORT_MODELS: tuple[type[BaseModel], ...] = (Report, ReportSchedule)
 LEDGER_MODELS: tuple[type[BaseModel], ...] = (LedgerCheckpoint, RetentionGate)
+
+
+class LoginFailure(BaseModel):
+    """A failed login, counted per email and per client address by every sidecar on one PostgreSQL database
+    (one process on SQLite counts in memory). ``key`` is ``email:…`` or ``client:…``; ``at`` epoch ms."""
+
+    id = BigAutoField()
+    key = CharField(max_length=400)
+    at = BigIntegerField()
+
+    class Meta:
+        table_name = "login_failures"
+        indexes = ((("key", "at"), False), (("at",), False))
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     SchemaVersion, Organization, User, ApiKey, Session, AuditLog, Trace, *COMPLIANCE_MODELS, *NOTIFY_MODELS,
     *LEDGER_MODELS,
     *BILLING_MODELS,
     *REPORT_MODELS,
     RateBucket,
+    LoginFailure,
 )

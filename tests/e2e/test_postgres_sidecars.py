@@ -228,3 +228,29 @@ def test_copy_a_workstation_to_postgresql_then_serve_from_it(tmp_path: Path, dat
         served.stop()
     verify = _agentaudit("verify", "--data-dir", str(data), "--database-url", database)
     assert verify.returncode == 0 and "checked 151 events" in verify.stdout, verify.stdout + verify.stderr
+
+
+def test_failed_logins_count_across_sidecars(tmp_path: Path, database: str) -> None:
+    """A guesser spread over several sidecars gets no more tries than one sidecar gives."""
+    env = {"AGENTAUDIT_DATABASE_URL": database}
+    sidecars = [SidecarProcess(tmp_path / "data", env=env) for _ in range(2)]
+    try:
+        a, b = _start_together(sidecars)
+        bootstrap(a)
+        status, account = call(f"{a}/api/v1/auth/register", "POST",
+                               {"name": "Target", "email": "target@acme.test", "password": "right-password-1"})
+        assert status == 201, account
+        wrong = {"email": "target@acme.test", "password": "wrong-password"}
+        for attempt in range(5):  # the free failures, alternating sidecars
+            status, reply = call(f"{(a, b)[attempt % 2]}/api/v1/auth/login", "POST", wrong)
+            assert status == 401, reply
+        for base in (a, b):
+            status, reply = call(f"{base}/api/v1/auth/login", "POST", wrong)
+            assert (status, reply["code"]) == (429, "rate_limited"), reply  # type: ignore[index]
+            assert reply["retryAfter"] >= 1  # type: ignore[index]
+        status, reply = call(f"{b}/api/v1/auth/login", "POST",  # even the right password waits its turn
+                             {"email": "target@acme.test", "password": "right-password-1"})
+        assert status == 429, reply
+    finally:
+        for sidecar in sidecars:
+            sidecar.stop()
