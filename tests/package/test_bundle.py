@@ -262,6 +262,34 @@ def test_the_bundle_bills_through_the_stripe_library(bundle: Path, tmp_path: Pat
 
 
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb is not installed")
+def test_the_bundle_runs_on_postgresql(bundle: Path, tmp_path: Path, sidecars: list[BundledSidecar],
+                                       request: pytest.FixtureRequest) -> None:
+    """psycopg (with its own libpq) is in the bundle: migrate, ingest, read back and verify over PostgreSQL."""
+    server = request.getfixturevalue("postgres_server")  # skips with one line when PostgreSQL is not installed
+    database = server.create_database("template0")
+    try:
+        migrated = run(bundle, "migrate", "--database-url", database, "--data-dir", str(tmp_path / "data"))
+        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+        sidecar = BundledSidecar(bundle, tmp_path / "data", env={"AGENTAUDIT_DATABASE_URL": database})
+        sidecars.append(sidecar)
+        url = sidecar.wait_ready()
+        assert http(f"{url}/health") == (200, {"status": "ok", "version": VERSION, "database": "up"})
+        email = "owner@bundle-pg.test"
+        assert http(f"{url}/api/v1/auth/register", "POST", {"name": "PG", "email": email, "password": PASSWORD})[0] == 201
+        status, login = http(f"{url}/api/v1/auth/login", "POST", {"email": email, "password": PASSWORD})
+        assert status == 200, login
+        jwt = {"Authorization": f"Bearer {login['accessToken']}"}
+        status, event = http(f"{url}/api/v1/audit-logs", "POST", {"action": "llm_call", "prompt": "on postgres"}, jwt)
+        assert status == 201, event
+        status, page = http(f"{url}/api/v1/audit-logs?limit=5", headers=jwt)
+        assert status == 200 and [e["id"] for e in page["data"]] == [event["id"]]
+        assert sidecar.stop() == 0
+        verified = run(bundle, "verify", "--database-url", database, "--data-dir", str(tmp_path / "data"))
+        assert verified.returncode == 0 and "RESULT: intact" in verified.stdout, verified.stdout + verified.stderr
+    finally:
+        server.drop_database(database)
+
+
 def test_the_archives_install_the_app(bundle: Path, tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(ROOT / "packaging" / "dist.py"), "--bundle", str(bundle.parent),
                            "--out", str(tmp_path), "--level", "1"], capture_output=True, text=True, timeout=600)
