@@ -59,8 +59,9 @@ LOG_COLUMNS = (
 _INSERT_LOG = f"INSERT INTO audit_logs ({', '.join(LOG_COLUMNS)}) VALUES "
 _LOG_ROW = f"({placeholders(len(LOG_COLUMNS))})"
 #: Rows per multi-row INSERT. One statement per chunk rather than one step per row: the sqlite3 module releases
-#: and retakes the GIL around every step, and each hand-off stalls the event loop thread.
-_ROWS_PER_INSERT = 64
+#: and retakes the GIL around every step, and each hand-off stalls the event loop thread. Kept within the 999
+#: parameters that SQLite builds before 3.32 allow in one statement.
+_ROWS_PER_INSERT = 999 // len(LOG_COLUMNS)
 TRACE_COLUMNS = (
     "org_id", "trace_id", "root_action", "root_started_at", "root_parentless", "agent_ids", "span_count",
     "flagged_count", "blocked_count", "enforcement", "started_at", "ended_at", "last_seq",
