@@ -9,6 +9,7 @@ from sidecar.api.keys import SERVICES
 from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
 from sidecar.store import migrations
 from sidecar.store.db import open_database
+from sidecar.store.writer import PendingEvent
 from tests.helpers import Account, ApiClient, query_db
 
 pytestmark = pytest.mark.both_backends
@@ -31,6 +32,21 @@ async def test_concurrent_requests_share_commits_and_chain_has_no_gaps(api: ApiC
         event = events[event_id]
         prev = link_hash(prev, canonical_event({**event, "organizationId": owner.org_id}))
         assert event["hash"] == prev
+
+
+async def test_a_group_larger_than_one_insert_statement_stores_every_row(api: ApiClient, owner: Account,
+                                                                         settings) -> None:
+    """One unit of 130 events is inserted in several multi-row statements: every row lands, in order."""
+    writer = api.client.server.app[SERVICES].writer
+    pending = [PendingEvent(org_id=owner.org_id, action=f"e{i}", metadata={"i": i}, metadata_json='{"i":%d}' % i)
+               for i in range(130)]
+    stored = await writer.ingest(pending)
+    assert [e["sequence"] for e in stored] == list(range(1, 131))
+    rows = query_db(settings, "SELECT id, seq, action, metadata FROM audit_logs ORDER BY seq")
+    assert [(e["id"], e["sequence"], e["action"], '{"i":%d}' % i) for i, e in enumerate(stored)] == \
+        [tuple(row) for row in rows]
+    listed = await api.get("audit-logs", params={"limit": 500}, headers=owner.api_key)
+    assert listed.body["pagination"]["total"] == 130
 
 
 @pytest.mark.sqlite_only  # fills the SQLite file with PRAGMA max_page_count
