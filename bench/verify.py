@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import EVENT, account, start, stop, wrk  # noqa: E402  (bench/ingest.py)
+from ingest import EVENT, UNLIMITED, account, start, stop, wrk  # noqa: E402  (bench/ingest.py)
 
 from sidecar.services.ledger_keys import trusted_public_keys  # noqa: E402
 from sidecar.services.verification import verify_database  # noqa: E402
@@ -76,7 +76,7 @@ def bench_verify(work: Path, events: int) -> None:
 
 
 def _sidecar(data_dir: Path, *, chain: bool) -> tuple[subprocess.Popen[str], str]:
-    env = {} if chain else {"AGENTAUDIT_BENCH_NO_CHAIN": "1"}
+    env = {**UNLIMITED} if chain else {**UNLIMITED, "AGENTAUDIT_BENCH_NO_CHAIN": "1"}
     proc, line = start([PY, "-m", "sidecar", "serve", "--port", "0", "--data-dir", str(data_dir)], "listening on",
                        env=env)
     url = re.search(r"(http://[\d.]+:\d+)", line).group(1)  # type: ignore[union-attr]
@@ -102,7 +102,7 @@ def _run(work: Path, name: str, *, chain: bool, seconds: float) -> dict[str, flo
     proc, url = _sidecar(data_dir, chain=chain)
     result: dict[str, float] = {}
     try:
-        headers = {"X-API-Key": account(url)}
+        headers = {"X-API-Key": account(url)[0]}
         bodies = {"single": (f"{url}/api/v1/audit-logs", json.dumps(EVENT).encode(), 1),
                   "batch": (f"{url}/api/v1/audit-logs/batch", json.dumps([EVENT] * 50).encode(), 50)}
         wrk(bodies["single"][0], bodies["single"][1], connections=16, seconds=1, headers=headers)  # warm-up
