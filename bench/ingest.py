@@ -1,9 +1,11 @@
 """Ingest and query benchmark: prints our figures beside ceilings measured in the same run.
 
-    .venv/bin/python bench/ingest.py [--seconds 5] [--skip-queries] [--events 1000000]
+    .venv/bin/python bench/ingest.py [--seconds 5] [--rounds 3] [--skip-queries] [--events 1000000]
     .venv/bin/python bench/ingest.py --database-url postgresql://user@host:port/db [--seconds 5]
 
-What it measures (each on a fresh data dir, the sidecar as a real child process, load from wrk):
+What it measures (each on a fresh data dir, the sidecar as a real child process, load from wrk; each of our
+runs is paired with a ceiling run made just before it, for --rounds rounds, and medians are printed, since the
+machine's speed drifts from minute to minute):
   1. ceiling A: a trivial aiohttp handler (parse ~600 B of JSON, answer 201), at concurrency 1, 16, 64;
   2. ours: single-event POST /api/v1/audit-logs at the same concurrencies (events/s, p50, p99);
   3. ours: POST /api/v1/audit-logs/batch with 50 events, concurrency 16 (events/s);
@@ -270,6 +272,7 @@ def time_gets(url: str, headers: dict[str, str], n: int) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3, help="paired ingest/ceiling rounds (medians are printed)")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--skip-queries", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true", help="only the query figures")
@@ -286,7 +289,7 @@ def main() -> int:
             postgres_figures(work, body, args.seconds, args.database_url)
             return 0
         if not args.skip_ingest:
-            ingest_figures(work, body, args.seconds)
+            ingest_figures(work, body, args.seconds, args.rounds)
         if not args.skip_queries:
             query_figures(work, args.events)
     finally:
@@ -294,36 +297,52 @@ def main() -> int:
     return 0
 
 
-def ingest_figures(work: Path, body: bytes, seconds: float) -> None:
-    """Throughput and latency of ingest beside the two ceilings."""
+def ingest_figures(work: Path, body: bytes, seconds: float, rounds: int = 3) -> None:
+    """Throughput and latency of ingest beside the two ceilings.
+
+    The machine's speed drifts from minute to minute, so each of our runs is paired with a ceiling run made
+    right before it (the trivial handler and the sidecar both stay up; raw inserts alternate with batches), for
+    ``rounds`` rounds; the figures are the medians, the ratio the median of the pairs' ratios.
+    """
     port = free_port()
     trivial, _ = start([PY, "-c", TRIVIAL_APP, str(port)], "ready")
-    ceiling, cpu = {}, {}
-    for c in (1, 16, 64):
-        before = cpu_seconds(trivial.pid)
-        ceiling[c] = wrk(f"http://127.0.0.1:{port}/api/v1/audit-logs", body, connections=c, seconds=seconds,
-                         headers={})
-        cpu[("trivial", c)] = (cpu_seconds(trivial.pid) - before) / (ceiling[c]["rps"] * round(seconds)) * 1e6
-    stop(trivial)
-
     proc, url = sidecar(work / "ingest")
     key, token = account(url)
     headers = {"X-API-Key": key}
-    print(f"\n{'single POST':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'trivial/s':>11}{'ratio':>8}")
-    singles = {}
+    trivial_url = f"http://127.0.0.1:{port}/api/v1/audit-logs"
+    print(f"\n{'single POST':<22}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'trivial/s':>11}{'ratio':>8}"
+          f"   (medians of {rounds} paired rounds)")
+    singles: dict[int, dict[str, float]] = {}
+    cpu_pairs: list[tuple[float, float]] = []
     for c in (1, 16, 64):
-        before = cpu_seconds(proc.pid)
-        ours = singles[c] = wrk(f"{url}/api/v1/audit-logs", body, connections=c, seconds=seconds,
-                                headers=headers)
-        cpu[("single", c)] = (cpu_seconds(proc.pid) - before) / (ours["rps"] * round(seconds)) * 1e6
-        assert ours["non2xx"] == 0, ours
-        print(f"{'concurrency ' + str(c):<22}{ours['rps']:>10,.0f}{ours['p50']:>9.2f}{ours['p99']:>9.2f}"
-              f"{ceiling[c]['rps']:>11,.0f}{ours['rps'] / ceiling[c]['rps']:>8.0%}")
+        pairs = []
+        for _ in range(rounds):
+            before = cpu_seconds(trivial.pid)
+            ceiling = wrk(trivial_url, body, connections=c, seconds=seconds, headers={})
+            trivial_cpu = (cpu_seconds(trivial.pid) - before) / (ceiling["rps"] * round(seconds)) * 1e6
+            before = cpu_seconds(proc.pid)
+            ours = wrk(f"{url}/api/v1/audit-logs", body, connections=c, seconds=seconds, headers=headers)
+            assert ours["non2xx"] == 0, ours
+            if c == 16:
+                cpu_pairs.append((trivial_cpu, (cpu_seconds(proc.pid) - before) / (ours["rps"] * round(seconds)) * 1e6))
+            pairs.append((ceiling, ours))
+        med = {k: statistics.median(ours[k] for _, ours in pairs) for k in ("rps", "p50", "p99")}
+        singles[c] = med
+        ratio = statistics.median(ours["rps"] / ceiling["rps"] for ceiling, ours in pairs)
+        print(f"{'concurrency ' + str(c):<22}{med['rps']:>10,.0f}{med['p50']:>9.2f}{med['p99']:>9.2f}"
+              f"{statistics.median(ceiling['rps'] for ceiling, _ in pairs):>11,.0f}{ratio:>8.0%}")
+    stop(trivial)
     batch_body = json.dumps([EVENT] * 50).encode()
-    before = cpu_seconds(proc.pid)
-    batch = wrk(f"{url}/api/v1/audit-logs/batch", batch_body, connections=16, seconds=seconds, headers=headers)
-    cpu[("batch", 16)] = (cpu_seconds(proc.pid) - before) / (batch["rps"] * 50 * round(seconds)) * 1e6
-    assert batch["non2xx"] == 0, batch
+    batch_pairs = []
+    batch_cpu = []
+    for n in range(rounds):
+        (work / f"raw-{n}").mkdir()
+        raw = raw_insert_ceiling(work / f"raw-{n}")
+        before = cpu_seconds(proc.pid)
+        batch = wrk(f"{url}/api/v1/audit-logs/batch", batch_body, connections=16, seconds=seconds, headers=headers)
+        batch_cpu.append((cpu_seconds(proc.pid) - before) / (batch["rps"] * 50 * round(seconds)) * 1e6)
+        assert batch["non2xx"] == 0, batch
+        batch_pairs.append((raw, batch))
     for pack in ("hipaa", "gdpr", "finance", "secrets"):
         call(f"{url}/api/v1/compliance-rules/packs", "POST", {"packId": pack}, {"Authorization": f"Bearer {token}"})
     call(f"{url}/api/v1/audit-logs", "POST", EVENT, headers)  # the first event after a change compiles the rules
@@ -332,19 +351,24 @@ def ingest_figures(work: Path, body: bytes, seconds: float) -> None:
                        headers=headers)
     assert packed["non2xx"] == 0 and packed_batch["non2xx"] == 0
     stop(proc)
-    raw = raw_insert_ceiling(work)
-    print(f"\n{'batches of 50 (c=16)':<22}{batch['rps'] * 50:>10,.0f} events/s  p50 {batch['p50']:.1f} ms  "
-          f"p99 {batch['p99']:.1f} ms")
-    print(f"{'raw SQLite ceiling':<22}{raw:>10,.0f} rows/s (executemany, 1,000 rows/txn, our schema, FULL sync)")
-    print(f"{'batch / raw':<22}{batch['rps'] * 50 / raw:>10.0%}")
+    batch_rate = statistics.median(batch["rps"] * 50 for _, batch in batch_pairs)
+    print(f"\n{'batches of 50 (c=16)':<22}{batch_rate:>10,.0f} events/s  p50 "
+          f"{statistics.median(b['p50'] for _, b in batch_pairs):.1f} ms  "
+          f"p99 {statistics.median(b['p99'] for _, b in batch_pairs):.1f} ms")
+    print(f"{'raw SQLite ceiling':<22}{statistics.median(raw for raw, _ in batch_pairs):>10,.0f} rows/s "
+          f"(executemany, 1,000 rows/txn, our schema, FULL sync)")
+    print(f"{'batch / raw':<22}{statistics.median(b['rps'] * 50 / raw for raw, b in batch_pairs):>10.0%}"
+          "   (each round: " + ", ".join(f"{b['rps'] * 50 / raw:.0%}" for raw, b in batch_pairs) + ")")
+    trivial_us = statistics.median(t for t, _ in cpu_pairs)
+    ours_us = statistics.median(o for _, o in cpu_pairs)
     print(f"\nserver CPU per event (load on the machine barely changes it): single POST c=16 "
-          f"{cpu[('single', 16)]:.0f} µs (trivial handler {cpu[('trivial', 16)]:.0f} µs, ratio "
-          f"{cpu[('trivial', 16)] / cpu[('single', 16)]:.0%}); batches of 50 {cpu[('batch', 16)]:.0f} µs")
+          f"{ours_us:.0f} µs (trivial handler {trivial_us:.0f} µs, ratio {trivial_us / ours_us:.0%}); "
+          f"batches of 50 {statistics.median(batch_cpu):.0f} µs")
     print(f"\nwith all four packs installed (hipaa, gdpr, finance, secrets; a clean event):")
     print(f"{'single POST c=16':<22}{packed['rps']:>10,.0f} events/s  p99 {packed['p99']:.2f} ms  "
           f"({packed['rps'] / singles[16]['rps']:.0%} of the same without packs)")
     print(f"{'batches of 50 c=16':<22}{packed_batch['rps'] * 50:>10,.0f} events/s  "
-          f"({packed_batch['rps'] / batch['rps']:.0%} of the same without packs)")
+          f"({packed_batch['rps'] * 50 / batch_rate:.0%} of the same without packs)")
 
 
 def _scratch_database(url: str) -> tuple[str, str]:
