@@ -10,7 +10,7 @@ What it measures (the sidecar as a real child process on a fresh data dir for ea
      (``client.flush()``), with one sender thread keeping up to ``--window`` batches in flight; reported beside
      the reference from the same round.
 Rounds alternate reference and ours; the best of each is compared. The machine is shared: figures are noisy.
-A window of 1 keeps delivery in order; a wider one (the default is 4) keeps several batches in flight, which the
+A window of 1 keeps delivery in order; a wider one (the default is 8) keeps several batches in flight, which the
 sidecar's group commit turns into throughput when it has CPU to spare.
 """
 
