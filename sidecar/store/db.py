@@ -54,7 +54,8 @@ def open_database(url: str, *, synchronous: str = "FULL") -> Database:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         pragmas = dict(SQLITE_PRAGMAS, synchronous=synchronous)
-        return SqliteDatabase(path, pragmas=pragmas, check_same_thread=False, autoconnect=True)
+        return SqliteDatabase(path, pragmas=pragmas, check_same_thread=False, autoconnect=True,
+                              cached_statements=256)  # room for the writer's multi-row INSERTs
     if parsed.scheme in ("postgres", "postgresql"):
         if not parsed.hostname and "host=" not in parsed.query:
             raise ConfigError(f"setting AGENTAUDIT_DATABASE_URL names no host: {url!r}")

@@ -58,10 +58,26 @@ LOG_COLUMNS = (
 )
 _INSERT_LOG = f"INSERT INTO audit_logs ({', '.join(LOG_COLUMNS)}) VALUES "
 _LOG_ROW = f"({placeholders(len(LOG_COLUMNS))})"
-#: Rows per multi-row INSERT. One statement per chunk rather than one step per row: the sqlite3 module releases
-#: and retakes the GIL around every step, and each hand-off stalls the event loop thread. Kept within the 999
-#: parameters that SQLite builds before 3.32 allow in one statement.
-_ROWS_PER_INSERT = 999 // len(LOG_COLUMNS)
+#: Multi-row INSERTs: a group's rows go in a few statements rather than one step per row, since the sqlite3
+#: module releases and retakes the GIL around every statement and each hand-off stalls the event loop thread.
+#: Up to :data:`_SMALL_ROWS` rows a statement holds exactly the rows left; bigger groups take the largest of
+#: :data:`_BIG_ROWS` that fits first, so few distinct statements exist (each is prepared once and cached).
+#: SQLite before 3.32 allows 999 parameters per statement, later ones 32,766; PostgreSQL 65,535.
+_MAX_PARAMS = 32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+_SMALL_ROWS = min(64, _MAX_PARAMS // len(LOG_COLUMNS))
+_BIG_ROWS = tuple(size for size in (1024, 512, 256, 128) if size * len(LOG_COLUMNS) <= _MAX_PARAMS)
+
+
+def chunk_sizes(rows: int) -> list[int]:
+    """How many rows each INSERT of a group of ``rows`` takes, in order."""
+    sizes = []
+    while rows > _SMALL_ROWS:
+        size = next((big for big in _BIG_ROWS if big <= rows), _SMALL_ROWS)
+        sizes.append(size)
+        rows -= size
+    if rows:
+        sizes.append(rows)
+    return sizes
 TRACE_COLUMNS = (
     "org_id", "trace_id", "root_action", "root_started_at", "root_parentless", "agent_ids", "span_count",
     "flagged_count", "blocked_count", "enforcement", "started_at", "ended_at", "last_seq",
@@ -500,9 +516,11 @@ class Writer:
         return wires
 
     def _insert_many(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start:start + _ROWS_PER_INSERT]
-            cursor.execute(_multi_insert(self._db.param, len(chunk)), [value for row in chunk for value in row])
+        start = 0
+        for size in chunk_sizes(len(rows)):
+            chunk = rows[start:start + size]
+            start += size
+            cursor.execute(_multi_insert(self._db.param, size), [value for row in chunk for value in row])
 
     def _update_heads(self, cursor: Any, heads: dict[str, tuple[int, str]]) -> None:
         now = self._clock()
@@ -568,7 +586,7 @@ class Writer:
                 pass
 
 
-@functools.lru_cache(maxsize=_ROWS_PER_INSERT * 2)
+@functools.lru_cache(maxsize=2 * (_SMALL_ROWS + len(_BIG_ROWS)))
 def _multi_insert(param: str, count: int) -> str:
     statement = _INSERT_LOG + ", ".join([_LOG_ROW] * count)
     return statement if param == "?" else statement.replace("?", param)

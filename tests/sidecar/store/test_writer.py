@@ -159,3 +159,15 @@ def test_a_version_1_database_upgrades_and_keeps_its_data(tmp_path) -> None:
         row = db.execute_sql("SELECT last_seq, last_hash, compliance_version FROM organizations").fetchone()
         assert tuple(row) == (7, "ab", 0)
         assert db.table_exists("alerts") and db.table_exists("policies")
+
+
+def test_insert_chunks_cover_every_row_within_the_parameter_limit() -> None:
+    from sidecar.store.writer import _MAX_PARAMS, LOG_COLUMNS, chunk_sizes
+
+    seen = set()
+    for rows in range(1, 3000):
+        sizes = chunk_sizes(rows)
+        assert sum(sizes) == rows and all(0 < size * len(LOG_COLUMNS) <= _MAX_PARAMS for size in sizes)
+        seen.update(sizes)
+    assert len(seen) <= 70  # few distinct statements: each is prepared once and stays cached
+    assert chunk_sizes(15) == [15] and chunk_sizes(400) == [256, 128, 16]
