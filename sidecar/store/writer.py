@@ -78,6 +78,8 @@ def chunk_sizes(rows: int) -> list[int]:
     if rows:
         sizes.append(rows)
     return sizes
+
+
 TRACE_COLUMNS = (
     "org_id", "trace_id", "root_action", "root_started_at", "root_parentless", "agent_ids", "span_count",
     "flagged_count", "blocked_count", "enforcement", "started_at", "ended_at", "last_seq",
@@ -295,8 +297,8 @@ class Writer:
             raise Unavailable("the sidecar is shutting down")
         turn = self._turns.get(job.loop)
         if turn is None:
-            turn = self._turns[job.loop] = []
             job.loop.call_soon(self._hand_over, job.loop)
+            turn = self._turns[job.loop] = []
         turn.append(job)
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
