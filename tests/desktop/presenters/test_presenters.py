@@ -155,6 +155,28 @@ def test_live_feed_announces_new_events_and_alerts(qtbot: Any, seeded: Seeded, f
     assert feed.mode is LiveMode.OFF
 
 
+def test_live_feed_fetches_what_the_stream_says_it_missed(qtbot: Any, seeded: Seeded,
+                                                         fresh_account: tuple[str, str]) -> None:
+    """``stream.overflow`` (a viewer fell behind, or a sidecar could not relay another's events): the feed fetches
+    what it missed, each event once."""
+    api = logged_in(qtbot, seeded.url, *fresh_account)
+    feed = LiveFeed(api, poll_ms=60_000)  # no periodic poll: only the overflow can bring the event
+    with qtbot.waitSignal(feed.mode_changed, timeout=10_000, check_params_cb=lambda mode: mode is LiveMode.LIVE):
+        feed.start()
+    logs: list[schemas.LogEvent] = []
+    feed.log_created.connect(logs.append)
+    qtbot.wait(400)
+    feed._stream.received.disconnect(feed._received)  # the stream loses what comes next  # noqa: SLF001
+    [missed] = alerting_account(seeded.url, *fresh_account, events=1)
+    qtbot.wait(500)
+    assert logs == []
+    feed._received(schemas.StreamEvent("stream.overflow", {"dropped": None}))  # noqa: SLF001
+    qtbot.waitUntil(lambda: [e.id for e in logs] == [missed], timeout=5_000)
+    qtbot.wait(300)
+    assert [e.id for e in logs] == [missed]
+    feed.stop()
+
+
 def test_session_creates_an_organisation_and_logs_in(qtbot: Any, seeded: Seeded) -> None:
     session = SessionPresenter(SidecarClient(Transport(seeded.url)))
     errors: list[str] = []
