@@ -29,6 +29,7 @@ import queue
 import sqlite3
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,6 +155,9 @@ class _FnJob(_Job):
 
 _STOP = object()
 
+#: How many trace summaries the writer keeps (SQLite): spans of these traces need no SELECT.
+_TRACES_KEPT = 4096
+
 #: How often a unit that lost a PostgreSQL deadlock or serialisation race is tried again.
 _RACE_RETRIES = 5
 _LOCK_HEADS = ("SELECT id, last_seq, last_hash FROM organizations WHERE id = ANY(%s) ORDER BY id FOR UPDATE")
@@ -237,6 +241,10 @@ class Writer:
         self._turns: dict[asyncio.AbstractEventLoop, list[_Job]] = {}  # jobs of this loop turn, not yet queued
         self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
         self._heads: dict[str, tuple[int, str]] = {}
+        #: SQLite only: the committed summary row of recently written traces, so a span of a known trace needs no
+        #: SELECT (the writer is the only one writing them; any other unit of work clears it, see _apply)
+        self._traces: OrderedDict[tuple[str, str], tuple[Any, ...]] = OrderedDict()
+        self._pending_traces: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._shared = is_postgres(db)  # other processes append too: read heads under a lock, cache none
         self._listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         #: on PostgreSQL, who this writer is in the commit notices other sidecars hear (see commit_feed)
@@ -386,6 +394,13 @@ class Writer:
                    heads: dict[str, tuple[int, str]]) -> None:
         if not self._shared:
             self._heads.update(heads)
+            traces = self._traces
+            for key, row in self._pending_traces.items():
+                traces[key] = row
+                traces.move_to_end(key)
+            while len(traces) > _TRACES_KEPT:
+                traces.popitem(last=False)
+        self._pending_traces = {}
         if self.meter is not None:
             self.meter.commit()
         self.commits += 1
@@ -405,6 +420,9 @@ class Writer:
     ) -> tuple[list[tuple[_Job, Any, BaseException | None]], list[dict[str, Any]]]:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         ingest_jobs: list[_IngestJob] = []
+        self._pending_traces = {}
+        if any(not isinstance(job, _IngestJob) for job in jobs):
+            self._traces.clear()  # other units may change trace rows (the retention purge deletes some)
         for job in jobs:
             if isinstance(job, _IngestJob):
                 ingest_jobs.append(job)
@@ -550,8 +568,13 @@ class Writer:
         if not touched:
             return
         by_org: dict[str, list[str]] = {}
-        for org_id, trace_id in touched:
-            by_org.setdefault(org_id, []).append(trace_id)
+        cached = self._traces if not self._shared else {}
+        for key in touched:
+            known = cached.get(key)
+            if known is not None:
+                _merge_existing(touched[key], known)
+            else:
+                by_org.setdefault(key[0], []).append(key[1])
         for org_id, trace_ids in by_org.items():
             for start in range(0, len(trace_ids), 500):
                 chunk = trace_ids[start:start + 500]
@@ -563,15 +586,15 @@ class Writer:
                 )
                 for old in cursor.fetchall():
                     _merge_existing(touched[(org_id, old[0])], old)
-        cursor.executemany(
-            q(self._db, _UPSERT_TRACE),
-            [
-                (org_id, trace_id, a["root_action"], a["root_started_at"], a["root_parentless"],
-                 orjson.dumps(a["agents"]).decode(), a["spans"], a["flagged"], a["blocked"], a["worst"],
-                 a["started_at"], a["ended_at"], a["last_seq"])
-                for (org_id, trace_id), a in touched.items()
-            ],
-        )
+        upserts = [
+            (org_id, trace_id, a["root_action"], a["root_started_at"], a["root_parentless"],
+             orjson.dumps(a["agents"]).decode(), a["spans"], a["flagged"], a["blocked"], a["worst"],
+             a["started_at"], a["ended_at"], a["last_seq"])
+            for (org_id, trace_id), a in touched.items()
+        ]
+        cursor.executemany(q(self._db, _UPSERT_TRACE), upserts)
+        if not self._shared:  # the rows as a SELECT would read them back, kept once the group commits
+            self._pending_traces.update(((row[0], row[1]), row[1:]) for row in upserts)
 
     # -- results ---------------------------------------------------------------------------------
 

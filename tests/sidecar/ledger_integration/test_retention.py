@@ -111,6 +111,12 @@ async def test_purge_deletes_old_ranges_and_the_rest_still_verifies(api: ApiClie
                                                                           ("system", 7)]
     # nothing left that is old enough: a second run purges nothing
     assert await services.retention.purge(now=ms_to_datetime(cutoff) + timedelta(days=1)) == []
+    # a late span of a purged trace starts its summary afresh (no summary of the purged spans is remembered)
+    late = await api.post("audit-logs", json={"action": "late span", "traceId": "t0"}, headers=owner.api_key)
+    assert late.status == 201
+    with open_db(settings) as conn:
+        [(spans, first_seq)] = conn.execute("SELECT span_count, last_seq FROM traces WHERE trace_id = 't0'").fetchall()
+    assert (spans, first_seq) == (1, 32)
 
 
 async def test_purge_runs_safely_while_events_arrive(api: ApiClient, owner: Account, settings,
