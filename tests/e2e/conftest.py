@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PASSWORD, SidecarProcess
+from tests.postgres import PostgresServer
 
 
 def call(url: str, method: str = "GET", body: object = None, headers: dict[str, str] | None = None) -> tuple[int, object]:
@@ -42,3 +43,11 @@ def sidecar(tmp_path: Path) -> Iterator[SidecarProcess]:
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def database(postgres_server: PostgresServer) -> Iterator[str]:
+    """A new, empty PostgreSQL database: the sidecars create the schema themselves."""
+    url = postgres_server.create_database("template0")
+    yield url
+    postgres_server.drop_database(url)

@@ -8,22 +8,13 @@ import queue
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 
 from tests.e2e.conftest import bootstrap, call
 from tests.helpers import SidecarProcess
-from tests.postgres import PostgresServer
 
-
-@pytest.fixture
-def database(postgres_server: PostgresServer) -> Iterator[str]:
-    url = postgres_server.create_database("template0")
-    yield url
-    postgres_server.drop_database(url)
 
 
 def _drop_listeners(url: str) -> None:

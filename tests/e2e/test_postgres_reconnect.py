@@ -7,21 +7,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 
 from tests.e2e.conftest import bootstrap, call
 from tests.helpers import ROOT, SidecarProcess
-from tests.postgres import PostgresServer
 
-
-@pytest.fixture
-def database(postgres_server: PostgresServer) -> Iterator[str]:
-    url = postgres_server.create_database("template0")
-    yield url
-    postgres_server.drop_database(url)
 
 
 def _drop_connections(url: str) -> int:

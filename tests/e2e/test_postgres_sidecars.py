@@ -13,16 +13,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
 
 from tests.e2e.conftest import bootstrap, call
 from tests.helpers import ROOT, SidecarProcess
-from tests.postgres import PostgresServer
 
 SSN = "Patient SSN 123-45-6789 in the intake form."
 BATCHES_PER_WORKER = 12
@@ -82,13 +79,6 @@ def _psql(url: str, statement: str) -> list[tuple]:
     with psycopg.connect(url, connect_timeout=10) as conn:
         return list(conn.execute(statement).fetchall())
 
-
-@pytest.fixture
-def database(postgres_server: PostgresServer) -> Iterator[str]:
-    """A new, empty database: the sidecars create the schema themselves."""
-    url = postgres_server.create_database("template0")
-    yield url
-    postgres_server.drop_database(url)
 
 
 def test_two_sidecars_ingest_into_one_organisation(tmp_path: Path, database: str) -> None:
