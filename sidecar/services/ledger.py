@@ -237,7 +237,10 @@ class LedgerService:
             self._wake.clear()
             try:
                 await self.sign_due()
-            except Exception:  # a failed write (e.g. disk full) must not end the signer
+            except Unavailable as exc:  # storage refused (full, read-only, connection lost): try again later
+                log.store.warning("signing a ledger checkpoint failed (%s); retrying later", exc)
+                await asyncio.sleep(1.0)
+            except Exception:  # anything else must not end the signer either
                 log.store.exception("signing a ledger checkpoint failed; retrying later")
                 await asyncio.sleep(1.0)
 

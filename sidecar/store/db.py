@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlparse
 
 import hashlib
@@ -26,7 +26,7 @@ import hashlib
 from peewee import Database, DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.shortcuts import ReconnectMixin
 
-from sidecar.errors import ConfigError
+from sidecar.errors import ConfigError, Unavailable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -177,9 +177,28 @@ class ReadPool:
             self._db.execute_sql("PRAGMA query_only = 1")
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``fn(*args, **kwargs)`` on a read thread and return its result."""
+        """Run ``fn(*args, **kwargs)`` on a read thread and return its result.
+
+        A read whose connection the server dropped (PostgreSQL) runs once more on a new one; a database that
+        still fails answers :class:`~sidecar.errors.Unavailable` (503), not an internal error.
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+        return await loop.run_in_executor(self._pool, lambda: self._read(fn, *args, **kwargs))
+
+    def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            if not is_disconnect(exc):
+                raise Unavailable("storage error: could not read; retry") from exc
+        try:
+            self._db.close()
+        except (OperationalError, InterfaceError):
+            pass
+        try:
+            return fn(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            raise Unavailable("storage error: could not read; retry") from exc
 
     def run_sync(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on a read thread from synchronous code (streams, CLI)."""

@@ -366,8 +366,10 @@ class Writer:
                     return
                 if not applied and attempt < _RACE_RETRIES:
                     log.store.warning("the database connection dropped (%s); retrying on a new one", exc)
+                    self._reconnect()
                     self._process(jobs, attempt + 1)
                     return
+                self._reconnect()  # whatever the callers are told, the next group gets a live connection
             if len(jobs) > 1:
                 log.store.warning("a group of %d units failed (%s); retrying each alone", len(jobs), exc)
                 for job in jobs:
@@ -407,6 +409,17 @@ class Writer:
         self.events_written += len(stored)
         self._deliver(outcomes, stored)
 
+    def _reconnect(self) -> None:
+        """Replace this thread's connection, which the server dropped."""
+        try:
+            self._db.close()
+        except STORAGE_ERRORS:
+            pass
+        try:
+            self._db.connect(reuse_if_open=True)
+        except STORAGE_ERRORS as exc:  # the server is still away: the next group tries again
+            log.store.warning("could not reconnect to the database yet (%s)", exc)
+
     def _stored(self, event_id: str) -> bool:
         """Whether an event is in the database (after a commit whose answer was lost); False when unsure."""
         try:
@@ -434,7 +447,7 @@ class Writer:
             except AgentAuditError as exc:
                 outcomes.append((job, None, exc))
             except STORAGE_ERRORS as exc:
-                if _is_storage_failure(exc) or (self._shared and _is_race(exc)):
+                if _is_storage_failure(exc) or (self._shared and (_is_race(exc) or is_disconnect(exc))):
                     raise
                 outcomes.append((job, None, exc))
         stored: list[dict[str, Any]] = []

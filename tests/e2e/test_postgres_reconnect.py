@@ -91,7 +91,8 @@ def test_connections_dropped_under_load_lose_nothing_acknowledged(tmp_path: Path
         for thread in threads:
             thread.join(timeout=30)
         print(f"dropped connections under load: {len(acknowledged)} events acknowledged, {len(refused)} batches refused")
-        assert all(status == 503 and "not stored" in body["error"] for status, body in refused), refused  # type: ignore[index]
+        assert all(status == 503 and "not stored" in body["error"] for status, body in refused), (  # type: ignore[index]
+            refused, "".join(sidecar.output)[-6000:])
         status, event = call(f"{base}/api/v1/audit-logs", "POST", {"action": "after"}, {"X-API-Key": key})
         assert status == 201, event
         acknowledged.append(event)  # type: ignore[arg-type]
