@@ -57,10 +57,42 @@ class IdGenerator:
             else:
                 rand = int.from_bytes(os.urandom(10), "big") >> 1  # leave headroom for increments
             self._last_ms, self._last_rand = ms, rand
+        return f"{prefix}_{self._time_text(ms)}{_encode_random(rand)}"
+
+    def new_many(self, prefix: str, count: int, *, now_ms: int | None = None) -> list[str]:
+        """Return ``count`` ids at once, in increasing order, as ``count`` calls of :meth:`new` would.
+
+        They share one millisecond and consecutive random parts, so each costs about a quarter of
+        :meth:`new` (the writer names every event of a group commit this way).
+        """
+        if count <= 0:
+            return []
+        ms = int(time.time() * 1000) if now_ms is None else now_ms
+        with self._lock:
+            if ms <= self._last_ms:
+                ms = self._last_ms
+                first = self._last_rand + 1
+            else:
+                first = int.from_bytes(os.urandom(10), "big") >> 1
+            if first + count - 1 > _RANDOM_MAX:  # the millisecond's ids run out: borrow the next one
+                ms, first = ms + 1, int.from_bytes(os.urandom(10), "big") >> 1
+            self._last_ms, self._last_rand = ms, first + count - 1
+        head = f"{prefix}_{self._time_text(ms)}"
+        pairs = _PAIRS
+        ids = []
+        stem, high = "", -1
+        for rand in range(first, first + count):  # only the last two characters change until a carry
+            if rand >> 10 != high:
+                high = rand >> 10
+                stem = head + _encode_random(rand)[:14]
+            ids.append(stem + pairs[rand & 1023])
+        return ids
+
+    def _time_text(self, ms: int) -> str:
         cached = self._time_part
         if cached[0] != ms:
             cached = self._time_part = (ms, _encode(ms, 10))
-        return f"{prefix}_{cached[1]}{_encode_random(rand)}"
+        return cached[1]
 
 
 _default = IdGenerator()

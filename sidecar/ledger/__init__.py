@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .chain import CANONICAL_FIELDS, GENESIS_HASH, canonical_event, link_hash
+from .chain import CANONICAL_FIELDS, GENESIS_HASH, canonical_columns, canonical_event, link_hash
 from .checkpoint import (
     Checkpoint,
     CheckpointKind,
@@ -38,6 +38,7 @@ __all__ = [
     "ExportHeader",
     "VerifyReport",
     "build_proof",
+    "canonical_columns",
     "canonical_event",
     "checkpoint_message",
     "export_lines",

@@ -18,7 +18,7 @@ import orjson
 from peewee import Database
 
 from sidecar.clock import to_iso
-from sidecar.ledger.chain import GENESIS_HASH
+from sidecar.ledger.chain import GENESIS_HASH, canonical_columns
 from sidecar.ledger.checkpoint import Checkpoint, CheckpointKind
 from sidecar.ledger.verify import verify_chain
 from sidecar.store.db import is_postgres, is_postgres_url, redact_url
@@ -412,9 +412,8 @@ class ChainReader:
         """``(sequence, canonical bytes, stored hash)`` for the organisation's events from ``first`` on, in
         sequence order: the fast way to the chain check (``agentaudit verify``'s hot loop).
 
-        The JSON columns go into the canonical bytes as stored (``orjson.Fragment``: no parsing), since this
-        sidecar stores them in canonical form; so do the other columns, through a dict built in canonical key
-        order. For every row this sidecar wrote, the bytes equal
+        The columns go through :func:`~sidecar.ledger.chain.canonical_columns`, the JSON ones as stored (no
+        parsing), since this sidecar stores them in canonical form, as the writer hashed them. For every row this sidecar wrote, the bytes equal
         :func:`~sidecar.ledger.chain.canonical_event` of :meth:`events`' wire form. A row where they do not
         (written by hand or by an older writer) fails the hash check, and the verifier re-checks it from
         :meth:`events`: this is only ever a faster way to the same verdict.
@@ -424,32 +423,17 @@ class ChainReader:
         if last is not None:
             sql += " AND seq <= ?"
             params = (*params, last)
-        dumps, fragment = orjson.dumps, orjson.Fragment
+        fragment = orjson.Fragment
         iso = _MillisIso()
         empty: list[str] = []
         for (event_id, seq, action, agent_id, trace_id, span_id, parent_span_id, prompt, response, metadata,
              started_at, ended_at, created_at, flags, enforcement, violations, digest) in self._conn.execute(
                  sql + " ORDER BY seq", params):
             try:
-                canonical = dumps({  # keys in canonical (sorted) order; a test holds this to canonical_event
-                    "action": action,
-                    "agentId": agent_id,
-                    "complianceFlags": fragment(flags) if flags else empty,
-                    "createdAt": iso(created_at),
-                    "endedAt": iso(ended_at),
-                    "enforcementAction": enforcement,
-                    "id": event_id,
-                    "metadata": fragment(metadata) if metadata is not None else None,
-                    "organizationId": org_id,
-                    "parentSpanId": parent_span_id,
-                    "prompt": prompt,
-                    "response": response,
-                    "sequence": seq,
-                    "spanId": span_id,
-                    "startedAt": iso(started_at),
-                    "traceId": trace_id,
-                    "violationDetails": fragment(violations) if violations else None,
-                })
+                canonical = canonical_columns(
+                    event_id, org_id, seq, action, agent_id, prompt, response, metadata, trace_id, span_id,
+                    parent_span_id, iso(started_at), iso(ended_at), iso(created_at),
+                    fragment(flags) if flags else empty, enforcement, violations or None)
             except (TypeError, ValueError, OverflowError):  # a column someone rewrote: re-checked exactly
                 canonical = b""
             yield seq, canonical, digest

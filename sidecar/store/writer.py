@@ -30,7 +30,7 @@ import sqlite3
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -42,7 +42,7 @@ from sidecar import log
 from sidecar.clock import now_ms, to_iso
 from sidecar.errors import AgentAuditError, Unavailable
 from sidecar.ids import IdGenerator
-from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
+from sidecar.ledger.chain import GENESIS_HASH, canonical_columns, link_hash
 from sidecar.store.commit_feed import CHANNEL, NOTIFY_SQL, notice
 from sidecar.store.db import is_disconnect, is_postgres
 from sidecar.store.sql import placeholders, q
@@ -494,21 +494,28 @@ class Writer:
         return head
 
     def _store_events(
-        self, cursor: Any, events: Iterable[PendingEvent], heads: dict[str, tuple[int, str]]
+        self, cursor: Any, events: Sequence[PendingEvent], heads: dict[str, tuple[int, str]]
     ) -> list[dict[str, Any]]:
         rows: list[tuple[Any, ...]] = []
         wires: list[dict[str, Any]] = []
         pending: list[tuple[PendingEvent, dict[str, Any]]] = []
         created = self._last_created = max(self._last_created, self._clock())  # one time for the whole group
         created_iso = to_iso(created)
-        new_id = self._ids.new
-        for ev in events:
+        chain = self._chain
+        dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
+        for ev, event_id in zip(events, self._ids.new_many("log", len(events), now_ms=created), strict=True):
             seq, prev = self._head(cursor, ev.org_id, heads)
             seq += 1
-            event_id = new_id("log", now_ms=created)
             started = ev.started_at if ev.started_at is not None else created
             ended = ev.ended_at if ev.ended_at is not None else max(created, started)
+            started_iso = created_iso if started == created else to_iso(started)
+            ended_iso = created_iso if ended == created else to_iso(ended)
             span_id = ev.span_id or event_id
+            metadata_json = ev.metadata_json
+            if metadata_json is None and ev.metadata is not None:
+                metadata_json = ev.metadata_json = dumps(ev.metadata, option=sort_keys).decode()
+            violations = ev.violations or None  # no details and empty details are the same: null
+            violations_json = dumps(violations, option=sort_keys).decode() if violations else None
             wire = {
                 "id": event_id,
                 "organizationId": ev.org_id,
@@ -520,22 +527,28 @@ class Writer:
                 "traceId": ev.trace_id,
                 "spanId": span_id,
                 "parentSpanId": ev.parent_span_id,
-                "startedAt": created_iso if started == created else to_iso(started),
-                "endedAt": created_iso if ended == created else to_iso(ended),
+                "startedAt": started_iso,
+                "endedAt": ended_iso,
                 "createdAt": created_iso,
                 "complianceFlags": ev.flags,
                 "enforcementAction": ev.enforcement,
-                "violationDetails": ev.violations,
+                "violationDetails": violations,
                 "sequence": seq,
             }
-            digest = link_hash(prev, canonical_event(wire)) if self._chain else GENESIS_HASH
+            if chain:  # the columns' canonical bytes: metadata and details spliced in as stored, not re-encoded
+                digest = link_hash(prev, canonical_columns(
+                    event_id, ev.org_id, seq, ev.action, ev.agent_id, ev.prompt, ev.response, metadata_json,
+                    ev.trace_id, span_id, ev.parent_span_id, started_iso, ended_iso, created_iso, ev.flags,
+                    ev.enforcement, violations_json))
+            else:
+                digest = GENESIS_HASH
             wire["hash"] = digest
             heads[ev.org_id] = (seq, digest)
             rows.append((
                 event_id, ev.org_id, seq, ev.action, ev.agent_id, ev.trace_id, span_id, ev.parent_span_id,
-                ev.prompt, ev.response, ev.metadata_json, started, ended, created,
-                orjson.dumps(ev.flags).decode() if ev.flags else None, ev.enforcement, bool(ev.flags),
-                orjson.dumps(ev.violations, option=orjson.OPT_SORT_KEYS).decode() if ev.violations else None, digest,
+                ev.prompt, ev.response, metadata_json, started, ended, created,
+                dumps(ev.flags).decode() if ev.flags else None, ev.enforcement, bool(ev.flags), violations_json,
+                digest,
             ))
             wires.append(wire)
             if ev.after_insert:
@@ -563,21 +576,11 @@ class Writer:
         )
 
     def _update_traces(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
-        touched: dict[tuple[str, str], dict[str, Any]] = {}
+        spans_of: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         for row in rows:
-            trace_id = row[5]
-            if trace_id is None:
-                continue
-            key = (row[1], trace_id)
-            agg = touched.get(key)
-            if agg is None:
-                agg = touched[key] = {
-                    "root_action": None, "root_started_at": None, "root_parentless": False, "agents": [],
-                    "spans": 0, "flagged": 0, "blocked": 0, "worst": "allow",
-                    "started_at": row[11], "ended_at": row[12], "last_seq": 0,
-                }
-            _fold_span(agg, action=row[3], agent_id=row[4], parentless=row[7] is None, started=row[11],
-                       ended=row[12], flagged=bool(row[16]), enforcement=row[15], seq=row[2])
+            if row[5] is not None:
+                spans_of.setdefault((row[1], row[5]), []).append(row)
+        touched = {key: _summary(spans) for key, spans in spans_of.items()}
         if not touched:
             return
         by_org: dict[str, list[str]] = {}
@@ -671,23 +674,21 @@ def _is_storage_failure(exc: BaseException) -> bool:
     return any(word in text for word in ("full", "readonly", "read-only", "disk i/o", "locked", "busy"))
 
 
-def _fold_span(
-    agg: dict[str, Any], *, action: str, agent_id: str | None, parentless: bool, started: int, ended: int,
-    flagged: bool, enforcement: str, seq: int,
-) -> None:
-    agg["spans"] += 1
-    agg["flagged"] += 1 if flagged else 0
-    agg["blocked"] += 1 if enforcement == "block" else 0
-    if _ACTION_RANK.get(enforcement, 0) > _ACTION_RANK.get(agg["worst"], 0):
-        agg["worst"] = enforcement
-    if agent_id is not None and agent_id not in agg["agents"] and len(agg["agents"]) < 50:
-        agg["agents"].append(agent_id)
-    agg["started_at"] = min(agg["started_at"], started)
-    agg["ended_at"] = max(agg["ended_at"], ended)
-    agg["last_seq"] = max(agg["last_seq"], seq)
-    better = agg["root_action"] is None or (parentless, -started) > (agg["root_parentless"], -agg["root_started_at"])
-    if better:
-        agg["root_action"], agg["root_started_at"], agg["root_parentless"] = action, started, parentless
+def _summary(spans: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """The summary of one trace's new spans (audit-log rows in ``LOG_COLUMNS`` order, by sequence): the same
+    fields as a ``traces`` row, folded one pass per field (this runs for every stored event)."""
+    rank = _ACTION_RANK.get
+    agents = list(dict.fromkeys(row[4] for row in spans if row[4] is not None))[:50]
+    root = max(spans, key=lambda row: (row[7] is None, -row[11]))  # parentless first, then the earliest
+    return {
+        "root_action": root[3], "root_started_at": root[11], "root_parentless": root[7] is None,
+        "agents": agents, "spans": len(spans),
+        "flagged": sum(1 for row in spans if row[16]),
+        "blocked": sum(1 for row in spans if row[15] == "block"),
+        "worst": max((row[15] for row in spans), key=lambda action: rank(action, 0)),
+        "started_at": min(row[11] for row in spans), "ended_at": max(row[12] for row in spans),
+        "last_seq": max(row[2] for row in spans),
+    }
 
 
 def _merge_existing(agg: dict[str, Any], old: tuple[Any, ...]) -> None:

@@ -6,7 +6,9 @@ import hashlib
 from types import MappingProxyType
 from typing import Any
 
-from sidecar.ledger.chain import CANONICAL_FIELDS, GENESIS_HASH, canonical_event, link_hash
+import orjson
+
+from sidecar.ledger.chain import CANONICAL_FIELDS, GENESIS_HASH, canonical_columns, canonical_event, link_hash
 from tests.sidecar.ledger.builders import build_chain, wire_event
 
 GOLDEN_EVENT: dict[str, Any] = {
@@ -75,3 +77,28 @@ def test_each_hash_links_to_the_one_before() -> None:
     assert events[2]["hash"] == link_hash(events[1]["hash"], canonical_event(events[2]))
     assert len({event["hash"] for event in events}) == 3
 
+
+
+def _columns_of(event: dict[str, Any]) -> bytes:
+    """canonical_columns over an event's columns, JSON ones in their stored (sorted, compact) text."""
+    def stored(value: Any) -> str | None:
+        return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+    return canonical_columns(
+        event["id"], event["organizationId"], event["sequence"], event["action"], event["agentId"],
+        event["prompt"], event["response"], stored(event["metadata"]), event["traceId"], event["spanId"],
+        event["parentSpanId"], event["startedAt"], event["endedAt"], event["createdAt"], event["complianceFlags"],
+        event["enforcementAction"], stored(event["violationDetails"]))
+
+
+def test_canonical_columns_gives_the_canonical_bytes() -> None:
+    """The writer and the verifier build the bytes from columns: they must equal canonical_event's."""
+    assert _columns_of(GOLDEN_EVENT) == GOLDEN_CANONICAL
+    nested = {
+        **GOLDEN_EVENT,
+        "traceId": "t-1", "parentSpanId": "s-0", "response": "ok \u2028 \U0001f600",
+        "metadata": {"z": {"y": 1, "x": [{"b": 2, "a": 1}]}, "a": "\u00e9", "m": 1e-7},
+        "violationDetails": [{"severity": "critical", "matches": [{"type": "SSN", "end": 9, "start": 0}]}],
+    }
+    assert _columns_of(nested) == canonical_event(nested)
+    assert link_hash(GENESIS_HASH, _columns_of(GOLDEN_EVENT)) == GOLDEN_HASH

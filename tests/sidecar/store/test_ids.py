@@ -46,3 +46,22 @@ def test_threads_never_get_the_same_id() -> None:
         thread.join(30)
     every = [made for bucket in out for made in bucket]
     assert len(set(every)) == 20_000
+
+
+def test_ids_made_in_a_batch_are_the_ids_single_calls_would_make() -> None:
+    """new_many continues the random part across carries of its low characters, interleaves with new(),
+    and borrows the next millisecond when the random part runs out."""
+    single, batch = ids.IdGenerator(), ids.IdGenerator()
+    for generator in (single, batch):
+        generator._last_ms, generator._last_rand = 7000, (1 << 40) - 3000  # low bits near a carry
+    expected = [single.new("log", now_ms=7000) for _ in range(5000)]
+    made = batch.new_many("log", 2000, now_ms=7000) + [batch.new("log", now_ms=7000)]
+    made += batch.new_many("log", 2999, now_ms=6999)  # a clock that went back keeps the millisecond
+    assert made == expected
+    assert [decode(i.split("_")[1][10:]) for i in made] == list(range((1 << 40) - 2999, (1 << 40) + 2001))
+    assert batch.new_many("log", 0) == []
+
+    full = ids.IdGenerator()
+    full._last_ms, full._last_rand = 9000, ids._RANDOM_MAX - 1
+    later = full.new_many("log", 3, now_ms=9000)
+    assert [decode(i.split("_")[1][:10]) for i in later] == [9001] * 3 and later == sorted(later)
