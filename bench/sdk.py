@@ -1,6 +1,6 @@
 """SDK benchmark: the caller's cost of ``log(..., wait=False)`` and sustained events/s through the buffered client.
 
-    .venv/bin/python bench/sdk.py [--events 30000] [--calls 50000] [--seconds 5] [--rounds 2] [--window 1,4,8]
+    .venv/bin/python bench/sdk.py [--events 30000] [--calls 50000] [--seconds 5] [--rounds 2] [--window 1,8,16]
 
 What it measures (the sidecar as a real child process on a fresh data dir for each throughput run):
   1. caller cost: ``client.log(..., wait=False)`` timed one call at a time (median, p99, mean), with the sidecar up
@@ -10,7 +10,7 @@ What it measures (the sidecar as a real child process on a fresh data dir for ea
      (``client.flush()``), with one sender thread keeping up to ``--window`` batches in flight; reported beside
      the reference from the same round.
 Rounds alternate reference and ours; the best of each is compared. The machine is shared: figures are noisy.
-A window of 1 keeps delivery in order; a wider one (the default is 8) keeps several batches in flight, which the
+A window of 1 keeps delivery in order; a wider one (the default is 16) keeps several batches in flight, which the
 sidecar's group commit turns into throughput when it has CPU to spare.
 """
 
@@ -85,7 +85,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=50_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--window", default="1,4,8", help="batches in flight per run, comma-separated")
+    parser.add_argument("--window", default="1,8,16", help="batches in flight per run, comma-separated")
     args = parser.parse_args()
     windows = [int(w) for w in args.window.split(",")]
     have_wrk = shutil.which("wrk") is not None

@@ -35,7 +35,7 @@ class ClientCore(Tracer, LegacyMethods):
     """
 
     def __init__(self, config: Config, send: Send, *, buffer_size: int = 10_000, batch_size: int = 50,
-                 flush_interval: float = 0.1, workers: int = 1, window: int = 8, spill_path: str | None = None,
+                 flush_interval: float = 0.1, workers: int = 1, window: int = 16, spill_path: str | None = None,
                  close_timeout: float = 5.0) -> None:
         if not 1 <= batch_size <= 50:
             raise ConfigError(f"batch_size must be 1 to 50, got {batch_size}")

@@ -56,7 +56,7 @@ class BufferedSender:
     """
 
     def __init__(self, transport: Transport, *, max_buffer: int = 10_000, batch_size: int = 50,
-                 flush_interval: float = 0.1, workers: int = 1, window: int = 8, spill_path: str | None = None,
+                 flush_interval: float = 0.1, workers: int = 1, window: int = 16, spill_path: str | None = None,
                  spill_after: int = 2, retry: RetryPolicy | None = None, close_timeout: float = 5.0) -> None:
         if not 1 <= batch_size <= 50:
             raise ValueError(f"batch_size must be 1 to 50, got {batch_size}")
