@@ -40,20 +40,34 @@ def to_iso(ms: int | None) -> str | None:
     return f"{text}.{millis:03d}Z"
 
 
+_PARSED: dict[str, int] = {}  # "2026-01-15T10:00:00" -> its epoch milliseconds, for the wire form's fast path
+
+
 def parse_iso(text: str) -> int:
     """Parse an ISO 8601 timestamp (``Z`` or an offset; naive means UTC) to epoch milliseconds.
 
-    A bare date (``2026-01-15``) means its midnight UTC.
+    A bare date (``2026-01-15``) means its midnight UTC. The wire form (``2026-01-15T10:00:00.123Z``, what
+    the SDKs send) is parsed once per second: the seconds are memoised like :func:`to_iso`'s.
 
     Raises:
         ValueError: not a timestamp.
     """
     if not isinstance(text, str) or not 8 <= len(text) <= 40:
         raise ValueError("not an ISO 8601 timestamp")
+    wire = len(text) == 24 and text[19] == "." and text[23] == "Z" and text[20:23].isascii() and text[20:23].isdigit()
+    if wire:
+        seconds = _PARSED.get(text[:19])
+        if seconds is not None:
+            return seconds + int(text[20:23])
     parsed = datetime.fromisoformat(text.strip())
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return (parsed - _EPOCH) // timedelta(milliseconds=1)
+    ms = (parsed - _EPOCH) // timedelta(milliseconds=1)
+    if wire:
+        if len(_PARSED) >= _SECONDS_KEPT:
+            _PARSED.clear()
+        _PARSED[text[:19]] = ms - int(text[20:23])
+    return ms
 
 
 def ms_to_datetime(ms: int) -> datetime:
