@@ -109,9 +109,9 @@ def decode(raw: bytes, content_type: str) -> ExportTraceServiceRequest:
                        [FieldError("Content-Type", "must be application/x-protobuf or application/json")])
 
 
-def _value(value: AnyValue, depth: int = 0) -> Any:
-    kind = value.WhichOneof("value")
-    if kind == "string_value":  # most attributes: first
+def _value(value: AnyValue, depth: int = 0, kind: str | None = None) -> Any:
+    kind = kind or value.WhichOneof("value")
+    if kind == "string_value":
         return value.string_value
     if kind is None:
         return None
@@ -125,7 +125,12 @@ def _value(value: AnyValue, depth: int = 0) -> Any:
 
 
 def _attributes(items: Any) -> dict[str, Any]:
-    return {kv.key: _value(kv.value) for kv in items}
+    found: dict[str, Any] = {}
+    for kv in items:
+        value = kv.value
+        kind = value.WhichOneof("value")
+        found[kv.key] = value.string_value if kind == "string_value" else _value(value, 0, kind)  # most are strings
+    return found
 
 
 def spans_of(request: ExportTraceServiceRequest) -> tuple[list[Span], int]:

@@ -165,6 +165,20 @@ def _clip(text: str | None, notes: list[str], field_name: str) -> str | None:
     return text
 
 
+_PROMPT_MESSAGES = ("gen_ai.system_instructions", "gen_ai.input.messages")
+_RESPONSE_MESSAGES = ("gen_ai.output.messages",)
+
+
+def _joined(parts: list[Any]) -> str | None:
+    """The non-empty parts, one per line (None when there are none)."""
+    present = [part for part in parts if part]
+    if not present:
+        return None
+    if len(present) == 1 and type(present[0]) is str:
+        return present[0]  # type: ignore[no-any-return]
+    return "\n".join(map(str, present))
+
+
 def to_event(span: Span) -> EventInput:
     """Map one span to an audit event (never raises on odd attributes; unknown ones go to metadata)."""
     fields, messages, indexed, rest = _sort_attributes(span.attributes)
@@ -172,41 +186,47 @@ def to_event(span: Span) -> EventInput:
     operation, kind = get("operation"), get("kind")
     action = str(operation or (str(kind).lower() if kind else "") or span.name or "span")[:200]
     agent = get("agent") or span.resource.get("service.name")
-    prompt_parts = [_text_of_messages(messages[key]) for key in _MESSAGES[:2] if key in messages]
-    prompt_parts += [_indexed_text(indexed.get("gen_ai.prompt")), _indexed_text(indexed.get("llm.input_messages")),
-                     get("input")]
-    response_parts = [_text_of_messages(messages[key]) for key in _MESSAGES[2:] if key in messages]
-    response_parts += [_indexed_text(indexed.get("gen_ai.completion")),
-                       _indexed_text(indexed.get("llm.output_messages")), get("output")]
+    prompt_parts = [_text_of_messages(messages[key]) for key in _PROMPT_MESSAGES if key in messages]
+    response_parts = [_text_of_messages(messages[key]) for key in _RESPONSE_MESSAGES if key in messages]
+    if indexed:
+        prompt_parts += [_indexed_text(indexed.get("gen_ai.prompt")), _indexed_text(indexed.get("llm.input_messages"))]
+        response_parts += [_indexed_text(indexed.get("gen_ai.completion")),
+                           _indexed_text(indexed.get("llm.output_messages"))]
+    prompt_parts.append(get("input"))
+    response_parts.append(get("output"))
     notes: list[str] = []
-    prompt = _clip("\n".join(str(p) for p in prompt_parts if p) or None, notes, "prompt")
-    response = _clip("\n".join(str(p) for p in response_parts if p) or None, notes, "response")
+    prompt = _clip(_joined(prompt_parts), notes, "prompt")
+    response = _clip(_joined(response_parts), notes, "response")
 
     metadata: dict[str, Any] = {}
-    for name in ("model", "provider"):
-        if name in fields:
-            metadata[name] = fields[name]
-    tokens_in, tokens_out, total = get("tokens_in"), get("tokens_out"), get("total")
-    if tokens_in is not None or tokens_out is not None or total is not None:
-        usage = {k: v for k, v in (("input_tokens", tokens_in), ("output_tokens", tokens_out)) if v is not None}
-        if total is None and all(isinstance(v, int) for v in usage.values()) and usage:
-            total = sum(usage.values())
-        metadata["token_usage"] = usage
-        if total is not None:
-            metadata["tokens"] = total
-    for name in ("cost", "tool"):
-        if name in fields:
-            metadata[name] = fields[name]
-    metadata["otel"] = {
+    if fields:
+        for name in ("model", "provider"):
+            if name in fields:
+                metadata[name] = fields[name]
+        tokens_in, tokens_out, total = get("tokens_in"), get("tokens_out"), get("total")
+        if tokens_in is not None or tokens_out is not None or total is not None:
+            usage = {k: v for k, v in (("input_tokens", tokens_in), ("output_tokens", tokens_out)) if v is not None}
+            if total is None and all(isinstance(v, int) for v in usage.values()) and usage:
+                total = sum(usage.values())
+            metadata["token_usage"] = usage
+            if total is not None:
+                metadata["tokens"] = total
+        for name in ("cost", "tool"):
+            if name in fields:
+                metadata[name] = fields[name]
+    otel: dict[str, Any] = {
         "name": span.name,
-        "kind": _SPAN_KINDS.get(span.kind, str(span.kind)),
-        "status": _STATUS.get(span.status_code, str(span.status_code)),
-        **({"statusMessage": span.status_message} if span.status_message else {}),
-        **({"scope": span.scope} if span.scope else {}),
-        "resource": span.resource,
+        "kind": _SPAN_KINDS.get(span.kind) or str(span.kind),
+        "status": _STATUS.get(span.status_code) or str(span.status_code),
     }
+    if span.status_message:
+        otel["statusMessage"] = span.status_message
+    if span.scope:
+        otel["scope"] = span.scope
+    otel["resource"] = span.resource
     if span.events:
-        metadata["otel"]["events"] = span.events[:20]
+        otel["events"] = span.events[:20]
+    metadata["otel"] = otel
     if rest:
         metadata["attributes"] = rest
     if notes:
