@@ -133,15 +133,13 @@ class Fields:
             raise InvalidInput.fields(self.errors)
 
 
-_CONTAINERS = (dict, list)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _shape_problem(value: Any) -> str | None:
     """Reject metadata nested too deeply or too large (iterative: no recursion on hostile input)."""
-    if isinstance(value, dict) and len(value) <= MAX_METADATA_NODES and not any(
-        isinstance(child, _CONTAINERS) for child in value.values()
-    ):
-        return None  # the common case: one flat object
+    if type(value) is dict and len(value) <= MAX_METADATA_NODES and _SCALARS.issuperset(map(type, value.values())):
+        return None  # the common case: one flat object of plain values
     stack = [(value, 1)]
     nodes = 0
     while stack:
