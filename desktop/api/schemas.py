@@ -381,6 +381,12 @@ class StreamEvent:
         payload = self.data.get("alert", self.data) if isinstance(self.data, Mapping) else None
         return Alert.from_json(payload) if self.name == "alert.created" and isinstance(payload, Mapping) else None
 
+    @property
+    def report_id(self) -> str | None:
+        """The id of the report a ``report.ready`` event announces."""
+        found = self.data.get("id") if self.name == "report.ready" and isinstance(self.data, Mapping) else None
+        return found if isinstance(found, str) and found else None
+
 
 # -- reports, billing, settings and activity -----------------------------------------------------------
 

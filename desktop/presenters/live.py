@@ -30,11 +30,14 @@ class LiveFeed(QObject):
     """Signals:
         log_created(object): a :class:`schemas.LogEvent`, each at most once.
         alert_created(object): a :class:`schemas.Alert`, each at most once.
+        report_ready(str): the id of a report that is ready to download (live stream only; the reports
+            presenter polls the status of the ones it follows anyway).
         mode_changed(object): a :class:`LiveMode`.
     """
 
     log_created = Signal(object)
     alert_created = Signal(object)
+    report_ready = Signal(str)
     mode_changed = Signal(object)
 
     def __init__(self, client: SidecarClient, *, poll_ms: int = 2000, reconnect_ms: int = 5000,
@@ -110,6 +113,8 @@ class LiveFeed(QObject):
             self._emit_log(entry, polled=False)
         elif event.name == "alert.created" and (alert := event.alert) is not None:
             self._emit_alert(alert)
+        elif event.name == "report.ready" and (report_id := event.report_id) is not None:
+            self.report_ready.emit(report_id)
         elif event.name == "stream.overflow":  # the sidecar could not send some events live: fetch them
             self._poll_once()
 

@@ -1,5 +1,5 @@
-"""Reports: request one (type, format, period), follow its build by polling its status, list, download, open,
-delete; report schedules with the cron helper."""
+"""Reports: request one (type, format, period), follow its build (the live stream's ``report.ready``, with its
+status polled as well), list, download, open, delete; report schedules with the cron helper."""
 
 from __future__ import annotations
 
@@ -110,9 +110,23 @@ class ReportsPresenter(QObject):
         call.failed.connect(lambda error: self.failed.emit(f"Could not request the report: {say(error)}"))
 
     def _requested(self, report: schemas.Report) -> None:
+        row = self.reports.row_of(report.id)
+        if row >= 0 and self.reports.item(row).finished:  # report.ready came before the answer to the request
+            report = self.reports.item(row)
         self._watching.add(report.id)
         self._update(report)
-        self._start_polling()
+        if report.id in self._watching:
+            self._start_polling()
+
+    def on_report_ready(self, report_id: str) -> None:
+        """A ``report.ready`` from the live stream: fetch that report now instead of at the next status poll (a
+        report followed here finishes at once; one built by a schedule or another user joins the list)."""
+        if report_id in self._polling:
+            return
+        self._polling.add(report_id)
+        call = self._client.get_report(report_id)
+        call.done.connect(self._polled)
+        call.failed.connect(lambda _error: self._polling.discard(report_id))  # deleted meanwhile: nothing to show
 
     def _start_polling(self) -> None:
         if not self._poll.isActive():
@@ -141,8 +155,10 @@ class ReportsPresenter(QObject):
 
     def _update(self, report: schemas.Report) -> None:
         self.reports.upsert(report)
+        if report.id not in self._watching:  # announced by the live stream: only the list shows it
+            return
         self.building.emit(report)
-        if report.finished and report.id in self._watching:
+        if report.finished:
             self._watching.discard(report.id)
             if not self._watching:
                 self._poll.stop()

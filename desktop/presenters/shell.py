@@ -72,6 +72,7 @@ class Shell(QObject):
         self.live.log_created.connect(self.dashboard.on_log)
         self.live.log_created.connect(self.logs.on_log)
         self.live.alert_created.connect(self._on_alert)
+        self.live.report_ready.connect(self.reports.on_report_ready)
         self.traces = TracePresenter(client, parent=self)
         self.live.log_created.connect(self.traces.on_log)
 

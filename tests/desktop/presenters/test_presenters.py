@@ -12,6 +12,7 @@ from desktop.api.client import SidecarClient
 from desktop.api.transport import Transport
 from desktop.presenters.dashboard import DashboardPresenter, TimeRange, start_of_today
 from desktop.presenters.live import LiveFeed, LiveMode
+from desktop.presenters.reports import ReportsPresenter
 from desktop.presenters.session import SessionPresenter
 from desktop.presenters.triage import Triage, TriagePresenter
 from tests.desktop.conftest import Seeded, alerting_account, http, token_for, wait_call
@@ -224,4 +225,32 @@ def test_notifier_counts_unread_critical_alerts_and_notifies_new_ones(qtbot: Any
     assert notifier.unread == 3
     notifier.mark_read()
     assert notifier.unread == 0
+    feed.stop()
+
+
+def test_reports_finish_on_report_ready_and_list_reports_built_elsewhere(qtbot: Any, seeded: Seeded,
+                                                                        fresh_account: tuple[str, str]) -> None:
+    """With the live stream open a requested report is seen ready when ``report.ready`` arrives, not at the next
+    status poll (none within this test), and one requested elsewhere joins the list without a refresh."""
+    api = logged_in(qtbot, seeded.url, *fresh_account)
+    feed = LiveFeed(api, poll_ms=60_000)
+    reports = ReportsPresenter(api, poll_ms=60_000)
+    feed.report_ready.connect(reports.on_report_ready)
+    with qtbot.waitSignal(feed.mode_changed, timeout=10_000, check_params_cb=lambda mode: mode is LiveMode.LIVE):
+        feed.start()
+    building: list[str] = []
+    reports.building.connect(lambda report: building.append(report.id))
+    with qtbot.waitSignal(reports.finished, timeout=20_000) as finished:
+        reports.request("compliance_summary", "pdf", start=None, end=None, name="live")
+    mine = finished.args[0]
+    assert mine.status == "ready" and reports.watching == frozenset()
+
+    headers = {"Authorization": f"Bearer {token_for(seeded.url, *fresh_account)}"}
+    status, other, _ = http(f"{seeded.url}/api/v1/reports", "POST",
+                            {"type": "alert_summary", "format": "csv", "name": "elsewhere"}, headers)
+    assert status == 202, other
+    qtbot.waitUntil(lambda: reports.reports.row_of(other["id"]) >= 0, timeout=20_000)
+    listed = reports.reports.item(reports.reports.row_of(other["id"]))
+    assert (listed.status, listed.name) == ("ready", "elsewhere")
+    assert set(building) == {mine.id}  # a report this view did not request shows in the list only
     feed.stop()
