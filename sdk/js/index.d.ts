@@ -87,6 +87,8 @@ export interface ClientOptions {
   maxBuffer?: number;
   /** Events per request, 1 to 50 (default 50). */
   batchSize?: number;
+  /** Batches in flight at once when more are queued (default 16; 1 keeps delivery in order). */
+  window?: number;
   /** Longest wait of a lone queued event (default 100). */
   flushIntervalMs?: number;
   closeTimeoutMs?: number;

@@ -1,5 +1,6 @@
-// Background delivery: a bounded in-memory queue sent in batches of up to 50, retried with backoff.
-// Callers never wait and never see an error; overflow drops the oldest events (counted, warned once).
+// Background delivery: a bounded in-memory queue sent in batches of up to 50, up to `window` batches in flight at
+// once, retried with backoff. Callers never wait and never see an error; overflow drops the oldest events
+// (counted, warned once).
 
 import { APIConnectionError, retryAfterSeconds } from './errors.js';
 import { RETRY_STATUSES, backoffMs, sleep } from './http.js';
@@ -7,9 +8,11 @@ import { RETRY_STATUSES, backoffMs, sleep } from './http.js';
 const INDEX = /^\[(\d+)\]/;
 
 export class BufferedSender {
-  constructor(transport, { maxBuffer = 10000, batchSize = 50, flushIntervalMs = 100, closeTimeoutMs = 5000,
-    onWarning = (message) => console.warn(message) } = {}) {
+  constructor(transport, { maxBuffer = 10000, batchSize = 50, window = 16, flushIntervalMs = 100,
+    closeTimeoutMs = 5000, onWarning = (message) => console.warn(message) } = {}) {
     if (!(batchSize >= 1 && batchSize <= 50)) throw new RangeError('batchSize must be 1 to 50');
+    if (!(Number.isInteger(window) && window >= 1)) throw new RangeError('window must be an integer of at least 1');
+    this.window = window;
     this.transport = transport;
     this.maxBuffer = maxBuffer;
     this.batchSize = batchSize;
@@ -20,6 +23,7 @@ export class BufferedSender {
     this.head = 0;
     this.inFlight = 0;
     this.running = null;
+    this.widen = null;
     this.timer = null;
     this.closing = false;
     this.deadline = Infinity;
@@ -53,7 +57,7 @@ export class BufferedSender {
   }
 
   kick() {
-    if (this.running) return;
+    if (this.running) { this.widen?.(); return; }
     this.running = this.drain().finally(() => {
       this.running = null;
       if (this.queue.length - this.head > 0 && !this.closing) this.kick();
@@ -71,7 +75,25 @@ export class BufferedSender {
     return batch;
   }
 
+  /** Up to `window` lanes, each sending one batch at a time, until the queue is empty (window 1: in order). A
+   * full batch queued meanwhile opens another lane (`widen`), up to `window`. */
   async drain() {
+    const lanes = new Set();
+    this.widen = () => {
+      while (lanes.size < this.window && this.queue.length - this.head > 0) {
+        const lane = this.lane().finally(() => lanes.delete(lane));
+        lanes.add(lane);
+      }
+    };
+    try {
+      this.widen();
+      while (lanes.size) await Promise.race(lanes);
+    } finally {
+      this.widen = null;
+    }
+  }
+
+  async lane() {
     for (;;) {
       const batch = this.take();
       if (batch.length === 0) return;

@@ -30,7 +30,7 @@ function stampTrace(event) {
 export class AgentAuditClient {
   /**
    * @param {object} [options] apiKey, baseUrl, agentId, timeoutMs, maxRetries, buffered, maxBuffer, batchSize,
-   *   flushIntervalMs, closeTimeoutMs, onWarning, fetch
+   *   window, flushIntervalMs, closeTimeoutMs, onWarning, fetch
    */
   constructor(options = {}) {
     this.apiKey = options.apiKey ?? env('AGENTAUDIT_API_KEY') ?? '';
@@ -39,7 +39,10 @@ export class AgentAuditClient {
     this.defaultWait = !options.buffered;
     this.transport = new Transport({ apiKey: this.apiKey, baseUrl: this.baseUrl, timeoutMs: options.timeoutMs ?? 10000,
       maxRetries: options.maxRetries ?? 2, fetch: options.fetch });
-    this.senderOptions = { maxBuffer: options.maxBuffer, batchSize: options.batchSize,
+    if (options.window !== undefined && !(Number.isInteger(options.window) && options.window >= 1)) {
+      throw new RangeError('window must be an integer of at least 1');
+    }
+    this.senderOptions = { maxBuffer: options.maxBuffer, batchSize: options.batchSize, window: options.window,
       flushIntervalMs: options.flushIntervalMs, closeTimeoutMs: options.closeTimeoutMs, onWarning: options.onWarning };
     for (const key of Object.keys(this.senderOptions)) if (this.senderOptions[key] === undefined) delete this.senderOptions[key];
     this.sender = null;

@@ -113,11 +113,54 @@ describe('buffered mode', () => {
     const client = new AgentAuditClient({ apiKey: key, baseUrl: `http://127.0.0.1:${port}/api/v1`, maxBuffer: 100,
       flushIntervalMs: 5, onWarning: (m) => warnings.push(m) });
     for (let i = 0; i < 1000; i++) client.log({ action: 'lost' }, { wait: false });
-    assert.equal(client.stats.dropped >= 850, true, JSON.stringify(client.stats));
+    // the buffer holds 100; up to 16 batches of 50 are out of it, in flight (retrying)
+    assert.equal(client.stats.dropped >= 1000 - 100 - 16 * 50, true, JSON.stringify(client.stats));
+    assert.equal(client.stats.dropped + client.stats.pending, 1000, JSON.stringify(client.stats));
     assert.equal(await client.flush(300), false);
     assert.equal(await client.close(200), false);
     assert.equal(warnings.filter((w) => w.includes('buffer is full')).length, 1);
     assert.ok(client.stats.lost > 0);
+  });
+
+  test('up to window batches are in flight at once, each event delivered once; window 1 keeps the order', async () => {
+    const seen = [];
+    let inFlight = 0;
+    let most = 0;
+    const server = createServer((req, res) => {
+      let body = '';
+      inFlight++;
+      most = Math.max(most, inFlight);
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => setTimeout(() => {
+        const events = JSON.parse(body);
+        seen.push(...events.map((e) => e.metadata.i));
+        inFlight--;
+        res.writeHead(201, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ data: events, processed: events.length, errors: 0 }));
+      }, 100));
+    });
+    await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${server.address().port}/api/v1`;
+    try {
+      const wide = new BufferedClient({ apiKey: 'k', baseUrl: url, window: 3 });
+      for (let i = 0; i < 400; i++) wide.log({ action: 'e', metadata: { i } });
+      assert.equal(await wide.flush(10000), true);
+      assert.equal(most, 3);
+      assert.deepEqual([...seen].sort((a, b) => a - b), [...Array(400).keys()]);
+      await wide.close();
+
+      seen.length = 0;
+      most = 0;
+      const ordered = new BufferedClient({ apiKey: 'k', baseUrl: url, window: 1 });
+      for (let i = 0; i < 200; i++) ordered.log({ action: 'e', metadata: { i } });
+      assert.equal(await ordered.flush(10000), true);
+      assert.equal(most, 1);
+      assert.deepEqual(seen, [...Array(200).keys()]);
+      await ordered.close();
+      assert.throws(() => new BufferedClient({ apiKey: 'k', baseUrl: url, window: 0 }), RangeError);
+    } finally {
+      server.close();
+    }
   });
 
   test('retries honour Retry-After on 429 and 503', async () => {
