@@ -53,15 +53,12 @@ def parse_iso(text: str) -> int:
     Raises:
         ValueError: not a timestamp.
     """
-    if type(text) is str and len(text) == 24 and text[23] == "Z":  # maybe the wire form: its second memoised?
-        seconds = _PARSED.get(text[:19])
-        if seconds is not None and text[19] == ".":
-            millis = text[20:23]
-            if millis.isdigit() and millis.isascii():
-                return seconds + int(millis)
     if not isinstance(text, str) or not 8 <= len(text) <= 40:
         raise ValueError("not an ISO 8601 timestamp")
-    wire = len(text) == 24 and text[19] == "." and text[23] == "Z" and text[20:23].isascii() and text[20:23].isdigit()
+    millis = text[20:23]
+    wire = len(text) == 24 and text[19] == "." and text[23] == "Z" and millis.isascii() and millis.isdigit()
+    if wire and (seconds := _PARSED.get(text[:19])) is not None:
+        return seconds + int(millis)
     parsed = datetime.fromisoformat(text.strip())
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
@@ -69,7 +66,7 @@ def parse_iso(text: str) -> int:
     if wire:
         if len(_PARSED) >= _SECONDS_KEPT:
             _PARSED.clear()
-        _PARSED[text[:19]] = ms - int(text[20:23])
+        _PARSED[text[:19]] = ms - int(millis)
     return ms
 
 
