@@ -137,22 +137,28 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _shape_problem(value: Any) -> str | None:
-    """Reject metadata nested too deeply or too large (iterative: no recursion on hostile input)."""
+    """Reject metadata nested too deeply or too large. Walks one level at a time (no recursion on hostile
+    input), so a value's depth is its level's and each level is counted in one step."""
     if type(value) is dict and len(value) <= MAX_METADATA_NODES and _SCALARS.issuperset(map(type, value.values())):
         return None  # the common case: one flat object of plain values
-    stack = [(value, 1)]
+    level = [value]
     nodes = 0
-    while stack:
-        item, depth = stack.pop()
-        nodes += 1
+    depth = 1
+    while level:
+        nodes += len(level)
         if nodes > MAX_METADATA_NODES:
             return f"has more than {MAX_METADATA_NODES:,} values"
         if depth > MAX_METADATA_DEPTH:
             return f"is nested more than {MAX_METADATA_DEPTH} levels deep"
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
+        below: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is dict:
+                below += item.values()
+            elif kind is list:
+                below += item
+        level = below
+        depth += 1
     return None
 
 

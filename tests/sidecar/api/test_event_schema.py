@@ -54,3 +54,18 @@ def test_a_typical_event_takes_the_fast_path() -> None:
     event = schemas._valid_event(body)
     assert event is not None and event == slow(body) and event.action == "llm_call"
     assert (event.started_at, event.ended_at) == (1_768_471_200_000, 1_768_471_201_000)
+
+
+def test_metadata_limits_are_exact() -> None:
+    depth, nodes = schemas.MAX_METADATA_DEPTH, schemas.MAX_METADATA_NODES
+    assert schemas._shape_problem(nested(depth - 1)) is None  # depth levels of objects, the innermost empty
+    assert schemas._shape_problem(nested(depth)) == f"is nested more than {depth} levels deep"
+    deep_list: Any = []
+    for _ in range(depth - 2):
+        deep_list = [deep_list, 1]
+    assert schemas._shape_problem({"l": deep_list}) is None  # a scalar at the last allowed level
+    assert schemas._shape_problem({"l": [deep_list]}) == f"is nested more than {depth} levels deep"
+    # the object itself counts as a value: it and nodes - 1 others pass, one more does not
+    assert schemas._shape_problem({"a": [0] * (nodes - 2)}) is None
+    assert schemas._shape_problem({"a": [0] * (nodes - 1)}) == f"has more than {nodes:,} values"
+    assert schemas._shape_problem({"a": [{"b": [1, {"c": None}]}], "d": {"e": "f"}}) is None
