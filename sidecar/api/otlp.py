@@ -128,8 +128,8 @@ def _attributes(items: Any) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for kv in items:
         value = kv.value
-        kind = value.WhichOneof("value")
-        found[kv.key] = value.string_value if kind == "string_value" else _value(value, 0, kind)  # most are strings
+        text = value.string_value  # most values are non-empty strings: one read, no WhichOneof
+        found[kv.key] = text if text else _value(value)
     return found
 
 
@@ -142,18 +142,18 @@ def spans_of(request: ExportTraceServiceRequest) -> tuple[list[Span], int]:
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope.name
             for span in scope_spans.spans:
-                if len(span.trace_id) != 16 or len(span.span_id) != 8 or len(spans) >= MAX_SPANS:
+                trace_id, span_id = span.trace_id, span.span_id
+                if len(trace_id) != 16 or len(span_id) != 8 or len(spans) >= MAX_SPANS:
                     rejected += 1
                     continue
-                spans.append(Span(
-                    trace_id=span.trace_id.hex(), span_id=span.span_id.hex(),
-                    parent_span_id=span.parent_span_id.hex() if span.parent_span_id else None,
-                    name=span.name, kind=int(span.kind), start_ns=int(span.start_time_unix_nano),
-                    end_ns=int(span.end_time_unix_nano), attributes=_attributes(span.attributes),
-                    status_code=int(span.status.code), status_message=span.status.message,
-                    events=[{"name": e.name, "timeUnixNano": str(e.time_unix_nano),
-                             "attributes": _attributes(e.attributes)} for e in span.events[:20]] if span.events else [],
-                    resource=resource, scope=scope,
+                parent, status = span.parent_span_id, span.status
+                spans.append(Span(  # enums and times come out of upb as ints already
+                    trace_id.hex(), span_id.hex(), parent.hex() if parent else None, span.name, span.kind,
+                    span.start_time_unix_nano, span.end_time_unix_nano, _attributes(span.attributes), status.code,
+                    status.message,
+                    [{"name": e.name, "timeUnixNano": str(e.time_unix_nano), "attributes": _attributes(e.attributes)}
+                     for e in span.events[:20]] if span.events else [],
+                    resource, scope,
                 ))
     return spans, rejected
 

@@ -81,7 +81,7 @@ def _text_of_messages(value: Any) -> str | None:
                     chunks.append(f"[tool call {part.get('name', '')}] {json.dumps(part.get('arguments'))}")
                 elif part.get("type") == "tool_call_response":
                     chunks.append(f"[tool result] {json.dumps(part.get('response'))}")
-            text = "\n".join(c for c in chunks if c)
+            text = "\n".join(filter(None, chunks))
         else:
             text = str(message.get("content", ""))
         lines.append(f"{role}: {text}" if role else text)
@@ -205,8 +205,13 @@ def to_event(span: Span) -> EventInput:
                 metadata[name] = fields[name]
         tokens_in, tokens_out, total = get("tokens_in"), get("tokens_out"), get("total")
         if tokens_in is not None or tokens_out is not None or total is not None:
-            usage = {k: v for k, v in (("input_tokens", tokens_in), ("output_tokens", tokens_out)) if v is not None}
-            if total is None and all(isinstance(v, int) for v in usage.values()) and usage:
+            usage = {}
+            if tokens_in is not None:
+                usage["input_tokens"] = tokens_in
+            if tokens_out is not None:
+                usage["output_tokens"] = tokens_out
+            if total is None and usage and (tokens_in is None or isinstance(tokens_in, int)) and (
+                    tokens_out is None or isinstance(tokens_out, int)):
                 total = sum(usage.values())
             metadata["token_usage"] = usage
             if total is not None:
