@@ -210,8 +210,9 @@ def _valid_event(body: Any) -> EventInput | None:
         return None
     started, ended = get("startedAt"), get("endedAt")
     try:
-        started = None if started is None else parse_iso(started)
-        ended = None if ended is None else parse_iso(ended)
+        started_ms = None if started is None else parse_iso(started)
+        ended = started_ms if ended == started else None if ended is None else parse_iso(ended)  # SDKs send both
+        started = started_ms
     except (ValueError, TypeError, OverflowError):
         return None
     if started is not None and ended is not None and ended < started:

@@ -509,7 +509,7 @@ class Writer:
             started = ev.started_at if ev.started_at is not None else created
             ended = ev.ended_at if ev.ended_at is not None else max(created, started)
             started_iso = created_iso if started == created else to_iso(started)
-            ended_iso = created_iso if ended == created else to_iso(ended)
+            ended_iso = created_iso if ended == created else started_iso if ended == started else to_iso(ended)
             span_id = ev.span_id or event_id
             metadata_json = ev.metadata_json
             if metadata_json is None and ev.metadata is not None:
