@@ -355,6 +355,7 @@ class Writer:
         except STORAGE_ERRORS as exc:
             if self.meter is not None:
                 self.meter.rollback()
+            self._forget()
             if self._shared and attempt < _RACE_RETRIES and _is_race(exc):
                 log.store.info("a group lost a race with another writer (%s); retrying", exc)
                 self._process(jobs, attempt + 1)
@@ -384,6 +385,7 @@ class Writer:
             log.store.exception("unexpected error in the writer")
             if self.meter is not None:
                 self.meter.rollback()
+            self._forget()
             if len(jobs) > 1:
                 for job in jobs:
                     self._process([job])
@@ -408,6 +410,13 @@ class Writer:
         self.commits += 1
         self.events_written += len(stored)
         self._deliver(outcomes, stored)
+
+    def _forget(self) -> None:
+        """Drop what the writer remembers of the database (chain heads, trace summaries) after a failed group:
+        the next group reads them again, so a failure caused by a stale memory does not repeat for ever."""
+        self._heads.clear()
+        self._traces.clear()
+        self._pending_traces = {}
 
     def _reconnect(self) -> None:
         """Replace this thread's connection, which the server dropped."""

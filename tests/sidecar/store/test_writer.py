@@ -10,7 +10,7 @@ from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
 from sidecar.store import migrations
 from sidecar.store.db import open_database
 from sidecar.store.writer import PendingEvent
-from tests.helpers import Account, ApiClient, query_db
+from tests.helpers import Account, ApiClient, open_db, query_db
 
 pytestmark = pytest.mark.both_backends
 
@@ -71,6 +71,25 @@ async def test_disk_full_is_503_stores_nothing_and_recovers(api: ApiClient, owne
     assert after.status == 201 and after.body["sequence"] == 2  # the failed batch left no gap
     listed = await api.get("audit-logs", headers=owner.api_key)
     assert [e["action"] for e in listed.body["data"]] == ["after", "before"]
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL the writer reads the heads under a lock in every group
+async def test_a_stale_chain_head_fails_one_group_then_is_read_again(api: ApiClient, owner: Account,
+                                                                     settings) -> None:
+    """Something else appended to the chain behind the writer's back (an older sidecar on the same file):
+    the next group fails on the taken sequence number, and the one after it reads the head again."""
+    assert (await api.post("audit-logs", json={"action": "first"}, headers=owner.api_key)).status == 201
+    with open_db(settings) as conn:
+        conn.execute("INSERT INTO audit_logs (id, org_id, seq, action, span_id, started_at, ended_at, created_at, "
+                     "enforcement, flagged, hash) VALUES ('log_elsewhere', ?, 2, 'elsewhere', 's', 1, 1, 1, 'allow', "
+                     "0, ?)", (owner.org_id, "ab" * 32))
+        conn.execute("UPDATE organizations SET last_seq = 2, last_hash = ? WHERE id = ?", ("ab" * 32, owner.org_id))
+    refused = await api.post("audit-logs", json={"action": "refused"}, headers=owner.api_key)
+    assert refused.status == 503 and "not stored" in refused.body["error"]
+    after = await api.post("audit-logs", json={"action": "after"}, headers=owner.api_key)
+    assert after.status == 201 and after.body["sequence"] == 3
+    assert query_db(settings, "SELECT seq, action FROM audit_logs ORDER BY seq") == \
+        [(1, "first"), (2, "elsewhere"), (3, "after")]
 
 
 async def test_a_failing_unit_does_not_fail_its_neighbours(api: ApiClient, owner: Account) -> None:
