@@ -10,7 +10,7 @@ from sidecar.ledger.chain import GENESIS_HASH, canonical_event, link_hash
 from sidecar.store import migrations
 from sidecar.store.db import open_database
 from sidecar.store.writer import PendingEvent
-from tests.helpers import Account, ApiClient, open_db, query_db
+from tests.helpers import Account, ApiClient, query_db
 
 pytestmark = pytest.mark.both_backends
 
@@ -78,12 +78,18 @@ async def test_a_stale_chain_head_fails_one_group_then_is_read_again(api: ApiCli
                                                                      settings) -> None:
     """Something else appended to the chain behind the writer's back (an older sidecar on the same file):
     the next group fails on the taken sequence number, and the one after it reads the head again."""
+    services = api.client.server.app[SERVICES]
     assert (await api.post("audit-logs", json={"action": "first"}, headers=owner.api_key)).status == 201
-    with open_db(settings) as conn:
-        conn.execute("INSERT INTO audit_logs (id, org_id, seq, action, span_id, started_at, ended_at, created_at, "
-                     "enforcement, flagged, hash) VALUES ('log_elsewhere', ?, 2, 'elsewhere', 's', 1, 1, 1, 'allow', "
-                     "0, ?)", (owner.org_id, "ab" * 32))
-        conn.execute("UPDATE organizations SET last_seq = 2, last_hash = ? WHERE id = ?", ("ab" * 32, owner.org_id))
+
+    def append_elsewhere() -> None:  # on the writer's connection, so nothing else can interleave
+        services.db.execute_sql(
+            "INSERT INTO audit_logs (id, org_id, seq, action, span_id, started_at, ended_at, created_at, enforcement, "
+            "flagged, hash) VALUES ('log_elsewhere', ?, 2, 'elsewhere', 's', 1, 1, 1, 'allow', 0, ?)",
+            (owner.org_id, "ab" * 32))
+        services.db.execute_sql("UPDATE organizations SET last_seq = 2, last_hash = ? WHERE id = ?",
+                                ("ab" * 32, owner.org_id))
+
+    await services.writer.run(append_elsewhere)
     refused = await api.post("audit-logs", json={"action": "refused"}, headers=owner.api_key)
     assert refused.status == 503 and "not stored" in refused.body["error"]
     after = await api.post("audit-logs", json={"action": "after"}, headers=owner.api_key)
