@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--password", help="account password (asked for when omitted; env AGENTAUDIT_PASSWORD)")
     init.add_argument("--url", help="sidecar base URL (default http://127.0.0.1:8731)")
     init.add_argument("--key-name", default="first-key")
+    init.add_argument("--scopes", default="logs:write,logs:read",
+                      help="the key's scopes, comma-separated (default logs:write,logs:read; add admin for alert "
+                           "triage, agents, rules, packs and policies)")
 
     report = commands.add_parser("report", help="build a report from the database, without a running sidecar")
     report.add_argument("--type", required=True, help="compliance_summary, audit_log_export, alert_summary, "
@@ -230,6 +233,8 @@ async def _serve(settings: Settings, *, hint: bool) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):  # before saying "listening": a stop from then on is graceful
             loop.add_signal_handler(sig, stop.set)
         print(f"AgentAudit sidecar {VERSION} listening on http://{host}:{port} (data: {settings.data_dir})", flush=True)
+        if app[SERVICES].lock is not None:  # a second sidecar on this database says where the first one listens
+            app[SERVICES].lock.describe(f"http://{host}:{port}")
         if fake is not None:
             fake.webhook_url = f"http://{host}:{port}/api/v1/billing/webhook"
             print(f"Billing demo: Stripe fake at {fake.public_url} (prices: {', '.join(fake.prices)})", flush=True)
@@ -286,7 +291,18 @@ def _call(url: str, payload: dict[str, Any], token: str | None = None) -> tuple[
 def _init_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ)
     base = (args.url or settings.base_url).rstrip("/") + "/api/v1"
-    password = args.password or os.environ.get("AGENTAUDIT_PASSWORD") or getpass.getpass("Password (8+ characters): ")
+    scopes = [scope.strip() for scope in args.scopes.split(",") if scope.strip()]
+    password = args.password or os.environ.get("AGENTAUDIT_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("agentaudit: no password given and no terminal to ask on: pass --password or set "
+                  "AGENTAUDIT_PASSWORD", file=sys.stderr)
+            return 2
+        try:
+            password = getpass.getpass("Password (8+ characters): ")
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 2
     name = args.name or args.email.split("@")[-1]
     try:
         status, body = _call(f"{base}/auth/register", {"name": name, "email": args.email, "password": password})
@@ -298,7 +314,7 @@ def _init_command(args: argparse.Namespace) -> int:
             print(f"agentaudit: could not log in: {body.get('error', status)}", file=sys.stderr)
             return 1
         token = body["accessToken"]
-        status, key = _call(f"{base}/auth/api-keys", {"name": args.key_name}, token)
+        status, key = _call(f"{base}/auth/api-keys", {"name": args.key_name, "scopes": scopes}, token)
         if status != 201:
             print(f"agentaudit: could not create an API key: {key.get('error', status)}", file=sys.stderr)
             return 1
@@ -306,7 +322,7 @@ def _init_command(args: argparse.Namespace) -> int:
         print(f"agentaudit: no sidecar answers at {base} ({exc.reason}); start it with 'make run'", file=sys.stderr)
         return 1
     print(f"Account: {args.email} (organisation {body['organization']['id']})")
-    print(f"API key (shown once, keep it safe): {key['key']}")
+    print(f"API key (shown once, keep it safe): {key['key']} (scopes: {', '.join(key.get('scopes', scopes))})")
     print(f"Try it:\n  curl -X POST {base}/audit-logs -H 'X-API-Key: {key['key']}' "
           "-H 'Content-Type: application/json' -d '{\"action\": \"llm_call\", \"prompt\": \"hello\"}'")
     return 0
@@ -321,13 +337,16 @@ def _command_name() -> str:
 
 def _migrate_command(args: argparse.Namespace) -> int:
     from sidecar.store import migrations
-    from sidecar.store.db import open_database, redact_url
+    from sidecar.store.db import open_database, redact_url, sqlite_path
+    from sidecar.store.lock import DatabaseLock
     from sidecar.store.models import database_proxy
 
     settings = Settings.from_env(os.environ, data_dir=args.data_dir, database_url=args.database_url)
     url = settings.resolved_database_url
     db = open_database(url, synchronous=settings.synchronous)
     database_proxy.initialize(db)
+    path = sqlite_path(db)
+    lock = DatabaseLock.acquire(path) if path and path != ":memory:" else None  # not under a running sidecar
     try:
         with db.connection_context():
             before, after = migrations.migrate(db)
@@ -337,6 +356,9 @@ def _migrate_command(args: argparse.Namespace) -> int:
     except Exception as exc:  # the database refused or is unreachable: say which, without a traceback
         print(f"agentaudit migrate: {redact_url(url)}: {str(exc).strip() or type(exc).__name__}", file=sys.stderr)
         return 2
+    finally:
+        if lock is not None:
+            lock.release()
     if before == after:
         print(f"{redact_url(url)}: schema version {after}, up to date")
     else:

@@ -33,6 +33,7 @@ from sidecar.services.secrets import ensure_data_dir, load_or_create
 from sidecar.settings import Settings
 from sidecar.store import migrations
 from sidecar.store.db import ReadPool, is_postgres, open_database, secure_file, sqlite_path
+from sidecar.store.lock import DatabaseLock
 from sidecar.store.models import database_proxy
 from sidecar.store.usage import UsageMeter
 from sidecar.store.writer import Writer
@@ -64,6 +65,7 @@ class Services:
     limits: RateLimiter
     reports: ReportService
     relay: LiveRelay | None = None  # PostgreSQL: the live stream hears what other sidecars store
+    lock: DatabaseLock | None = None  # SQLite: this process alone serves the file
     version: str = VERSION
 
     @classmethod
@@ -71,12 +73,18 @@ class Services:
         """Open (and migrate) the database, load or create the secrets, start the writer."""
         ensure_data_dir(settings.data_dir)
         db = open_database(settings.resolved_database_url, synchronous=settings.synchronous)
-        database_proxy.initialize(db)
-        with db.connection_context():
-            before, after = migrations.migrate(db)
-            if before and before != after:
-                log.store.info("database upgraded from schema %d to %d", before, after)
         path = sqlite_path(db)
+        lock = DatabaseLock.acquire(path) if path and path != ":memory:" else None  # before reading anything
+        try:
+            database_proxy.initialize(db)
+            with db.connection_context():
+                before, after = migrations.migrate(db)
+                if before and before != after:
+                    log.store.info("database upgraded from schema %d to %d", before, after)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         if path and path != ":memory:":
             for suffix in ("", "-wal", "-shm"):
                 secure_file(Path(path + suffix))
@@ -122,7 +130,7 @@ class Services:
                    ingest=IngestService(writer, gate, hub, on_alerts=notifications.wake),
                    queries=QueryService(reads, db), gate=gate, policies=policies,
                    alerts=AlertService(writer, reads), hub=hub, notifications=notifications, ledger=ledger,
-                   retention=retention, billing=billing, limits=limits, reports=reports, relay=relay)
+                   retention=retention, billing=billing, limits=limits, reports=reports, relay=relay, lock=lock)
 
     async def health(self) -> dict[str, Any]:
         """``{status, version, database}``; raises when the database does not answer."""
@@ -140,3 +148,5 @@ class Services:
         self.writer.close()
         self.reads.close()
         self.billing.close()
+        if self.lock is not None:
+            self.lock.release()
