@@ -111,9 +111,10 @@ class ReportJobs:
         for schedule in await self.reports.all_schedules():
             self.add_schedule(schedule)
         self.scheduler.add_job(self.retention, CronTrigger(hour=3, minute=17, timezone=UTC), id=RETENTION_JOB,
-                               replace_existing=True)
+                               name="retention purge, daily at 03:17 UTC", replace_existing=True)
         self.scheduler.add_job(self.retention, "date", run_date=datetime.now(UTC) + timedelta(seconds=30),
-                               id=RETENTION_JOB + ":startup", replace_existing=True)
+                               id=RETENTION_JOB + ":startup", name="retention purge, 30 s after start",
+                               replace_existing=True)
 
     def submit_build(self, report_id: str) -> None:
         self.scheduler.add_job(self.build, "date", args=[report_id], id=f"build:{report_id}", replace_existing=True,
