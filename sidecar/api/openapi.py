@@ -342,16 +342,18 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
     ("GET", "/api/v1/audit-logs/export"): ("Export events as CSV, JSON or JSON Lines (streamed)", "audit-logs", None,
                                            200, None, _LOG_FILTERS + ["format"]),
     ("GET", "/api/v1/audit-logs/trace/{trace_id}"): ("A trace's spans as a page, oldest first (after=<span id> "
-                                                     "continues after that span; Link rel=next)", "traces", None,
-                                                     200, _ref("EventPage"), _PAGING + ["after"]),
+                                                     "continues after that span, Link rel=next; before=<span id> "
+                                                     "is the page just before it)", "traces", None,
+                                                     200, _ref("EventPage"), _PAGING + ["after", "before"]),
     ("GET", "/api/v1/audit-logs/{log_id}"): ("One event", "audit-logs", None, 200, _ref("Event"), []),
     ("GET", "/api/v1/audit-logs/{log_id}/chain"): (
         "An event and its subtree", "traces", None, 200,
         _obj(["root", "descendants"], root=_ref("Event"), descendants={"type": "array", "items": _ref("Event")}), []),
     ("GET", "/api/v1/audit-logs/{log_id}/ancestors"): ("An event's parent chain, nearest first", "traces", None, 200,
                                                        {"type": "array", "items": _ref("Event")}, []),
-    ("GET", "/api/v1/traces"): ("Recent traces, one row each", "traces", None, 200, _ref("TracePage"),
-                                _LOG_FILTERS + _PAGING),
+    ("GET", "/api/v1/traces"): ("Recent traces, one row each, most recently active first (before=<trace id> "
+                                "continues after that trace; q searches the spans' prompts and responses)",
+                                "traces", None, 200, _ref("TracePage"), _LOG_FILTERS + _PAGING + ["before"]),
     ("GET", "/api/v1/traces/{trace_id}"): ("One trace: spans, tree and summary", "traces", None, 200, _ref("Trace"),
                                            []),
     # agents

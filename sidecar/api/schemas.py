@@ -345,7 +345,7 @@ def log_filter(query: Mapping[str, str]) -> LogFilter:
 def trace_filter(query: Mapping[str, str]) -> TraceFilter:
     flt = log_filter(query)
     return TraceFilter(agent_id=flt.agent_id, action=flt.action, enforcement=flt.enforcement, flagged=flt.flagged,
-                       start_ms=flt.start_ms, end_ms=flt.end_ms)
+                       start_ms=flt.start_ms, end_ms=flt.end_ms, trace_id=flt.trace_id, text=flt.text)
 
 
 # -- accounts --------------------------------------------------------------------------------------

@@ -49,10 +49,10 @@ class QueryService:
                 return
             yield chunk
 
-    async def list_traces(self, principal: Principal, flt: TraceFilter, *, limit: int,
-                          offset: int) -> tuple[list[dict[str, Any]], int]:
+    async def list_traces(self, principal: Principal, flt: TraceFilter, *, limit: int, offset: int,
+                          before: str | None = None) -> tuple[list[dict[str, Any]], int]:
         return await self._reads.run(trace_store.list_traces, self._db, principal.org_id, flt, limit=limit,
-                                     offset=offset)
+                                     offset=offset, before_trace=before)
 
     async def trace(self, principal: Principal, trace_id: str) -> TraceView:
         spans = await self._reads.run(log_store.trace_spans, self._db, principal.org_id, trace_id)
@@ -61,11 +61,14 @@ class QueryService:
         return TraceView(trace_id, spans, build_forest(spans), summarize(trace_id, spans))
 
     async def trace_page(self, principal: Principal, trace_id: str, *, limit: int, offset: int,
-                         after: str | None = None) -> tuple[list[dict[str, Any]], int]:
-        """A page of a trace's spans, oldest first: at ``offset``, or after the span ``after`` (a cursor)."""
+                         after: str | None = None, before: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """A page of a trace's spans, oldest first: at ``offset``, or just after or just before the span
+        ``after`` or ``before`` (cursors)."""
         def work() -> tuple[list[dict[str, Any]] | None, int]:
             if after is not None:
                 spans = log_store.trace_spans_after(self._db, principal.org_id, trace_id, after, limit=limit)
+            elif before is not None:
+                spans = log_store.trace_spans_before(self._db, principal.org_id, trace_id, before, limit=limit)
             else:
                 spans = log_store.trace_spans(self._db, principal.org_id, trace_id, limit=limit, offset=offset)
             return spans, log_store.count_trace_spans(self._db, principal.org_id, trace_id)
@@ -74,7 +77,8 @@ class QueryService:
         if total == 0:
             raise NotFound(f"trace {trace_id} not found")
         if spans is None:
-            raise InvalidInput.fields([FieldError("after", "is not the id of a span of this trace")])
+            raise InvalidInput.fields([FieldError("after" if after is not None else "before",
+                                                  "is not the id of a span of this trace")])
         return spans, total
 
     async def _family(self, principal: Principal, event_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -15,7 +15,7 @@ import orjson
 from peewee import Database
 
 from sidecar.clock import to_iso
-from sidecar.store.sql import placeholders, q
+from sidecar.store.sql import escape_like, placeholders, q
 
 EVENT_COLUMNS = (
     "id, org_id, seq, action, agent_id, trace_id, span_id, parent_span_id, prompt, response, metadata, "
@@ -75,10 +75,6 @@ class LogFilter:
 class Page:
     items: list[dict[str, Any]]
     total: int
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def chain_bounds(db: Database, org_id: str) -> tuple[int, int]:
@@ -153,7 +149,7 @@ def _where(db: Database, org_id: str, flt: LogFilter, *, before_seq: int | None)
         clauses.append("flagged" if flt.flagged else "NOT flagged")
     if flt.text:
         like = "ILIKE" if db.param != "?" else "LIKE"
-        pattern = f"%{_escape_like(flt.text)}%"
+        pattern = f"%{escape_like(flt.text)}%"
         clauses.append(f"(prompt {like} ? ESCAPE '\\' OR response {like} ? ESCAPE '\\')")
         params.extend((pattern, pattern))
     return " AND ".join(clauses), params
@@ -289,3 +285,21 @@ def trace_spans_after(db: Database, org_id: str, trace_id: str, after_id: str, *
                  "AND (started_at > ? OR seq > ?) ORDER BY started_at, seq LIMIT ?")
     rows = db.execute_sql(q(db, statement), (org_id, trace_id, started, started, seq, limit)).fetchall()
     return [row_to_event(found) for found in rows]
+
+
+def trace_spans_before(db: Database, org_id: str, trace_id: str, before_id: str, *,
+                       limit: int) -> list[dict[str, Any]] | None:
+    """The ``limit`` spans of a trace just before the span ``before_id`` in the trace's order (started_at, seq),
+    oldest first: the page that precedes it, read as one index range walked backwards. None when ``before_id``
+    is not a span of this trace."""
+    row = db.execute_sql(
+        q(db, "SELECT started_at, seq FROM audit_logs WHERE id = ? AND org_id = ? AND trace_id = ?"),
+        (before_id, org_id, trace_id),
+    ).fetchone()
+    if row is None:
+        return None
+    started, seq = row
+    statement = (f"SELECT {EVENT_COLUMNS} FROM audit_logs WHERE org_id = ? AND trace_id = ? AND started_at <= ? "
+                 "AND (started_at < ? OR seq < ?) ORDER BY started_at DESC, seq DESC LIMIT ?")
+    rows = db.execute_sql(q(db, statement), (org_id, trace_id, started, started, seq, limit)).fetchall()
+    return [row_to_event(found) for found in reversed(rows)]

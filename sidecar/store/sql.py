@@ -19,3 +19,8 @@ def q(db: Database, statement: str) -> str:
 
 def placeholders(count: int) -> str:
     return ", ".join("?" * count)
+
+
+def escape_like(text: str) -> str:
+    """``text`` as a literal inside a ``LIKE … ESCAPE '\\'`` pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

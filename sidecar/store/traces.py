@@ -9,7 +9,7 @@ import orjson
 from peewee import Database
 
 from sidecar.clock import to_iso
-from sidecar.store.sql import q
+from sidecar.store.sql import escape_like, q
 
 _COLUMNS = ("trace_id, root_action, agent_ids, span_count, flagged_count, blocked_count, enforcement, "
             "started_at, ended_at, last_seq")
@@ -39,15 +39,20 @@ class TraceFilter:
     flagged: bool | None = None
     start_ms: int | None = None
     end_ms: int | None = None
+    trace_id: str | None = None
+    text: str | None = None  # in any span's prompt or response
 
 
-def _where(flt: TraceFilter) -> tuple[str, list[Any]]:
+def _where(db: Database, org_id: str, flt: TraceFilter) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    if flt.trace_id is not None:
+        clauses.append("trace_id = ?")
+        params.append(flt.trace_id)
     if flt.agent_id is not None:
         needle = orjson.dumps(flt.agent_id).decode()
         clauses.append("agent_ids LIKE ? ESCAPE '\\'")
-        params.append("%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        params.append(f"%{escape_like(needle)}%")
     if flt.action is not None:
         clauses.append("root_action = ?")
         params.append(flt.action)
@@ -62,15 +67,30 @@ def _where(flt: TraceFilter) -> tuple[str, list[Any]]:
     if flt.end_ms is not None:
         clauses.append("started_at <= ?")
         params.append(flt.end_ms)
+    if flt.text:
+        like = "ILIKE" if db.param != "?" else "LIKE"
+        pattern = f"%{escape_like(flt.text)}%"
+        clauses.append(f"trace_id IN (SELECT trace_id FROM audit_logs WHERE org_id = ? AND trace_id IS NOT NULL AND "
+                       f"(prompt {like} ? ESCAPE '\\' OR response {like} ? ESCAPE '\\'))")
+        params.extend((org_id, pattern, pattern))
     return "".join(f" AND {c}" for c in clauses), params
 
 
-def list_traces(db: Database, org_id: str, flt: TraceFilter, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """Most recently active first."""
-    where, params = _where(flt)
+def list_traces(db: Database, org_id: str, flt: TraceFilter, *, limit: int, offset: int,
+                before_trace: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Most recently active first. ``before_trace`` continues after that trace (cursor paging); an unknown id
+    yields nothing."""
+    where, params = _where(db, org_id, flt)
+    cursor, cursor_params = "", []
+    if before_trace is not None:
+        row = db.execute_sql(q(db, "SELECT last_seq FROM traces WHERE org_id = ? AND trace_id = ?"),
+                             (org_id, before_trace)).fetchone()
+        if row is None:
+            return [], 0
+        cursor, cursor_params = " AND last_seq < ?", [row[0]]
     rows = db.execute_sql(
-        q(db, f"SELECT {_COLUMNS} FROM traces WHERE org_id = ?{where} ORDER BY last_seq DESC LIMIT ? OFFSET ?"),
-        (org_id, *params, limit, offset),
+        q(db, f"SELECT {_COLUMNS} FROM traces WHERE org_id = ?{where}{cursor} ORDER BY last_seq DESC LIMIT ? OFFSET ?"),
+        (org_id, *params, *cursor_params, limit, offset),
     ).fetchall()
     total = db.execute_sql(q(db, f"SELECT COUNT(*) FROM traces WHERE org_id = ?{where}"), (org_id, *params)).fetchone()[0]
     return [_row_to_trace(row) for row in rows], int(total)

@@ -7,6 +7,7 @@ from aiohttp import web
 from sidecar.api import schemas, serialize
 from sidecar.api.keys import PRINCIPAL, SERVICES
 from sidecar.api.middlewares import requires
+from sidecar.errors import FieldError, InvalidInput
 from sidecar.services import principal as perms
 
 
@@ -14,8 +15,12 @@ from sidecar.services import principal as perms
 async def list_traces(request: web.Request) -> web.Response:
     flt = schemas.trace_filter(request.query)
     limit, offset, page = schemas.paging(request.query)
-    items, total = await request.app[SERVICES].queries.list_traces(request[PRINCIPAL], flt, limit=limit, offset=offset)
-    return serialize.json(serialize.paginated(items, total, page=page, limit=limit, offset=offset))
+    items, total = await request.app[SERVICES].queries.list_traces(request[PRINCIPAL], flt, limit=limit, offset=offset,
+                                                                   before=request.query.get("before") or None)
+    body = serialize.paginated(items, total, page=page, limit=limit, offset=offset)
+    if len(items) == limit:  # the cursor of the next page: before=<the last trace's id>
+        body["pagination"]["nextCursor"] = items[-1]["traceId"]
+    return serialize.json(body)
 
 
 @requires(perms.READ)
@@ -28,8 +33,12 @@ async def get_trace(request: web.Request) -> web.Response:
 async def trace_spans(request: web.Request) -> web.Response:
     limit, offset, page = schemas.paging(request.query)
     after = request.query.get("after") or None
+    before = request.query.get("before") or None
+    if after is not None and before is not None:
+        raise InvalidInput("give after or before, not both",
+                           [FieldError("before", "cannot be combined with after")])
     spans, total = await request.app[SERVICES].queries.trace_page(
-        request[PRINCIPAL], request.match_info["trace_id"], limit=limit, offset=offset, after=after)
+        request[PRINCIPAL], request.match_info["trace_id"], limit=limit, offset=offset, after=after, before=before)
     body = serialize.paginated(spans, total, page=page, limit=limit, offset=offset)
     cursor = body["pagination"].get("nextCursor")
     headers = {"Link": f'<{request.url.with_query(after=cursor, limit=limit)}>; rel="next"'} if cursor else None

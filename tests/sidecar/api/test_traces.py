@@ -137,3 +137,49 @@ async def test_trace_spans_pages_by_cursor(api: ApiClient, owner: Account, run) 
     assert (bad.status, bad.body["code"], bad.body["details"][0]["field"]) == (400, "validation_error", "after")
     other = await api.get("audit-logs/trace/run-2", params={"after": run["root"]["id"]}, headers=owner.api_key)
     assert other.status == 400  # a span of another trace is no cursor here
+
+
+async def test_trace_list_filters_by_trace_id_and_text(api: ApiClient, owner: Account, run) -> None:
+    await api.post("audit-logs", json={"action": "chat", "traceId": "run-3", "prompt": "Where is 50% of my_order?"},
+                   headers=owner.api_key)
+    by_id = await api.get("traces", params={"traceId": "run-1"}, headers=owner.api_key)
+    assert [r["traceId"] for r in by_id.body["data"]] == ["run-1"] and by_id.body["pagination"]["total"] == 1
+    by_text = await api.get("traces", params={"q": "50% of my_order"}, headers=owner.api_key)
+    assert [r["traceId"] for r in by_text.body["data"]] == ["run-3"]
+    wildcard = await api.get("traces", params={"q": "5_% of"}, headers=owner.api_key)  # % and _ are literal
+    assert wildcard.body["data"] == [] and wildcard.body["pagination"]["total"] == 0
+    both = await api.get("traces", params={"q": "order", "traceId": "run-1"}, headers=owner.api_key)
+    assert both.body["data"] == []
+
+
+async def test_trace_list_pages_by_cursor(api: ApiClient, owner: Account, run) -> None:
+    for name in ("run-3", "run-4"):
+        assert (await api.post("audit-logs", json={"action": "x", "traceId": name}, headers=owner.api_key)).status == 201
+    seen: list[str] = []
+    query: dict[str, str | int] = {"limit": 3}
+    while True:
+        reply = await api.get("traces", params=query, headers=owner.api_key)
+        assert reply.status == 200 and reply.body["pagination"]["total"] == 4
+        seen += [r["traceId"] for r in reply.body["data"]]
+        cursor = reply.body["pagination"].get("nextCursor")
+        if cursor is None:
+            break
+        assert cursor == seen[-1]
+        query = {"limit": 3, "before": cursor}
+    assert seen == ["run-4", "run-3", "run-2", "run-1"]
+    unknown = await api.get("traces", params={"before": "no-such-trace"}, headers=owner.api_key)
+    assert unknown.status == 200 and unknown.body["data"] == []
+
+
+async def test_trace_spans_page_backwards_by_before(api: ApiClient, owner: Account, run) -> None:
+    reply = await api.get("audit-logs/trace/run-1", params={"limit": 2, "before": run["followup"]["id"]},
+                          headers=owner.api_key)
+    assert reply.status == 200 and [s["action"] for s in reply.body["data"]] == ["tool_use", "answer"]
+    first = await api.get("audit-logs/trace/run-1", params={"limit": 2, "before": run["plan"]["id"]},
+                          headers=owner.api_key)
+    assert [s["action"] for s in first.body["data"]] == ["agent_run"]
+    bad = await api.get("audit-logs/trace/run-1", params={"before": "log_nope"}, headers=owner.api_key)
+    assert (bad.status, bad.body["details"][0]["field"]) == (400, "before")
+    both = await api.get("audit-logs/trace/run-1", params={"before": run["plan"]["id"], "after": run["plan"]["id"]},
+                         headers=owner.api_key)
+    assert both.status == 400 and both.body["details"][0]["field"] == "before"
