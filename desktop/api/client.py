@@ -342,7 +342,8 @@ class SidecarClient(QObject):
     # -- API keys ------------------------------------------------------------------------------------
 
     def list_api_keys(self) -> Call:
-        return self._call("list API keys", "GET", "/auth/api-keys", _listing(schemas.ApiKey.from_json))
+        return self._call("list API keys", "GET", "/auth/api-keys", _listing(schemas.ApiKey.from_json),
+                          query={"limit": 500})
 
     def create_api_key(self, name: str, scopes: list[str]) -> Call:
         return self._call("create the API key", "POST", "/auth/api-keys", _json(schemas.CreatedApiKey.from_json),
@@ -460,11 +461,12 @@ class SidecarClient(QObject):
     # -- packs, policies and agents (editing) --------------------------------------------------------
 
     def list_packs(self) -> Call:
-        return self._call("list packs", "GET", "/compliance-rules/packs", _listing(schemas.Pack.from_json))
+        return self._call("list packs", "GET", "/compliance-rules/packs", _listing(schemas.Pack.from_json),
+                          query={"limit": 500})
 
     def installed_packs(self) -> Call:
         return self._call("list installed packs", "GET", "/compliance-rules/packs/installed",
-                          _listing(schemas.InstalledPack.from_json))
+                          _listing(schemas.InstalledPack.from_json), query={"limit": 500})
 
     def uninstall_pack(self, pack_id: str) -> Call:
         return self._call("uninstall the pack", "DELETE", f"/compliance-rules/packs/{pack_id}", _nothing)
@@ -516,8 +518,8 @@ class SidecarClient(QObject):
                           body={"agentId": agent_id})
 
     def list_versions(self, policy_id: str) -> Call:
-        return self._call("list versions", "GET", f"/policies/{policy_id}/versions",
-                          _listing(schemas.PolicyVersion.from_json))
+        return self._call("list versions", "GET", f"/policies/{policy_id}/versions",  # the newest 500
+                          _listing(schemas.PolicyVersion.from_json), query={"limit": 500})
 
     def get_version(self, policy_id: str, version_id: str) -> Call:
         return self._call("load the version", "GET", f"/policies/{policy_id}/versions/{version_id}",

@@ -41,6 +41,11 @@ def listing(request: web.Request, items: list[Any], total: int, *, limit: int, o
     return json(items, headers=headers)
 
 
+def listing_of(request: web.Request, items: list[Any], *, limit: int, offset: int) -> web.Response:
+    """:func:`listing` of one page of ``items``, a small collection read whole (users, keys, packs, versions)."""
+    return listing(request, items[offset:offset + limit], len(items), limit=limit, offset=offset)
+
+
 def paginated(items: list[dict[str, Any]], total: int, *, page: int, limit: int, offset: int) -> dict[str, Any]:
     """The ``{data, pagination}`` envelope of audit logs and traces."""
     pagination: dict[str, Any] = {

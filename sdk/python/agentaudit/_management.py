@@ -72,8 +72,11 @@ class Policies(Resource):
     def delete_rule(self, policy_id: str, rule_id: str) -> None:
         return self._send(Call("DELETE", f"/policies/{path_id(policy_id)}/rules/{path_id(rule_id)}", nothing))  # type: ignore[no-any-return]
 
-    def versions(self, policy_id: str) -> Listing[PolicyVersion]:
-        return self._send(Call("GET", f"/policies/{path_id(policy_id)}/versions", many(PolicyVersion)))  # type: ignore[no-any-return]
+    def versions(self, policy_id: str, *, limit: int | None = None,
+                 offset: int | None = None) -> Listing[PolicyVersion]:
+        """Newest first, a page at a time (the sidecar's default page is 20)."""
+        return self._send(Call("GET", f"/policies/{path_id(policy_id)}/versions", many(PolicyVersion),  # type: ignore[no-any-return]
+                               query={"limit": limit, "offset": offset}))
 
     def create_version(self, policy_id: str, *, name: str | None = None) -> PolicyVersion:
         return self._send(Call("POST", f"/policies/{path_id(policy_id)}/versions", one(PolicyVersion),  # type: ignore[no-any-return]

@@ -207,8 +207,9 @@ class Rules(Resource):
 class Packs(Resource):
     """Rule packs (``hipaa``, ``gdpr``, ``finance``, ``secrets``)."""
 
-    def list(self) -> Listing[Pack]:
-        return self._send(Call("GET", "/compliance-rules/packs", many(Pack)))  # type: ignore[no-any-return]
+    def list(self, *, limit: int | None = None, offset: int | None = None) -> Listing[Pack]:
+        return self._send(Call("GET", "/compliance-rules/packs", many(Pack),  # type: ignore[no-any-return]
+                               query={"limit": limit, "offset": offset}))
 
     def install(self, pack_id: str) -> list[Rule]:
         """Install a pack's rules for the whole organisation (ConflictError if already installed)."""

@@ -65,8 +65,9 @@ async def update_me(request: web.Request) -> web.Response:
 
 @requires(perms.USERS)
 async def list_users(request: web.Request) -> web.Response:
+    limit, offset, _ = schemas.paging(request.query)
     users = await request.app[SERVICES].auth.list_users(request[PRINCIPAL])
-    return serialize.listing(request, [serialize.user(u) for u in users], len(users), limit=len(users) or 1, offset=0)
+    return serialize.listing_of(request, [serialize.user(u) for u in users], limit=limit, offset=offset)
 
 
 @requires(perms.USERS)
@@ -100,8 +101,9 @@ async def create_api_key(request: web.Request) -> web.Response:
 
 @requires(perms.KEYS)
 async def list_api_keys(request: web.Request) -> web.Response:
+    limit, offset, _ = schemas.paging(request.query)
     keys = await request.app[SERVICES].auth.list_api_keys(request[PRINCIPAL])
-    return serialize.listing(request, [serialize.api_key(k) for k in keys], len(keys), limit=len(keys) or 1, offset=0)
+    return serialize.listing_of(request, [serialize.api_key(k) for k in keys], limit=limit, offset=offset)
 
 
 @requires(perms.KEYS)

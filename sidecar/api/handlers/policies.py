@@ -101,9 +101,10 @@ async def delete_rule(request: web.Request) -> web.Response:
 
 @requires(perms.READ)
 async def list_versions(request: web.Request) -> web.Response:
+    limit, offset, _ = schemas.paging(request.query)
     versions = await request.app[SERVICES].policies.versions(request[PRINCIPAL], request.match_info["policy_id"])
     body = [serialize.version_json(v, full=False) for v in versions]
-    return serialize.listing(request, body, len(body), limit=len(body) or 1, offset=0)
+    return serialize.listing_of(request, body, limit=limit, offset=offset)
 
 
 @requires(perms.MANAGE)

@@ -48,8 +48,9 @@ async def delete_rule(request: web.Request) -> web.Response:
 
 @requires(perms.READ)
 async def list_packs(request: web.Request) -> web.Response:
+    limit, offset, _ = schemas.paging(request.query)
     packs = [pack.to_json() for pack in request.app[SERVICES].policies.packs()]
-    return serialize.listing(request, packs, len(packs), limit=len(packs) or 1, offset=0)
+    return serialize.listing_of(request, packs, limit=limit, offset=offset)
 
 
 @requires(perms.MANAGE)
@@ -61,11 +62,12 @@ async def install_pack(request: web.Request) -> web.Response:
 
 @requires(perms.READ)
 async def installed_packs(request: web.Request) -> web.Response:
+    limit, offset, _ = schemas.paging(request.query)
     rows = await request.app[SERVICES].policies.installed_packs(request[PRINCIPAL])
     body = [{"id": pack_id, "packId": pack_id, "name": pack.name if pack else pack_id, "version": version,
              "latestVersion": pack.version if pack else None, "installedAt": to_iso(at), "ruleCount": count}
             for pack, pack_id, version, at, count in rows]
-    return serialize.listing(request, body, len(body), limit=len(body) or 1, offset=0)
+    return serialize.listing_of(request, body, limit=limit, offset=offset)
 
 
 @requires(perms.MANAGE)

@@ -214,3 +214,32 @@ async def test_user_and_key_administration_is_in_the_activity_log(api: ApiClient
     ]
     text = str(listed.body)
     assert PASSWORD not in text and "new-password-1" not in text and created.body["key"] not in text
+
+
+async def test_small_collections_page_like_every_other(api: ApiClient, owner: Account) -> None:
+    """Users, API keys, packs, installed packs and policy versions take limit and offset, with X-Total-Count and
+    a Link to the next page, like every other collection."""
+    for i in range(3):
+        assert (await api.post("auth/api-keys", json={"name": f"k{i}"}, headers=owner.jwt)).status == 201
+        assert (await api.post("users", headers=owner.jwt, json={"email": f"u{i}@acme.test", "name": f"U{i}",
+                                                                  "password": PASSWORD, "role": "analyst"})).status == 201
+    for pack in ("hipaa", "gdpr", "secrets"):
+        assert (await api.post("compliance-rules/packs", json={"packId": pack}, headers=owner.jwt)).status == 201
+    policy = (await api.post("policies", json={"name": "P"}, headers=owner.jwt)).body
+    for _ in range(3):
+        assert (await api.post(f"policies/{policy['id']}/versions", json={}, headers=owner.jwt)).status == 201
+    everything = {}
+    for path in ("users", "auth/api-keys", "compliance-rules/packs", "compliance-rules/packs/installed",
+                 f"policies/{policy['id']}/versions"):
+        whole = await api.get(path, params={"limit": 500}, headers=owner.jwt)
+        total = len(whole.body)
+        assert total >= 3 and whole.headers["X-Total-Count"] == str(total) and "Link" not in whole.headers, path
+        first = await api.get(path, params={"limit": 2}, headers=owner.jwt)
+        assert first.body == whole.body[:2] and first.headers["X-Total-Count"] == str(total), path
+        assert 'rel="next"' in first.headers["Link"] and "offset=2" in first.headers["Link"], path
+        rest = await api.get(path, params={"limit": 2, "offset": 2}, headers=owner.jwt)
+        assert rest.body == whole.body[2:4] and 'rel="prev"' in rest.headers["Link"], path
+        page = await api.get(path, params={"limit": 2, "page": 2}, headers=owner.jwt)
+        assert page.body == rest.body, path
+        everything[path] = total
+    assert everything["users"] == 4 and everything["auth/api-keys"] == 4
