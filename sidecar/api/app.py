@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from sidecar.api.keys import SERVICES, SETTINGS
-from sidecar.api.middlewares import access_middleware, request_middleware
+from sidecar.api.middlewares import access_middleware, echo_request_id, request_middleware
 from sidecar.api.routes import add_routes
 from sidecar.jobs.scheduler import ReportJobs
 from sidecar.services.container import Services
@@ -76,5 +76,6 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app.cleanup_ctx.extend([services_ctx, ledger_ctx, relay_ctx, notifications_ctx, scheduler_ctx])
     app.on_shutdown.append(_end_streams)
+    app.on_response_prepare.append(echo_request_id)
     add_routes(app)
     return app

@@ -69,12 +69,23 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status == 405:
             headers["Allow"] = await _allowed_methods(request) or headers.get("Allow", "")
         response = api_errors.error_response(message, exc.status, request_id=request_id, headers=headers or None)
+    except ConnectionResetError:  # the client hung up (often mid-stream): nobody is left to answer
+        log.http.info("%s %s: the client closed the connection", request.method, request.rel_url.path)
+        response = web.Response(status=499)  # nginx's "client closed request"; its write fails quietly
     except Exception:
         log.http.exception("unhandled error in %s %s", request.method, request.rel_url.path)
         response = api_errors.error_response("internal error", 500, request_id=request_id)
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
     return response
+
+
+async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: a streamed response (exports, the live stream), which its handler prepares
+    itself, carries the request id too."""
+    request_id = request.get(REQUEST_ID)
+    if request_id is not None and "X-Request-Id" not in response.headers:
+        response.headers["X-Request-Id"] = request_id
 
 
 def _declared_size_within_limit(request: web.Request) -> None:

@@ -138,3 +138,5 @@ async def test_export_streams_more_than_one_chunk(api: ApiClient, owner: Account
     reply = await api.get("audit-logs/export", params={"format": "jsonl"}, headers=owner.api_key)
     sequences = [json.loads(line)["sequence"] for line in reply.body.decode().splitlines()]
     assert sequences == list(range(1, 1251))
+    assert reply.headers["X-Request-Id"]  # a streamed answer carries its request id too
+
