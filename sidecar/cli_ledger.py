@@ -44,9 +44,20 @@ def _keys_text(keys: list[str] | tuple[str, ...]) -> str:
     return ", ".join(ids)
 
 
+def _check_trusted_keys(keys: list[str]) -> None:
+    """A ``--trusted-key`` that is no public key is a mistake in the command, not a forged trail."""
+    for key in keys:
+        try:
+            key_id(key)
+        except ValueError:
+            raise VerifyError(f"--trusted-key {key!r} is not a public key: give the base64 Ed25519 public key "
+                              "(GET /api/v1/ledger/head names it as publicKey), not its short id") from None
+
+
 def verify_command(args: argparse.Namespace) -> int:
     """Run ``agentaudit verify``; returns 0 when intact, 1 on a break, 2 when it could not run."""
     try:
+        _check_trusted_keys(list(args.trusted_key))
         if args.export:
             return _verify_export(args)
         settings = Settings.from_env(os.environ, data_dir=args.data_dir, database_url=args.database_url)

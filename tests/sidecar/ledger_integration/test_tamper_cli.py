@@ -94,6 +94,16 @@ def assert_broken(data_dir: Path, sequence: int, kind: str) -> str:
     return out
 
 
+def test_a_trusted_key_that_is_no_key_is_a_usage_error_not_a_break(copy: Path) -> None:
+    for given in ("not base64!!", "f93ea737a99f68de"):  # garbage, and a key's short id instead of the key
+        result = agentaudit("verify", "--data-dir", str(copy), "--trusted-key", given)
+        assert result.returncode == 2, result.stdout
+        assert result.stderr == (f"agentaudit verify: --trusted-key {given!r} is not a public key: give the base64 "
+                                 "Ed25519 public key (GET /api/v1/ledger/head names it as publicKey), not its short "
+                                 "id\n")
+        assert "BROKEN" not in result.stdout
+
+
 def test_the_untouched_database_verifies(copy: Path) -> None:
     code, out = verify(copy)
     assert code == 0, out
