@@ -10,6 +10,7 @@
                                                               build a report headless, from the database
     agentaudit migrate [--data-dir DIR] [--database-url URL]   bring the database's schema up to date (once)
     agentaudit copy --from URL --to URL [--data-dir DIR]      copy every table to another database, then verify
+    agentaudit desktop                                        the desktop app (agentaudit_cli starts it)
     agentaudit --version
 """
 
@@ -122,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     copy.add_argument("--from", dest="source", required=True, help="the source URL (sqlite:///path)")
     copy.add_argument("--to", dest="target", required=True, help="the target URL (postgresql://…)")
     copy.add_argument("--data-dir", help="the data dir whose trusted keys verify the copy (env AGENTAUDIT_DATA_DIR)")
+
+    # listed here so that --help names every command; the 'agentaudit' entry point starts it before this parser
+    commands.add_parser("desktop", help="open the desktop app (what 'agentaudit' with no command does; "
+                                        "'agentaudit desktop --help' for its options)", add_help=False)
     return parser
 
 
@@ -160,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate_command(args)
         if args.command == "copy":
             return _copy_command(args)
+        if args.command == "desktop":  # only reached as 'python -m sidecar desktop'
+            print("agentaudit: the desktop app starts from the 'agentaudit' command (agentaudit desktop), not from "
+                  "'python -m sidecar'", file=sys.stderr)
+            return 2
     except ConfigError as exc:
         print(f"agentaudit: {exc}", file=sys.stderr)
         return 2

@@ -43,3 +43,13 @@ def test_which_environments_have_a_display() -> None:
 def test_version_matches_the_distribution() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert VERSION == project["version"]
+
+
+def test_help_names_every_command_the_desktop_included() -> None:
+    done = _run("--help", env=_headless())
+    assert done.returncode == 0
+    listed = {line.split()[0] for line in done.stdout.split("positional arguments:")[1].split("options:")[0]
+              .splitlines()[2:] if line.startswith("    ") and not line.startswith("     ")}
+    assert {"serve", "init", "demo", "verify", "report", "migrate", "copy", "desktop"} <= listed, done.stdout
+    desktop_help = _run("desktop", "--help", env={**_headless(), "QT_QPA_PLATFORM": "offscreen"})
+    assert desktop_help.returncode == 0 and "--screenshot" in desktop_help.stdout, desktop_help.stderr

@@ -53,7 +53,9 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         _declared_size_within_limit(request)
         response = await handler(request)
     except errors.AgentAuditError as exc:
-        if api_errors.status_for(exc) >= 500:
+        if isinstance(exc, errors.BillingNotConfigured):  # a state of this install, not a failure
+            log.http.info("%s %s: %s", request.method, request.rel_url.path, exc)
+        elif api_errors.status_for(exc) >= 500:
             log.http.error("%s %s failed: %s", request.method, request.rel_url.path, exc)
         response = api_errors.from_domain(exc, request_id)
     except web.HTTPException as exc:
