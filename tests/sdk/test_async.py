@@ -81,6 +81,14 @@ async def test_background_mode_and_spans_in_tasks(org: Org) -> None:
         assert client.stats.sent == 7
 
 
+async def test_close_is_awaitable_as_on_the_threaded_client(org: Org) -> None:
+    client = AsyncAgentAuditClient(api_key=org.key, base_url=org.base)
+    assert client.log("closing", wait=False) is None
+    assert await client.close(10) is True  # flushed what was queued
+    async with AsyncAgentAuditClient(api_key=org.key, base_url=org.base) as reader:
+        assert (await reader.logs.list(action="closing")).total == 1
+
+
 async def test_retries_honour_retry_after(scripted: ScriptedServer) -> None:
     scripted.script = [(503, {"Retry-After": "1"}, {"error": "busy", "status": 503})]
     async with AsyncAgentAuditClient(api_key="k", base_url=scripted.url, max_retries=1) as client:

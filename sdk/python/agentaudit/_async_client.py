@@ -126,6 +126,10 @@ class AsyncAgentAuditClient(ClientCore):
             return True
         return await asyncio.to_thread(self._flush_background, timeout)
 
+    async def close(self, timeout: float | None = None) -> bool:
+        """``await client.close()``: the same as :meth:`aclose`, named as on :class:`AgentAuditClient`."""
+        return await self.aclose(timeout)
+
     async def aclose(self, timeout: float | None = None) -> bool:
         done = True
         if self._sender is not None:
