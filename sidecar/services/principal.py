@@ -62,3 +62,5 @@ ACCOUNT = Permission("account", None, _ALL)
 USERS = Permission("users", None, _MANAGERS)
 KEYS = Permission("keys", None, _MANAGERS)
 ACTIVITY = Permission("activity", "admin", frozenset({"owner", "admin", "auditor"}))
+#: Reading the organisation's own settings (notifications): managers, and auditors, who read everything.
+SETTINGS_READ = Permission("settings", "admin", frozenset({"owner", "admin", "auditor"}))

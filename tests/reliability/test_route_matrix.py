@@ -31,6 +31,7 @@ POLICY: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "users": (frozenset(), MANAGERS),
     "keys": (frozenset(), MANAGERS),
     "activity": (frozenset({"admin"}), frozenset({"owner", "admin", "auditor"})),
+    "settings": (frozenset({"admin"}), frozenset({"owner", "admin", "auditor"})),
     "billing": (frozenset(), MANAGERS),
     "billing_read": (frozenset({"admin"}), EVERYONE),
 }
@@ -105,7 +106,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("PATCH", f"{A}/alerts/{{alert_id}}"): "triage",
     ("PATCH", f"{A}/alerts/{{alert_id}}/resolve"): "triage",
     ("GET", f"{A}/activity"): "activity",
-    ("GET", f"{A}/notifications/settings"): "manage",
+    ("GET", f"{A}/notifications/settings"): "settings",
     ("PATCH", f"{A}/notifications/settings"): "manage",
     ("GET", f"{A}/notifications/deliveries"): "read",
     ("POST", f"{A}/notifications/test"): "manage",

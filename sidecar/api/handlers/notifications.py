@@ -115,7 +115,7 @@ def settings_changes(body: Any) -> dict[str, Any]:
     return changes
 
 
-@requires(perms.MANAGE)
+@requires(perms.SETTINGS_READ)
 async def get_settings(request: web.Request) -> web.Response:
     settings = await request.app[SERVICES].notifications.settings(request[PRINCIPAL].org_id)
     return serialize.json(settings_json(settings))

@@ -8,7 +8,7 @@ import pytest
 
 from sidecar.api.keys import SERVICES
 from sidecar.store.models import Delivery
-from tests.helpers import Account, ApiClient, open_db
+from tests.helpers import PASSWORD, Account, ApiClient, open_db
 
 pytestmark = pytest.mark.both_backends
 
@@ -45,8 +45,24 @@ async def test_settings_hide_secrets(api: ApiClient, owner: Account, receiver) -
                           json={"webhookUrl": "ftp://x", "emailRecipients": ["nope"], "digestMinutes": 0})
     assert bad.status == 400
     assert {d["field"] for d in bad.body["details"]} == {"webhookUrl", "emailRecipients", "digestMinutes"}
-    analyst_denied = await api.get("notifications/settings", headers=owner.api_key)
-    assert analyst_denied.status == 403
+    key_denied = await api.get("notifications/settings", headers=owner.api_key)  # logs:write + logs:read
+    assert key_denied.status == 403
+    for role in ("auditor", "analyst"):
+        added = await api.post("users", headers=owner.jwt, json={"email": f"{role}@acme.test", "name": role,
+                                                                  "password": PASSWORD, "role": role})
+        assert added.status == 201
+    auditor = await _login(api, "auditor@acme.test")
+    read = await api.get("notifications/settings", headers=auditor)  # auditors read everything
+    assert read.status == 200 and read.body["smtp"]["passwordSet"] is True and "hunter2" not in str(read.body)
+    assert (await api.patch("notifications/settings", headers=auditor, json={"digestMinutes": 5})).status == 403
+    analyst = await _login(api, "analyst@acme.test")
+    assert (await api.get("notifications/settings", headers=analyst)).status == 403
+
+
+async def _login(api: ApiClient, email: str) -> dict[str, str]:
+    reply = await api.post("auth/login", json={"email": email, "password": PASSWORD})
+    assert reply.status == 200, reply.body
+    return {"Authorization": f"Bearer {reply.body['accessToken']}"}
 
 
 async def test_alert_webhook_is_signed_and_carries_the_alert(api: ApiClient, owner: Account, receiver) -> None:
