@@ -49,10 +49,12 @@ def rule_spec(rule: RuleRecord, policy: PolicyRecord | None) -> RuleSpec:
 
 def alert_payload(row: tuple[Any, ...]) -> dict[str, Any]:
     """An alert row as the gate writes it, in the alerts API's wire shape (webhooks, live stream)."""
-    (alert_id, _, severity, _, status, message, rule_id, policy_id, audit_log_id, agent_id, details, created, _) = row
+    (alert_id, _, severity, _, status, message, rule_id, policy_id, audit_log_id, agent_id, details, created,
+     updated) = row
     return {"id": alert_id, "severity": severity, "status": status, "isResolved": False, "message": message,
             "ruleId": rule_id, "policyId": policy_id, "auditLogId": audit_log_id, "agentId": agent_id,
-            "details": orjson.loads(details) if details else None, "createdAt": to_iso(created)}
+            "details": orjson.loads(details) if details else None, "note": None, "createdAt": to_iso(created),
+            "updatedAt": to_iso(updated), "resolvedAt": None, "resolvedBy": None}
 
 
 def violation_details(verdict: Verdict) -> list[dict[str, Any]] | None:

@@ -77,6 +77,8 @@ async def test_alert_webhook_is_signed_and_carries_the_alert(api: ApiClient, own
     assert hook["alert"]["agentId"] == "intake" and "123-45-6789" not in str(hook)
     assert hook["_headers"]["X-AgentAudit-Event"] == "alert.created"
     assert receiver.bad_signatures == 0
+    stored = await api.get(f"alerts/{hook['alert']['id']}", headers=owner.jwt)
+    assert hook["alert"] == stored.body  # the whole alert, as the alerts API shows it
     log = await api.get("notifications/deliveries", headers=owner.jwt)
     await _until(lambda: True)
     assert log.body[0]["channel"] == "webhook" and log.body[0]["eventId"] == hook["id"]
