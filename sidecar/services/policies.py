@@ -43,7 +43,7 @@ def checked_conditions(conditions: Any) -> dict[str, Any] | None:
     try:
         return validate_conditions(conditions)
     except InvalidRule as exc:
-        raise InvalidInput.fields([FieldError(f"conditions.{exc.field}".rstrip("."), exc.message)]) from None
+        raise InvalidInput.fields([FieldError(exc.field, exc.message)]) from None  # named from "conditions" on
 
 
 def _pack(pack_id: str) -> Pack:

@@ -112,7 +112,10 @@ async def test_conditions_time_window_and_agent_type(api: ApiClient, owner: Acco
     assert (await api.post("audit-logs", json=event, headers=owner.api_key)).body["enforcementAction"] == "allow"
     bad = await api.patch(f"policies/{policy['id']}", json={"conditions": {"timeOfDay": {"start": "25:00", "end": "01:00"}}},
                           headers=owner.jwt)
-    assert bad.status == 400 and bad.body["details"][0]["field"].startswith("conditions.")
+    assert bad.status == 400 and bad.body["details"] == [{"field": "conditions.timeOfDay.start",
+                                                          "message": "must be HH:MM (24-hour)"}]
+    days = await api.post("policies", json={"name": "Weekdays", "conditions": {"daysOfWeek": [9]}}, headers=owner.jwt)
+    assert days.status == 400 and [d["field"] for d in days.body["details"]] == ["conditions.daysOfWeek"]
 
 
 async def test_versions_diffable_and_restorable(api: ApiClient, owner: Account) -> None:
