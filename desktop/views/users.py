@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -30,6 +31,9 @@ from desktop.models.roles import UserColumn
 from desktop.models.users import PASSWORD_MAX, PASSWORD_MIN, NewUserForm
 from desktop.presenters.users import NOT_ALLOWED, UsersPresenter
 from desktop.widgets.cards import label, page_layout
+
+
+DIALOG_WIDTH = 560
 
 
 def _set_role(widget: QLabel, role: str) -> None:
@@ -94,7 +98,7 @@ class AddUserDialog(QDialog):
         super().__init__(parent)
         self.presenter = presenter
         self.setWindowTitle("Add user")
-        self.setMinimumWidth(520)
+        self.setFixedWidth(DIALOG_WIDTH)
         layout = QVBoxLayout(self)
         intro = label("They log in to this organisation with this email and password, and can change the "
                       "password themselves.", "muted")
@@ -118,13 +122,15 @@ class AddUserDialog(QDialog):
         self.show_password = QCheckBox("&Show")
         self.show_password.toggled.connect(lambda on: self.password.setEchoMode(
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
-        password_row = QGridLayout()
-        password_row.setContentsMargins(0, 0, 0, 0)
-        password_row.addWidget(self.password, 0, 0)
-        password_row.addWidget(self.show_password, 0, 1)
-        password_row.setColumnStretch(0, 1)
+        password_row = QWidget()
+        password_box = QHBoxLayout(password_row)
+        password_box.setContentsMargins(0, 0, 0, 0)
+        password_box.addWidget(self.password, 1)
+        password_box.addWidget(self.show_password)
+        password_label = QLabel("&Password")
+        password_label.setBuddy(self.password)
         self.password_error = _error_label()
-        form.addRow("&Password", password_row)
+        form.addRow(password_label, password_row)
         form.addRow("", self.password_error)
         layout.addLayout(form)
         layout.addSpacing(4)
@@ -135,6 +141,7 @@ class AddUserDialog(QDialog):
         layout.addWidget(self.role_error)
         self.error = _error_label()
         layout.addWidget(self.error)
+        layout.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = buttons.addButton("Add user", QDialogButtonBox.ButtonRole.ActionRole)
         self.add_button.setProperty("role", "primary")
@@ -148,6 +155,7 @@ class AddUserDialog(QDialog):
         presenter.added.connect(self._added)
         presenter.add_failed.connect(self._refused)
         self.email.setFocus()
+        self.adjustSize()  # the height its wrapped lines need at the fixed width
 
     def form(self) -> NewUserForm:
         return NewUserForm(self.email.text(), self.name.text(), self.roles.role(), self.password.text())
@@ -155,6 +163,7 @@ class AddUserDialog(QDialog):
     def submit(self) -> None:
         for error in self.errors.values():
             _show(error, "")
+        self.adjustSize()
         self.add_button.setEnabled(False)
         self.presenter.add(self.form())
 
@@ -165,6 +174,7 @@ class AddUserDialog(QDialog):
         self.add_button.setEnabled(True)
         for field, text in problems.items():
             _show(self.errors.get(field, self.error), text)
+        self.adjustSize()  # room for the error lines
         first = next((f for f in ("email", "name", "password", "role") if f in problems), "")
         {"email": self.email.setFocus, "name": self.name.setFocus, "password": self.password.setFocus,
          "role": self.roles.focus}.get(first, self.add_button.setFocus)()
@@ -177,7 +187,7 @@ class ChangeUserDialog(QDialog):
         super().__init__(parent)
         self.user = user
         self.setWindowTitle("Change role")
-        self.setMinimumWidth(520)
+        self.setFixedWidth(DIALOG_WIDTH)
         layout = QVBoxLayout(self)
         title = label(f"{user.name} ({user.email})", "section")
         title.setWordWrap(True)
@@ -195,6 +205,7 @@ class ChangeUserDialog(QDialog):
                          "error")
             warn.setWordWrap(True)
             layout.addWidget(warn)
+        layout.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
         self.save_button.setProperty("role", "primary")
@@ -204,6 +215,7 @@ class ChangeUserDialog(QDialog):
         layout.addSpacing(6)
         layout.addWidget(buttons)
         self.roles.focus()
+        self.adjustSize()
 
 
 class UsersView(QWidget):
@@ -212,7 +224,7 @@ class UsersView(QWidget):
         self.presenter = presenter
         model = presenter.model
         root, head, self.subtitle = page_layout(
-            self, "Users", "The people who log in to this organisation, and what each of them may do.")
+            self, "Users", "Who can log in to this organisation, and what each may do.")
         self.remove_button = QPushButton("Re&move…")
         self.remove_button.setProperty("role", "danger")
         self.remove_button.setToolTip("Remove the selected user (Delete)")
@@ -231,6 +243,7 @@ class UsersView(QWidget):
         self.remove_box: QMessageBox | None = None
         self.feedback = label("", "muted")
         self.feedback.setWordWrap(True)
+        self.feedback.hide()
         root.addWidget(self.feedback)
 
         self.table = QTableView()
@@ -308,10 +321,12 @@ class UsersView(QWidget):
             button.setVisible(False)
         self.stack.setCurrentIndex(1)
         self.feedback.clear()
+        self.feedback.hide()
 
     def _say(self, text: str, *, error: bool) -> None:
         _set_role(self.feedback, "error" if error else "muted")
         self.feedback.setText(text)
+        self.feedback.setVisible(bool(text))
 
     def _update(self, *_args: object) -> None:
         user = self.selected_user()
