@@ -138,7 +138,8 @@ QRadioButton {{ spacing: 6px; }}
 QRadioButton::indicator {{ width: 12px; height: 12px; border-radius: 7px; border: 1px solid {c.muted};
     background: {c.surface}; }}
 QRadioButton::indicator:checked {{ border-color: {c.accent}; background: qradialgradient(cx: 0.5, cy: 0.5,
-    radius: 0.5, fx: 0.5, fy: 0.5, stop: 0 {c.accent}, stop: 0.5 {c.accent}, stop: 0.6 {c.surface}, stop: 1 {c.surface}); }}
+    radius: 0.5, fx: 0.5, fy: 0.5, stop: 0 {c.accent}, stop: 0.5 {c.accent}, stop: 0.6 {c.surface},
+    stop: 1 {c.surface}); }}
 QRadioButton::indicator:focus {{ border-color: {c.accent}; }}
 QProgressBar {{ background: {c.track}; border: none; border-radius: 5px; height: 10px; text-align: center;
     color: transparent; }}

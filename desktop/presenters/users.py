@@ -153,13 +153,16 @@ class UsersPresenter(QObject):
             self.failed.emit("Only an owner can make someone an owner.")
             return
         call = self._client.update_user(user.id, role=role, name=name)
-        call.done.connect(self._changed)
+        call.done.connect(self._changed if role is not None else self._renamed)
         call.failed.connect(lambda error: self.failed.emit(self._refusal("change", user, error)))
 
-    def _changed(self, user: schemas.User) -> None:
+    def _renamed(self, user: schemas.User) -> None:
+        self._changed(user, f"Saved the name {user.name}.")
+
+    def _changed(self, user: schemas.User, message: str = "") -> None:
         self.model.put(user)
         self.changed.emit(user)
-        self.saved.emit(f"{user.name} is now {access.ROLE_NAMES.get(user.role, user.role)}.")
+        self.saved.emit(message or f"{user.name} is now {access.ROLE_NAMES.get(user.role, user.role)}.")
         me = self._client.user
         if me is not None and user.id == me.id and (user.role != me.role or user.name != me.name):
             self._client.user = replace(me, role=user.role, name=user.name)

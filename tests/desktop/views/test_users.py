@@ -109,12 +109,19 @@ def test_an_owner_adds_a_user_changes_their_role_and_removes_them(qtbot: Any, op
     assert cell(window, 1, UserColumn.ROLE) == "Auditor"
     assert view.feedback.text() == "Bea Lopez is now Auditor."
     assert server_users(seeded.url, owner)[bea] == "auditor"
+    change = view.change_selected()  # the name alone
+    assert change is not None and change.roles.role() == "auditor"
+    change.name.setText("Bea Lopez-Ruiz")
+    with qtbot.waitSignal(window.shell.users.changed, timeout=WAIT):
+        change.save_button.click()
+    assert cell(window, 1, UserColumn.NAME) == "Bea Lopez-Ruiz"
+    assert view.feedback.text() == "Saved the name Bea Lopez-Ruiz."
 
     # remove with Delete, the confirmation naming the person
     view.table.selectRow(1)
     qtbot.keyClick(view.table, Qt.Key.Key_Delete)
     box = view.remove_box
-    assert isinstance(box, QMessageBox) and box.text() == f"Remove Bea Lopez ({bea})?"
+    assert isinstance(box, QMessageBox) and box.text() == f"Remove Bea Lopez-Ruiz ({bea})?"
     remove = next(b for b in box.buttons() if b.text() == "Remove")
     with qtbot.waitSignal(window.shell.users.removed, timeout=WAIT):
         qtbot.mouseClick(remove, Qt.MouseButton.LeftButton)
@@ -188,3 +195,40 @@ def test_roles_without_rights_see_no_users_and_no_buttons(qtbot: Any, open_windo
                                   "Your role is Auditor. Ask an owner or admin if you need a change.")
     assert not any(b.isVisible() for b in (view.add_button, view.change_button, view.remove_button))
     assert window.shell.users.model.rowCount() == 0 and view.add_user() is None
+
+
+def test_an_owner_who_steps_down_loses_the_page_and_one_who_leaves_is_logged_out(
+        qtbot: Any, open_window: Any, seeded: Seeded, fresh_account: tuple[str, str]) -> None:
+    owner, _ = fresh_account
+    second = "second-" + owner
+    add_by_api(seeded.url, owner, second, "Sam Second", "owner")
+    window = open_window(seeded.url)
+    log_in(qtbot, window, *fresh_account)
+    users_page(qtbot, window)
+    view, model = window.users, window.shell.users.model
+    view.table.selectRow(model.row_of(window.shell.client.user.id))
+    change = view.change_selected()
+    assert change is not None
+    change.roles.buttons["auditor"].click()
+    with qtbot.waitSignal(window.shell.users.own_role_changed, timeout=WAIT) as changed:
+        change.save_button.click()
+    assert changed.args == ["auditor"] and window.shell.client.user.role == "auditor"
+    assert server_users(seeded.url, second)[owner] == "auditor"
+    assert window.sidebar.item(PAGES.index("users")).isHidden()
+    assert view.stack.currentWidget() is view.denied and not view.add_button.isVisible()
+    assert not window.settings.webhook_card.isVisibleTo(window.settings)  # the rest of the app follows too
+
+    leaving = "leaving-" + owner
+    add_by_api(seeded.url, second, leaving, "Lee Leaving", "admin")
+    other = open_window(seeded.url)
+    log_in(qtbot, other, leaving, PASSWORD)
+    users_page(qtbot, other)
+    other.users.table.selectRow(other.shell.users.model.row_of(other.shell.client.user.id))
+    box = other.users.confirm_remove()
+    assert box is not None and box.text() == f"Remove Lee Leaving ({leaving})?"
+    assert box.informativeText().startswith("This is you")
+    remove = next(b for b in box.buttons() if b.text() == "Remove")
+    with qtbot.waitSignal(other.shell.logged_out, timeout=WAIT):
+        remove.click()
+    assert not other.shell.client.logged_in and other.root_stack.currentIndex() == 0
+    assert leaving not in server_users(seeded.url, second)
