@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from desktop.models.roles import UserColumn, UserRole
 from desktop.presenters.shell import PAGES
 from desktop.views.main_window import MainWindow
-from desktop.views.users import AddUserDialog, ChangeUserDialog
+from desktop.views.user_dialogs import AddUserDialog, ChangeUserDialog
 from tests.desktop.conftest import Seeded, http, token_for
 from tests.desktop.views.test_views import log_in, open_window  # noqa: F401 - open_window is a fixture
 from tests.helpers import PASSWORD
