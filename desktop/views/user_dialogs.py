@@ -27,6 +27,13 @@ from desktop.widgets.cards import label
 DIALOG_WIDTH = 560
 
 
+def _fit(dialog: QDialog) -> None:
+    """Give the dialog the height its wrapped lines need at its fixed width (``adjustSize`` would measure them
+    at the narrower width of its size hint)."""
+    layout = dialog.layout()
+    dialog.resize(DIALOG_WIDTH, max(layout.totalMinimumSize().height(), layout.totalHeightForWidth(DIALOG_WIDTH)))
+
+
 def _error_label() -> QLabel:
     error = label("", "error")
     error.setWordWrap(True)
@@ -140,7 +147,7 @@ class AddUserDialog(QDialog):
         presenter.added.connect(self._added)
         presenter.add_failed.connect(self._refused)
         self.email.setFocus()
-        self.adjustSize()  # the height its wrapped lines need at the fixed width
+        _fit(self)  # the height its wrapped lines need at the fixed width
 
     def form(self) -> NewUserForm:
         return NewUserForm(self.email.text(), self.name.text(), self.roles.role(), self.password.text())
@@ -148,7 +155,7 @@ class AddUserDialog(QDialog):
     def submit(self) -> None:
         for error in self.errors.values():
             _show(error, "")
-        self.adjustSize()
+        _fit(self)
         self.add_button.setEnabled(False)
         self.presenter.add(self.form())
 
@@ -159,7 +166,7 @@ class AddUserDialog(QDialog):
         self.add_button.setEnabled(True)
         for field, text in problems.items():
             _show(self.errors.get(field, self.error), text)
-        self.adjustSize()  # room for the error lines
+        _fit(self)  # room for the error lines
         first = next((f for f in ("email", "name", "password", "role") if f in problems), "")
         {"email": self.email.setFocus, "name": self.name.setFocus, "password": self.password.setFocus,
          "role": self.roles.focus}.get(first, self.add_button.setFocus)()
@@ -200,4 +207,4 @@ class ChangeUserDialog(QDialog):
         layout.addSpacing(6)
         layout.addWidget(buttons)
         self.roles.focus()
-        self.adjustSize()
+        _fit(self)
