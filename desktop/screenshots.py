@@ -40,7 +40,7 @@ class ScreenshotRunner(QObject):
         self._email, self._password = email, password
         self.saved: list[Path] = []
         self._steps: list[Callable[[], None]] = [self._login_screen, self._login, self._dashboard, self._logs,
-                                                 self._alerts, self._keys, self._traces, self._policies,
+                                                 self._alerts, self._keys, self._users, self._traces, self._policies,
                                                  self._policy_versions, self._policy_analytics, self._agents,
                                                  self._reports, self._billing, self._settings, self._activity,
                                                  self._dashboard_dark, self._about]
@@ -179,6 +179,27 @@ class ScreenshotRunner(QObject):
         self._window.show_page("keys")
         self._shell.keys.refresh()
         model.loading_changed.connect(loaded)
+
+    def _users(self) -> None:
+        """The organisation's users (for a role that may not see them, the page saying so)."""
+        self._wait("the users")
+        presenter = self._shell.users
+        model = presenter.model
+
+        def loaded(loading: bool) -> None:
+            if not loading:
+                model.loading_changed.disconnect(loaded)
+                presenter.denied.disconnect(denied)
+                self._grab("users")
+
+        def denied(_text: str) -> None:
+            model.loading_changed.disconnect(loaded)
+            presenter.denied.disconnect(denied)
+            self._grab("users")
+        model.loading_changed.connect(loaded)
+        presenter.denied.connect(denied)
+        self._window.show_page("users")
+        presenter.refresh()
 
     def _about(self) -> None:
         dialog = self._window.show_about()

@@ -107,6 +107,7 @@ QPushButton[role="primary"] {{ background: {c.accent}; color: white; border: 1px
 QPushButton[role="primary"]:hover {{ background: {c.primary_hover}; }}
 QPushButton[role="primary"]:disabled {{ background: {c.primary_disabled}; border-color: {c.primary_disabled}; }}
 QPushButton[role="danger"] {{ color: {c.danger}; border-color: {c.danger_border}; }}
+QPushButton[role="danger"]:disabled {{ color: {c.disabled_text}; border-color: {c.input_border}; }}
 QPushButton[role="segment"] {{ border-radius: 0; padding: 4px 12px; }}
 QPushButton[role="segment"]:checked {{ background: {c.accent_soft}; color: {c.accent}; border-color: {c.accent};
     font-weight: 600; }}
@@ -133,6 +134,13 @@ QSplitter::handle {{ background: {c.background}; }}
 QScrollArea {{ border: none; background: transparent; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
 QCheckBox {{ spacing: 6px; }}
+QRadioButton {{ spacing: 6px; }}
+QRadioButton::indicator {{ width: 12px; height: 12px; border-radius: 7px; border: 1px solid {c.muted};
+    background: {c.surface}; }}
+QRadioButton::indicator:checked {{ border-color: {c.accent}; background: qradialgradient(cx: 0.5, cy: 0.5,
+    radius: 0.5, fx: 0.5, fy: 0.5, stop: 0 {c.accent}, stop: 0.5 {c.accent}, stop: 0.6 {c.surface},
+    stop: 1 {c.surface}); }}
+QRadioButton::indicator:focus {{ border-color: {c.accent}; }}
 QProgressBar {{ background: {c.track}; border: none; border-radius: 5px; height: 10px; text-align: center;
     color: transparent; }}
 QProgressBar::chunk {{ background: {c.accent}; border-radius: 5px; }}

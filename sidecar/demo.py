@@ -2,8 +2,8 @@
 
     agentaudit demo [--url URL] [--data-dir DIR] [--email E] [--password P] [--force]
 
-It registers (or logs in to) the demo account, creates API keys, installs the compliance packs, registers
-agents, and sends traces of nested spans (LLM calls, tool use, guardrail checks) whose text carries personal
+It registers (or logs in to) the demo account, adds three colleagues (admin, analyst, auditor), creates API
+keys, installs the compliance packs, registers agents, and sends traces of nested spans (LLM calls, tool use, guardrail checks) whose text carries personal
 data, secrets and an injection attempt, so that the packs flag them and raise alerts; then it triages a few
 alerts. Only the public API is used (urllib, no sidecar imports beyond settings). When nothing answers at
 the URL and ``--data-dir`` is given, a sidecar is started on that data dir for the time of the seeding.
@@ -39,6 +39,11 @@ AGENTS = [
     ("research-agent", "autonomous", "Searches literature and internal notes for the care team"),
     ("billing-bot", "chat", "Answers billing questions and takes card payments"),
     ("code-reviewer", "workflow", "Reviews pull requests of the patient portal"),
+]
+COLLEAGUES = [
+    ("Priya Raman", "priya.raman", "admin"),
+    ("Tom Okafor", "tom.okafor", "analyst"),
+    ("Helen Varga", "helen.varga", "auditor"),
 ]
 MODELS = [("gpt-4o", 0.0025), ("gpt-4o-mini", 0.00015), ("claude-3-5-sonnet", 0.003)]
 _SKIPPED: set[str] = set()
@@ -316,6 +321,11 @@ def seed(api: Api, email: str, password: str, *, force: bool, traces: int = 40, 
     api.call("POST", "/auth/api-keys", {"name": "nightly export (CI)", "scopes": ["logs:read"]})
     api.call("POST", "/auth/api-keys", {"name": "ops admin", "scopes": ["logs:read", "admin"]})
     print("created 3 API keys", flush=True)
+    domain = email.rpartition("@")[2]
+    added = sum(1 for name, local, role in COLLEAGUES
+                if _optional(api, "POST", "/users", {"email": f"{local}@{domain}", "name": name, "role": role,
+                                                     "password": password}))
+    print(f"added {added} colleagues (admin, analyst, auditor; same password)", flush=True)
     installed = [pack for pack in PACKS if _optional(api, "POST", "/compliance-rules/packs", {"packId": pack})]
     print(f"installed packs: {', '.join(installed) or 'none'}", flush=True)
     registered = sum(1 for name, kind, desc in AGENTS

@@ -352,6 +352,25 @@ class SidecarClient(QObject):
     def revoke_api_key(self, key_id: str) -> Call:
         return self._call("revoke the API key", "DELETE", f"/auth/api-keys/{key_id}", _nothing)
 
+    # -- users ---------------------------------------------------------------------------------------
+
+    def list_users(self) -> Call:
+        """The organisation's users (owners and admins only; others get 403)."""
+        return self._call("list users", "GET", "/users", _listing(schemas.User.from_json), query={"limit": 500})
+
+    def create_user(self, email: str, name: str, password: str, role: str) -> Call:
+        return self._call("add the user", "POST", "/users", _json(schemas.User.from_json),
+                          body={"email": email, "name": name, "password": password, "role": role})
+
+    def update_user(self, user_id: str, *, role: str | None = None, name: str | None = None) -> Call:
+        """``PATCH /users/:id`` with the fields given (at least one)."""
+        body = {key: value for key, value in (("role", role), ("name", name)) if value is not None}
+        return self._call("change the user", "PATCH", f"/users/{quote(user_id, safe='')}",
+                          _json(schemas.User.from_json), body=body)
+
+    def delete_user(self, user_id: str) -> Call:
+        return self._call("remove the user", "DELETE", f"/users/{quote(user_id, safe='')}", _nothing)
+
     # -- live ----------------------------------------------------------------------------------------
 
     def open_stream(self) -> EventStream:

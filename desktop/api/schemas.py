@@ -17,6 +17,7 @@ SEVERITIES = ("critical", "warning", "info")
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "false_positive")
 ENFORCEMENT_ACTIONS = ("allow", "log", "flag", "block")
 SCOPES = ("logs:write", "logs:read", "admin")
+ROLES = ("owner", "admin", "analyst", "auditor")
 
 
 
@@ -80,12 +81,14 @@ class User:
     name: str
     role: str
     organization: Organization | None = None
+    created_at: datetime | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> User:
         org = data.get("organization")
         return cls(_str(data, "id"), _str(data, "email"), _str(data, "name"), _str(data, "role"),
-                   Organization.from_json(org) if isinstance(org, Mapping) else None)
+                   Organization.from_json(org) if isinstance(org, Mapping) else None,
+                   parse_time(data.get("createdAt")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,19 @@ class KeyRole(enum.IntEnum):
     KEY = _USER + 2
 
 
+class UserColumn(enum.IntEnum):
+    NAME = 0
+    EMAIL = 1
+    ROLE = 2
+    ADDED = 3
+
+
+class UserRole(enum.IntEnum):
+    ID = _USER + 1
+    USER = _USER + 2
+    IS_ME = _USER + 3
+
+
 class JsonColumn(enum.IntEnum):
     KEY = 0
     VALUE = 1

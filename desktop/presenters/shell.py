@@ -17,6 +17,7 @@ from desktop.presenters.notifier import AlertNotifier
 from desktop.presenters.session import SessionPresenter
 from desktop.presenters.traces import TracePresenter
 from desktop.presenters.triage import TriagePresenter
+from desktop.presenters.users import UsersPresenter
 from desktop.presenters.policies import PoliciesPresenter
 from desktop.presenters.agents import AgentsPresenter
 from desktop.sidecar_process import SidecarManager, SidecarStatus
@@ -26,8 +27,8 @@ from desktop.presenters.reports import ReportsPresenter
 from desktop.presenters.settings import SettingsPresenter
 from desktop.settings import DesktopSettings
 
-PAGES = ("dashboard", "logs", "traces", "alerts", "policies", "agents", "reports", "keys", "billing", "settings",
-         "activity")
+PAGES = ("dashboard", "logs", "traces", "alerts", "policies", "agents", "reports", "keys", "users", "billing",
+         "settings", "activity")
 
 
 class Shell(QObject):
@@ -54,6 +55,7 @@ class Shell(QObject):
         self.logs = LogExplorerPresenter(client, parent=self)
         self.triage = TriagePresenter(client, parent=self)
         self.keys = KeysPresenter(client, parent=self)
+        self.users = UsersPresenter(client, parent=self)
         self.live = LiveFeed(client, poll_ms=live_poll_ms, parent=self)
         self.notifier = AlertNotifier(client, parent=self)
         self.reports = ReportsPresenter(client, parent=self)
@@ -68,6 +70,7 @@ class Shell(QObject):
 
         self.session.logged_in.connect(self._on_login)
         self.session.logged_out.connect(self._on_logout)
+        self.users.removed_self.connect(self.session.logout)
         sidecar.status_changed.connect(self._on_sidecar)
         self.live.log_created.connect(self.dashboard.on_log)
         self.live.log_created.connect(self.logs.on_log)
@@ -87,7 +90,7 @@ class Shell(QObject):
 
     def _on_logout(self, expired: bool) -> None:
         self.live.stop()
-        for forget in (self.reports.stop, self.billing.clear, self.activity.clear):
+        for forget in (self.reports.stop, self.billing.clear, self.activity.clear, self.users.clear):
             forget()
         self.notifier.reset()
         self.traces.clear()
@@ -112,6 +115,8 @@ class Shell(QObject):
             self.triage.refresh()
         elif page == "keys":
             self.keys.refresh()
+        elif page == "users":
+            self.users.refresh()
         elif page == "reports":
             self.reports.refresh()
         elif page == "billing":
@@ -173,6 +178,8 @@ class Shell(QObject):
                 self.triage.model.reload()
             if "keys" in self._loaded:
                 self.keys.refresh()
+            if "users" in self._loaded:
+                self.users.refresh()
             for page, refresh in (("reports", self.reports.refresh), ("billing", self.billing.refresh),
                                   ("settings", self.settings.refresh), ("activity", self.activity.refresh)):
                 if page in self._loaded:

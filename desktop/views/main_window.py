@@ -29,6 +29,7 @@ from desktop.views.policies import PoliciesView
 from desktop.views.agents import AgentsView
 from desktop.views.traces import TraceView
 from desktop.views.tray import TrayIcon, app_icon
+from desktop.views.users import UsersView
 from desktop.views.welcome import WelcomeView
 from desktop.widgets.cards import label
 from desktop.views.activity import ActivityView
@@ -36,7 +37,7 @@ from desktop.views.billing import BillingView
 from desktop.views.reports import ReportsView
 from desktop.views.settings import SettingsView
 
-PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys",
+PAGE_TITLES = {"dashboard": "Dashboard", "logs": "Log explorer", "alerts": "Alerts", "keys": "API keys", "users": "Users",
                "reports": "Reports", "billing": "Billing", "settings": "Settings", "activity": "Activity",
                "policies": "Policies", "agents": "Agents", "traces": "Traces"}
 LIVE_TEXT = {LiveMode.LIVE: "● Live", LiveMode.POLLING: "◐ Polling every 2 s", LiveMode.OFF: "○ Not live"}
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.logs = LogExplorerView(shell.logs)
         self.alerts = AlertTriageView(shell.triage)
         self.keys = ApiKeysView(shell.keys)
+        self.users = UsersView(shell.users)
         self.policies = PoliciesView(shell.policies)
         self.agents = AgentsView(shell.agents)
         self.reports = ReportsView(shell.reports)
@@ -114,6 +116,7 @@ class MainWindow(QMainWindow):
         self.activity = ActivityView(shell.activity)
         self.traces = TraceView(shell.traces)
         views = {"dashboard": self.dashboard, "logs": self.logs, "alerts": self.alerts, "keys": self.keys,
+                 "users": self.users,
                  "policies": self.policies, "agents": self.agents, "reports": self.reports, "billing": self.billing,
                  "settings": self.settings, "activity": self.activity, "traces": self.traces}
         for view in (views[page] for page in PAGES):
@@ -151,6 +154,7 @@ class MainWindow(QMainWindow):
         shell.sidecar.status_changed.connect(self._sidecar)
         shell.live.mode_changed.connect(self._live_mode)
         shell.notifier.unread_changed.connect(self._unread)
+        shell.users.own_role_changed.connect(lambda _role: self._apply_role())
         self._sidecar(shell.sidecar.status)
         self.root_stack.setCurrentIndex(1 if shell.client.logged_in else 0)
 
@@ -180,7 +184,7 @@ class MainWindow(QMainWindow):
     def _refresh_current(self) -> None:
         page = PAGES[self.pages.currentIndex()]
         {"dashboard": self.shell.dashboard.refresh, "logs": self.shell.logs.refresh,
-         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh,
+         "alerts": self.shell.triage.refresh, "keys": self.shell.keys.refresh, "users": self.shell.users.refresh,
          "reports": self.shell.reports.refresh, "billing": self.shell.billing.refresh,
          "settings": self.shell.settings.refresh, "activity": self.shell.activity.refresh,
          "policies": self.shell.policies.refresh, "agents": self.shell.agents.refresh,
@@ -201,12 +205,20 @@ class MainWindow(QMainWindow):
         self.org_label.setText(org)
         self.user_label.setText(client.user.email if client.user else "")
         self.root_stack.setCurrentIndex(1)
-        self.settings.update_role()
-        self.reports.update_role()
-        self.sidebar.item(PAGES.index("activity")).setHidden(
-            client.user is not None and not access.can_read_activity(client.user.role))
+        self._apply_role()
         if self.sidebar.currentRow() < 0:
             self.sidebar.setCurrentRow(0)
+
+    def _apply_role(self) -> None:
+        """Offer only what the signed-in user's role may do (at login, and when they change their own role)."""
+        user = self.shell.client.user
+        self.settings.update_role()
+        self.reports.update_role()
+        self.users.update_role()
+        self.sidebar.item(PAGES.index("activity")).setHidden(
+            user is not None and not access.can_read_activity(user.role))
+        self.sidebar.item(PAGES.index("users")).setHidden(
+            user is not None and not access.can_manage_users(user.role))
 
     def _logged_out(self, message: str) -> None:
         self.welcome.reset(message)

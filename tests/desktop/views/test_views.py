@@ -195,7 +195,7 @@ def test_screenshot_mode_saves_each_view(seeded: Seeded, tmp_path: Path) -> None
                            str(tmp_path), "--email", seeded.email, "--password", seeded.password],
                           cwd=ROOT, capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stdout + done.stderr
-    for name in ("welcome", "dashboard", "logs", "alerts", "keys", "traces", "policies", "policy-versions",
+    for name in ("welcome", "dashboard", "logs", "alerts", "keys", "users", "traces", "policies", "policy-versions",
                  "policy-analytics", "agents", "reports", "billing", "settings", "activity", "dashboard-dark"):
         image = QImage(str(tmp_path / f"{name}.png"))
         assert (image.width(), image.height()) == (1280, 800), name
