@@ -87,7 +87,7 @@ class Shell(QObject):
 
     def _on_logout(self, expired: bool) -> None:
         self.live.stop()
-        for forget in (self.reports.stop, self.billing.clear, self.activity.clear):
+        for forget in (self.reports.stop, self.billing.clear, self.activity.clear, self.triage.facts.clear):
             forget()
         self.notifier.reset()
         self.traces.clear()
