@@ -125,6 +125,9 @@ class KeyCreatedDialog(QDialog):
             tabs.addTab(page, name)
             self.snippets[name] = editor
         layout.addWidget(tabs)
+        widest = max(editor.fontMetrics().horizontalAdvance(line) for editor in self.snippets.values()
+                     for line in editor.toPlainText().splitlines())
+        self.resize(max(self.minimumWidth(), widest + 90), self.sizeHint().height())  # room for whole lines
         done = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         done.rejected.connect(self.accept)
         done.accepted.connect(self.accept)
