@@ -7,6 +7,7 @@ keep working and say so). Only a child we started is ever stopped, and only on q
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import ipaddress
 import sys
@@ -62,6 +63,8 @@ class SidecarStatus:
         version: what it said it is ("" when unknown).
         owned: True when it is our child process.
         detail: one sentence for the user (why it is unreachable, what mismatches).
+        can_start: True when this app may start a sidecar (a local address, and not ``--no-start``); otherwise
+            it can only look again.
     """
 
     state: SidecarState
@@ -69,6 +72,7 @@ class SidecarStatus:
     version: str = ""
     owned: bool = False
     detail: str = ""
+    can_start: bool = False
 
     @property
     def connected(self) -> bool:
@@ -104,7 +108,8 @@ class SidecarManager(QObject):
         self._poll_ms = poll_ms
         self._start_timeout_ms = start_timeout_ms
         self._expected = desktop_version()
-        self._status = SidecarStatus(SidecarState.UNREACHABLE, client.base_url, detail="not checked yet")
+        self._status = SidecarStatus(SidecarState.UNREACHABLE, client.base_url, detail="not checked yet",
+                                     can_start=self._may_start)
         self._process: QProcess | None = None
         self._output: deque[str] = deque(maxlen=40)
         self._probing = False
@@ -153,7 +158,8 @@ class SidecarManager(QObject):
     def _restart_after_exit(self, *_args: object) -> None:
         self._stopping = False
         self._process = None
-        self._status = SidecarStatus(SidecarState.UNREACHABLE, self._client.base_url, detail="restarting")
+        self._status = SidecarStatus(SidecarState.UNREACHABLE, self._client.base_url, detail="restarting",
+                                     can_start=self._may_start)
         self._check(first=True)
 
     def stop(self) -> None:
@@ -177,6 +183,7 @@ class SidecarManager(QObject):
     # -- internals -----------------------------------------------------------------------------------
 
     def _set(self, status: SidecarStatus) -> None:
+        status = dataclasses.replace(status, can_start=self._may_start)
         if status != self._status:
             log.sidecar.info("sidecar %s: %s %s", status.url, status.state.value, status.detail)
             self._status = status

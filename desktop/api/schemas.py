@@ -811,6 +811,16 @@ class PolicyVersion:
                    _opt(data, "createdBy"), parse_time(data.get("createdAt")), _opt(data, "restoredFromId"),
                    snapshot)
 
+    @property
+    def given_name(self) -> str:
+        """The name a person gave the version; "" when it has only the number (the sidecar names those "vN")."""
+        return "" if self.name == f"v{self.number}" else self.name
+
+    @property
+    def title(self) -> str:
+        """``v3 · approved by compliance``, or ``v4`` for a version without a name of its own."""
+        return f"v{self.number} · {self.given_name}" if self.given_name else f"v{self.number}"
+
 
 @dataclass(frozen=True, slots=True)
 class RuleCount:

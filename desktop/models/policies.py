@@ -139,12 +139,12 @@ class RuleModel(RowsModel[schemas.RuleDetail]):
 class VersionModel(RowsModel[schemas.PolicyVersion]):
     columns = (
         ("Version", lambda v: f"v{v.number}"),
-        ("Name", lambda v: v.name),
+        ("Name", lambda v: v.given_name),  # blank for an unnamed version, not its number again
     )
 
     def extra(self, row: schemas.PolicyVersion, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.name}\nsaved {timefmt.local(row.created_at)}"
+            return f"{row.title}\nsaved {timefmt.local(row.created_at)}"
         return None
 
 

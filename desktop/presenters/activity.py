@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.api import schemas
 from desktop.api.client import Call, SidecarClient
 from desktop.api.errors import ApiError
-from desktop.models.activity import ActivityTableModel
+from desktop.models.activity import ActivityTableModel, detail_ids
 from desktop.presenters.reports import say
 
 PAGE_SIZE = 50
@@ -35,6 +35,8 @@ class ActivityPresenter(QObject):
         self.loading = False
         self._pending: Call | None = None
         self._pending_offset = 0
+        self._agents: dict[str, str] = {}  # agent id -> name, kept across pages
+        self._agents_call: Call | None = None
 
     @property
     def has_next(self) -> bool:
@@ -56,6 +58,7 @@ class ActivityPresenter(QObject):
         """Forget the rows and filters (logout)."""
         self._pending = None
         self.filter, self.offset, self.total = schemas.ActivityFilter(), 0, 0
+        self._agents, self._agents_call = {}, None
         self.model.set_rows([])
         self.page_changed.emit(0, 0)
 
@@ -81,9 +84,39 @@ class ActivityPresenter(QObject):
         self._pending = None
         self.offset, self.total = self._pending_offset, listing.total
         self.model.set_rows(listing.items)
+        self._name_ids()
         self.loading = False
         self.loading_changed.emit(False)
         self.page_changed.emit(self.offset, listing.total)
+
+    def _names(self) -> dict[str, str]:
+        """What the ids in the page's details are called: the page's own named targets, and agents."""
+        names = {entry.target_id: entry.target_name for entry in self.model.rows()
+                 if entry.target_id and entry.target_name}
+        names.update(self._agents)
+        return names
+
+    def _name_ids(self) -> None:
+        """Name the ids in the page's details; an agent not yet known costs one listing of the agents for the
+        whole page (never a request per row)."""
+        names = self._names()
+        self.model.set_names(names)
+        unknown = {ident for entry in self.model.rows() for ident in detail_ids(entry.details)} - names.keys()
+        if any(ident.startswith("agent_") for ident in unknown) and self._agents_call is None:
+            self._agents_call = self._client.list_agents()
+            self._agents_call.done.connect(self._agents_loaded)
+            self._agents_call.failed.connect(self._agents_failed)
+
+    def _agents_loaded(self, listing: schemas.Listing) -> None:
+        if self.sender() is not self._agents_call:
+            return
+        self._agents_call = None
+        self._agents.update({agent.id: agent.name for agent in listing.items if agent.name})
+        self.model.set_names(self._names())
+
+    def _agents_failed(self, _error: ApiError) -> None:
+        if self.sender() is self._agents_call:
+            self._agents_call = None  # the ids stay; the next page may ask again
 
     def _failed(self, error: ApiError) -> None:
         if self.sender() is not self._pending:

@@ -31,6 +31,15 @@ def curl_snippet(base_url: str, key: str) -> str:
     )
 
 
+def new_key_problem(name: str, scopes: list[str]) -> str | None:
+    """What stops a key from being created with this name and these scopes, as a sentence; None when nothing."""
+    if not name.strip():
+        return "Give the key a name, e.g. the agent that will use it."
+    if not scopes:
+        return "Choose at least one scope."
+    return None
+
+
 class KeysPresenter(QObject):
     """Signals:
         created(object): a :class:`schemas.CreatedApiKey` (its secret is never kept here).
@@ -56,14 +65,11 @@ class KeysPresenter(QObject):
         self.model.reload()
 
     def create(self, name: str, scopes: list[str]) -> None:
-        name = name.strip()
-        if not name:
-            self.failed.emit("Give the key a name, e.g. the agent that will use it.")
+        problem = new_key_problem(name, scopes)
+        if problem is not None:
+            self.failed.emit(problem)
             return
-        if not scopes:
-            self.failed.emit("Choose at least one scope.")
-            return
-        call = self._client.create_api_key(name, [s for s in schemas.SCOPES if s in scopes])
+        call = self._client.create_api_key(name.strip(), [s for s in schemas.SCOPES if s in scopes])
         call.done.connect(self._created)
         call.failed.connect(lambda error: self.failed.emit(f"Could not create the key: {_say(error)}"))
 

@@ -101,6 +101,8 @@ class LogExplorerPresenter(QObject):
         self._loading: Call | None = None
         self._export: Call | None = None
         self._new = 0
+        self._recheck: str | None = None  # the event shown when the filter changed, until the list answers
+        self.model.loading_changed.connect(self._list_loaded)
 
     @property
     def exporting(self) -> bool:
@@ -112,6 +114,8 @@ class LogExplorerPresenter(QObject):
         self._new = 0
         self.new_events.emit(0)
         self.model.set_filter(form.to_filter(datetime.now(UTC)))
+        # the event in the detail pane stays only if the new list shows it (see _list_loaded)
+        self._recheck = self.current_event.id if self.current_event is not None else None
         self.form_changed.emit(form)
 
     def refresh(self) -> None:
@@ -123,6 +127,7 @@ class LogExplorerPresenter(QObject):
 
     def open_event(self, event_id: str) -> None:
         """Load one event into the detail pane (a row click, or a jump from an alert)."""
+        self._recheck = None  # asked for by name (a row, a jump): shown whether or not the list has it
         if self.current_event is not None and self.current_event.id == event_id:
             self.event_loaded.emit(self.current_event)
             return
@@ -134,6 +139,15 @@ class LogExplorerPresenter(QObject):
     def clear_event(self) -> None:
         self.current_event = None
         self.event_loaded.emit(None)
+
+    def _list_loaded(self, loading: bool) -> None:
+        """After a filter change, drop the event in the detail pane when the new list does not show it, so the
+        pane never shows an event the search no longer matches."""
+        if loading or self._recheck is None or self.model.error is not None:
+            return
+        event_id, self._recheck = self._recheck, None
+        if self.model.row_of(event_id) < 0 and self.current_event is not None and self.current_event.id == event_id:
+            self.clear_event()
 
     def _loaded(self, event: schemas.LogEvent) -> None:
         if self.sender() is self._loading:  # not an answer for an event the user has since left

@@ -99,7 +99,7 @@ class VersionsPresenter(QObject):
         if left is None or right is None or left.snapshot is None or right.snapshot is None:
             return
         rows = policy_text.side_by_side(policy_text.render(left.snapshot), policy_text.render(right.snapshot))
-        self.diff.set_titles(_title(left), _title(right))
+        self.diff.set_titles(left.title, right.title)
         self.diff.set_rows(rows)
         self.diff_changed.emit(policy_text.changed_count(rows))
 
@@ -132,8 +132,3 @@ class VersionsPresenter(QObject):
 
     def _failed(self, error: ApiError) -> None:
         self.failed.emit(error.message)
-
-
-def _title(version: schemas.PolicyVersion) -> str:
-    return f"v{version.number} · {version.name}" if version.name and version.name != f"v{version.number}" \
-        else f"v{version.number}"

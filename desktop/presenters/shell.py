@@ -90,7 +90,8 @@ class Shell(QObject):
 
     def _on_logout(self, expired: bool) -> None:
         self.live.stop()
-        for forget in (self.reports.stop, self.billing.clear, self.activity.clear, self.users.clear):
+        for forget in (self.reports.stop, self.billing.clear, self.activity.clear, self.users.clear,
+                       self.triage.facts.clear):
             forget()
         self.notifier.reset()
         self.traces.clear()

@@ -12,6 +12,7 @@ from desktop.api import schemas
 from desktop.api.client import Call, SidecarClient
 from desktop.api.errors import ApiError
 from desktop.models.alerts import AlertTableModel
+from desktop.presenters.alert_facts import AlertFacts
 from desktop.presenters.gather import Gather
 
 
@@ -51,17 +52,24 @@ class TriagePresenter(QObject):
     """Signals:
         triaged(object): a :class:`TriageResult`.
         busy_changed(bool).
+        select_row(int): after an action, the row to carry on from (the alert that took the acted-on one's
+            place, or the one after it when it stayed in the queue), so the shortcuts keep working.
     """
 
     triaged = Signal(object)
     busy_changed = Signal(bool)
+    select_row = Signal(int)
 
     def __init__(self, client: SidecarClient, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._client = client
         self.model = AlertTableModel(client, parent=self)
+        self.facts = AlertFacts(client, parent=self)
         self._gather: Gather | None = None
         self._finished_gather: Gather | None = None
+        self._first_row = -1  # the topmost row acted on, where the queue carries on
+        self._select_after_load = False
+        self.model.loading_changed.connect(self._loading_changed)
 
     @property
     def busy(self) -> bool:
@@ -79,6 +87,8 @@ class TriagePresenter(QObject):
         ``PATCH /alerts/:id`` (status and note) per alert, in parallel."""
         if not alert_ids or self._gather is not None:
             return
+        rows = [row for row in map(self.model.row_of, alert_ids) if row >= 0]
+        self._first_row = min(rows, default=-1)
         if action is Triage.RESOLVE and len(alert_ids) > 1:
             bulk = self._client.resolve_alerts(list(alert_ids), note.strip())
             gather = Gather({"bulk": bulk})
@@ -100,6 +110,8 @@ class TriagePresenter(QObject):
             self.model.apply(alert)
         self.busy_changed.emit(False)
         self.triaged.emit(TriageResult(action, len(results), tuple(errors.values())))
+        staying = [row for row in (self.model.row_of(alert_id) for alert_id in [*results, *errors]) if row >= 0]
+        self._carry_on(max(staying) + 1 if staying else self._first_row)
 
     def _bulk_done(self, asked: int, results: dict[str, object], errors: dict[str, ApiError]) -> None:
         self._finished_gather, self._gather = self._gather, None  # freed on the next action, not mid-emit
@@ -114,5 +126,25 @@ class TriagePresenter(QObject):
                 elif isinstance(reported, list):
                     count = len(reported)
         self.model.reload()
+        self._select_after_load = True  # the reload answers later; carry on from the same place then
         self.busy_changed.emit(False)
         self.triaged.emit(TriageResult(Triage.RESOLVE, count, tuple(errors.values())))
+
+    def selection_text(self, selected: int) -> str:
+        """What a selection of several alerts covers: only the loaded rows can be selected, so say so when
+        the queue holds more than are loaded."""
+        loaded, total = self.model.rowCount(), self.model.total
+        if total > loaded:
+            return (f"{selected:,} loaded alerts selected of {total:,}.\n"
+                    f"Only the {loaded:,} loaded alerts are included; scroll down to load more.")
+        return f"{selected:,} alerts selected."
+
+    def _carry_on(self, row: int) -> None:
+        count = self.model.rowCount()
+        if count and row >= 0:
+            self.select_row.emit(min(row, count - 1))
+
+    def _loading_changed(self, loading: bool) -> None:
+        if not loading and self._select_after_load:
+            self._select_after_load = False
+            self._carry_on(self._first_row)

@@ -66,7 +66,7 @@ class ActivityView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(30)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(ActivityColumn.DETAILS, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((ActivityColumn.TIME, 150), (ActivityColumn.ACTOR, 230), (ActivityColumn.ACTION, 190),
+        for column, width in ((ActivityColumn.TIME, 150), (ActivityColumn.ACTOR, 200), (ActivityColumn.ACTION, 240),
                               (ActivityColumn.TARGET, 250)):
             self.table.setColumnWidth(column, width)
         root.addWidget(self.table, 1)

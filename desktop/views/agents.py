@@ -29,6 +29,7 @@ from desktop.models.policies import EventModel, SeenAgentModel
 from desktop.presenters.agents import AgentsPresenter
 from desktop.views.policy_tabs import table
 from desktop.widgets.cards import Card, KpiCard, label, page_layout
+from desktop.widgets.empty_hint import EmptyHint
 from desktop.widgets.pills import Pill
 
 
@@ -89,6 +90,8 @@ class AgentsView(QWidget):
         left_box.setContentsMargins(0, 0, 0, 0)
         registered = Card("Registered agents")
         self.table = table(presenter.agents, stretch=0)
+        self.table_hint = EmptyHint(self.table, "No registered agents yet. Register one with “Register agent…”, "
+                                                "or in one click from the ids seen in events below.")
         registered.body.addWidget(self.table)
         left_box.addWidget(registered, 3)
         seen = Card("Seen in events, not registered")

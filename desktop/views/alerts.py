@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedLayout,
     QStackedWidget,
@@ -27,6 +28,7 @@ from desktop.api.errors import ApiError
 from desktop.models import timefmt
 from desktop.models.alerts import STATUS_LABELS
 from desktop.models.roles import AlertColumn, AlertRole
+from desktop.presenters.alert_facts import AlertFacts
 from desktop.presenters.triage import Triage, TriagePresenter, TriageResult
 from desktop.widgets.cards import label, page_layout
 from desktop.widgets.json_view import JsonView
@@ -36,15 +38,20 @@ STATUS_FILTERS = {"Open": "open", "Acknowledged": "acknowledged", "Resolved": "r
                   "False positive": "false_positive", "Any status": ""}
 SEVERITY_FILTERS = {"Any severity": "", "Critical": "critical", "Warning": "warning", "Info": "info"}
 SHORTCUTS = {Triage.ACKNOWLEDGE: "A", Triage.RESOLVE: "R", Triage.FALSE_POSITIVE: "F", Triage.REOPEN: "O"}
+#: The view's width (pixels) from which the detail sits beside the queue rather than under it.
+WIDE_LAYOUT = 1000
 BUTTON_TEXT = {Triage.ACKNOWLEDGE: "Acknowledge", Triage.RESOLVE: "Resolve", Triage.FALSE_POSITIVE: "False positive",
                Triage.REOPEN: "Reopen"}
 
 
 class AlertDetail(QFrame):
-    """The selected alert, field by field (all plain text)."""
+    """The selected alert, field by field (all plain text): names, not ids, for its rule, event and resolver
+    (the ids are the fields' tooltips)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, facts: AlertFacts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._facts = facts
+        self._alert: schemas.Alert | None = None
         self.setProperty("role", "card")
         self._stack = QStackedLayout(self)
         self.empty = label("", "empty")
@@ -78,32 +85,48 @@ class AlertDetail(QFrame):
         layout.addLayout(grid)
         layout.addWidget(label("Details", "muted"))
         self.details = JsonView()
+        self.details.setMinimumHeight(120)
         layout.addWidget(self.details, 1)
-        self._stack.addWidget(page)
+        scroll = QScrollArea()  # on a short window the fields scroll rather than overlap
+        scroll.setWidget(page)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._stack.addWidget(scroll)
         self.show_alert(None)
+        facts.changed.connect(self._refill)
 
-    def show_alert(self, alert: schemas.Alert | None, selected: int = 1) -> None:
+    def _refill(self) -> None:
+        if self._alert is not None and self._stack.currentIndex() == 1:
+            self.show_alert(self._alert)
+
+    def show_alert(self, alert: schemas.Alert | None, selected: int = 1, selection_text: str = "") -> None:
         if selected > 1:
-            self.empty.setText(f"{selected} alerts selected.\nA acknowledge · R resolve · F false positive · "
-                               "O reopen")
+            self.empty.setText(f"{selection_text or f'{selected} alerts selected.'}\n"
+                               "A acknowledge · R resolve · F false positive · O reopen")
         else:
             self.empty.setText("Select an alert to see its details.\nSelect several (Shift or Ctrl) to triage "
                                "them together.")
+        self._alert = alert if selected <= 1 else None
         if alert is None or selected > 1:
             self._stack.setCurrentIndex(0)
             return
+        facts = self._facts
         self.severity.set(alert.severity, theme.SEVERITY.get(alert.severity, theme.MUTED))
         self.status.set(STATUS_LABELS.get(alert.status, alert.status), theme.STATUS.get(alert.status, theme.MUTED))
         self.message.setText(alert.message)
         self.fields["Raised"].setText(timefmt.local(alert.created_at))
         self.fields["Agent"].setText(alert.agent_id or "—")
-        self.fields["Rule"].setText(alert.rule_id or "—")
+        self.fields["Rule"].setText(facts.rule_name(alert))
+        self.fields["Rule"].setToolTip(alert.rule_id or "")
         self.fields["Policy"].setText(alert.policy_id or "—")
-        self.fields["Event"].setText(alert.audit_log_id or "—")
+        self.fields["Event"].setText(facts.event_text(alert))
+        self.fields["Event"].setToolTip(f"{alert.audit_log_id}: Open event (Enter)" if alert.audit_log_id else "")
         resolved = "—"
         if alert.resolved_at:
-            resolved = timefmt.local(alert.resolved_at) + (f" by {alert.resolved_by}" if alert.resolved_by else "")
+            by = facts.person(alert.resolved_by)
+            resolved = timefmt.local(alert.resolved_at) + (f" by {by}" if by else "")
         self.fields["Resolved"].setText(resolved)
+        self.fields["Resolved"].setToolTip(alert.resolved_by or "")
         self.fields["Note"].setText(alert.note or "—")
         self.details.set_value(alert.details if alert.details is not None else {})
         self._stack.setCurrentIndex(1)
@@ -137,6 +160,7 @@ class AlertTriageView(QWidget):
             head.addWidget(widget)
         root.addLayout(head)
 
+        # two rows, so that no button is squeezed below its text on a narrow window
         actions = QHBoxLayout()
         actions.setSpacing(8)
         self.buttons: dict[Triage, QPushButton] = {}
@@ -147,20 +171,24 @@ class AlertTriageView(QWidget):
             button.clicked.connect(lambda _c=False, a=action: self.act(a))
             self.buttons[action] = button
             actions.addWidget(button)
+        actions.addStretch(1)
+        root.addLayout(actions)
+        more = QHBoxLayout()
+        more.setSpacing(8)
         self.note = QLineEdit()
         self.note.setPlaceholderText("Note (optional)")
-        actions.addWidget(self.note, 1)
+        more.addWidget(self.note, 1)
         self.event_button = QPushButton("Open event  (Enter)")
         self.event_button.clicked.connect(self._open_event)
         self.trace_button = QPushButton("Show trace  (T)")
         self.trace_button.clicked.connect(self._open_trace)
-        actions.addWidget(self.event_button)
-        actions.addWidget(self.trace_button)
-        root.addLayout(actions)
+        more.addWidget(self.event_button)
+        more.addWidget(self.trace_button)
+        root.addLayout(more)
         self.feedback = label("", "muted")
         root.addWidget(self.feedback)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -189,7 +217,7 @@ class AlertTriageView(QWidget):
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
         splitter.addWidget(self.stack)
-        self.detail = AlertDetail()
+        self.detail = AlertDetail(presenter.facts)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -217,6 +245,7 @@ class AlertTriageView(QWidget):
         model.dataChanged.connect(self._selection_changed)
         model.failed.connect(self._failed)
         presenter.triaged.connect(self._triaged)
+        presenter.select_row.connect(self._select_row)
         presenter.busy_changed.connect(self._selection_changed)
         self._update()
 
@@ -238,6 +267,20 @@ class AlertTriageView(QWidget):
         if not result.errors:
             self.note.clear()
         self.table.setFocus()
+
+    def _select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+        self.table.setFocus()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Beside the queue when there is room for both; under it on a narrow window, so the Alert column keeps
+        its width."""
+        super().resizeEvent(event)
+        wide = event.size().width() >= WIDE_LAYOUT
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+            self.splitter.setSizes([700, 380] if wide else [500, 500])  # proportions: the splitter scales them
 
     def _update(self, *_args: object) -> None:
         model = self.presenter.model
@@ -272,7 +315,9 @@ class AlertTriageView(QWidget):
         single = len(alerts) == 1 and bool(alerts[0].audit_log_id)
         self.event_button.setEnabled(single)
         self.trace_button.setEnabled(single)
-        self.detail.show_alert(alerts[0] if alerts else None, len(alerts) or 1)
+        count = len(alerts) or 1
+        self.detail.show_alert(alerts[0] if alerts else None, count,
+                               self.presenter.selection_text(count) if count > 1 else "")
 
     def _open_event(self) -> None:
         alerts = self.selected_alerts()

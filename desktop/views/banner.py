@@ -1,4 +1,5 @@
-"""The sidecar status banner: hidden while all is well; says what is wrong otherwise, with a restart button."""
+"""The sidecar status banner: hidden while all is well; says what is wrong otherwise, with a button to restart,
+start or check again."""
 
 from __future__ import annotations
 
@@ -15,9 +16,24 @@ TITLES = {
 }
 
 
+def button_text(status: SidecarStatus) -> str:
+    """What the banner's button does for this status: restart our own sidecar, start one when this app may,
+    or else only look again (``--no-start``, or a sidecar at a remote address)."""
+    if status.owned:
+        return "Restart sidecar"
+    if status.can_start and status.state is SidecarState.UNREACHABLE:
+        return "Start sidecar"
+    return "Check again"
+
+
+def sentence(text: str) -> str:
+    """``nothing answers at …`` -> ``Nothing answers at …`` (the manager's details are log fragments)."""
+    return text[:1].upper() + text[1:]
+
+
 class SidecarBanner(QFrame):
     """Signals:
-        restart_requested().
+        restart_requested(): the button: restart, start or check again (see :func:`button_text`).
     """
 
     restart_requested = Signal()
@@ -49,8 +65,7 @@ class SidecarBanner(QFrame):
         detail = status.detail
         if status.state is SidecarState.UNREACHABLE:
             detail += ". Retrying every few seconds; your data is safe in the sidecar's database."
-        self.detail.setText(detail)
+        self.detail.setText(sentence(detail))
         self.restart.setVisible(status.state is not SidecarState.STARTING)
-        self.restart.setText("Start sidecar" if status.state is SidecarState.UNREACHABLE and not status.owned
-                             else "Restart sidecar")
+        self.restart.setText(button_text(status))
         self.show()

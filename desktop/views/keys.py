@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from desktop import theme
 from desktop.api import schemas
 from desktop.models.roles import KeyColumn
-from desktop.presenters.keys import KeysPresenter, curl_snippet, python_snippet
+from desktop.presenters.keys import KeysPresenter, curl_snippet, new_key_problem, python_snippet
 from desktop.widgets.cards import label, page_layout
 
 SCOPE_TEXT = {
@@ -35,7 +35,7 @@ SCOPE_TEXT = {
 
 
 class NewKeyDialog(QDialog):
-    """Asks for a name and scopes."""
+    """Asks for a name and scopes; it stays open, saying what is missing, until both are given."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,16 +54,32 @@ class NewKeyDialog(QDialog):
             box.setChecked(scope != "admin")
             self.scopes[scope] = box
             layout.addWidget(box)
+        self.error = label("", "error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        create = buttons.addButton("Create key", QDialogButtonBox.ButtonRole.AcceptRole)
-        create.setProperty("role", "primary")
+        self.create_button = buttons.addButton("Create key", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.create_button.setProperty("role", "primary")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addSpacing(8)
         layout.addWidget(buttons)
+        self.name.textChanged.connect(lambda _t: self.error.hide())
 
     def chosen_scopes(self) -> list[str]:
         return [scope for scope, box in self.scopes.items() if box.isChecked()]
+
+    def accept(self) -> None:
+        """Close only with a name and a scope; otherwise say what is missing, here."""
+        problem = new_key_problem(self.name.text(), self.chosen_scopes())
+        if problem is not None:
+            self.error.setText(problem)
+            self.error.show()
+            if not self.name.text().strip():
+                self.name.setFocus()
+            return
+        super().accept()
 
 
 class KeyCreatedDialog(QDialog):
@@ -100,6 +116,7 @@ class KeyCreatedDialog(QDialog):
             editor = QPlainTextEdit(text)
             editor.setReadOnly(True)
             editor.setFont(theme.mono_font(9))
+            editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # never break the key; scroll sideways
             editor.setMinimumHeight(150)
             copy = QPushButton(f"Copy {name} snippet")
             copy.clicked.connect(lambda _c=False, t=text: QGuiApplication.clipboard().setText(t))
@@ -108,6 +125,9 @@ class KeyCreatedDialog(QDialog):
             tabs.addTab(page, name)
             self.snippets[name] = editor
         layout.addWidget(tabs)
+        widest = max(editor.fontMetrics().horizontalAdvance(line) for editor in self.snippets.values()
+                     for line in editor.toPlainText().splitlines())
+        self.resize(max(self.minimumWidth(), widest + 90), self.sizeHint().height())  # room for whole lines
         done = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         done.rejected.connect(self.accept)
         done.accepted.connect(self.accept)

@@ -206,7 +206,8 @@ class LogExplorerView(QWidget):
         elif total and rows < total:
             self.count.setText(f"{total:,} events match · {rows:,} loaded, scroll for more")
         else:
-            self.count.setText(f"{total:,} event{'s' if total != 1 else ''}" if rows else "")
+            answered = rows or model.exhausted  # "0 events" once a search came back empty; nothing before
+            self.count.setText(f"{total:,} event{'s' if total != 1 else ''}" if answered else "")
         empty = rows == 0 and not model.loading
         if empty:
             self.empty.setText("No events match these filters." if not model.filter.is_empty else

@@ -284,6 +284,9 @@ class VersionsTab(QWidget):
         left_bar, right_bar = self.diff_left.verticalScrollBar(), self.diff_right.verticalScrollBar()
         left_bar.valueChanged.connect(right_bar.setValue)  # the panes scroll together, line for line
         right_bar.valueChanged.connect(left_bar.setValue)
+        left_side, right_side = self.diff_left.horizontalScrollBar(), self.diff_right.horizontalScrollBar()
+        left_side.valueChanged.connect(right_side.setValue)  # and sideways, to read long lines
+        right_side.valueChanged.connect(left_side.setValue)
         right_box.addWidget(panes, 1)
         self.summary = label("", "muted")
         right_box.addWidget(self.summary)
@@ -302,13 +305,19 @@ class VersionsTab(QWidget):
 
     @staticmethod
     def _pane(versions: VersionsPresenter, *, number: int, text: int) -> QTableView:
-        """One side of the diff: the diff model showing only that side's line numbers and text."""
+        """One side of the diff: the diff model showing only that side's line numbers and text. Lines are
+        never cut short: the text column is as wide as its longest line, and the pane scrolls sideways."""
         pane = table(versions.diff, stretch=text)
         pane.setFont(theme.mono_font(9))
         pane.setSelectionMode(QTableView.SelectionMode.NoSelection)
         pane.setAlternatingRowColors(False)
+        pane.setTextElideMode(Qt.TextElideMode.ElideNone)
+        pane.setHorizontalScrollMode(QTableView.ScrollMode.ScrollPerPixel)
         pane.verticalHeader().setDefaultSectionSize(20)
-        pane.horizontalHeader().setSectionResizeMode(number, QHeaderView.ResizeMode.Fixed)
+        header = pane.horizontalHeader()
+        header.setSectionResizeMode(number, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(text, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
         pane.setColumnWidth(number, 34)
         for column in range(4):
             pane.setColumnHidden(column, column not in (number, text))
@@ -318,7 +327,7 @@ class VersionsTab(QWidget):
         for combo in (self.left_choice, self.right_choice):
             combo.clear()
             for version in self.versions.model.rows():
-                combo.addItem(f"v{version.number} · {version.name}", version.id)
+                combo.addItem(version.title, version.id)
         self.left_choice.setCurrentIndex(max(0, self.left_choice.findData(self.versions.left_id)))
         self.right_choice.setCurrentIndex(max(0, self.right_choice.findData(self.versions.right_id)))
         self._update_buttons()

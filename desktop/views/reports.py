@@ -34,6 +34,7 @@ from desktop.models.reports import FORMAT_NAMES, PERIODS, TYPE_NAMES, period, re
 from desktop.models.roles import ReportColumn, RowRole, ScheduleColumn
 from desktop.presenters.reports import ReportsPresenter
 from desktop.widgets.cards import Card, label, page_layout
+from desktop.widgets.empty_hint import EmptyHint
 from desktop.widgets.pills import PillDelegate
 
 try:  # QtPdf ships in its own wheel, PySide6-Pdf (a desktop dependency); without it, the system viewer
@@ -156,6 +157,8 @@ class ReportsView(QWidget):
                               (ReportColumn.SIZE, 80), (ReportColumn.CREATED, 130)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
+        self.table_hint = EmptyHint(self.table, "No reports yet. Choose a type and a period above and press "
+                                                "“Request report”; reports built by a schedule appear here too.")
         self.split.addWidget(self.table)
         self.pdf_document: Any = None
         self.pdf_view: Any = None
@@ -226,6 +229,8 @@ class ReportsView(QWidget):
         for column, width in ((ScheduleColumn.NAME, 220), (ScheduleColumn.TYPE, 150), (ScheduleColumn.FORMAT, 72),
                               (ScheduleColumn.NEXT_RUN, 140)):
             self.schedule_table.setColumnWidth(column, width)
+        self.schedule_hint = EmptyHint(self.schedule_table, "No schedules yet. Fill in the form above and press "
+                                                            "“Create schedule” to build a report on a timetable.")
         sched_box.addWidget(self.schedule_table, 1)
         self.tabs.addTab(schedules_page, "Schedules")
 

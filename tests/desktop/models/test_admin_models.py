@@ -83,7 +83,9 @@ def test_small_formats() -> None:
     now = datetime(2026, 3, 10, 12, tzinfo=UTC)
     assert period(None, now) == (None, None)
     assert period(7, now) == (datetime(2026, 3, 3, 12, tzinfo=UTC), now)
-    assert details_text({"retentionDays": 90, "fields": ["a", "b"]}) == 'retentionDays: 90, fields: ["a", "b"]'
+    assert details_text({"retentionDays": 90, "fields": ["a", "b"]}) == "retention days: 90, fields: a, b"
+    assert details_text({"agentId": "agent_1", "packId": "hipaa"}, {"agent_1": "billing-bot"}) == \
+        "agent: billing-bot, pack: hipaa"
     assert details_text(None) == "" and details_text({}) == ""
 
 
