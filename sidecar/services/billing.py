@@ -237,9 +237,11 @@ class BillingService:
             event = orjson.loads(payload)
             event_id, kind, obj = str(event["id"]), str(event["type"]), event["data"]["object"]
         except stripe.SignatureVerificationError:
-            raise InvalidInput("the Stripe-Signature header does not verify for this payload") from None
+            raise InvalidInput("the Stripe-Signature header does not verify for this payload",
+                               [FieldError("Stripe-Signature", "does not verify for this payload")]) from None
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            raise InvalidInput("the payload is not a Stripe event") from None
+            raise InvalidInput("the payload is not a Stripe event",
+                               [FieldError("body", "must be a Stripe event {id, type, data: {object}}")]) from None
         if kind not in HANDLED:
             return {"received": True, "duplicate": False, "handled": False}
         if await self._reads.run(store.event_seen, event_id):

@@ -174,6 +174,7 @@ async def test_a_wrong_signature_is_400_and_changes_nothing(bapi: ApiClient, str
                     {"Stripe-Signature": "t=1,v1=00"}, {}):
         reply = await bapi.post("billing/webhook", data=payload, headers=headers)
         assert (reply.status, reply.body["code"]) == (400, "validation_error"), reply.body
+        assert reply.body["details"] == [{"field": "Stripe-Signature", "message": "does not verify for this payload"}]
     tampered = payload.replace(b'"complete"', b'"open"')
     reply = await bapi.post("billing/webhook", data=tampered, headers=stripe_fake.signed(event)[1])
     assert reply.status == 400
