@@ -22,6 +22,11 @@ def can_read_activity(role: str) -> bool:
     return role in ACTIVITY_READERS
 
 
+def can_read_settings(role: str) -> bool:
+    """See the notification settings (owner and admin, and auditors, who read everything; secrets never show)."""
+    return role in ACTIVITY_READERS
+
+
 ROLES = ("owner", "admin", "analyst", "auditor")
 ROLE_NAMES = {"owner": "Owner", "admin": "Admin", "analyst": "Analyst", "auditor": "Auditor"}
 ROLE_TEXT = {

@@ -55,6 +55,12 @@ class SettingsPresenter(QObject):
         user = self._client.user
         return user is not None and access.can_manage(user.role)
 
+    @property
+    def can_read(self) -> bool:
+        """May see the notification settings and deliveries (managers, and auditors read-only)."""
+        user = self._client.user
+        return user is not None and access.can_read_settings(user.role)
+
     # -- this app ------------------------------------------------------------------------------------
 
     def save_desktop(self, url: str, data_dir: str, theme: str) -> None:
@@ -81,8 +87,9 @@ class SettingsPresenter(QObject):
     # -- notifications -------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Load what the logged-in user may see: notifications (managers only), retention, deliveries."""
-        if self.can_manage:
+        """Load what the logged-in user may see: notifications and deliveries (managers and auditors),
+        retention."""
+        if self.can_read:
             call = self._client.notification_settings()
             call.done.connect(self._notifications)
             call.failed.connect(lambda error: self.failed.emit(f"Could not load the notifications: {say(error)}"))

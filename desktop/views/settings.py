@@ -215,6 +215,8 @@ class SettingsView(QWidget):
         grid.addWidget(self.log_card, 2, 1)
         grid.setRowStretch(3, 1)
 
+        self._hints: dict[QLineEdit, str] = {}
+        self._shown: schemas.NotificationSettings | None = None
         self.role_note = label("Notifications and retention are managed by the organisation's owners and admins.",
                                "muted")
         root.addWidget(self.role_note)
@@ -230,12 +232,28 @@ class SettingsView(QWidget):
         self.update_role()
 
     def update_role(self) -> None:
-        """Show the organisation's sections to managers only; retention is read-only for the others."""
-        manager = self.presenter.can_manage
+        """Managers change the organisation's sections; auditors see them read-only (never the secrets); analysts
+        see retention only."""
+        manager, reader = self.presenter.can_manage, self.presenter.can_read
         for card in (self.webhook_card, self.email_card, self.delivery_card, self.log_card):
-            card.setVisible(manager)
-        for widget in (self.retention, self.retention_days, self.save_retention_button):
+            card.setVisible(reader)
+        for edit in (self.webhook_url, self.webhook_secret, self.smtp_host, self.smtp_port, self.smtp_user,
+                     self.smtp_password, self.smtp_from, self.email_to):
+            edit.setReadOnly(not manager)
+            hint = self._hints.setdefault(edit, edit.placeholderText())  # an example of what to type, for editors
+            if edit not in (self.webhook_secret, self.smtp_password):
+                edit.setPlaceholderText(hint if manager else "Not set")
+        if self._shown is not None:
+            self._notifications(self._shown)  # the secrets' lines depend on who reads them
+        for widget in (self.webhook_on, self.allow_private, self.smtp_security, self.email_on, self.min_severity,
+                       self.digest, self.retention, self.retention_days):
             widget.setEnabled(manager)
+        for button in (self.save_webhook_button, self.test_webhook_button, self.save_email_button,
+                       self.test_email_button, self.save_delivery_button, self.save_retention_button):
+            button.setVisible(manager)
+        self.role_note.setText("You can read the notification and retention settings; the organisation's owners and "
+                               "admins change them." if reader and not manager else
+                               "Notifications and retention are managed by the organisation's owners and admins.")
         self.role_note.setVisible(not manager)
 
     def _browse(self) -> None:
@@ -246,11 +264,16 @@ class SettingsView(QWidget):
     # -- showing -------------------------------------------------------------------------------------
 
     def _notifications(self, settings: schemas.NotificationSettings) -> None:
+        self._shown = settings
+        manager = self.presenter.can_manage
         self.webhook_url.setText(settings.webhook_url)
         self.webhook_url.setCursorPosition(0)
         self.webhook_secret.clear()
-        self.webhook_secret.setPlaceholderText("Set (leave empty to keep it)" if settings.webhook_secret_set
-                                               else "At least 16 characters (empty: the sidecar makes one)")
+        if manager:
+            self.webhook_secret.setPlaceholderText("Set (leave empty to keep it)" if settings.webhook_secret_set
+                                                   else "At least 16 characters (empty: the sidecar makes one)")
+        else:  # read-only: say what is there, not how to fill it in
+            self.webhook_secret.setPlaceholderText("Set (hidden)" if settings.webhook_secret_set else "Not set")
         self.webhook_on.setChecked(settings.notify_webhook)
         self.allow_private.setChecked(settings.allow_private_targets)
         smtp = settings.smtp
@@ -259,7 +282,10 @@ class SettingsView(QWidget):
         self.smtp_security.setCurrentIndex(max(0, self.smtp_security.findData(smtp.security)))
         self.smtp_user.setText(smtp.username)
         self.smtp_password.clear()
-        self.smtp_password.setPlaceholderText("Set (leave empty to keep it)" if smtp.password_set else "")
+        if manager:
+            self.smtp_password.setPlaceholderText("Set (leave empty to keep it)" if smtp.password_set else "")
+        else:
+            self.smtp_password.setPlaceholderText("Set (hidden)" if smtp.password_set else "Not set")
         self.smtp_from.setText(smtp.sender)
         self.email_to.setText(", ".join(settings.email_recipients))
         self.email_on.setChecked(settings.notify_email)

@@ -378,11 +378,17 @@ def test_an_auditor_sees_no_owner_only_edits(qtbot: Any, open_window: Any, seede
     log_in(qtbot, window, auditor, PASSWORD)
     page(window, "reports")
     assert not window.reports.request_card.isVisible() and not window.reports.schedule_form.isVisible()
-    with qtbot.waitSignal(window.shell.settings.retention_changed, timeout=WAIT):
+    with qtbot.waitSignals([window.shell.settings.retention_changed, window.shell.settings.notifications_changed],
+                           timeout=WAIT):
         page(window, "settings")
-    settings = window.settings
-    assert not settings.webhook_card.isVisible() and not settings.email_card.isVisible()
-    assert settings.role_note.isVisible() and not settings.save_retention_button.isEnabled()
+    settings = window.settings  # auditors read everything: the notification settings too, without changing them
+    assert settings.webhook_card.isVisible() and settings.email_card.isVisible() and settings.log_card.isVisible()
+    assert settings.webhook_url.isReadOnly() and settings.smtp_host.isReadOnly()
+    assert not settings.webhook_on.isEnabled() and not settings.min_severity.isEnabled()
+    assert not any(button.isVisible() for button in (settings.save_webhook_button, settings.test_webhook_button,
+                                                     settings.save_email_button, settings.save_delivery_button,
+                                                     settings.save_retention_button))
+    assert settings.role_note.isVisible() and settings.role_note.text().startswith("You can read the notification")
     with qtbot.waitSignal(window.shell.billing.changed, timeout=WAIT):
         page(window, "billing")
     assert not window.billing.manage_button.isVisible()
