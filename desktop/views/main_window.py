@@ -205,8 +205,10 @@ class MainWindow(QMainWindow):
         self.reports.update_role()
         self.sidebar.item(PAGES.index("activity")).setHidden(
             client.user is not None and not access.can_read_activity(client.user.role))
-        if self.sidebar.currentRow() < 0:
-            self.sidebar.setCurrentRow(0)
+        row = self.sidebar.currentRow()
+        if row < 0 or self.sidebar.item(row).isHidden():
+            row = 0
+        self.sidebar.setCurrentRow(row)  # selects it as well: the page shown is the one highlighted
 
     def _logged_out(self, message: str) -> None:
         self.welcome.reset(message)
