@@ -241,6 +241,15 @@ def muted_color(widget: QWidget) -> QColor:
     return widget.palette().color(QPalette.ColorRole.PlaceholderText)
 
 
+def tint(color: str | QColor, base: QColor, strength: float = 0.3) -> QColor:
+    """``color`` laid over ``base`` at ``strength`` opacity: a background tint (changed lines, matches, the
+    selected row) that keeps the scheme's text readable, light on a light base and dark on a dark one."""
+    over = QColor(color)
+    return QColor.fromRgbF(*(b + (o - b) * strength for o, b in ((over.redF(), base.redF()),
+                                                                 (over.greenF(), base.greenF()),
+                                                                 (over.blueF(), base.blueF()))))
+
+
 def mono_font(size: float = 9.0) -> QFont:
     font = QFont("DejaVu Sans Mono")
     font.setStyleHint(QFont.StyleHint.Monospace)

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
     QPen,
     QResizeEvent,
     QWheelEvent,
@@ -25,7 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QTreeView, QWidget
 
 from desktop import theme
-from desktop.models.trace import STATUS_COLOR, TraceTreeModel, format_ms, status_icon
+from desktop.models.trace import MATCH_HUE, STATUS_COLOR, TraceTreeModel, format_ms, status_icon
 from desktop.models.trace_tree import NO_PARENT
 
 PAD = 10
@@ -35,8 +36,6 @@ ZOOM_STEP = 1.6
 MAX_SCALE = 50.0  # pixels per millisecond
 ACTION_COLOR = {"llm_call": "#4c6ef5", "tool_use": "#12b886"}
 OTHER_COLOR = "#868e96"
-SELECTED = theme.ACCENT_SOFT
-MATCH = "#fff3bf"
 
 
 def tick_step(scale: float, min_px: int = MIN_TICK_PX) -> float:
@@ -219,11 +218,13 @@ class Waterfall(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(theme.SURFACE))
+        palette = self.palette()  # the current scheme's, light or dark
+        base = palette.color(QPalette.ColorRole.Base)
+        painter.fillRect(self.rect(), base)
         top = self._top()
         bottom = self.height() - self.hbar.height()
         tree = self._model.tree
-        painter.setPen(QColor(theme.BORDER))
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
         painter.drawRect(0, 0, self.width() - 1, self.height() - 1)
         painter.drawLine(0, top - 1, self.width(), top - 1)
         if not len(tree):
@@ -234,15 +235,17 @@ class Waterfall(QWidget):
         current = self._current_node()
         matches = self._model.matched
         metrics = self._font_metrics
+        accent = palette.color(QPalette.ColorRole.Highlight)
+        selected, matched = theme.tint(accent, base, 0.16), theme.tint(MATCH_HUE, base)
         for node, y, height in self.visible_nodes():
             if node == current:
-                painter.fillRect(0, y, self.width(), height, QColor(SELECTED))
+                painter.fillRect(0, y, self.width(), height, selected)
             elif node in matches:
-                painter.fillRect(0, y, self.width(), height, QColor(MATCH))
+                painter.fillRect(0, y, self.width(), height, matched)
             self._paint_bar(painter, node, y, height, metrics)
         if current != NO_PARENT:  # the replay cursor: where the selected span starts
             x = self.x_of(tree.start_ms[current])
-            painter.setPen(QPen(QColor(theme.ACCENT), 1, Qt.PenStyle.DashLine))
+            painter.setPen(QPen(accent, 1, Qt.PenStyle.DashLine))
             painter.drawLine(int(x), top, int(x), bottom)
         painter.end()
 
@@ -255,15 +258,15 @@ class Waterfall(QWidget):
         left, _ = self.visible_window()
         first = math.floor(max(0.0, left) / step) * step
         t = first
-        painter.setPen(QColor(theme.MUTED))
+        grid, muted = self.palette().color(QPalette.ColorRole.Midlight), theme.muted_color(self)
         while True:
             x = self.x_of(t)
             if x > self.width():
                 break
             if x >= 0:
-                painter.setPen(QColor("#eef0f3"))
+                painter.setPen(grid)
                 painter.drawLine(int(x), top, int(x), bottom)
-                painter.setPen(QColor(theme.MUTED))
+                painter.setPen(muted)
                 painter.drawLine(int(x), top - 6, int(x), top - 1)
                 painter.drawText(int(x) + 3, top - 8, tick_label(t, step))
             t += step
@@ -290,5 +293,5 @@ class Waterfall(QWidget):
         label = f"{span.action}  {format_ms(end - start)}"
         if status != "ok":
             label += f"  {status}"
-        painter.setPen(QColor(STATUS_COLOR[status]) if status != "ok" else QColor(theme.MUTED))
+        painter.setPen(QColor(STATUS_COLOR[status]) if status != "ok" else theme.muted_color(self))
         painter.drawText(int(x), y + (height + metrics.ascent() - metrics.descent()) // 2, label)

@@ -18,14 +18,17 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyleOptionComboBox,
     QStyleOptionSpinBox,
+    QTreeView,
     QWidget,
 )
 
 from desktop import theme
 from desktop.api.client import SidecarClient
 from desktop.api.transport import Transport
+from desktop.models.trace import TraceTreeModel
 from desktop.presenters.settings import SettingsPresenter
 from desktop.settings import DesktopSettings
+from desktop.widgets.waterfall import Waterfall
 
 
 @pytest.fixture
@@ -120,3 +123,16 @@ def test_spin_boxes_and_dropdowns_show_their_arrows(qtbot: Any, app: QApplicatio
     arrow = style.subControlRect(controls.CC_ComboBox, combo_option, QStyle.SubControl.SC_ComboBoxArrow, combo)
     assert _has_color(spin_image, up, colors.muted) and _has_color(spin_image, down, colors.muted)
     assert _has_color(combo_image, arrow, colors.muted)
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_the_trace_waterfall_follows_the_scheme(qtbot: Any, app: QApplication, mode: str) -> None:
+    colors = theme.apply(app, mode)
+    tree = QTreeView()
+    waterfall = Waterfall(tree, TraceTreeModel())
+    qtbot.addWidget(tree)
+    qtbot.addWidget(waterfall)
+    waterfall.resize(300, 200)
+    image = waterfall.grab().toImage()
+    assert image.pixelColor(150, 100).name() == colors.surface  # the empty timeline
+    assert image.pixelColor(0, 100).name() == colors.border  # its frame
