@@ -1,0 +1,70 @@
+"""Layout at the smallest supported window (1024 x 700) and the default one (1280 x 800): each page fits in
+the window without squeezing a widget below its minimum, and lists show every row or say how many are left."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop.sidecar_process import SidecarState
+from desktop.views.main_window import MainWindow
+from desktop.widgets.charts import BarList
+from tests.desktop.conftest import Seeded, make_shell
+
+SIZES = [(1024, 700), (1280, 800)]
+
+
+def test_a_bar_list_with_too_little_room_says_how_many_more(qtbot: Any) -> None:
+    bars = BarList()
+    qtbot.addWidget(bars)
+    items = [(f"agent-{n}", 60 - n) for n in range(6)]
+    bars.set_items(items)
+    bars.show()
+    assert bars.sizeHint().height() >= bars.minimumSizeHint().height()
+    bars.resize(300, bars.sizeHint().height())
+    assert bars.shown() == (items, 0) and bars.toolTip() == ""
+    bars.resize(300, bars.minimumSizeHint().height())
+    drawn, more = bars.shown()
+    assert drawn == items[:len(drawn)] and len(drawn) + more == len(items) and more > 0
+    assert bars.toolTip().splitlines() == [f"{name}: {count}" for name, count in items[len(drawn):]]
+
+
+@pytest.fixture
+def window(qtbot: Any, seeded: Seeded) -> Iterator[MainWindow]:
+    """The demo organisation's window, logged in; its timers and feed stopped afterwards."""
+    win = MainWindow(make_shell(seeded.url), tray=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.shell.sidecar.start()
+    qtbot.waitUntil(lambda: win.shell.sidecar.status.state is SidecarState.UP, timeout=10_000)
+    with qtbot.waitSignal(win.shell.dashboard.snapshot_changed, timeout=15_000):
+        win.shell.session.login(seeded.email, seeded.password)
+    yield win
+    win.shell.traces.stop()
+    win.shell.live.stop()
+    win.shell.sidecar.shutdown()
+
+
+def fits(qtbot: Any, window: MainWindow, page: QWidget, size: tuple[int, int]) -> None:
+    """The window takes ``size`` and the page gets at least its minimum: nothing squeezed or cut off."""
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.size().toTuple() == size, timeout=5_000)
+    for _ in range(6):  # nested layouts: each pass lays out one more level
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    assert window.pages.currentWidget() is page
+    need, got = page.minimumSizeHint(), page.size()
+    assert need.width() <= got.width() and need.height() <= got.height(), (need.toTuple(), got.toTuple())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_dashboard_fits_and_shows_every_breakdown_row(qtbot: Any, window: MainWindow,
+                                                          size: tuple[int, int]) -> None:
+    dashboard = window.dashboard
+    fits(qtbot, window, dashboard, size)
+    assert len(dashboard.by_agent.items) == 6 and len(dashboard.by_pack.items) >= 4  # the demo's
+    for bars in (dashboard.by_pack, dashboard.by_agent):
+        assert bars.shown() == (bars.items, 0)
