@@ -1,9 +1,11 @@
-"""Cards: a white rounded frame with a title, and the KPI card (a big number with a caption)."""
+"""Labels and cards: plain-text labels (one that elides), a white rounded frame with a title, and the KPI card
+(a big number with a caption)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 
 def label(text: str = "", role: str | None = None, *, parent: QWidget | None = None) -> QLabel:
@@ -13,6 +15,48 @@ def label(text: str = "", role: str | None = None, *, parent: QWidget | None = N
     if role:
         widget.setProperty("role", role)
     return widget
+
+
+class ElidedLabel(QLabel):
+    """A one-line plain-text label that can be narrower than its text: it then ends in "…" (or loses its
+    middle, for ids) and its tooltip holds the whole text. Use it for names and ids in a row that must fit
+    a small window."""
+
+    def __init__(self, text: str = "", role: str | None = None, *,
+                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        if role:
+            self.setProperty("role", role)
+        self._mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self._update_tooltip()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("Mmmm…")), hint.height())
+
+    def elided(self) -> bool:
+        """True when the text is cut to fit."""
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(self.text() if self.elided() else "")
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), self._mode, rect.width())
+        painter = QPainter(self)
+        self.style().drawItemText(painter, rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter),
+                                  self.palette(), self.isEnabled(), text, self.foregroundRole())
 
 
 def page_layout(page: QWidget, title: str, subtitle: str = "", *, spacing: int = 10) -> tuple[QVBoxLayout, QHBoxLayout, QLabel]:

@@ -68,3 +68,34 @@ def test_the_dashboard_fits_and_shows_every_breakdown_row(qtbot: Any, window: Ma
     assert len(dashboard.by_agent.items) == 6 and len(dashboard.by_pack.items) >= 4  # the demo's
     for bars in (dashboard.by_pack, dashboard.by_agent):
         assert bars.shown() == (bars.items, 0)
+
+
+def select_row(qtbot: Any, table: Any, predicate: Any) -> int:
+    """Select the first row of ``table`` whose value passes ``predicate`` (once the rows have arrived)."""
+    model = table.model()
+    qtbot.waitUntil(lambda: model.rowCount() > 0, timeout=10_000)
+    row = model.find(predicate)
+    assert row >= 0
+    table.selectRow(row)
+    return row
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_agent_page_fits_with_labelled_fields_that_show_their_text(qtbot: Any, window: MainWindow,
+                                                                      size: tuple[int, int]) -> None:
+    window.show_page("agents")
+    view = window.agents
+    select_row(qtbot, view.table, lambda agent: agent.type == "autonomous")  # the demo's longest type
+    qtbot.waitUntil(lambda: view.presenter.current is not None and view.edit_type.text() == "autonomous",
+                    timeout=10_000)
+    fits(qtbot, window, view, size)
+    detail = view.detail_stack.currentWidget()
+    assert detail.geometry().right() <= view.width()  # the pane ends inside the window
+    grid = view.edit_grid
+    for field, caption in ((view.edit_name, "Name"), (view.edit_type, "Type"),
+                           (view.edit_description, "Description")):
+        row, column, _, _ = grid.getItemPosition(grid.indexOf(field))
+        assert grid.itemAtPosition(row, column - 1).widget().text() == caption
+        room = field.width() - 2 * 8  # the style sheet's padding and border
+        shown = field.fontMetrics().horizontalAdvance(field.text())
+        assert field.cursorPosition() == 0 and (shown <= room or field is view.edit_description), field.text()
