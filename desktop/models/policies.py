@@ -91,7 +91,7 @@ class PackModel(RowsModel[tuple[schemas.Pack, schemas.InstalledPack | None]]):
 
     def extra(self, row: tuple[schemas.Pack, schemas.InstalledPack | None], column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row[0].description}\nVersion {row[0].version}"
+            return f"{row[0].name}\n{row[0].description}\nVersion {row[0].version}"  # the name: it may be elided
         if role == Qt.ItemDataRole.ForegroundRole and column == 2:
             return QBrush(QColor("#2b8a3e" if row[1] else theme.MUTED))
         return None

@@ -104,9 +104,10 @@ class KpiCard(QFrame):
         super().__init__(parent)
         self.setProperty("role", "card")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setContentsMargins(14, 12, 12, 12)
         layout.setSpacing(2)
         self.caption = label(caption, "muted")
+        self.caption.setWordWrap(True)  # in a narrow row, "Events with violations" takes two lines
         self.value = label("—")
         self.value.setStyleSheet("font-size: 20pt; font-weight: 700;" + (f" color: {accent};" if accent else ""))
         self.detail = label("", "muted")

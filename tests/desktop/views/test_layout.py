@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.sidecar_process import SidecarState
@@ -99,3 +99,37 @@ def test_the_agent_page_fits_with_labelled_fields_that_show_their_text(qtbot: An
         room = field.width() - 2 * 8  # the style sheet's padding and border
         shown = field.fontMetrics().horizontalAdvance(field.text())
         assert field.cursorPosition() == 0 and (shown <= room or field is view.edit_description), field.text()
+
+
+def text_fits(view: Any, row: int, column: int) -> bool:
+    """Whether a table cell is wide enough for its whole text (the style's cell padding included)."""
+    index = view.model().index(row, column)
+    return view.columnWidth(column) >= view.fontMetrics().horizontalAdvance(str(index.data())) + 16
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_policies_page_fits_and_shows_the_rule_form_whole(qtbot: Any, window: MainWindow,
+                                                             size: tuple[int, int]) -> None:
+    window.show_page("policies")
+    view = window.policies
+    select_row(qtbot, view.policy_table, lambda policy: policy.name == "Patient intake (strict)")
+    qtbot.waitUntil(lambda: view.presenter.current is not None and view.presenter.rules.rowCount() > 0,
+                    timeout=10_000)
+    view.tabs.setCurrentWidget(view.rules_tab)
+    fits(qtbot, window, view, size)
+    editor = view.rules_tab.editor
+    for combo in (editor.rule_type, editor.severity, editor.action, editor.redaction):
+        need = combo.minimumSizeHint()
+        assert combo.width() >= need.width() and combo.height() >= need.height(), combo.currentText()
+    for tab in range(view.tabs.count()):  # every tab's name shows: no scroll arrows on the tab bar
+        assert view.tabs.tabBar().tabRect(tab).right() <= view.tabs.tabBar().width()
+    title = view.policy_title
+    assert not title.elided() or title.toolTip() == title.text()
+    packs = view.pack_table.model()
+    for row in range(packs.rowCount()):  # a cut name is whole in the tooltip
+        name = packs.index(row, 0).data()
+        assert text_fits(view.pack_table, row, 0) or packs.index(row, 0).data(Qt.ItemDataRole.ToolTipRole).startswith(name)
+    if size == (1280, 800):  # the default window: the names show whole
+        assert not title.elided()
+        assert text_fits(view.policy_table, view.policy_table.currentIndex().row(), 0)
+        assert text_fits(view.pack_table, packs.find(lambda p: p[0].id == "finance"), 0)
