@@ -20,7 +20,11 @@ def label(text: str = "", role: str | None = None, *, parent: QWidget | None = N
 class ElidedLabel(QLabel):
     """A one-line plain-text label that can be narrower than its text: it then ends in "…" (or loses its
     middle, for ids) and its tooltip holds the whole text. Use it for names and ids in a row that must fit
-    a small window."""
+    a small window.
+
+    Attributes:
+        hint: the tooltip while the whole text shows (none by default).
+    """
 
     def __init__(self, text: str = "", role: str | None = None, *,
                  mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight, parent: QWidget | None = None) -> None:
@@ -29,6 +33,7 @@ class ElidedLabel(QLabel):
         if role:
             self.setProperty("role", role)
         self._mode = mode
+        self.hint = ""
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setText(text)
 
@@ -48,8 +53,12 @@ class ElidedLabel(QLabel):
         super().resizeEvent(event)
         self._update_tooltip()
 
+    def set_hint(self, hint: str) -> None:
+        self.hint = hint
+        self._update_tooltip()
+
     def _update_tooltip(self) -> None:
-        self.setToolTip(self.text() if self.elided() else "")
+        self.setToolTip(self.text() if self.elided() else self.hint)
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         rect = self.contentsRect()
@@ -59,9 +68,11 @@ class ElidedLabel(QLabel):
                                   self.palette(), self.isEnabled(), text, self.foregroundRole())
 
 
-def page_layout(page: QWidget, title: str, subtitle: str = "", *, spacing: int = 10) -> tuple[QVBoxLayout, QHBoxLayout, QLabel]:
+def page_layout(page: QWidget, title: str, subtitle: str = "", *, spacing: int = 10,
+                elide_subtitle: bool = False) -> tuple[QVBoxLayout, QHBoxLayout, QLabel]:
     """The frame every main view shares: page margins, a title over a subtitle, and a header row
-    (stretched after the titles) for the view's own controls. Returns ``(root, header row, subtitle)``."""
+    (stretched after the titles) for the view's own controls. Returns ``(root, header row, subtitle)``;
+    with ``elide_subtitle`` the subtitle is an ``ElidedLabel`` (a long one then gives way to the controls)."""
     root = QVBoxLayout(page)
     root.setContentsMargins(24, 18, 24, 18)
     root.setSpacing(spacing)
@@ -69,7 +80,7 @@ def page_layout(page: QWidget, title: str, subtitle: str = "", *, spacing: int =
     titles = QVBoxLayout()
     titles.setSpacing(0)
     titles.addWidget(label(title, "title"))
-    sub = label(subtitle, "subtitle")
+    sub = ElidedLabel(subtitle, "subtitle") if elide_subtitle else label(subtitle, "subtitle")
     titles.addWidget(sub)
     head.addLayout(titles)
     head.addStretch(1)

@@ -73,7 +73,7 @@ class Waterfall(QWidget):
         self._view, self._model = tree, model
         self.scale = 1.0
         self.fitted = True
-        self.setMinimumWidth(220)
+        self.setMinimumWidth(180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.hbar = QScrollBar(Qt.Orientation.Horizontal, self)
@@ -286,12 +286,26 @@ class Waterfall(QWidget):
         if status == "blocked":  # hatched as well as red
             painter.setBrush(QBrush(QColor(255, 255, 255, 150), Qt.BrushStyle.BDiagPattern))
             painter.drawRect(bar)
-        x = bar.right() + 5
-        if status != "ok":
-            status_icon(status).paint(painter, int(x), y + (height - 14) // 2, 14, 14)
-            x += 17
         label = f"{span.action}  {format_ms(end - start)}"
         if status != "ok":
             label += f"  {status}"
+        icon = 17 if status != "ok" else 0
+        width = icon + metrics.horizontalAdvance(label)
+        x, over_bar = self.label_x(bar, width)
+        if over_bar:  # on a backdrop of the timeline's own colour, so that the bar does not show through
+            painter.fillRect(QRectF(x - 3, y + 1, width + 6, height - 2), self.palette().color(QPalette.ColorRole.Base))
+        if icon:
+            status_icon(status).paint(painter, int(x), y + (height - 14) // 2, 14, 14)
         painter.setPen(QColor(STATUS_COLOR[status]) if status != "ok" else theme.muted_color(self))
-        painter.drawText(int(x), y + (height + metrics.ascent() - metrics.descent()) // 2, label)
+        painter.drawText(int(x) + icon, y + (height + metrics.ascent() - metrics.descent()) // 2, label)
+
+    def label_x(self, bar: QRectF, width: float) -> tuple[float, bool]:
+        """Where a bar's label (``width`` pixels) starts: right of the bar or, when it would run past the right
+        edge, left of it; when neither has room, against the right edge over the bar. Returns ``(x, over the
+        bar)``."""
+        right_edge = self.width() - 4
+        if bar.right() + 5 + width <= right_edge:
+            return bar.right() + 5, False
+        if bar.left() - 5 - width >= 0:
+            return bar.left() - 5 - width, False
+        return max(0.0, right_edge - width), True

@@ -3,16 +3,22 @@ the window without squeezing a widget below its minimum, and lists show every ro
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtWidgets import QApplication, QPushButton, QTreeView, QWidget
 
+from desktop import theme
+from desktop.models.roles import TraceColumn
+from desktop.models.trace import TraceTreeModel
 from desktop.sidecar_process import SidecarState
+from desktop.views.traces import SPAN_COLUMN_MIN
 from desktop.views.main_window import MainWindow
 from desktop.widgets.charts import BarList
+from desktop.widgets.waterfall import Waterfall
 from tests.desktop.conftest import Seeded, make_shell
 
 SIZES = [(1024, 700), (1280, 800)]
@@ -34,8 +40,10 @@ def test_a_bar_list_with_too_little_room_says_how_many_more(qtbot: Any) -> None:
 
 
 @pytest.fixture
-def window(qtbot: Any, seeded: Seeded) -> Iterator[MainWindow]:
-    """The demo organisation's window, logged in; its timers and feed stopped afterwards."""
+def window(qtbot: Any, qapp: QApplication, seeded: Seeded) -> Iterator[MainWindow]:
+    """The demo organisation's window in the app's light theme (its style sheet sizes the controls), logged
+    in; its timers and feed stopped afterwards."""
+    theme.apply(qapp, "light")
     win = MainWindow(make_shell(seeded.url), tray=False)
     qtbot.addWidget(win)
     win.show()
@@ -133,3 +141,45 @@ def test_the_policies_page_fits_and_shows_the_rule_form_whole(qtbot: Any, window
         assert not title.elided()
         assert text_fits(view.policy_table, view.policy_table.currentIndex().row(), 0)
         assert text_fits(view.pack_table, packs.find(lambda p: p[0].id == "finance"), 0)
+
+
+def test_waterfall_labels_stay_inside_the_timeline(qtbot: Any) -> None:
+    tree = QTreeView()
+    waterfall = Waterfall(tree, TraceTreeModel())
+    qtbot.addWidget(tree)
+    qtbot.addWidget(waterfall)
+    waterfall.resize(300, 200)
+    label = 110.0
+    for bar, where in ((QRectF(10, 0, 60, 10), "right"), (QRectF(150, 0, 120, 10), "left"),
+                       (QRectF(10, 0, 270, 10), "over")):
+        x, over = waterfall.label_x(bar, label)
+        assert 0 <= x and x + label <= waterfall.width(), where
+        assert over == (where == "over")
+        assert (x > bar.right()) == (where == "right") and (x + label < bar.left()) == (where == "left")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_trace_page_fits_and_keeps_its_names_whole(qtbot: Any, window: MainWindow, size: tuple[int, int]) -> None:
+    window.show_page("traces")
+    view = window.traces
+    qtbot.waitUntil(lambda: view.recent.count() > 0, timeout=10_000)
+    row = next(r for r in range(view.recent.count()) if "flagged" in view.recent.itemText(r))
+    view.recent.activated.emit(row)
+    presenter = view.presenter
+    qtbot.waitUntil(lambda: len(presenter.tree) > 0 and view.stack.currentIndex() == 1, timeout=10_000)
+    flagged = next(n for n in range(len(presenter.tree)) if presenter.tree.status(n) != "ok")
+    presenter.select(presenter.tree.roots[0])
+    presenter.select(flagged)  # a second path replaces the first
+    qtbot.waitUntil(lambda: all(button.isVisible() for button in view.breadcrumb.buttons), timeout=5_000)
+    fits(qtbot, window, view, size)
+    assert view.tree.columnWidth(TraceColumn.SPAN) >= SPAN_COLUMN_MIN
+    crumbs = sorted((w for w in view.breadcrumb.findChildren(QWidget) if w.isVisible()), key=lambda w: w.x())
+    assert [w.text() for w in crumbs if isinstance(w, QPushButton)] == [b.text() for b in view.breadcrumb.buttons]
+    for left, right in itertools.pairwise(crumbs):  # the path's parts side by side, none over another
+        assert left.geometry().right() < right.geometry().left(), (left.text(), right.text())
+    if size == (1280, 800):
+        bar = view.detail.tabs.tabBar()
+        assert all(bar.tabRect(n).width() >= bar.tabSizeHint(n).width() for n in range(bar.count()))
+        span = view.tree.currentIndex()
+        text = view.tree.fontMetrics().horizontalAdvance(str(span.data()))
+        assert view.tree.visualRect(span).left() + 20 + text <= view.tree.columnWidth(TraceColumn.SPAN)
