@@ -109,7 +109,11 @@ class EventDetail(QWidget):
         places = {"Time": (0, 0, 1), "Agent": (0, 2, 1), "Duration": (1, 0, 1), "Trace": (1, 2, 1),
                   "Event id": (2, 0, 3), "Span": (3, 0, 3)}
         for name, (row, column, span) in places.items():
-            value = _value(mono=name in ("Event id", "Span", "Trace"))
+            if name == "Trace":  # beside the agent, a long trace id gives way (whole in its tooltip)
+                value: QLabel = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
+                value.setFont(theme.mono_font(8.5))
+            else:
+                value = _value(mono=name in ("Event id", "Span"))
             self.facts[name] = value
             facts.addWidget(label(name, "muted"), row, column)
             facts.addWidget(value, row, column + 1, 1, span)

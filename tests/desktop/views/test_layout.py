@@ -177,6 +177,8 @@ def test_the_trace_page_fits_and_keeps_its_names_whole(qtbot: Any, window: MainW
     assert [w.text() for w in crumbs if isinstance(w, QPushButton)] == [b.text() for b in view.breadcrumb.buttons]
     for left, right in itertools.pairwise(crumbs):  # the path's parts side by side, none over another
         assert left.geometry().right() < right.geometry().left(), (left.text(), right.text())
+    for name, value in view.detail.facts.items():  # the span's facts: none cut short
+        assert value.width() >= value.minimumSizeHint().width(), name
     if size == (1280, 800):
         bar = view.detail.tabs.tabBar()
         assert all(bar.tabRect(n).width() >= bar.tabSizeHint(n).width() for n in range(bar.count()))
