@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
@@ -78,6 +80,14 @@ DARK = Colors(
 THEMES = {"light": LIGHT, "dark": DARK}
 
 
+def icon(name: str) -> str:
+    """The file of a bundled icon (``desktop/icons``), as a style sheet's ``url()`` takes it.
+
+    The ``arrow-{up,down}[-disabled]-{light,dark}.png`` icons are 16 x 10 triangles, drawn at 8 x 5 (sharp on
+    high-density screens), in each scheme's muted colour or a dimmer one when disabled."""
+    return Path(str(resources.files("desktop") / "icons" / name)).as_posix()
+
+
 def style_sheet(c: Colors) -> str:
     """The application style sheet in the colours ``c``."""
     return f"""
@@ -111,9 +121,25 @@ QPushButton[role="danger"]:disabled {{ color: {c.disabled_text}; border-color: {
 QPushButton[role="segment"] {{ border-radius: 0; padding: 4px 12px; }}
 QPushButton[role="segment"]:checked {{ background: {c.accent_soft}; color: {c.accent}; border-color: {c.accent};
     font-weight: 600; }}
-QLineEdit, QComboBox, QPlainTextEdit, QTextEdit, QSpinBox {{ background: {c.surface}; border: 1px solid {c.input_border};
-    border-radius: 6px; padding: 4px 6px; selection-background-color: {c.accent}; }}
-QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus, QSpinBox:focus {{ border-color: {c.accent}; }}
+QLineEdit, QComboBox, QPlainTextEdit, QTextEdit, QAbstractSpinBox {{ background: {c.surface};
+    border: 1px solid {c.input_border}; border-radius: 6px; padding: 4px 6px; selection-background-color: {c.accent}; }}
+QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus, QAbstractSpinBox:focus {{ border-color: {c.accent}; }}
+QComboBox {{ padding-right: 22px; }}
+QComboBox::drop-down {{ subcontrol-origin: padding; subcontrol-position: center right; width: 20px; border: none; }}
+QAbstractSpinBox {{ padding-right: 22px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ subcontrol-origin: border; width: 20px; border: none;
+    border-left: 1px solid {c.input_border}; background: transparent; }}
+QAbstractSpinBox::up-button {{ subcontrol-position: top right; border-bottom: 1px solid {c.input_border};
+    border-top-right-radius: 6px; }}
+QAbstractSpinBox::down-button {{ subcontrol-position: bottom right; border-bottom-right-radius: 6px; }}
+QAbstractSpinBox::up-button:hover, QAbstractSpinBox::down-button:hover {{ background: {c.hover}; }}
+QComboBox::down-arrow, QAbstractSpinBox::down-arrow {{ image: url({icon(f"arrow-down-{c.name}.png")});
+    width: 8px; height: 5px; }}
+QComboBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{
+    image: url({icon(f"arrow-down-disabled-{c.name}.png")}); }}
+QAbstractSpinBox::up-arrow {{ image: url({icon(f"arrow-up-{c.name}.png")}); width: 8px; height: 5px; }}
+QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off {{
+    image: url({icon(f"arrow-up-disabled-{c.name}.png")}); }}
 QTableView, QTreeView {{ background: {c.surface}; border: 1px solid {c.border}; border-radius: 6px;
     gridline-color: {c.grid}; selection-background-color: {c.accent_soft}; selection-color: {c.text};
     alternate-background-color: {c.alternate}; }}
@@ -220,6 +246,15 @@ def text_color(widget: QWidget) -> QColor:
 
 def muted_color(widget: QWidget) -> QColor:
     return widget.palette().color(QPalette.ColorRole.PlaceholderText)
+
+
+def tint(color: str | QColor, base: QColor, strength: float = 0.3) -> QColor:
+    """``color`` laid over ``base`` at ``strength`` opacity: a background tint (changed lines, matches, the
+    selected row) that keeps the scheme's text readable, light on a light base and dark on a dark one."""
+    over = QColor(color)
+    return QColor.fromRgbF(*(b + (o - b) * strength for o, b in ((over.redF(), base.redF()),
+                                                                 (over.greenF(), base.greenF()),
+                                                                 (over.blueF(), base.blueF()))))
 
 
 def mono_font(size: float = 9.0) -> QFont:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -33,7 +35,15 @@ def describe(value: Any) -> str:
         return f"[…] {len(value)} item{'s' if len(value) != 1 else ''}"
     if isinstance(value, str):
         return " ".join(value.split()) if len(value) < 2000 else " ".join(value[:2000].split()) + "…"
+    if isinstance(value, float) and math.isfinite(value):
+        return plain_number(value)
     return json.dumps(value)
+
+
+def plain_number(value: float) -> str:
+    """A float in plain decimals, never in exponent form: ``6e-05`` reads ``0.00006`` (a cost), ``1e+20``
+    reads ``100000000000000000000``. The digits are the float's shortest repr, so nothing is rounded away."""
+    return format(Decimal(repr(value)), "f")
 
 
 class JsonTreeModel(QAbstractItemModel):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
 from desktop import theme
 from desktop.api import schemas
@@ -91,7 +91,7 @@ class PackModel(RowsModel[tuple[schemas.Pack, schemas.InstalledPack | None]]):
 
     def extra(self, row: tuple[schemas.Pack, schemas.InstalledPack | None], column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row[0].description}\nVersion {row[0].version}"
+            return f"{row[0].name}\n{row[0].description}\nVersion {row[0].version}"  # the name: it may be elided
         if role == Qt.ItemDataRole.ForegroundRole and column == 2:
             return QBrush(QColor("#2b8a3e" if row[1] else theme.MUTED))
         return None
@@ -157,9 +157,9 @@ class DiffModel(RowsModel[DiffRow]):
         ("", lambda r: "" if r.right_no is None else str(r.right_no)),
         ("", lambda r: r.right or ""),
     )
-    LEFT_TINT = {Change.CHANGED: "#fff3bf", Change.REMOVED: "#ffe3e3"}
-    RIGHT_TINT = {Change.CHANGED: "#fff3bf", Change.ADDED: "#d3f9d8"}
-    EMPTY_TINT = "#f1f3f5"
+    # hues laid over the palette's base colour (theme.tint), so the tints follow the light or dark scheme
+    LEFT_TINT = {Change.CHANGED: "#fab005", Change.REMOVED: "#fa5252"}
+    RIGHT_TINT = {Change.CHANGED: "#fab005", Change.ADDED: "#40c057"}
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -178,12 +178,13 @@ class DiffModel(RowsModel[DiffRow]):
         if role == Qt.ItemDataRole.BackgroundRole:
             left_side = column < 2
             present = row.left is not None if left_side else row.right is not None
+            palette = QGuiApplication.palette()
             if not present:
-                return QBrush(QColor(self.EMPTY_TINT))
-            tint = (self.LEFT_TINT if left_side else self.RIGHT_TINT).get(row.change)
-            return QBrush(QColor(tint)) if tint else None
-        if role == Qt.ItemDataRole.ForegroundRole and column in (0, 2):
-            return QBrush(QColor(theme.MUTED))
+                return palette.brush(QPalette.ColorRole.AlternateBase)
+            hue = (self.LEFT_TINT if left_side else self.RIGHT_TINT).get(row.change)
+            return QBrush(theme.tint(hue, palette.color(QPalette.ColorRole.Base))) if hue else None
+        if role == Qt.ItemDataRole.ForegroundRole and column in (0, 2):  # line numbers
+            return QGuiApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         if role == Qt.ItemDataRole.ToolTipRole and column in (1, 3):
             return row.left if column == 1 else row.right
         return None

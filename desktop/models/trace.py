@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, QPointF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap, QPolygonF
 
+from desktop import theme
 from desktop.models.roles import TraceColumn, TraceRole
 from desktop.models.trace_tree import NO_PARENT, TraceTree
 
@@ -19,7 +20,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 STATUS_COLOR = {"blocked": "#c92a2a", "flagged": "#e8590c", "ok": "#1f2328"}
 STATUS_WORD = {"blocked": "[blocked]", "flagged": "[flagged]", "ok": ""}
-MATCH_BACKGROUND = "#fff3bf"
+MATCH_HUE = "#fab005"  # a search match's row: amber over the palette's base (theme.tint)
 HEADERS = {TraceColumn.SPAN: "Span", TraceColumn.DURATION: "Duration", TraceColumn.TOKENS: "Tokens Σ",
            TraceColumn.COST: "Cost Σ"}
 
@@ -92,7 +93,6 @@ class TraceTreeModel(QAbstractItemModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._brushes = {status: QBrush(QColor(color)) for status, color in STATUS_COLOR.items() if status != "ok"}
-        self._match_brush = QBrush(QColor(MATCH_BACKGROUND))
 
     def set_tree(self, tree: TraceTree) -> None:
         self.beginResetModel()
@@ -170,7 +170,9 @@ class TraceTreeModel(QAbstractItemModel):
         elif role == _ALIGNMENT:
             return _RIGHT
         if role == _BACKGROUND:
-            return self._match_brush if node in self._matches else None
+            if node not in self._matches:
+                return None
+            return QBrush(theme.tint(MATCH_HUE, QGuiApplication.palette().color(QPalette.ColorRole.Base)))
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(node)
         if role == TraceRole.NODE:

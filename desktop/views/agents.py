@@ -3,11 +3,14 @@ agent ids seen in events but not registered, each with a one-click Register butt
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -28,7 +31,7 @@ from desktop.models import timefmt
 from desktop.models.policies import EventModel, SeenAgentModel
 from desktop.presenters.agents import AgentsPresenter
 from desktop.views.policy_tabs import table
-from desktop.widgets.cards import Card, KpiCard, label, page_layout
+from desktop.widgets.cards import Card, ElidedLabel, KpiCard, label, page_layout
 from desktop.widgets.empty_hint import EmptyHint
 from desktop.widgets.pills import Pill
 
@@ -113,10 +116,14 @@ class AgentsView(QWidget):
         self.detail_stack = QStackedWidget()
         self.empty = label("Select an agent to see its activity, policies and violations.", "empty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
         self.detail_stack.addWidget(self.empty)
         self.detail_stack.addWidget(self._detail())
         right_box.addWidget(self.detail_stack, 1)
         splitter.addWidget(right)
+        splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         splitter.setSizes([500, 780])
         root.addWidget(splitter, 1)
 
@@ -135,17 +142,23 @@ class AgentsView(QWidget):
         page = QWidget()
         box = QVBoxLayout(page)
         box.setContentsMargins(0, 0, 0, 0)
-        title = QHBoxLayout()
-        self.name_label = label("", "section")
+        title = QHBoxLayout()  # the name and type, then Save and Delete for the fields below
+        self.name_label = ElidedLabel("", "section")
         self.name_label.setStyleSheet("font-size: 13pt; font-weight: 600;")
         self.type_pill = Pill()
-        self.id_label = label("", "muted")
-        self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.save_button = QPushButton("Save")
+        self.save_button.setProperty("role", "primary")
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setProperty("role", "danger")
         title.addWidget(self.name_label)
         title.addWidget(self.type_pill)
-        title.addWidget(self.id_label)
         title.addStretch(1)
+        title.addWidget(self.save_button)
+        title.addWidget(self.delete_button)
         box.addLayout(title)
+        self.id_label = label("", "muted")
+        self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.addWidget(self.id_label)
         cards = QHBoxLayout()
         self.cards = {key: KpiCard(caption, accent=accent) for key, caption, accent in (
             ("events", "Events", None), ("flagged", "With violations", theme.VIOLATIONS_COLOR),
@@ -153,19 +166,21 @@ class AgentsView(QWidget):
         for card in self.cards.values():
             cards.addWidget(card)
         box.addLayout(cards)
-        edit = QHBoxLayout()
+        self.edit_grid = edit = QGridLayout()  # labelled fields: name and type, then the description
+        edit.setHorizontalSpacing(8)
         self.edit_name = QLineEdit()
         self.edit_type = QLineEdit()
-        self.edit_type.setMaximumWidth(120)
+        self.edit_type.setPlaceholderText("e.g. chat, workflow")
         self.edit_description = QLineEdit()
-        self.edit_description.setPlaceholderText("Description")
-        self.save_button = QPushButton("Save")
-        self.save_button.setProperty("role", "primary")
-        self.delete_button = QPushButton("Delete…")
-        self.delete_button.setProperty("role", "danger")
-        for widget, stretch in ((self.edit_name, 2), (self.edit_type, 1), (self.edit_description, 3),
-                                (self.save_button, 0), (self.delete_button, 0)):
-            edit.addWidget(widget, stretch)
+        self.edit_description.setPlaceholderText("What the agent does")
+        edit.addWidget(label("Name", "muted"), 0, 0)
+        edit.addWidget(self.edit_name, 0, 1)
+        edit.addWidget(label("Type", "muted"), 0, 2)
+        edit.addWidget(self.edit_type, 0, 3)
+        edit.addWidget(label("Description", "muted"), 1, 0)
+        edit.addWidget(self.edit_description, 1, 1, 1, 3)
+        edit.setColumnStretch(1, 3)
+        edit.setColumnStretch(3, 2)
         box.addLayout(edit)
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self.confirm_delete)
@@ -211,12 +226,14 @@ class AgentsView(QWidget):
         self.cards["events"].set(f"{agent.event_count:,}")
         self.cards["flagged"].set(f"{agent.flagged_count:,}")
         self.cards["blocked"].set(f"{agent.blocked_count:,}")
-        self.cards["seen"].set(timefmt.local(agent.last_seen_at, seconds=False) if agent.last_seen_at else "never")
+        seen = agent.last_seen_at
+        self.cards["seen"].set(timefmt.relative(seen, datetime.now(UTC)),
+                               timefmt.local(seen, seconds=False) if seen else "")
         self.cards["seen"].value.setStyleSheet("font-size: 11pt; font-weight: 600;")
-        self.edit_name.setText(agent.name)
-        self.edit_type.setText(agent.type)
-        self.edit_description.setText(agent.description)
-        self.edit_description.setCursorPosition(0)
+        for edit, text in ((self.edit_name, agent.name), (self.edit_type, agent.type),
+                           (self.edit_description, agent.description)):
+            edit.setText(text)
+            edit.setCursorPosition(0)  # show a long value from its start
         self.policy_list.clear()
         for policy in agent.policies:
             state = "" if policy.is_active else ", inactive"

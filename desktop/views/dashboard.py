@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -72,12 +73,15 @@ class DashboardView(QWidget):
             kpis.setColumnStretch(column, 1)
         root.addLayout(kpis)
 
-        middle = QHBoxLayout()
-        middle.setSpacing(12)
+        # the chart over the latest events on the left; the breakdowns down the right, a row per pack or agent
+        body = QHBoxLayout()
+        body.setSpacing(12)
+        left = QVBoxLayout()
+        left.setSpacing(12)
         self.chart_card = Card("Events and violations")
         self.chart = TimeChart()
         self.chart_card.body.addWidget(self.chart)
-        middle.addWidget(self.chart_card, 3)
+        left.addWidget(self.chart_card, 3)
         side = QVBoxLayout()
         side.setSpacing(12)
         self.pack_card = Card("Violations by pack")
@@ -87,12 +91,12 @@ class DashboardView(QWidget):
         self.by_agent = BarList(theme.SEVERITY["critical"], "No violations in this period")
         self.agent_card.body.addWidget(self.by_agent)
         self.breakdown_note = label("", "muted")
+        self.breakdown_note.setWordWrap(True)
         self.agent_card.body.addWidget(self.breakdown_note)
         self.breakdown_note.hide()
         side.addWidget(self.pack_card)
         side.addWidget(self.agent_card)
-        middle.addLayout(side, 2)
-        root.addLayout(middle, 3)
+        side.addStretch(1)
 
         self.recent_card = Card("Latest events")
         self.recent = QTableWidget(0, 5)
@@ -103,17 +107,22 @@ class DashboardView(QWidget):
         self.recent.setShowGrid(False)
         self.recent.setWordWrap(False)
         self.recent.verticalHeader().setDefaultSectionSize(26)
-        self.recent.horizontalHeader().setStretchLastSection(True)
-        self.recent.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for column, width in enumerate((150, 130, 110, 80)):
-            self.recent.setColumnWidth(column, width)
+        header = self.recent.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for column in range(4):  # time, agent, action and verdict fit their text; the prompt takes the rest
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.recent.setItemDelegateForColumn(3, PillDelegate(theme.VERDICT, parent=self.recent))
         self.recent.itemDoubleClicked.connect(self._double_clicked)
         self.recent_empty = label("No events yet. Agents that send events to the sidecar show up here.", "empty")
         self.recent_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.recent_empty.setWordWrap(True)
         self.recent_card.body.addWidget(self.recent)
         self.recent_card.body.addWidget(self.recent_empty)
-        root.addWidget(self.recent_card, 2)
+        left.addWidget(self.recent_card, 2)
+        body.addLayout(left, 3)
+        body.addLayout(side, 2)
+        root.addLayout(body, 1)
 
         presenter.snapshot_changed.connect(self.show_snapshot)
         presenter.failed.connect(self.show_error)

@@ -23,7 +23,7 @@ from desktop import theme
 from desktop.api import schemas
 from desktop.models import timefmt
 from desktop.presenters.logs import event_as_json
-from desktop.widgets.cards import label
+from desktop.widgets.cards import ElidedLabel, label
 from desktop.widgets.json_view import JsonView
 from desktop.widgets.pills import Pill
 from desktop.widgets.text_view import HighlightedText
@@ -87,7 +87,7 @@ class EventDetail(QWidget):
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(8)
         head = QHBoxLayout()
-        self.action = label("", "section")
+        self.action = ElidedLabel("", "section")
         self.action.setStyleSheet("font-size: 12.5pt; font-weight: 600;")
         self.verdict = Pill()
         head.addWidget(self.action)
@@ -109,7 +109,11 @@ class EventDetail(QWidget):
         places = {"Time": (0, 0, 1), "Agent": (0, 2, 1), "Duration": (1, 0, 1), "Trace": (1, 2, 1),
                   "Event id": (2, 0, 3), "Span": (3, 0, 3)}
         for name, (row, column, span) in places.items():
-            value = _value(mono=name in ("Event id", "Span", "Trace"))
+            if name == "Trace":  # beside the agent, a long trace id gives way (whole in its tooltip)
+                value: QLabel = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
+                value.setFont(theme.mono_font(8.5))
+            else:
+                value = _value(mono=name in ("Event id", "Span"))
             self.facts[name] = value
             facts.addWidget(label(name, "muted"), row, column)
             facts.addWidget(value, row, column + 1, 1, span)
@@ -156,7 +160,8 @@ class EventDetail(QWidget):
         chain_layout = QGridLayout(chain)
         chain_layout.setContentsMargins(10, 10, 10, 10)
         self.sequence = _value(mono=True)
-        self.hash = _value(mono=True)
+        self.hash = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)  # 64 hex digits: "Copy hash" has them all
+        self.hash.setFont(theme.mono_font(8.5))
         self.parent_span = _value(mono=True)
         chain_layout.addWidget(label("Sequence", "muted"), 0, 0)
         chain_layout.addWidget(self.sequence, 0, 1)

@@ -206,8 +206,10 @@ class MainWindow(QMainWindow):
         self.user_label.setText(client.user.email if client.user else "")
         self.root_stack.setCurrentIndex(1)
         self._apply_role()
-        if self.sidebar.currentRow() < 0:
-            self.sidebar.setCurrentRow(0)
+        row = self.sidebar.currentRow()
+        if row < 0 or self.sidebar.item(row).isHidden():
+            row = 0
+        self.sidebar.setCurrentRow(row)  # selects it as well: the page shown is the one highlighted
 
     def _apply_role(self) -> None:
         """Offer only what the signed-in user's role may do (at login, and when they change their own role)."""

@@ -3,8 +3,10 @@ policy's rules (a form per rule type with a live test box), settings, agents, ve
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -28,7 +30,7 @@ from desktop.views.policy_analytics import AnalyticsTab
 from desktop.views.policy_tabs import MODE_TEXT, AgentsTab, SettingsTab, VersionsTab, table
 from desktop.views.rule_form import RuleEditor
 from desktop.views.rule_test_box import RuleTestBox
-from desktop.widgets.cards import Card, label, page_layout
+from desktop.widgets.cards import Card, ElidedLabel, label, page_layout
 from desktop.widgets.pills import Pill
 
 
@@ -55,8 +57,12 @@ class NewPolicyDialog(QDialog):
         form.addRow(buttons)
 
 
+SIDE_BY_SIDE = 640  # the rules tab's width from which the test box sits beside the rule form, not below it
+
+
 class RulesTab(QWidget):
-    """The policy's rules, and the selected one in its type's form beside the test box."""
+    """The policy's rules, and the selected one in its type's form beside the test box (below it when the
+    tab is narrower than ``SIDE_BY_SIDE``)."""
 
     def __init__(self, presenter: PoliciesPresenter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,12 +75,12 @@ class RulesTab(QWidget):
         bottom = QWidget()
         bottom_box = QVBoxLayout(bottom)
         bottom_box.setContentsMargins(0, 6, 0, 0)
-        panes = QHBoxLayout()
+        self.panes = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.editor = RuleEditor()
         self.test_box = RuleTestBox(presenter.tester)
-        panes.addWidget(self.editor, 5)
-        panes.addWidget(self.test_box, 3)
-        bottom_box.addLayout(panes, 1)
+        self.panes.addWidget(self.editor, 5)
+        self.panes.addWidget(self.test_box, 3)
+        bottom_box.addLayout(self.panes, 1)
         buttons = QHBoxLayout()
         self.new_button = QPushButton("New rule")
         self.delete_button = QPushButton("Remove rule")
@@ -96,6 +102,20 @@ class RulesTab(QWidget):
         self.new_button.clicked.connect(self.new_rule)
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self._delete)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        wide = event.size().width() >= SIDE_BY_SIDE
+        self.panes.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+        self.panes.setStretchFactor(self.test_box, 3 if wide else 2)  # below the form: the form's fields first
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the panes one above the other (``resizeEvent`` lays them out so below the threshold)."""
+        hint = super().minimumSizeHint()
+        if self.panes.direction() == QBoxLayout.Direction.LeftToRight:
+            hint.setWidth(min(hint.width(), max(self.editor.minimumSizeHint().width(),
+                                                self.test_box.minimumSizeHint().width()) + 20))
+        return hint
 
     def _selected(self, *_args: object) -> None:
         rows = self.table.selectionModel().selectedRows()
@@ -195,14 +215,13 @@ class PoliciesView(QWidget):
         right_box = QVBoxLayout(right)
         right_box.setContentsMargins(0, 0, 0, 0)
         title = QHBoxLayout()
-        self.policy_title = label("", "section")
+        self.policy_title = ElidedLabel("", "section")
         self.policy_title.setStyleSheet("font-size: 13pt; font-weight: 600;")
         self.mode_pill = Pill()
-        self.version_label = label("", "muted")
+        self.version_label = ElidedLabel("", "muted")
         title.addWidget(self.policy_title)
         title.addWidget(self.mode_pill)
-        title.addWidget(self.version_label)
-        title.addStretch(1)
+        title.addWidget(self.version_label, 1)
         right_box.addLayout(title)
         self.tabs = QTabWidget()
         self.rules_tab = RulesTab(presenter)
@@ -210,20 +229,23 @@ class PoliciesView(QWidget):
         self.agents_tab = AgentsTab(presenter)
         self.versions_tab = VersionsTab(presenter.versions)
         self.analytics_tab = AnalyticsTab(presenter)
-        for tab, name in ((self.rules_tab, "Rules"), (self.settings_tab, "Settings and conditions"),
+        for tab, name in ((self.rules_tab, "Rules"), (self.settings_tab, "Settings"),
                           (self.agents_tab, "Agents"), (self.versions_tab, "Versions"),
                           (self.analytics_tab, "Analytics")):
             self.tabs.addTab(tab, name)
+        self.tabs.setTabToolTip(1, "Name, mode, priority, stored text and the conditions under which it applies")
         self.empty = label("Select a policy, or clone a pack into a new one.", "empty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
         self.detail_stack = QStackedWidget()
         self.detail_stack.addWidget(self.empty)
         self.detail_stack.addWidget(self.tabs)
         right_box.addWidget(self.detail_stack, 1)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 5)
-        splitter.setSizes([290, 990])
+        splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 1)  # the packs and policies get a third: their names show whole at 1280
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([340, 680])
         root.addWidget(splitter, 1)
 
         self.install_button.clicked.connect(lambda: self._pack_action(presenter.install_pack))

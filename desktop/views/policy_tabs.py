@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -95,6 +96,7 @@ class SettingsTab(QWidget):
         self.end = QTimeEdit()
         for edit in (self.start, self.end):
             edit.setDisplayFormat("HH:mm")
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("00:00") + 40)  # text, padding, arrows
         self.timezone = QLineEdit()
         self.timezone.setPlaceholderText("UTC, or e.g. Europe/Paris")
         window.addWidget(self.window_on)
@@ -104,12 +106,13 @@ class SettingsTab(QWidget):
         window.addWidget(label("in", "muted"))
         window.addWidget(self.timezone, 1)
         form.addRow("Time of day", window)
-        days = QHBoxLayout()
+        days = QGridLayout()  # two rows (weekdays, then the rest) so that the form fits a narrow pane
         self.days = [QCheckBox(day) for day in DAYS]
-        for box in self.days:
-            days.addWidget(box)
-        days.addStretch(1)
-        form.addRow("Days (none: every day)", days)
+        for n, box in enumerate(self.days):
+            days.addWidget(box, n // 4, n % 4)
+        days.addWidget(label("(none: every day)", "muted"), 1, 3, 1, 2)
+        days.setColumnStretch(4, 1)
+        form.addRow("Days", days)
         self.agent_types = QLineEdit()
         self.agent_types.setPlaceholderText("comma-separated agent types, e.g. chat, workflow (empty: any)")
         form.addRow("Agent types", self.agent_types)
@@ -256,7 +259,7 @@ class VersionsTab(QWidget):
         self.version_name = QLineEdit()
         self.version_name.setPlaceholderText("Version name, e.g. before tightening")
         left_box.addWidget(self.version_name)
-        buttons = QHBoxLayout()
+        buttons = QVBoxLayout()  # one above the other: the list stays narrow beside the diff
         self.save_button = QPushButton("Save version")
         self.restore_button = QPushButton("Restore selected")
         self.restore_button.setProperty("role", "danger")
@@ -267,13 +270,17 @@ class VersionsTab(QWidget):
         right = QWidget()
         right_box = QVBoxLayout(right)
         right_box.setContentsMargins(0, 0, 0, 0)
-        compare = QHBoxLayout()
+        compare = QGridLayout()  # the two choices one above the other, each as wide as the pane
         self.left_choice = QComboBox()
         self.right_choice = QComboBox()
-        compare.addWidget(label("Compare", "muted"))
-        compare.addWidget(self.left_choice, 1)
-        compare.addWidget(label("with", "muted"))
-        compare.addWidget(self.right_choice, 1)
+        for choice in (self.left_choice, self.right_choice):  # long version names end in … in a narrow pane
+            choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            choice.setMinimumContentsLength(6)
+        compare.addWidget(label("Compare", "muted"), 0, 0)
+        compare.addWidget(self.left_choice, 0, 1)
+        compare.addWidget(label("with", "muted"), 1, 0)
+        compare.addWidget(self.right_choice, 1, 1)
+        compare.setColumnStretch(1, 1)
         right_box.addLayout(compare)
         panes = QSplitter(Qt.Orientation.Horizontal)
         self.diff_left = self._pane(versions, number=0, text=1)
@@ -289,6 +296,7 @@ class VersionsTab(QWidget):
         right_side.valueChanged.connect(left_side.setValue)
         right_box.addWidget(panes, 1)
         self.summary = label("", "muted")
+        self.summary.setWordWrap(True)
         right_box.addWidget(self.summary)
         splitter.addWidget(right)
         splitter.setSizes([190, 840])

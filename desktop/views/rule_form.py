@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
-    QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
@@ -126,13 +125,12 @@ class RegexForm(_TypeForm):
         self.pattern = QLineEdit()
         self.pattern.setFont(theme.mono_font(9.5))
         self.pattern.setPlaceholderText(r"e.g. \bPROJ-\d{4}\b  (linear-time engine: no backreferences)")
-        flags = QHBoxLayout()
+        flags = QVBoxLayout()
         self.flags = {flag: QCheckBox(text) for flag, text in
                       (("i", "ignore case (i)"), ("m", "multi-line (m)"), ("s", "dot matches newline (s)"))}
         for box in self.flags.values():
             flags.addWidget(box)
             box.toggled.connect(self.changed)
-        flags.addStretch(1)
         form.addRow("Pattern", self.pattern)
         form.addRow("Flags", flags)
         self.pattern.textChanged.connect(self.changed)
@@ -215,7 +213,9 @@ class SentimentForm(_TypeForm):
         self.threshold.setSingleStep(0.05)
         self.threshold.setDecimals(2)
         form.addRow("Flag at or below  −", self.threshold)
-        form.addRow("", label("The score runs from −1 (hostile) to +1 (warm).", "muted"))
+        scale = label("The score runs from −1 (hostile) to +1 (warm).", "muted")
+        scale.setWordWrap(True)
+        form.addRow("", scale)
         self.threshold.valueChanged.connect(self.changed)
 
     def condition(self) -> dict[str, Any]:
@@ -269,7 +269,6 @@ class RuleEditor(QWidget):
         self.rule_type = QComboBox()
         for rule_type in schemas.RULE_TYPES:
             self.rule_type.addItem(rc.TYPE_LABELS[rule_type], rule_type)
-        row = QHBoxLayout()
         self.severity = QComboBox()
         for severity in ("info", "warning", "critical"):
             self.severity.addItem(severity, severity)
@@ -284,15 +283,18 @@ class RuleEditor(QWidget):
         self.active = QCheckBox("On")
         for combo in (self.rule_type, self.severity, self.action, self.redaction):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        for text, widget in (("Severity", self.severity), ("Action", self.action), ("Store matches", self.redaction)):
-            row.addWidget(label(text, "muted"))
-            row.addWidget(widget, 1)
+        # three rows of label and field pairs, so that a narrow pane shows every choice whole:
+        # name and on/off; type and severity; action and how matches are stored
         common.addWidget(label("Name", "muted"), 0, 0)
-        common.addWidget(self.name, 0, 1)
-        common.addWidget(self.rule_type, 0, 2)
-        common.addWidget(self.active, 0, 3)
-        common.addLayout(row, 1, 0, 1, 4)
+        common.addWidget(self.name, 0, 1, 1, 3)
+        common.addWidget(self.active, 0, 4)
+        for row, pairs in ((1, (("Type", self.rule_type), ("Severity", self.severity))),
+                           (2, (("Action", self.action), ("Stored as", self.redaction)))):
+            for n, (text, widget) in enumerate(pairs):
+                common.addWidget(label(text, "muted"), row, 2 * n)
+                common.addWidget(widget, row, 2 * n + 1, 1, 2 if n else 1)
         common.setColumnStretch(1, 1)
+        common.setColumnStretch(3, 1)
         layout.addLayout(common)
         self.forms: dict[str, _TypeForm] = {}
         self.stack = QStackedWidget()
@@ -303,7 +305,6 @@ class RuleEditor(QWidget):
             self.stack.addWidget(form)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.stack)
         layout.addWidget(scroll, 1)
         self.rule_type.currentIndexChanged.connect(self._type_changed)

@@ -4,13 +4,14 @@ waterfall, the selected span's parent chain and detail, search, zoom and replay.
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTreeView,
@@ -28,6 +29,7 @@ from desktop.widgets.cards import label, page_layout
 from desktop.widgets.waterfall import Waterfall
 
 EXPAND_ALL_UP_TO = 3000
+SPAN_COLUMN_MIN = 100  # pixels the span tree's name column keeps however narrow the window
 INTRO = ("Open a trace: type its id, pick a recent one, or choose \u201cOpen in trace visualizer\u201d on an "
          "event in the log explorer.")
 
@@ -36,6 +38,12 @@ def _tool(text: str, tip: str) -> QPushButton:
     button = QPushButton(text)
     button.setToolTip(tip)
     return button
+
+
+# the path's links: no button face (a flat button's background would cover the "›" between them)
+CRUMB_LINK = ("QPushButton { border: none; background: transparent; padding: 2px 3px; color: palette(link); }"
+              "QPushButton:hover { text-decoration: underline; }")
+CRUMB_CURRENT = "QPushButton { border: none; background: transparent; padding: 2px 3px; font-weight: 600; }"
 
 
 class Breadcrumb(QWidget):
@@ -54,13 +62,16 @@ class Breadcrumb(QWidget):
             item = self._layout.takeAt(0)
             widget = item.widget()
             if widget is not None:
+                widget.hide()  # now: until the deferred delete, it would still paint under the new path
                 widget.deleteLater()
         self.buttons = []
         self._layout.addWidget(label("Path:", "muted"))
         shown = chain if len(chain) <= 8 else chain[:2] + [NO_PARENT] + chain[-5:]
         for n, node in enumerate(shown):
             if n:
-                self._layout.addWidget(label("›", "muted"))
+                separator = label("›", "muted")
+                separator.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+                self._layout.addWidget(separator)
             if node == NO_PARENT:
                 self._layout.addWidget(label(f"… {len(chain) - 7} more …", "muted"))
                 continue
@@ -70,10 +81,8 @@ class Breadcrumb(QWidget):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.setToolTip(f"span {span.span_id or span.id}")
             button.setProperty("node", node)
-            button.setStyleSheet("QPushButton { border: none; padding: 2px 4px; color: #3b5bdb; }"
-                                 "QPushButton:hover { text-decoration: underline; }")
-            if node == chain[-1]:
-                button.setStyleSheet("QPushButton { border: none; padding: 2px 4px; font-weight: 600; }")
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            button.setStyleSheet(CRUMB_CURRENT if node == chain[-1] else CRUMB_LINK)
             button.clicked.connect(self._clicked)
             self._layout.addWidget(button)
             self.buttons.append(button)
@@ -91,15 +100,15 @@ class TraceView(QWidget):
         self.presenter = presenter
         self._searched = ""
         model = presenter.model
-        root, head, self.subtitle = page_layout(self, "Traces", "")
+        root, head, self.subtitle = page_layout(self, "Traces", "", elide_subtitle=True)
         self.trace_box = QLineEdit()
         self.trace_box.setPlaceholderText("Trace id")
         self.trace_box.setClearButtonEnabled(True)
-        self.trace_box.setMinimumWidth(190)
+        self.trace_box.setMinimumWidth(150)
         self.open_button = QPushButton("Open")
         self.open_button.setProperty("role", "primary")
         self.recent = QComboBox()
-        self.recent.setMinimumWidth(210)
+        self.recent.setMinimumWidth(170)
         self.recent.setPlaceholderText("Recent traces…")
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self._refresh)
@@ -115,8 +124,8 @@ class TraceView(QWidget):
         self.prev_match = _tool("Prev", "Previous match (Shift+F3)")
         self.next_match = _tool("Next", "Next match (F3)")
         self.match_label = label("", "muted")
-        self.expand_all = _tool("Expand all", "Expand every span")
-        self.collapse_all = _tool("Collapse all", "Collapse to the top-level spans")
+        self.expand_all = _tool("Expand", "Expand every span")
+        self.collapse_all = _tool("Collapse", "Collapse to the top-level spans")
         self.zoom_out = _tool("−", "Zoom out (Ctrl+-, or Ctrl+wheel on the timeline)")
         self.zoom_in = _tool("+", "Zoom in (Ctrl+=, or Ctrl+wheel on the timeline)")
         self.zoom_fit = _tool("Fit", "Fit the whole trace (Ctrl+0)")
@@ -128,13 +137,13 @@ class TraceView(QWidget):
         bar.addWidget(self.search, 3)
         for widget in (self.prev_match, self.next_match, self.match_label):
             bar.addWidget(widget)
-        bar.addSpacing(10)
+        bar.addSpacing(6)
         for widget in (self.expand_all, self.collapse_all):
             bar.addWidget(widget)
-        bar.addSpacing(10)
+        bar.addSpacing(6)
         for widget in (self.zoom_out, self.zoom_in, self.zoom_fit):
             bar.addWidget(widget)
-        bar.addSpacing(10)
+        bar.addSpacing(6)
         for widget in (self.step_back, self.play_button, self.step_forward, self.replay_label):
             bar.addWidget(widget)
         self.tools = QWidget()
@@ -165,25 +174,40 @@ class TraceView(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TraceColumn.SPAN, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((TraceColumn.DURATION, 76), (TraceColumn.TOKENS, 88), (TraceColumn.COST, 84)):
+        # fixed widths that fit their header and a typical value (measuring every row of a big trace is slow)
+        header_font = QFont(self.tree.font())
+        header_font.setBold(True)  # the style sheet's header weight
+        metrics, bold = self.tree.fontMetrics(), QFontMetrics(header_font)
+        figures = 0
+        for column, sample in ((TraceColumn.DURATION, "99.99 s"), (TraceColumn.TOKENS, "999,999"),
+                               (TraceColumn.COST, "$0.000000")):
+            title = str(model.headerData(column, Qt.Orientation.Horizontal))
+            width = max(bold.horizontalAdvance(title), metrics.horizontalAdvance(sample)) + 14
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, width)
+            figures += width if column != TraceColumn.DURATION else 0
+        chrome = 2 * self.tree.frameWidth() + self.tree.verticalScrollBar().sizeHint().width()
+        self.tree.setMinimumWidth(figures + SPAN_COLUMN_MIN + chrome)  # names keep room whatever the splitter
         self.tree.setColumnHidden(TraceColumn.DURATION, True)  # the waterfall labels each bar with it
         self.waterfall = Waterfall(self.tree, model)
 
         self.detail = EventDetail()
         self.detail.trace_button.hide()
         self.detail.visualize_button.hide()
-        self.detail.setMinimumWidth(340)
+        self.detail.setMinimumWidth(300)
+        self.detail.tabs.setUsesScrollButtons(False)  # in a narrow pane the tab names shorten, all in view
+        self.detail.tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        self.detail.tabs.setStyleSheet("QTabBar::tab { padding: 6px 9px; }")  # whole names in a 1280 window
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.tree)
         self.splitter.addWidget(self.waterfall)
         self.splitter.addWidget(self.detail)
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 3)
-        self.splitter.setSizes([350, 290, 390])
+        self.splitter.setSizes([360, 280, 390])
         self.message = label(INTRO, "empty")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -298,7 +322,7 @@ class TraceView(QWidget):
         if totals.has_cost:
             parts.append(format_cost(totals.cost))
         self.subtitle.setText(" · ".join(parts))
-        self.subtitle.setToolTip(self.presenter.trace_id)
+        self.subtitle.set_hint(self.presenter.trace_id)
         self.waterfall.fit()
 
     def _cleared(self) -> None:
@@ -306,7 +330,7 @@ class TraceView(QWidget):
         self.search.clear()
         self.recent.clear()
         self.subtitle.setText("")
-        self.subtitle.setToolTip("")
+        self.subtitle.set_hint("")
         self.message.setText(INTRO)
         self.stack.setCurrentIndex(0)
         self.detail.show_message("")

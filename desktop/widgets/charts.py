@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from desktop import theme
@@ -147,8 +156,16 @@ class TimeChart(QWidget):
                           self)
 
 
+ROW = 28  # the height of one bar's row, in pixels
+MIN_ROWS = 3  # rows a bar list keeps however little room it is given (the last may be "+N more")
+
+
 class BarList(QWidget):
-    """Labelled horizontal bars, largest first (violations by pack, by agent)."""
+    """Labelled horizontal bars, largest first (violations by pack, by agent).
+
+    It asks for a row per item and never drops one silently: given less height, it draws the bars that fit
+    and then a "+N more" row, whose tooltip lists the others.
+    """
 
     def __init__(self, color: str = theme.VIOLATIONS_COLOR, empty_text: str = "Nothing yet",
                  parent: QWidget | None = None) -> None:
@@ -156,19 +173,42 @@ class BarList(QWidget):
         self._items: list[tuple[str, int]] = []
         self._color = QColor(color)
         self._empty_text = empty_text
-        self.setMinimumHeight(120)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     def set_items(self, items: Sequence[tuple[str, int]]) -> None:
         self._items = list(items)
         self.updateGeometry()
+        self._update_tooltip()
         self.update()
 
     @property
     def items(self) -> list[tuple[str, int]]:
         return self._items
 
+    @staticmethod
+    def _height(rows: int) -> int:
+        return ROW * rows + 8
+
     def sizeHint(self) -> QSize:
-        return QSize(300, max(120, 28 * len(self._items) + 8))
+        return QSize(300, self._height(max(MIN_ROWS, len(self._items))))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(160, self._height(min(MIN_ROWS, max(1, len(self._items)))))
+
+    def shown(self) -> tuple[list[tuple[str, int]], int]:
+        """The items drawn at the current height, and how many more there are (said in a "+N more" row)."""
+        fits = max(1, (self.height() - 8) // ROW)
+        if len(self._items) <= fits:
+            return self._items, 0
+        return self._items[:fits - 1], len(self._items) - (fits - 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        drawn, more = self.shown()
+        self.setToolTip("\n".join(f"{label}: {count:,}" for label, count in self._items[len(drawn):]) if more else "")
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -179,22 +219,26 @@ class BarList(QWidget):
             painter.setPen(muted)
             painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), self._empty_text)
             return
-        label_width = min(int(self.width() * 0.42), max(metrics.horizontalAdvance(l) for l, _ in self._items) + 16)
+        drawn, more = self.shown()
+        label_width = min(int(self.width() * 0.5), max(metrics.horizontalAdvance(l) for l, _ in self._items) + 16)
         count_width = max(metrics.horizontalAdvance(f"{c:,}") for _, c in self._items) + 10
         top = max(c for _, c in self._items) or 1
         track = self.width() - label_width - count_width - 8
-        row = 28
-        for n, (label, count) in enumerate(self._items):
-            y = 4 + n * row
+        for n, (label, count) in enumerate(drawn):
+            y = 4 + n * ROW
             painter.setPen(theme.text_color(self))
-            painter.drawText(QRectF(0, y, label_width - 8, row - 6),
+            painter.drawText(QRectF(0, y, label_width - 8, ROW - 6),
                              int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
                              metrics.elidedText(label, Qt.TextElideMode.ElideMiddle, label_width - 8))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(self.palette().color(QPalette.ColorRole.AlternateBase))
-            painter.drawRoundedRect(QRectF(label_width, y + 5, track, row - 16), 4, 4)
+            painter.drawRoundedRect(QRectF(label_width, y + 5, track, ROW - 16), 4, 4)
             painter.setBrush(self._color)
-            painter.drawRoundedRect(QRectF(label_width, y + 5, max(4.0, track * count / top), row - 16), 4, 4)
+            painter.drawRoundedRect(QRectF(label_width, y + 5, max(4.0, track * count / top), ROW - 16), 4, 4)
             painter.setPen(muted)
-            painter.drawText(QRectF(label_width + track + 4, y, count_width, row - 6),
+            painter.drawText(QRectF(label_width + track + 4, y, count_width, ROW - 6),
                              int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight), f"{count:,}")
+        if more:
+            painter.setPen(muted)
+            painter.drawText(QRectF(0, 4 + len(drawn) * ROW, self.width(), ROW - 6),
+                             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), f"+{more} more")

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
     QPen,
     QResizeEvent,
     QWheelEvent,
@@ -25,7 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QTreeView, QWidget
 
 from desktop import theme
-from desktop.models.trace import STATUS_COLOR, TraceTreeModel, format_ms, status_icon
+from desktop.models.trace import MATCH_HUE, STATUS_COLOR, TraceTreeModel, format_ms, status_icon
 from desktop.models.trace_tree import NO_PARENT
 
 PAD = 10
@@ -35,8 +36,6 @@ ZOOM_STEP = 1.6
 MAX_SCALE = 50.0  # pixels per millisecond
 ACTION_COLOR = {"llm_call": "#4c6ef5", "tool_use": "#12b886"}
 OTHER_COLOR = "#868e96"
-SELECTED = theme.ACCENT_SOFT
-MATCH = "#fff3bf"
 
 
 def tick_step(scale: float, min_px: int = MIN_TICK_PX) -> float:
@@ -74,7 +73,7 @@ class Waterfall(QWidget):
         self._view, self._model = tree, model
         self.scale = 1.0
         self.fitted = True
-        self.setMinimumWidth(220)
+        self.setMinimumWidth(180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.hbar = QScrollBar(Qt.Orientation.Horizontal, self)
@@ -219,11 +218,13 @@ class Waterfall(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(theme.SURFACE))
+        palette = self.palette()  # the current scheme's, light or dark
+        base = palette.color(QPalette.ColorRole.Base)
+        painter.fillRect(self.rect(), base)
         top = self._top()
         bottom = self.height() - self.hbar.height()
         tree = self._model.tree
-        painter.setPen(QColor(theme.BORDER))
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
         painter.drawRect(0, 0, self.width() - 1, self.height() - 1)
         painter.drawLine(0, top - 1, self.width(), top - 1)
         if not len(tree):
@@ -234,15 +235,17 @@ class Waterfall(QWidget):
         current = self._current_node()
         matches = self._model.matched
         metrics = self._font_metrics
+        accent = palette.color(QPalette.ColorRole.Highlight)
+        selected, matched = theme.tint(accent, base, 0.16), theme.tint(MATCH_HUE, base)
         for node, y, height in self.visible_nodes():
             if node == current:
-                painter.fillRect(0, y, self.width(), height, QColor(SELECTED))
+                painter.fillRect(0, y, self.width(), height, selected)
             elif node in matches:
-                painter.fillRect(0, y, self.width(), height, QColor(MATCH))
+                painter.fillRect(0, y, self.width(), height, matched)
             self._paint_bar(painter, node, y, height, metrics)
         if current != NO_PARENT:  # the replay cursor: where the selected span starts
             x = self.x_of(tree.start_ms[current])
-            painter.setPen(QPen(QColor(theme.ACCENT), 1, Qt.PenStyle.DashLine))
+            painter.setPen(QPen(accent, 1, Qt.PenStyle.DashLine))
             painter.drawLine(int(x), top, int(x), bottom)
         painter.end()
 
@@ -255,15 +258,15 @@ class Waterfall(QWidget):
         left, _ = self.visible_window()
         first = math.floor(max(0.0, left) / step) * step
         t = first
-        painter.setPen(QColor(theme.MUTED))
+        grid, muted = self.palette().color(QPalette.ColorRole.Midlight), theme.muted_color(self)
         while True:
             x = self.x_of(t)
             if x > self.width():
                 break
             if x >= 0:
-                painter.setPen(QColor("#eef0f3"))
+                painter.setPen(grid)
                 painter.drawLine(int(x), top, int(x), bottom)
-                painter.setPen(QColor(theme.MUTED))
+                painter.setPen(muted)
                 painter.drawLine(int(x), top - 6, int(x), top - 1)
                 painter.drawText(int(x) + 3, top - 8, tick_label(t, step))
             t += step
@@ -283,12 +286,26 @@ class Waterfall(QWidget):
         if status == "blocked":  # hatched as well as red
             painter.setBrush(QBrush(QColor(255, 255, 255, 150), Qt.BrushStyle.BDiagPattern))
             painter.drawRect(bar)
-        x = bar.right() + 5
-        if status != "ok":
-            status_icon(status).paint(painter, int(x), y + (height - 14) // 2, 14, 14)
-            x += 17
         label = f"{span.action}  {format_ms(end - start)}"
         if status != "ok":
             label += f"  {status}"
-        painter.setPen(QColor(STATUS_COLOR[status]) if status != "ok" else QColor(theme.MUTED))
-        painter.drawText(int(x), y + (height + metrics.ascent() - metrics.descent()) // 2, label)
+        icon = 17 if status != "ok" else 0
+        width = icon + metrics.horizontalAdvance(label)
+        x, over_bar = self.label_x(bar, width)
+        if over_bar:  # on a backdrop of the timeline's own colour, so that the bar does not show through
+            painter.fillRect(QRectF(x - 3, y + 1, width + 6, height - 2), self.palette().color(QPalette.ColorRole.Base))
+        if icon:
+            status_icon(status).paint(painter, int(x), y + (height - 14) // 2, 14, 14)
+        painter.setPen(QColor(STATUS_COLOR[status]) if status != "ok" else theme.muted_color(self))
+        painter.drawText(int(x) + icon, y + (height + metrics.ascent() - metrics.descent()) // 2, label)
+
+    def label_x(self, bar: QRectF, width: float) -> tuple[float, bool]:
+        """Where a bar's label (``width`` pixels) starts: right of the bar or, when it would run past the right
+        edge, left of it; when neither has room, against the right edge over the bar. Returns ``(x, over the
+        bar)``."""
+        right_edge = self.width() - 4
+        if bar.right() + 5 + width <= right_edge:
+            return bar.right() + 5, False
+        if bar.left() - 5 - width >= 0:
+            return bar.left() - 5 - width, False
+        return max(0.0, right_edge - width), True

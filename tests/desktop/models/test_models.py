@@ -81,6 +81,16 @@ def test_json_tree_model() -> None:
     ModelTester(None).check(model)
 
 
+def test_json_tree_shows_floats_in_plain_decimals() -> None:
+    model = JsonTreeModel()
+    model.set_value({"cost": 6e-05, "tiny": -3.5e-07, "huge": 1e20, "temperature": 0.7, "latency": 2350.0,
+                     "tokens": 411, "bad": float("nan")})
+    shown = {model.data(model.index(row, 0)): model.data(model.index(row, 1)) for row in range(model.rowCount())}
+    assert shown == {"cost": "0.00006", "tiny": "-0.00000035", "huge": "100000000000000000000",
+                     "temperature": "0.7", "latency": "2350.0", "tokens": "411", "bad": "NaN"}
+    assert float(shown["cost"]) == 6e-05 and float(shown["tiny"]) == -3.5e-07  # nothing rounded away
+
+
 def test_alert_model(qtbot: Any, qtmodeltester: Any, client: SidecarClient, seeded: Seeded) -> None:
     if not alerts_available(seeded.url):
         pytest.skip("this sidecar does not serve /api/v1/alerts yet")

@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 
+from desktop import theme
 from desktop.api import schemas
 from desktop.api.client import SidecarClient
 from desktop.models import policy_text
@@ -50,19 +54,37 @@ def test_a_live_policy_renders_like_its_version_snapshot_and_ids_do_not_count() 
     assert lines[lines.index("- rule: SSN") + 3] == "    action: policy mode"
 
 
-def test_diff_model_tints_each_side(qtmodeltester: Any) -> None:
+def contrast(a: QColor, b: QColor) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21; body text wants 4.5 or more)."""
+    def luminance(color: QColor) -> float:
+        channels = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                    for c in (color.redF(), color.greenF(), color.blueF())]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_diff_model_tints_each_side_readably_in_either_scheme(qtmodeltester: Any, qapp: QApplication,
+                                                               mode: str) -> None:
     model = DiffModel()
     model.set_rows(policy_text.side_by_side(["mode: flag", "x"], ["mode: block", "x", "y"]))
     model.set_titles("v1", "v2")
     qtmodeltester.check(model)
-    from PySide6.QtCore import Qt
-
-    background = Qt.ItemDataRole.BackgroundRole
-    assert model.data(model.index(0, 1), background).color().name() == "#fff3bf"
-    assert model.data(model.index(1, 1), background) is None
-    assert model.data(model.index(2, 1), background).color().name() == DiffModel.EMPTY_TINT
-    assert model.data(model.index(2, 3), background).color().name() == "#d3f9d8"
-    assert model.headerData(3, Qt.Orientation.Horizontal) == "v2"
+    colors = theme.apply(qapp, mode)
+    try:
+        background = Qt.ItemDataRole.BackgroundRole
+        text, base = QColor(colors.text), QColor(colors.surface)
+        changed = model.data(model.index(0, 1), background).color()
+        added = model.data(model.index(2, 3), background).color()
+        for tint in (changed, model.data(model.index(0, 3), background).color(), added):
+            assert tint != base and contrast(tint, text) >= 4.5, (mode, tint.name())
+        assert changed.red() > changed.blue() and added.green() > added.red()  # amber changed, green added
+        assert model.data(model.index(1, 1), background) is None
+        assert model.data(model.index(2, 1), background).color().name() == colors.track  # the missing side
+        assert model.headerData(3, Qt.Orientation.Horizontal) == "v2"
+    finally:
+        theme.apply(qapp, "light")
 
 
 def test_list_models_pass_the_model_tester(qtmodeltester: Any) -> None:

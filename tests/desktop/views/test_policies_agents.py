@@ -7,7 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 
+from desktop import theme
+from desktop.models.policies import DiffModel
 from desktop.models.policy_text import Change
 from desktop.views.main_window import MainWindow
 from tests.desktop.conftest import Seeded, http, token_for
@@ -130,7 +133,8 @@ def test_install_clone_edit_test_version_restore_and_diff(qtbot: Any, open_windo
     assert [c for c in range(4) if not left.isColumnHidden(c)] == [0, 1]
     assert [c for c in range(4) if not right.isColumnHidden(c)] == [2, 3]
     row = next(n for n, r in enumerate(versions.diff.rows()) if r.left == "mode: flag")
-    assert left.model().index(row, 1).data(Qt.ItemDataRole.BackgroundRole).color().name() == "#fff3bf"
+    tint = left.model().index(row, 1).data(Qt.ItemDataRole.BackgroundRole).color()
+    assert tint == theme.tint(DiffModel.LEFT_TINT[Change.CHANGED], left.palette().color(QPalette.ColorRole.Base))
     assert right.model().index(row, 3).data() == "mode: block"
     right.verticalScrollBar().setValue(right.verticalScrollBar().maximum())
     assert left.verticalScrollBar().value() == right.verticalScrollBar().value() > 0

@@ -59,6 +59,8 @@ def log_in(qtbot: Any, window: MainWindow, email: str, password: str) -> None:
 def test_log_in_filter_and_open_an_event(qtbot: Any, open_window: Any, seeded: Seeded) -> None:
     window = open_window(seeded.url)
     log_in(qtbot, window, seeded.email, seeded.password)
+    assert window.pages.currentWidget() is window.dashboard
+    assert [item.text() for item in window.sidebar.selectedItems()] == ["Dashboard"]  # highlighted, not only current
     snap = window.shell.dashboard.snapshot
     assert window.dashboard.events_card.value.text() == f"{snap.kpis.events_today:,}"
     assert window.dashboard.recent.rowCount() == 8
