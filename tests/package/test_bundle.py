@@ -38,7 +38,7 @@ SCHEMA_V1 = ROOT / "tests" / "data" / "schema_v1.sql"
 LISTENING = re.compile(r"AgentAudit sidecar (\S+) listening on (http://127\.0\.0\.1:\d+) \(data: (.+)\)")
 # every view the screenshot mode saves for a new account (a policy's versions and analytics need a policy)
 VIEWS = ("welcome", "dashboard", "logs", "alerts", "keys", "traces", "policies", "agents", "reports", "billing",
-         "settings", "activity", "dashboard-dark")
+         "settings", "activity", "users", "dashboard-dark")
 
 
 @pytest.fixture(scope="module")

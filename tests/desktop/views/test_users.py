@@ -216,7 +216,7 @@ def test_an_owner_who_steps_down_loses_the_page_and_one_who_leaves_is_logged_out
     assert server_users(seeded.url, second)[owner] == "auditor"
     assert window.sidebar.item(PAGES.index("users")).isHidden()
     assert view.stack.currentWidget() is view.denied and not view.add_button.isVisible()
-    assert not window.settings.webhook_card.isVisibleTo(window.settings)  # the rest of the app follows too
+    assert not window.settings.save_webhook_button.isVisibleTo(window.settings)  # the rest of the app follows too
 
     leaving = "leaving-" + owner
     add_by_api(seeded.url, second, leaving, "Lee Leaving", "admin")
