@@ -127,7 +127,7 @@ export class BufferedSender {
   async attempt(events) {
     let result;
     try {
-      result = await this.transport.exchange('POST', '/audit-logs/batch', { body: events });
+      result = await this.transport.exchange('POST', '/audit-logs/batch', { json: JSON.stringify(events) });
     } catch (err) {
       if (!(err instanceof APIConnectionError)) throw err;
       this.warnOnce('down', `agentaudit: cannot reach the sidecar (${err.message}); retrying in the background`);

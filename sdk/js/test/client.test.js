@@ -5,7 +5,8 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  AgentAuditClient, AuthenticationError, BufferedClient, ValidationError, currentSpan,
+  AgentAuditClient, APIConnectionError, AuthenticationError, BufferedClient, PayloadTooLargeError,
+  ValidationError, currentSpan,
 } from 'agentaudit-client';
 import { Sidecar, bootstrap, freePort } from './sidecar.js';
 
@@ -88,6 +89,22 @@ describe('waited calls', () => {
       delete process.env.AGENTAUDIT_BASE_URL;
     }
     assert.equal(new AgentAuditClient().baseUrl, 'http://127.0.0.1:8731/api/v1');
+  });
+  test('a body that cannot be encoded is a TypeError, thrown before anything is sent (not retried)', async () => {
+    let calls = 0;
+    const counting = (...args) => { calls++; return fetch(...args); };
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base, fetch: counting });
+    await assert.rejects(client.log({ action: 'x', metadata: { tokens: 10n } }),
+      (err) => err instanceof TypeError && /cannot be encoded as JSON/.test(err.message));
+    assert.equal(calls, 0);
+    const refused = new AgentAuditClient({ apiKey: key, baseUrl: 'http://127.0.0.1:1/api/v1', maxRetries: 0 });
+    await assert.rejects(refused.log({ action: 'x' }), APIConnectionError);
+  });
+
+  test('a body over the sidecar limit is a PayloadTooLargeError', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base, maxRetries: 0 });
+    await assert.rejects(client.log({ action: 'x', metadata: { big: 'a'.repeat(1_200_000) } }),
+      (err) => err instanceof PayloadTooLargeError && err.status === 413);
   });
 });
 
