@@ -7,8 +7,12 @@ import { Span, currentSpan, runIn } from './tracing.js';
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8731/api/v1';
 const MAX_BATCH = 50;
-const env = (key) => (typeof process !== 'undefined' && process.env ? process.env[key] : undefined);
 const enc = encodeURIComponent;
+
+const env = (key) => (typeof process !== 'undefined' && process.env ? process.env[key] : undefined);
+
+const describe = (value) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);
+const isEvent = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function verdict(data) {
   const action = data?.enforcementAction || 'allow';
@@ -58,31 +62,54 @@ export class AgentAuditClient {
   }
 
   /**
-   * Record one event. Waited (default): resolves to the stored event. `{ wait: false }`: queued, returns
-   * undefined at once, never throws; delivered in the background.
+   * Record one event. Waited (default): resolves to the stored event. `{ wait: false }`: queued (a copy, taken
+   * now), returns undefined at once, never throws; delivered in the background.
    */
-  log(event, { wait = this.defaultWait } = {}) {
-    let body = this.withAgent(stampTrace(event));
-    if (!wait) {
-      try {
-        if (body.startedAt === undefined && body.endedAt === undefined) {
-          const now = new Date().toISOString();
-          body = { ...body, startedAt: now, endedAt: now };
-        }
-        this.background.enqueue(body);
-      } catch { /* background mode never throws into the agent */ }
+  log(event, options) {
+    if (!(options?.wait ?? this.defaultWait)) {
+      this.queue(event);
       return undefined;
     }
-    return this.transport.request('POST', '/audit-logs', { body });
+    return this.store(event);
   }
 
-  /** Record many events (more than 50 go as several requests, in order); resolves to { data, processed, errors }. */
-  async logBatch(events, { wait = this.defaultWait } = {}) {
-    const bodies = events.map((e) => this.withAgent(e));
-    if (!wait) {
-      for (const body of bodies) this.log(body, { wait: false });
+  async store(event) {
+    if (!isEvent(event)) throw new TypeError(`an event must be an object, got ${describe(event)}`);
+    return this.transport.request('POST', '/audit-logs', { body: this.withAgent(stampTrace(event)) });
+  }
+
+  /** The background path of log(): stamp, copy, queue. Never throws; an event it cannot take is counted and warned. */
+  queue(event) {
+    const sender = this.background;
+    try {
+      if (!isEvent(event)) throw new TypeError(`it must be an object, got ${describe(event)}`);
+      let body = this.withAgent(stampTrace(event));
+      if (body.startedAt === undefined && body.endedAt === undefined) {
+        const now = new Date().toISOString();
+        body = { ...body, startedAt: now, endedAt: now };
+      }
+      sender.enqueue(body);
+    } catch (err) {
+      sender.refuse(err?.message ?? String(err));
+    }
+  }
+
+  /** Record many events (more than 50 go as several requests, in order); resolves to { data, processed, errors }.
+   * `{ wait: false }`: queued like log(), returns undefined. */
+  logBatch(events, options) {
+    if (!(options?.wait ?? this.defaultWait)) {
+      if (events == null || typeof events[Symbol.iterator] !== 'function') {
+        this.background.refuse(`logBatch takes an array of events, got ${describe(events)}`);
+        return undefined;
+      }
+      for (const event of events) this.queue(event);
       return undefined;
     }
+    return this.storeBatch(events);
+  }
+
+  async storeBatch(events) {
+    const bodies = events.map((e) => this.withAgent(e));
     const data = [];
     for (let i = 0; i < bodies.length; i += MAX_BATCH) {
       const result = await this.transport.request('POST', '/audit-logs/batch', { body: bodies.slice(i, i + MAX_BATCH) });
@@ -162,7 +189,9 @@ export class AgentAuditClient {
 
   flush(timeoutMs) { return this.sender ? this.sender.flush(timeoutMs) : Promise.resolve(true); }
 
-  close(timeoutMs) { return this.sender ? this.sender.close(timeoutMs) : Promise.resolve(true); }
+  /** Deliver what is queued (for at most timeoutMs, default closeTimeoutMs), then stop: requests still out are
+   * abandoned and their events counted as lost; events logged later in the background are counted as lost. */
+  close(timeoutMs) { return this.background.close(timeoutMs); }
 }
 
 /** An AgentAuditClient whose log() and logBatch() queue by default. */

@@ -96,6 +96,7 @@ describe('waited calls', () => {
     const client = new AgentAuditClient({ apiKey: key, baseUrl: base, fetch: counting });
     await assert.rejects(client.log({ action: 'x', metadata: { tokens: 10n } }),
       (err) => err instanceof TypeError && /cannot be encoded as JSON/.test(err.message));
+    await assert.rejects(client.log(null), TypeError);
     assert.equal(calls, 0);
     const refused = new AgentAuditClient({ apiKey: key, baseUrl: 'http://127.0.0.1:1/api/v1', maxRetries: 0 });
     await assert.rejects(refused.log({ action: 'x' }), APIConnectionError);
