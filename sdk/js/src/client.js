@@ -1,6 +1,6 @@
 // AgentAuditClient: log, logBatch, guardrail, queries, buffered mode and trace helpers.
 
-import { APIConnectionError, APIStatusError } from './errors.js';
+import { APIConnectionError, APIStatusError, ConfigError } from './errors.js';
 import { BufferedSender } from './buffer.js';
 import { Transport } from './http.js';
 import { Span, currentSpan, runIn } from './tracing.js';
@@ -9,10 +9,50 @@ export const DEFAULT_BASE_URL = 'http://127.0.0.1:8731/api/v1';
 const MAX_BATCH = 50;
 const enc = encodeURIComponent;
 
-const env = (key) => (typeof process !== 'undefined' && process.env ? process.env[key] : undefined);
+/** An environment variable; set but empty counts as unset. */
+function env(key) {
+  const value = typeof process !== 'undefined' && process.env ? process.env[key] : undefined;
+  return value === '' ? undefined : value;
+}
 
 const describe = (value) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);
 const isEvent = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Check a numeric option: TypeError when it is not a number, RangeError when it is out of range. */
+function checkNumber(options, name, { min, max = Infinity, integer = false, above = false }) {
+  const value = options[name];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  const fits = Number.isFinite(value) && (above ? value > min : value >= min) && value <= max
+    && (!integer || Number.isInteger(value));
+  if (!fits) {
+    const range = `${above ? `more than ${min}` : `at least ${min}`}${max < Infinity ? ` and at most ${max}` : ''}`;
+    throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a number'} ${range}, got ${value}`);
+  }
+}
+
+function checkOptions(options) {
+  checkNumber(options, 'timeoutMs', { min: 0, above: true });
+  checkNumber(options, 'maxRetries', { min: 0, integer: true });
+  checkNumber(options, 'maxBuffer', { min: 1, integer: true });
+  checkNumber(options, 'batchSize', { min: 1, max: MAX_BATCH, integer: true });
+  checkNumber(options, 'window', { min: 1, integer: true });
+  checkNumber(options, 'flushIntervalMs', { min: 0 });
+  checkNumber(options, 'closeTimeoutMs', { min: 0 });
+  for (const name of ['onWarning', 'fetch']) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new TypeError(`${name} must be a function, got ${describe(options[name])}`);
+    }
+  }
+}
+
+function checkBaseUrl(baseUrl) {
+  let url = null;
+  try { url = new URL(baseUrl); } catch { /* reported below */ }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname) {
+    throw new ConfigError(`baseUrl must be an http(s) URL such as ${DEFAULT_BASE_URL}, got ${JSON.stringify(baseUrl)}`);
+  }
+}
 
 function verdict(data) {
   const action = data?.enforcementAction || 'allow';
@@ -34,18 +74,18 @@ function stampTrace(event) {
 export class AgentAuditClient {
   /**
    * @param {object} [options] apiKey, baseUrl, agentId, timeoutMs, maxRetries, buffered, maxBuffer, batchSize,
-   *   window, flushIntervalMs, closeTimeoutMs, onWarning, fetch
+   *   window, flushIntervalMs, closeTimeoutMs, onWarning, fetch. A malformed baseUrl is a ConfigError; other
+   *   options of the wrong type are a TypeError, out of range a RangeError.
    */
   constructor(options = {}) {
+    checkOptions(options);
     this.apiKey = options.apiKey ?? env('AGENTAUDIT_API_KEY') ?? '';
     this.baseUrl = (options.baseUrl || env('AGENTAUDIT_BASE_URL') || DEFAULT_BASE_URL).replace(/\/+$/, '');
-    this.agentId = options.agentId ?? env('AGENTAUDIT_AGENT_ID') ?? undefined;
+    checkBaseUrl(this.baseUrl);
+    this.agentId = options.agentId || env('AGENTAUDIT_AGENT_ID') || undefined;
     this.defaultWait = !options.buffered;
     this.transport = new Transport({ apiKey: this.apiKey, baseUrl: this.baseUrl, timeoutMs: options.timeoutMs ?? 10000,
       maxRetries: options.maxRetries ?? 2, fetch: options.fetch });
-    if (options.window !== undefined && !(Number.isInteger(options.window) && options.window >= 1)) {
-      throw new RangeError('window must be an integer of at least 1');
-    }
     this.senderOptions = { maxBuffer: options.maxBuffer, batchSize: options.batchSize, window: options.window,
       flushIntervalMs: options.flushIntervalMs, closeTimeoutMs: options.closeTimeoutMs, onWarning: options.onWarning };
     for (const key of Object.keys(this.senderOptions)) if (this.senderOptions[key] === undefined) delete this.senderOptions[key];

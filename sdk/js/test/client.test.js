@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  AgentAuditClient, APIConnectionError, AuthenticationError, BufferedClient, PayloadTooLargeError,
+  AgentAuditClient, APIConnectionError, AuthenticationError, BufferedClient, ConfigError, PayloadTooLargeError,
   ValidationError, currentSpan,
 } from 'agentaudit-client';
 import { Sidecar, bootstrap, freePort } from './sidecar.js';
@@ -106,6 +106,42 @@ describe('waited calls', () => {
     const client = new AgentAuditClient({ apiKey: key, baseUrl: base, maxRetries: 0 });
     await assert.rejects(client.log({ action: 'x', metadata: { big: 'a'.repeat(1_200_000) } }),
       (err) => err instanceof PayloadTooLargeError && err.status === 413);
+  });
+
+  test('options are checked when the client is built', () => {
+    for (const [options, Error] of [
+      [{ batchSize: 100 }, RangeError], [{ batchSize: 0 }, RangeError], [{ batchSize: 2.5 }, RangeError],
+      [{ maxBuffer: -5 }, RangeError], [{ maxBuffer: 0 }, RangeError], [{ maxBuffer: '100' }, TypeError],
+      [{ window: 0 }, RangeError], [{ flushIntervalMs: -1 }, RangeError], [{ flushIntervalMs: NaN }, TypeError],
+      [{ closeTimeoutMs: -1 }, RangeError], [{ closeTimeoutMs: Infinity }, RangeError],
+      [{ timeoutMs: 0 }, RangeError], [{ timeoutMs: -1 }, RangeError], [{ timeoutMs: '5000' }, TypeError],
+      [{ maxRetries: -1 }, RangeError], [{ onWarning: 'console' }, TypeError], [{ fetch: {} }, TypeError],
+      [{ baseUrl: '127.0.0.1:8731' }, ConfigError], [{ baseUrl: 'ftp://host/api/v1' }, ConfigError],
+      [{ baseUrl: 'not a url' }, ConfigError],
+    ]) {
+      assert.throws(() => new AgentAuditClient(options), Error, JSON.stringify(options));
+      assert.throws(() => new BufferedClient(options), Error, JSON.stringify(options));
+    }
+    const fine = new BufferedClient({ batchSize: 1, maxBuffer: 1, window: 1, flushIntervalMs: 0, closeTimeoutMs: 0,
+      timeoutMs: 1, maxRetries: 0, baseUrl: 'https://audit.example/api/v1/' });
+    assert.equal(fine.baseUrl, 'https://audit.example/api/v1');
+  });
+
+  test('an environment variable set but empty counts as unset', async () => {
+    process.env.AGENTAUDIT_AGENT_ID = '';
+    process.env.AGENTAUDIT_BASE_URL = '';
+    try {
+      const client = new AgentAuditClient({ apiKey: key });
+      assert.deepEqual([client.agentId, client.baseUrl], [undefined, 'http://127.0.0.1:8731/api/v1']);
+      const sent = new AgentAuditClient({ apiKey: key, baseUrl: base });
+      assert.equal((await sent.log({ action: 'empty_env_agent' })).agentId, null);
+      process.env.AGENTAUDIT_AGENT_ID = 'env-agent';
+      assert.equal((await sent.log({ action: 'x' })).agentId, null);  // read when the client is built
+      assert.equal((await new AgentAuditClient({ apiKey: key, baseUrl: base }).log({ action: 'x' })).agentId, 'env-agent');
+    } finally {
+      delete process.env.AGENTAUDIT_AGENT_ID;
+      delete process.env.AGENTAUDIT_BASE_URL;
+    }
   });
 });
 
