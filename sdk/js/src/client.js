@@ -2,7 +2,7 @@
 
 import { APIConnectionError, APIStatusError, ConfigError } from './errors.js';
 import { BufferedSender } from './buffer.js';
-import { Transport } from './http.js';
+import { Transport, encodeJson } from './http.js';
 import { Span, currentSpan, runIn } from './tracing.js';
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8731/api/v1';
@@ -71,6 +71,22 @@ function stampTrace(event) {
   return event;
 }
 
+/** The error of chunk `start` of a waited logBatch, told in the caller's indexes, with the events stored before it. */
+function batchError(err, start, stored) {
+  if (err instanceof APIStatusError && start > 0) {
+    const shift = (text) => String(text).replace(/\[(\d+)\]/g, (_, i) => `[${Number(i) + start}]`)
+      .replace(/\bentry (\d+)\b/g, (_, i) => `entry ${Number(i) + start}`);
+    err.details = err.details.map((d) => ({ ...d, field: shift(d?.field ?? '') }));
+    err.message = shift(err.message);
+    if (err.body && typeof err.body === 'object') err.body = { ...err.body, error: shift(err.body.error ?? ''), details: err.details };
+  }
+  if (err instanceof Error) {
+    err.stored = stored;
+    if (stored.length) err.message += ` (entries 0 to ${stored.length - 1} were stored: see error.stored)`;
+  }
+  return err;
+}
+
 export class AgentAuditClient {
   /**
    * @param {object} [options] apiKey, baseUrl, agentId, timeoutMs, maxRetries, buffered, maxBuffer, batchSize,
@@ -134,8 +150,13 @@ export class AgentAuditClient {
     }
   }
 
-  /** Record many events (more than 50 go as several requests, in order); resolves to { data, processed, errors }.
-   * `{ wait: false }`: queued like log(), returns undefined. */
+  /**
+   * Record many events, linked to the current span like log(). Waited: resolves to { data, processed, errors }.
+   * More than 50 go as several requests, in order; if one fails, its error names the entry by its index in
+   * `events`, and `error.stored` holds the events stored by the requests before it. Every entry is encoded
+   * before the first request (an entry that cannot be is a TypeError and nothing is stored). `{ wait: false }`:
+   * queued like log(), returns undefined.
+   */
   logBatch(events, options) {
     if (!(options?.wait ?? this.defaultWait)) {
       if (events == null || typeof events[Symbol.iterator] !== 'function') {
@@ -149,10 +170,20 @@ export class AgentAuditClient {
   }
 
   async storeBatch(events) {
-    const bodies = events.map((e) => this.withAgent(e));
+    if (!Array.isArray(events)) throw new TypeError(`logBatch takes an array of events, got ${describe(events)}`);
+    const encoded = events.map((event, i) => {
+      if (!isEvent(event)) throw new TypeError(`logBatch entry ${i} must be an object, got ${describe(event)}`);
+      return encodeJson(this.withAgent(stampTrace(event)), `logBatch entry ${i}`);
+    });
     const data = [];
-    for (let i = 0; i < bodies.length; i += MAX_BATCH) {
-      const result = await this.transport.request('POST', '/audit-logs/batch', { body: bodies.slice(i, i + MAX_BATCH) });
+    for (let start = 0; start < encoded.length; start += MAX_BATCH) {
+      let result;
+      try {
+        result = await this.transport.request('POST', '/audit-logs/batch',
+          { json: `[${encoded.slice(start, start + MAX_BATCH).join(',')}]` });
+      } catch (err) {
+        throw batchError(err, start, data);
+      }
       data.push(...result.data);
     }
     return { data, processed: data.length, errors: 0 };

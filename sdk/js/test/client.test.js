@@ -108,6 +108,26 @@ describe('waited calls', () => {
       (err) => err instanceof PayloadTooLargeError && err.status === 413);
   });
 
+  test('a refused entry of a long logBatch is named by its index in the call; error.stored holds what was stored', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base, maxRetries: 0 });
+    const traceId = unique('chunks');
+    const events = Array.from({ length: 120 }, (_, i) => ({ action: `step_${i}`, traceId }));
+    events[110] = { action: '', traceId };
+    await assert.rejects(client.logBatch(events), (err) => {
+      assert.ok(err instanceof ValidationError);
+      assert.match(err.message, /entry 110 is invalid: \[110\]\.action/);
+      assert.match(err.message, /entries 0 to 99 were stored/);
+      assert.deepEqual(err.details.map((d) => d.field), ['[110].action']);
+      assert.deepEqual(err.stored.map((e) => e.action), events.slice(0, 100).map((e) => e.action));
+      return true;
+    });
+    assert.equal((await client.listLogs({ traceId, limit: 1 })).pagination.total, 100);
+    events[110] = { action: 'bigint', traceId, metadata: { n: 1n } };
+    await assert.rejects(client.logBatch(events), (err) => err instanceof TypeError && /entry 110/.test(err.message));
+    await assert.rejects(client.logBatch([{ action: 'ok' }, 'not an event']), (err) => err instanceof TypeError && /entry 1/.test(err.message));
+    assert.equal((await client.listLogs({ traceId, limit: 1 })).pagination.total, 100);
+  });
+
   test('options are checked when the client is built', () => {
     for (const [options, Error] of [
       [{ batchSize: 100 }, RangeError], [{ batchSize: 0 }, RangeError], [{ batchSize: 2.5 }, RangeError],
@@ -303,6 +323,24 @@ describe('traces', () => {
       new Set([0, 1, 2].map((n) => byAction[`branch_${n}`].spanId)));
     assert.deepEqual(byAction.failing.metadata.error, { type: 'TypeError', message: 'tool broke' });
     assert.ok(trace.spans.every((s) => s.agentId === 'tracer' && s.startedAt <= s.endedAt));
+    await client.close();
+  });
+});
+
+describe('traces, waited calls', () => {
+  test('log, logBatch and guardrail waited inside a span join it', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base });
+    const { traceId, spanId, results } = await client.trace('run', async (t) => ({
+      traceId: t.traceId,
+      spanId: t.spanId,
+      results: [
+        await client.log({ action: 'one' }),
+        ...(await client.logBatch([{ action: 'two' }, { action: 'three' }])).data,
+        (await client.guardrail({ action: 'four', prompt: 'hello' })).raw,
+      ],
+    }));
+    assert.deepEqual(results.map((e) => [e.action, e.traceId, e.parentSpanId]),
+      ['one', 'two', 'three', 'four'].map((action) => [action, traceId, spanId]));
     await client.close();
   });
 });
