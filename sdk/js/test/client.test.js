@@ -90,6 +90,25 @@ describe('waited calls', () => {
     }
     assert.equal(new AgentAuditClient().baseUrl, 'http://127.0.0.1:8731/api/v1');
   });
+  test('a stored event has the wire shape of API.md: absent fields are null', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base });
+    const stored = await client.log({ action: 'bare' });
+    assert.deepEqual(Object.keys(stored).sort(), ['action', 'agentId', 'complianceFlags', 'createdAt', 'endedAt',
+      'enforcementAction', 'hash', 'id', 'metadata', 'organizationId', 'parentSpanId', 'prompt', 'response',
+      'sequence', 'spanId', 'startedAt', 'traceId', 'violationDetails']);
+    assert.deepEqual([stored.prompt, stored.response, stored.agentId, stored.traceId, stored.parentSpanId,
+      stored.metadata, stored.violationDetails], [null, null, null, null, null, null, null]);
+    assert.match(stored.organizationId, /^org_/);
+    const page = await client.listLogs({ limit: 1 });
+    assert.deepEqual(Object.keys(page.pagination).sort(), ['limit', 'nextCursor', 'offset', 'page', 'total', 'totalPages']);
+    const traces = await client.listTraces({ limit: 1 });
+    assert.deepEqual(Object.keys(traces.data[0]).sort(), ['agentIds', 'blockedCount', 'durationMs', 'endedAt',
+      'enforcementAction', 'flaggedCount', 'rootAction', 'spanCount', 'startedAt', 'traceId']);
+    const agent = await client.createAgent({ name: unique('shape') });
+    assert.deepEqual(Object.keys(agent).sort(), ['config', 'createdAt', 'description', 'id', 'metadata', 'name',
+      'organizationId', 'type', 'updatedAt']);
+  });
+
   test('a body that cannot be encoded is a TypeError, thrown before anything is sent (not retried)', async () => {
     let calls = 0;
     const counting = (...args) => { calls++; return fetch(...args); };
