@@ -26,8 +26,8 @@ function checkNumber(options, name, { min, max = Infinity, integer = false, abov
   const fits = Number.isFinite(value) && (above ? value > min : value >= min) && value <= max
     && (!integer || Number.isInteger(value));
   if (!fits) {
-    const range = `${above ? `more than ${min}` : `at least ${min}`}${max < Infinity ? ` and at most ${max}` : ''}`;
-    throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a number'} ${range}, got ${value}`);
+    const range = max < Infinity ? `from ${min} to ${max}` : above ? `above ${min}` : `of at least ${min}`;
+    throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a finite number'} ${range}, got ${value}`);
   }
 }
 
