@@ -29,9 +29,21 @@ export interface ViolationDetail {
   [extra: string]: unknown;
 }
 
-export interface StoredEvent extends AuditEvent {
+/** An event as the sidecar stores and returns it (POST /audit-logs, GET /audit-logs/:id, lists, traces). */
+export interface StoredEvent {
   id: string;
+  organizationId: string;
+  action: string;
+  agentId: string | null;
+  prompt: string | null;
+  response: string | null;
+  metadata: Record<string, unknown> | null;
+  traceId: string | null;
+  /** The client's spanId, or `id` when none was given. */
   spanId: string;
+  parentSpanId: string | null;
+  startedAt: string;
+  endedAt: string;
   createdAt: string;
   complianceFlags: string[];
   enforcementAction: EnforcementAction;
@@ -58,7 +70,111 @@ export interface GuardrailResult {
 
 export interface Page<T> {
   data: T[];
+  /** nextCursor (pass it as `before`) is there only when more rows follow. */
   pagination: { page: number; limit: number; offset: number; total: number; totalPages: number; nextCursor?: string };
+}
+
+/** A row of GET /traces. */
+export interface TraceSummary {
+  traceId: string;
+  rootAction: string;
+  agentIds: string[];
+  spanCount: number;
+  flaggedCount: number;
+  blockedCount: number;
+  enforcementAction: EnforcementAction;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+}
+
+export interface TraceNode {
+  id: string;
+  children: TraceNode[];
+}
+
+/** GET /traces/:traceId. */
+export interface Trace {
+  traceId: string;
+  /** Oldest first. */
+  spans: StoredEvent[];
+  tree: TraceNode[];
+  summary: TraceSummary & { rootCount: number; totalTokens: number | null; totalCost: number | null };
+}
+
+export interface Agent {
+  id: string;
+  name: string;
+  type: string;
+  description: string | null;
+  metadata: Record<string, unknown> | null;
+  config: Record<string, unknown> | null;
+  organizationId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type Severity = 'info' | 'warning' | 'critical';
+export type Redaction = 'none' | 'mask' | 'hash';
+
+export interface Rule {
+  id: string;
+  name: string;
+  ruleType: string;
+  condition: Record<string, unknown>;
+  severity: Severity;
+  actionOverride: EnforcementAction | null;
+  redaction: Redaction;
+  isActive: boolean;
+  policyId: string | null;
+  packId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Policy {
+  id: string;
+  name: string;
+  description: string | null;
+  mode: 'block' | 'flag' | 'log';
+  priority: number;
+  conditions: Record<string, unknown> | null;
+  isActive: boolean;
+  sourcePackId: string | null;
+  redaction: Redaction;
+  version: number;
+  rules: Rule[];
+  agents: Array<{ id: string; name: string; type: string }>;
+  organizationId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Pack {
+  id: string;
+  name: string;
+  description: string;
+  version: string;
+  rules: Array<{ key: string; name: string; ruleType: string; condition: Record<string, unknown>; severity: Severity;
+    action: EnforcementAction; redaction: Redaction }>;
+}
+
+export interface Alert {
+  id: string;
+  severity: Severity;
+  status: 'open' | 'acknowledged' | 'resolved' | 'false_positive';
+  isResolved: boolean;
+  message: string;
+  ruleId: string | null;
+  policyId: string | null;
+  auditLogId: string;
+  agentId: string | null;
+  details: Record<string, unknown>;
+  note: string | null;
+  createdAt: string;
+  updatedAt: string;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
 }
 
 export interface SenderStats {
@@ -81,9 +197,10 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Extra attempts of waited calls on 429, 5xx and connection errors (default 2). */
   maxRetries?: number;
-  /** log() and logBatch() queue by default (as BufferedClient). */
+  /** log() and logBatch() queue by default (as BufferedClient; only BufferedClient's types say so). */
   buffered?: boolean;
-  /** Events held in memory before the oldest are dropped (default 10000). */
+  /** Events held in memory before the oldest are dropped (default 10000). Numbers out of range throw a
+   * RangeError, and values of the wrong type a TypeError, when the client is built. */
   maxBuffer?: number;
   /** Events per request, 1 to 50 (default 50). */
   batchSize?: number;
@@ -91,6 +208,7 @@ export interface ClientOptions {
   window?: number;
   /** Longest wait of a lone queued event (default 100). */
   flushIntervalMs?: number;
+  /** How long close() and the exit hook deliver before giving up on what is left (default 5000). */
   closeTimeoutMs?: number;
   onWarning?: (message: string) => void;
   fetch?: typeof fetch;
@@ -134,27 +252,31 @@ export declare class AgentAuditClient {
   readonly apiKey: string;
   readonly baseUrl: string;
   readonly agentId: string | undefined;
+  /** Waited (the default here): the stored event. `{ wait: false }`: queued, undefined. */
   log(event: AuditEvent, options?: { wait?: true }): Promise<StoredEvent>;
   log(event: AuditEvent, options: { wait: false }): undefined;
   log(event: AuditEvent, options?: WaitOption): Promise<StoredEvent> | undefined;
-  logBatch(events: AuditEvent[], options?: WaitOption): Promise<BatchResult | undefined>;
+  /** Waited: the stored events; on failure the error's `stored` holds those stored before it. */
+  logBatch(events: AuditEvent[], options?: { wait?: true }): Promise<BatchResult>;
+  logBatch(events: AuditEvent[], options: { wait: false }): undefined;
+  logBatch(events: AuditEvent[], options?: WaitOption): Promise<BatchResult> | undefined;
   guardrail(event: AuditEvent, options?: { dryRun?: boolean; policyId?: string; onError?: 'throw' | 'allow' | 'block' }): Promise<GuardrailResult>;
   evaluate(input: { prompt?: string; response?: string; metadata?: Record<string, unknown>; agentId?: string; policyId?: string; rule?: Record<string, unknown> }): Promise<GuardrailResult>;
   request<T = unknown>(method: string, path: string, options?: { query?: Record<string, unknown>; body?: unknown; retries?: number }): Promise<T>;
   health(): Promise<{ status: string; version: string; database: string }>;
   listLogs(query?: Record<string, unknown>): Promise<Page<StoredEvent>>;
   getLog(id: string): Promise<StoredEvent>;
-  listTraces(query?: Record<string, unknown>): Promise<Page<Record<string, unknown>>>;
-  getTrace(traceId: string): Promise<{ traceId: string; spans: StoredEvent[]; tree: unknown[]; summary: Record<string, unknown> }>;
-  listAlerts(query?: Record<string, unknown>): Promise<Array<Record<string, unknown>>>;
-  updateAlert(id: string, change: { status: string; note?: string }): Promise<Record<string, unknown>>;
-  resolveAlert(id: string, options?: { note?: string }): Promise<Record<string, unknown>>;
-  createAgent(agent: { name: string; type?: string; description?: string; metadata?: Record<string, unknown> }): Promise<Record<string, unknown> & { id: string }>;
-  listAgents(query?: Record<string, unknown>): Promise<Array<Record<string, unknown>>>;
-  listPolicies(query?: Record<string, unknown>): Promise<Array<Record<string, unknown>>>;
-  clonePack(input: { packId: string; name: string; description?: string; mode?: 'block' | 'flag' | 'log' }): Promise<Record<string, unknown> & { id: string }>;
-  attachAgent(policyId: string, agentId: string): Promise<Record<string, unknown>>;
-  listPacks(): Promise<Array<Record<string, unknown>>>;
+  listTraces(query?: Record<string, unknown>): Promise<Page<TraceSummary>>;
+  getTrace(traceId: string): Promise<Trace>;
+  listAlerts(query?: Record<string, unknown>): Promise<Alert[]>;
+  updateAlert(id: string, change: { status: Alert['status']; note?: string }): Promise<Alert>;
+  resolveAlert(id: string, options?: { note?: string }): Promise<Alert>;
+  createAgent(agent: { name: string; type?: string; description?: string; metadata?: Record<string, unknown> }): Promise<Agent>;
+  listAgents(query?: Record<string, unknown>): Promise<Agent[]>;
+  listPolicies(query?: Record<string, unknown>): Promise<Policy[]>;
+  clonePack(input: { packId: string; name: string; description?: string; mode?: 'block' | 'flag' | 'log' }): Promise<Policy>;
+  attachAgent(policyId: string, agentId: string): Promise<{ id: string; agentId: string; policyId: string; createdAt: string }>;
+  listPacks(): Promise<Pack[]>;
   trace(action: string, options?: SpanOptions): Span;
   trace<R>(action: string, fn: (span: Span) => R): R;
   trace<R>(action: string, options: SpanOptions, fn: (span: Span) => R): R;
@@ -167,9 +289,22 @@ export declare class AgentAuditClient {
   close(timeoutMs?: number): Promise<boolean>;
 }
 
-export declare class BufferedClient extends AgentAuditClient {}
+/** log() and logBatch() queue by default: they return undefined unless called with `{ wait: true }`. */
+export declare class BufferedClient extends AgentAuditClient {
+  log(event: AuditEvent, options?: { wait?: false }): undefined;
+  log(event: AuditEvent, options: { wait: true }): Promise<StoredEvent>;
+  log(event: AuditEvent, options?: WaitOption): Promise<StoredEvent> | undefined;
+  logBatch(events: AuditEvent[], options?: { wait?: false }): undefined;
+  logBatch(events: AuditEvent[], options: { wait: true }): Promise<BatchResult>;
+  logBatch(events: AuditEvent[], options?: WaitOption): Promise<BatchResult> | undefined;
+}
 
-export declare class AgentAuditError extends Error {}
+export declare class AgentAuditError extends Error {
+  /** On an error of a waited logBatch: the events stored by its earlier requests (each holds up to 50). */
+  stored?: StoredEvent[];
+}
+/** A malformed baseUrl (other bad options throw TypeError or RangeError). */
+export declare class ConfigError extends AgentAuditError {}
 export declare class APIConnectionError extends AgentAuditError {
   readonly timeout: boolean;
 }
@@ -183,8 +318,10 @@ export declare class APIStatusError extends AgentAuditError {
 }
 export declare class ValidationError extends APIStatusError {}
 export declare class AuthenticationError extends APIStatusError {}
+export declare class QuotaExceededError extends APIStatusError {}
 export declare class PermissionDeniedError extends APIStatusError {}
 export declare class NotFoundError extends APIStatusError {}
 export declare class ConflictError extends APIStatusError {}
+export declare class PayloadTooLargeError extends APIStatusError {}
 export declare class RateLimitError extends APIStatusError {}
 export declare class ServerError extends APIStatusError {}

@@ -144,3 +144,30 @@ def test_raw_http_agrees_with_the_client(org: Org, client: AgentAuditClient) -> 
     assert stored is not None
     status, body = call(f"{org.base}/audit-logs/{stored.id}", headers={"X-API-Key": org.key})
     assert status == 200 and body == stored.raw
+
+
+def test_a_refused_entry_of_a_long_batch_is_named_by_its_index_and_the_error_holds_what_was_stored(org: Org) -> None:
+    entries: list[dict[str, object]] = [{"action": f"step_{i}", "trace_id": "chunked"} for i in range(120)]
+    entries[110] = {"action": "", "trace_id": "chunked"}
+    with org.client(api_key=org.key) as client:
+        with pytest.raises(agentaudit.ValidationError) as refused:
+            client.log_batch(entries)
+        error = refused.value
+        assert error.message.startswith("entry 110 is invalid: [110].action")
+        assert [d["field"] for d in error.details] == ["[110].action"]
+        assert [e.action for e in error.stored] == [f"step_{i}" for i in range(100)]
+        assert "entries 0 to 99 were stored" in str(error)
+        assert client.logs.list(trace_id="chunked").total == 100
+        with pytest.raises(agentaudit.ValidationError) as first:
+            client.log_batch([{"action": ""}])
+        assert (first.value.details[0]["field"], list(first.value.stored)) == ("[0].action", [])
+
+
+async def test_the_async_client_names_a_refused_entry_of_a_long_batch_by_its_index(org: Org) -> None:
+    entries: list[dict[str, object]] = [{"action": "ok"} for _ in range(60)]
+    entries[55] = {"action": ""}
+    async with agentaudit.AsyncAgentAuditClient(api_key=org.key, base_url=org.base, max_retries=0) as client:
+        with pytest.raises(agentaudit.ValidationError) as refused:
+            await client.log_batch(entries)
+    assert [d["field"] for d in refused.value.details] == ["[55].action"]
+    assert len(refused.value.stored) == 50

@@ -1,17 +1,37 @@
 // Background delivery: a bounded in-memory queue sent in batches of up to 50, up to `window` batches in flight at
 // once, retried with backoff. Callers never wait and never see an error; overflow drops the oldest events
-// (counted, warned once).
+// (counted, warned once). Each event is encoded to JSON when it is queued: what is sent is what was logged, even
+// if the caller changes its objects afterwards, and an event that cannot be encoded is refused at once.
+//
+// At process exit (Node's beforeExit) every sender with events left is closed: it delivers for at most
+// closeTimeoutMs, then gives up on the rest (counted as lost, one warning) so the process can exit, as the Python
+// SDK's atexit hook does. One hook serves every sender that has events pending.
 
 import { APIConnectionError, retryAfterSeconds } from './errors.js';
-import { RETRY_STATUSES, backoffMs, sleep } from './http.js';
+import { RETRY_STATUSES, backoffMs } from './http.js';
 
 const INDEX = /^\[(\d+)\]/;
 
+const pendingSenders = new Set();
+
+function atExit() {
+  for (const sender of pendingSenders) sender.close(sender.closeTimeoutMs);
+}
+
+function watch(sender) {
+  if (typeof process === 'undefined' || typeof process.on !== 'function') return;
+  if (pendingSenders.size === 0) process.on('beforeExit', atExit);
+  pendingSenders.add(sender);
+}
+
+function unwatch(sender) {
+  if (pendingSenders.delete(sender) && pendingSenders.size === 0) process.off('beforeExit', atExit);
+}
+
 export class BufferedSender {
+  /** Options are checked by the client (see AgentAuditClient). */
   constructor(transport, { maxBuffer = 10000, batchSize = 50, window = 16, flushIntervalMs = 100,
     closeTimeoutMs = 5000, onWarning = (message) => console.warn(message) } = {}) {
-    if (!(batchSize >= 1 && batchSize <= 50)) throw new RangeError('batchSize must be 1 to 50');
-    if (!(Number.isInteger(window) && window >= 1)) throw new RangeError('window must be an integer of at least 1');
     this.window = window;
     this.transport = transport;
     this.maxBuffer = maxBuffer;
@@ -25,29 +45,41 @@ export class BufferedSender {
     this.running = null;
     this.widen = null;
     this.timer = null;
-    this.closing = false;
+    this.closing = null;
     this.deadline = Infinity;
+    this.abandoned = false;
+    this.requests = new Set();  // an AbortController per request in flight, for close() to abandon them
+    this.sleepers = new Set();
     this.warned = new Set();
     this.stats = { queued: 0, sent: 0, dropped: 0, rejected: 0, lost: 0, retries: 0 };
     this.waiters = [];
-    if (typeof process !== 'undefined' && typeof process.on === 'function') {
-      this.beforeExit = () => { if (this.pending > 0 && !this.running) this.kick(); };
-      process.on('beforeExit', this.beforeExit);
-    }
   }
 
   get pending() {
     return this.queue.length - this.head + this.inFlight;
   }
 
-  /** Queue one event body. Never waits, never throws. */
+  /** Queue one event body (encoded now). Never waits, never throws. */
   enqueue(event) {
+    if (this.closing) {
+      this.stats.lost++;
+      this.warnOnce('closed', 'agentaudit: an event was logged after close(); it is not sent (see stats.lost)');
+      return;
+    }
+    let json;
+    try {
+      json = JSON.stringify(event);
+    } catch (err) {
+      this.refuse(`it cannot be encoded as JSON (${err?.message})`);
+      return;
+    }
     if (this.queue.length - this.head >= this.maxBuffer) {
       this.head++;
       this.stats.dropped++;
       this.warnOnce('dropped', `agentaudit: the event buffer is full (${this.maxBuffer}); dropping the oldest events`);
     }
-    this.queue.push(event);
+    if (this.pending === 0) watch(this);
+    this.queue.push(json);
     this.stats.queued++;
     if (this.queue.length - this.head >= this.batchSize) this.kick();
     else if (!this.timer && !this.running) {
@@ -56,11 +88,18 @@ export class BufferedSender {
     }
   }
 
+  /** An event that cannot be sent (not an object, not encodable): counted as queued and rejected, warned once. */
+  refuse(reason) {
+    this.stats.queued++;
+    this.stats.rejected++;
+    this.warnOnce('unsendable', `agentaudit: dropped an event: ${reason} (see stats.rejected)`);
+  }
+
   kick() {
     if (this.running) { this.widen?.(); return; }
     this.running = this.drain().finally(() => {
       this.running = null;
-      if (this.queue.length - this.head > 0 && !this.closing) this.kick();
+      if (this.queue.length - this.head > 0 && !this.abandoned) this.kick();
       this.settle();
     });
   }
@@ -116,22 +155,45 @@ export class BufferedSender {
       let pause = backoffMs(attempt, retryAfter, { capMs: 5000 });
       if (this.closing) {
         const left = this.deadline - Date.now();
-        if (left <= 0) { this.stats.lost += events.length; return; }
+        if (left <= 0 || this.abandoned) { this.stats.lost += events.length; return; }
         pause = Math.min(pause, left);
       }
       this.stats.retries++;
-      await sleep(pause);
+      await this.nap(pause);
     }
+  }
+
+  /** A pause between attempts that does not keep the process alive (the exit hook bounds it) and that close()
+   * cuts short. */
+  nap(ms) {
+    return new Promise((resolve) => {
+      const wake = () => { clearTimeout(timer); this.sleepers.delete(wake); resolve(); };
+      const timer = setTimeout(wake, ms);
+      timer.unref?.();
+      this.sleepers.add(wake);
+    });
+  }
+
+  wakeAll() {
+    for (const wake of [...this.sleepers]) wake();
   }
 
   async attempt(events) {
     let result;
+    const request = new AbortController();
+    if (this.abandoned) request.abort();
+    this.requests.add(request);
     try {
-      result = await this.transport.exchange('POST', '/audit-logs/batch', { body: events });
+      result = await this.transport.exchange('POST', '/audit-logs/batch',
+        { json: `[${events.join(',')}]`, signal: request.signal });
     } catch (err) {
       if (!(err instanceof APIConnectionError)) throw err;
-      this.warnOnce('down', `agentaudit: cannot reach the sidecar (${err.message}); retrying in the background`);
+      if (!this.abandoned) {
+        this.warnOnce('down', `agentaudit: cannot reach the sidecar (${err.message}); retrying in the background`);
+      }
       return { again: events, retryAfter: null };
+    } finally {
+      this.requests.delete(request);
     }
     const { status, body, headers } = result;
     if (status < 300) { this.stats.sent += events.length; this.warned.delete('down'); return { again: [] }; }
@@ -144,17 +206,28 @@ export class BufferedSender {
         const rest = events.filter((_, i) => !bad.has(i));
         return rest.length ? this.attempt(rest) : { again: [] };
       }
-      const again = [];
-      for (const event of events) again.push(...(await this.attempt([event])).again);
-      return { again, retryAfter: null };
+      return this.oneByOne(events);
+    }
+    if (status === 413 && events.length > 1) {
+      const half = Math.ceil(events.length / 2);
+      const first = await this.attempt(events.slice(0, half));
+      const second = await this.attempt(events.slice(half));
+      return { again: [...first.again, ...second.again], retryAfter: first.retryAfter ?? second.retryAfter ?? null };
     }
     this.stats.rejected += events.length;
     this.warnOnce(`status-${status}`, `agentaudit: the sidecar refused ${events.length} event(s) with ${status}: ${JSON.stringify(body).slice(0, 300)}`);
     return { again: [] };
   }
 
+  async oneByOne(events) {
+    const again = [];
+    for (const event of events) again.push(...(await this.attempt([event])).again);
+    return { again, retryAfter: null };
+  }
+
   settle() {
     if (this.pending === 0) {
+      unwatch(this);
       const waiters = this.waiters;
       this.waiters = [];
       for (const resolve of waiters) resolve(true);
@@ -176,17 +249,34 @@ export class BufferedSender {
     });
   }
 
-  /** Deliver what is queued (giving up after timeoutMs), then stop; true if nothing was lost. */
-  async close(timeoutMs = this.closeTimeoutMs) {
-    if (this.beforeExit) process.off('beforeExit', this.beforeExit);
-    this.closing = true;
-    this.deadline = Date.now() + timeoutMs;
+  /** Deliver what is queued for at most timeoutMs, then abandon what is left (requests in flight included, counted
+   * as lost) and stop; true if nothing was lost. Idempotent. */
+  close(timeoutMs = this.closeTimeoutMs) {
+    if (!this.closing) this.closing = this.shutDown(timeoutMs);
+    return this.closing;
+  }
+
+  async shutDown(timeoutMs) {
     const lostBefore = this.stats.lost;
-    const done = await this.flush(timeoutMs + 100);
+    this.deadline = Date.now() + timeoutMs;
+    this.wakeAll();  // a batch waiting to retry tries again now, within the deadline
+    const done = await this.flush(timeoutMs);
     if (this.timer) { clearTimeout(this.timer); this.timer = null; }
-    const left = this.queue.length - this.head;
-    if (left) { this.stats.lost += left; this.queue = []; this.head = 0; }
-    return done && left === 0 && this.stats.lost === lostBefore;
+    if (!done) {
+      this.stats.lost += this.queue.length - this.head;
+      this.queue = [];
+      this.head = 0;
+      this.abandoned = true;
+      for (const request of this.requests) request.abort();
+      this.wakeAll();
+      await this.running;
+    }
+    unwatch(this);
+    const lost = this.stats.lost - lostBefore;
+    if (lost) {
+      this.warnOnce('lost', `agentaudit: gave up on ${lost} event(s) the sidecar did not take within ${timeoutMs} ms (see stats.lost)`);
+    }
+    return done && lost === 0;
   }
 
   warnOnce(kind, message) {

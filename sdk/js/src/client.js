@@ -1,14 +1,58 @@
 // AgentAuditClient: log, logBatch, guardrail, queries, buffered mode and trace helpers.
 
-import { APIConnectionError, APIStatusError } from './errors.js';
+import { APIConnectionError, APIStatusError, ConfigError } from './errors.js';
 import { BufferedSender } from './buffer.js';
-import { Transport } from './http.js';
+import { Transport, encodeJson } from './http.js';
 import { Span, currentSpan, runIn } from './tracing.js';
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8731/api/v1';
 const MAX_BATCH = 50;
-const env = (key) => (typeof process !== 'undefined' && process.env ? process.env[key] : undefined);
 const enc = encodeURIComponent;
+
+/** An environment variable; set but empty counts as unset. */
+function env(key) {
+  const value = typeof process !== 'undefined' && process.env ? process.env[key] : undefined;
+  return value === '' ? undefined : value;
+}
+
+const describe = (value) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);
+const isEvent = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Check a numeric option: TypeError when it is not a number, RangeError when it is out of range. */
+function checkNumber(options, name, { min, max = Infinity, integer = false, above = false }) {
+  const value = options[name];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  const fits = Number.isFinite(value) && (above ? value > min : value >= min) && value <= max
+    && (!integer || Number.isInteger(value));
+  if (!fits) {
+    const range = max < Infinity ? `from ${min} to ${max}` : above ? `above ${min}` : `of at least ${min}`;
+    throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a finite number'} ${range}, got ${value}`);
+  }
+}
+
+function checkOptions(options) {
+  checkNumber(options, 'timeoutMs', { min: 0, above: true });
+  checkNumber(options, 'maxRetries', { min: 0, integer: true });
+  checkNumber(options, 'maxBuffer', { min: 1, integer: true });
+  checkNumber(options, 'batchSize', { min: 1, max: MAX_BATCH, integer: true });
+  checkNumber(options, 'window', { min: 1, integer: true });
+  checkNumber(options, 'flushIntervalMs', { min: 0 });
+  checkNumber(options, 'closeTimeoutMs', { min: 0 });
+  for (const name of ['onWarning', 'fetch']) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new TypeError(`${name} must be a function, got ${describe(options[name])}`);
+    }
+  }
+}
+
+function checkBaseUrl(baseUrl) {
+  let url = null;
+  try { url = new URL(baseUrl); } catch { /* reported below */ }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname) {
+    throw new ConfigError(`baseUrl must be an http(s) URL such as ${DEFAULT_BASE_URL}, got ${JSON.stringify(baseUrl)}`);
+  }
+}
 
 function verdict(data) {
   const action = data?.enforcementAction || 'allow';
@@ -27,21 +71,37 @@ function stampTrace(event) {
   return event;
 }
 
+/** The error of chunk `start` of a waited logBatch, told in the caller's indexes, with the events stored before it. */
+function batchError(err, start, stored) {
+  if (err instanceof APIStatusError && start > 0) {
+    const shift = (text) => String(text).replace(/\[(\d+)\]/g, (_, i) => `[${Number(i) + start}]`)
+      .replace(/\bentry (\d+)\b/g, (_, i) => `entry ${Number(i) + start}`);
+    err.details = err.details.map((d) => ({ ...d, field: shift(d?.field ?? '') }));
+    err.message = shift(err.message);
+    if (err.body && typeof err.body === 'object') err.body = { ...err.body, error: shift(err.body.error ?? ''), details: err.details };
+  }
+  if (err instanceof Error) {
+    err.stored = stored;
+    if (stored.length) err.message += ` (entries 0 to ${stored.length - 1} were stored: see error.stored)`;
+  }
+  return err;
+}
+
 export class AgentAuditClient {
   /**
    * @param {object} [options] apiKey, baseUrl, agentId, timeoutMs, maxRetries, buffered, maxBuffer, batchSize,
-   *   window, flushIntervalMs, closeTimeoutMs, onWarning, fetch
+   *   window, flushIntervalMs, closeTimeoutMs, onWarning, fetch. A malformed baseUrl is a ConfigError; other
+   *   options of the wrong type are a TypeError, out of range a RangeError.
    */
   constructor(options = {}) {
+    checkOptions(options);
     this.apiKey = options.apiKey ?? env('AGENTAUDIT_API_KEY') ?? '';
     this.baseUrl = (options.baseUrl || env('AGENTAUDIT_BASE_URL') || DEFAULT_BASE_URL).replace(/\/+$/, '');
-    this.agentId = options.agentId ?? env('AGENTAUDIT_AGENT_ID') ?? undefined;
+    checkBaseUrl(this.baseUrl);
+    this.agentId = options.agentId || env('AGENTAUDIT_AGENT_ID') || undefined;
     this.defaultWait = !options.buffered;
     this.transport = new Transport({ apiKey: this.apiKey, baseUrl: this.baseUrl, timeoutMs: options.timeoutMs ?? 10000,
       maxRetries: options.maxRetries ?? 2, fetch: options.fetch });
-    if (options.window !== undefined && !(Number.isInteger(options.window) && options.window >= 1)) {
-      throw new RangeError('window must be an integer of at least 1');
-    }
     this.senderOptions = { maxBuffer: options.maxBuffer, batchSize: options.batchSize, window: options.window,
       flushIntervalMs: options.flushIntervalMs, closeTimeoutMs: options.closeTimeoutMs, onWarning: options.onWarning };
     for (const key of Object.keys(this.senderOptions)) if (this.senderOptions[key] === undefined) delete this.senderOptions[key];
@@ -58,34 +118,72 @@ export class AgentAuditClient {
   }
 
   /**
-   * Record one event. Waited (default): resolves to the stored event. `{ wait: false }`: queued, returns
-   * undefined at once, never throws; delivered in the background.
+   * Record one event. Waited (default): resolves to the stored event. `{ wait: false }`: queued (a copy, taken
+   * now), returns undefined at once, never throws; delivered in the background.
    */
-  log(event, { wait = this.defaultWait } = {}) {
-    let body = this.withAgent(stampTrace(event));
-    if (!wait) {
-      try {
-        if (body.startedAt === undefined && body.endedAt === undefined) {
-          const now = new Date().toISOString();
-          body = { ...body, startedAt: now, endedAt: now };
-        }
-        this.background.enqueue(body);
-      } catch { /* background mode never throws into the agent */ }
+  log(event, options) {
+    if (!(options?.wait ?? this.defaultWait)) {
+      this.queue(event);
       return undefined;
     }
-    return this.transport.request('POST', '/audit-logs', { body });
+    return this.store(event);
   }
 
-  /** Record many events (more than 50 go as several requests, in order); resolves to { data, processed, errors }. */
-  async logBatch(events, { wait = this.defaultWait } = {}) {
-    const bodies = events.map((e) => this.withAgent(e));
-    if (!wait) {
-      for (const body of bodies) this.log(body, { wait: false });
+  async store(event) {
+    if (!isEvent(event)) throw new TypeError(`an event must be an object, got ${describe(event)}`);
+    return this.transport.request('POST', '/audit-logs', { body: this.withAgent(stampTrace(event)) });
+  }
+
+  /** The background path of log(): stamp, copy, queue. Never throws; an event it cannot take is counted and warned. */
+  queue(event) {
+    const sender = this.background;
+    try {
+      if (!isEvent(event)) throw new TypeError(`it must be an object, got ${describe(event)}`);
+      let body = this.withAgent(stampTrace(event));
+      if (body.startedAt === undefined && body.endedAt === undefined) {
+        const now = new Date().toISOString();
+        body = { ...body, startedAt: now, endedAt: now };
+      }
+      sender.enqueue(body);
+    } catch (err) {
+      sender.refuse(err?.message ?? String(err));
+    }
+  }
+
+  /**
+   * Record many events, linked to the current span like log(). Waited: resolves to { data, processed, errors }.
+   * More than 50 go as several requests, in order; if one fails, its error names the entry by its index in
+   * `events`, and `error.stored` holds the events stored by the requests before it. Every entry is encoded
+   * before the first request (an entry that cannot be is a TypeError and nothing is stored). `{ wait: false }`:
+   * queued like log(), returns undefined.
+   */
+  logBatch(events, options) {
+    if (!(options?.wait ?? this.defaultWait)) {
+      if (events == null || typeof events[Symbol.iterator] !== 'function') {
+        this.background.refuse(`logBatch takes an array of events, got ${describe(events)}`);
+        return undefined;
+      }
+      for (const event of events) this.queue(event);
       return undefined;
     }
+    return this.storeBatch(events);
+  }
+
+  async storeBatch(events) {
+    if (!Array.isArray(events)) throw new TypeError(`logBatch takes an array of events, got ${describe(events)}`);
+    const encoded = events.map((event, i) => {
+      if (!isEvent(event)) throw new TypeError(`logBatch entry ${i} must be an object, got ${describe(event)}`);
+      return encodeJson(this.withAgent(stampTrace(event)), `logBatch entry ${i}`);
+    });
     const data = [];
-    for (let i = 0; i < bodies.length; i += MAX_BATCH) {
-      const result = await this.transport.request('POST', '/audit-logs/batch', { body: bodies.slice(i, i + MAX_BATCH) });
+    for (let start = 0; start < encoded.length; start += MAX_BATCH) {
+      let result;
+      try {
+        result = await this.transport.request('POST', '/audit-logs/batch',
+          { json: `[${encoded.slice(start, start + MAX_BATCH).join(',')}]` });
+      } catch (err) {
+        throw batchError(err, start, data);
+      }
       data.push(...result.data);
     }
     return { data, processed: data.length, errors: 0 };
@@ -162,7 +260,9 @@ export class AgentAuditClient {
 
   flush(timeoutMs) { return this.sender ? this.sender.flush(timeoutMs) : Promise.resolve(true); }
 
-  close(timeoutMs) { return this.sender ? this.sender.close(timeoutMs) : Promise.resolve(true); }
+  /** Deliver what is queued (for at most timeoutMs, default closeTimeoutMs), then stop: requests still out are
+   * abandoned and their events counted as lost; events logged later in the background are counted as lost. */
+  close(timeoutMs) { return this.background.close(timeoutMs); }
 }
 
 /** An AgentAuditClient whose log() and logBatch() queue by default. */

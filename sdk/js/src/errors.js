@@ -1,4 +1,20 @@
-// Errors thrown by waited calls. Background delivery (log(..., { wait: false })) never throws.
+// Errors thrown by waited calls and by the constructor. Background delivery (log(..., { wait: false })) never throws.
+//
+//   AgentAuditError
+//    ├── ConfigError                 a malformed baseUrl (other bad options throw TypeError or RangeError)
+//    ├── APIConnectionError          no HTTP answer (refused, reset, timed out, abandoned by close())
+//    └── APIStatusError              the sidecar answered 4xx or 5xx (.status, .code, .details, .requestId)
+//         ├── ValidationError        400 (and 422)
+//         ├── AuthenticationError    401
+//         ├── QuotaExceededError     402
+//         ├── PermissionDeniedError  403
+//         ├── NotFoundError          404
+//         ├── ConflictError          409
+//         ├── PayloadTooLargeError   413
+//         ├── RateLimitError         429 (.retryAfter)
+//         └── ServerError            5xx
+//
+// A body that cannot be encoded as JSON (a BigInt, a cycle) is a TypeError, thrown before anything is sent.
 
 export class AgentAuditError extends Error {
   constructor(message) {
@@ -6,6 +22,9 @@ export class AgentAuditError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** A client option is malformed. */
+export class ConfigError extends AgentAuditError {}
 
 /** The request got no HTTP answer (refused, reset, timed out). */
 export class APIConnectionError extends AgentAuditError {
@@ -32,15 +51,17 @@ export class APIStatusError extends AgentAuditError {
 
 export class ValidationError extends APIStatusError {}
 export class AuthenticationError extends APIStatusError {}
+export class QuotaExceededError extends APIStatusError {}
 export class PermissionDeniedError extends APIStatusError {}
 export class NotFoundError extends APIStatusError {}
 export class ConflictError extends APIStatusError {}
+export class PayloadTooLargeError extends APIStatusError {}
 export class RateLimitError extends APIStatusError {}
 export class ServerError extends APIStatusError {}
 
 const BY_STATUS = {
-  400: ValidationError, 401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError,
-  409: ConflictError, 422: ValidationError, 429: RateLimitError,
+  400: ValidationError, 401: AuthenticationError, 402: QuotaExceededError, 403: PermissionDeniedError,
+  404: NotFoundError, 409: ConflictError, 413: PayloadTooLargeError, 422: ValidationError, 429: RateLimitError,
 };
 
 export function statusError(status, body, headers) {

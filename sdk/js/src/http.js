@@ -6,6 +6,18 @@ export const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** JSON text of a value; a TypeError naming `what` when it cannot be encoded (a BigInt, a cycle, a function). */
+export function encodeJson(value, what = 'the request body') {
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new TypeError(`${what} cannot be encoded as JSON: ${err?.message}`, { cause: err });
+  }
+  if (typeof text !== 'string') throw new TypeError(`${what} cannot be encoded as JSON: got ${typeof value}`);
+  return text;
+}
+
 /** Backoff with jitter; Retry-After (seconds) wins, capped at maxWaitMs. */
 export function backoffMs(attempt, retryAfter, { baseMs = 250, capMs = 8000, maxWaitMs = 30000 } = {}) {
   if (retryAfter != null) return Math.min(retryAfter * 1000, maxWaitMs);
@@ -38,43 +50,59 @@ export class Transport {
     return url;
   }
 
-  /** One exchange: resolves to { status, headers, body } (body parsed when JSON); throws APIConnectionError. */
-  async exchange(method, path, { query, body, raw = false } = {}) {
+  /** One exchange: resolves to { status, headers, body } (body parsed when JSON); throws APIConnectionError.
+   * `json` is the request body, already encoded; `signal` abandons the exchange (close() of the sender). */
+  async exchange(method, path, { query, json, raw = false, signal } = {}) {
     const headers = { ...this.headers };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    let response;
+    if (json !== undefined) headers['Content-Type'] = 'application/json';
+    const bounded = new AbortController();
+    const timer = setTimeout(() => bounded.abort(new DOMException('timed out', 'TimeoutError')), this.timeoutMs);
+    const abandon = () => bounded.abort(new DOMException('abandoned', 'AbortError'));
+    if (signal?.aborted) abandon();
+    signal?.addEventListener('abort', abandon);
     try {
-      response = await this.fetch(this.url(path, query), {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      const timeout = err?.name === 'TimeoutError' || err?.name === 'AbortError';
-      throw new APIConnectionError(
-        timeout ? `no answer from ${this.baseUrl} within ${this.timeoutMs} ms` : `cannot reach ${this.baseUrl}: ${err?.cause?.code || err?.message}`,
-        { cause: err, timeout });
+      let response;
+      try {
+        response = await this.fetch(this.url(path, query), { method, headers, body: json, signal: bounded.signal });
+      } catch (err) {
+        throw this.noAnswer(err, signal);
+      }
+      let data;
+      try {
+        if (raw && response.ok) data = new Uint8Array(await response.arrayBuffer());
+        else if ((response.headers.get('content-type') || '').startsWith('application/json')) {
+          const text = await response.text();
+          data = text ? JSON.parse(text) : null;
+        } else data = await response.text();
+      } catch (err) {
+        if (bounded.signal.aborted) throw this.noAnswer(err, signal);
+        throw new APIConnectionError(`the answer from ${this.baseUrl} was cut short: ${err?.message}`, { cause: err });
+      }
+      return { status: response.status, headers: response.headers, body: data };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', abandon);
     }
-    let data;
-    try {
-      if (raw && response.ok) data = new Uint8Array(await response.arrayBuffer());
-      else if ((response.headers.get('content-type') || '').startsWith('application/json')) {
-        const text = await response.text();
-        data = text ? JSON.parse(text) : null;
-      } else data = await response.text();
-    } catch (err) {
-      throw new APIConnectionError(`the answer from ${this.baseUrl} was cut short: ${err?.message}`, { cause: err });
-    }
-    return { status: response.status, headers: response.headers, body: data };
   }
 
-  /** A call with retries on 429, 5xx and connection errors; resolves to the parsed body or throws. */
-  async request(method, path, { query, body, raw = false, retries = this.maxRetries } = {}) {
+  noAnswer(err, signal) {
+    if (signal?.aborted) return new APIConnectionError(`request to ${this.baseUrl} abandoned: the client closed`, { cause: err });
+    const timeout = err?.name === 'TimeoutError' || err?.name === 'AbortError';
+    return new APIConnectionError(
+      timeout ? `no answer from ${this.baseUrl} within ${this.timeoutMs} ms` : `cannot reach ${this.baseUrl}: ${err?.cause?.code || err?.message}`,
+      { cause: err, timeout });
+  }
+
+  /** A call with retries on 429, 5xx and connection errors; resolves to the parsed body or throws. The body is
+   * encoded once, first: one that cannot be (a BigInt) is a TypeError, and nothing is sent. */
+  async request(method, path, { query, body, json, raw = false, retries = this.maxRetries } = {}) {
+    if (json === undefined && body !== undefined) json = encodeJson(body);
     for (let attempt = 0; ; attempt++) {
       let result;
       try {
-        result = await this.exchange(method, path, { query, body, raw });
+        result = await this.exchange(method, path, { query, json, raw });
       } catch (err) {
-        if (attempt >= retries) throw err;
+        if (!(err instanceof APIConnectionError) || attempt >= retries) throw err;
         await sleep(backoffMs(attempt, null));
         continue;
       }

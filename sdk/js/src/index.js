@@ -3,6 +3,7 @@
 export { AgentAuditClient, BufferedClient, DEFAULT_BASE_URL } from './client.js';
 export { Span, currentSpan } from './tracing.js';
 export {
-  AgentAuditError, APIConnectionError, APIStatusError, ValidationError, AuthenticationError, PermissionDeniedError,
-  NotFoundError, ConflictError, RateLimitError, ServerError,
+  AgentAuditError, ConfigError, APIConnectionError, APIStatusError, ValidationError, AuthenticationError,
+  QuotaExceededError, PermissionDeniedError, NotFoundError, ConflictError, PayloadTooLargeError, RateLimitError,
+  ServerError,
 } from './errors.js';

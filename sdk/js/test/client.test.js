@@ -5,7 +5,8 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  AgentAuditClient, AuthenticationError, BufferedClient, ValidationError, currentSpan,
+  AgentAuditClient, APIConnectionError, AuthenticationError, BufferedClient, ConfigError, PayloadTooLargeError,
+  ValidationError, currentSpan,
 } from 'agentaudit-client';
 import { Sidecar, bootstrap, freePort } from './sidecar.js';
 
@@ -88,6 +89,98 @@ describe('waited calls', () => {
       delete process.env.AGENTAUDIT_BASE_URL;
     }
     assert.equal(new AgentAuditClient().baseUrl, 'http://127.0.0.1:8731/api/v1');
+  });
+  test('a stored event has the wire shape of API.md: absent fields are null', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base });
+    const stored = await client.log({ action: 'bare' });
+    assert.deepEqual(Object.keys(stored).sort(), ['action', 'agentId', 'complianceFlags', 'createdAt', 'endedAt',
+      'enforcementAction', 'hash', 'id', 'metadata', 'organizationId', 'parentSpanId', 'prompt', 'response',
+      'sequence', 'spanId', 'startedAt', 'traceId', 'violationDetails']);
+    assert.deepEqual([stored.prompt, stored.response, stored.agentId, stored.traceId, stored.parentSpanId,
+      stored.metadata, stored.violationDetails], [null, null, null, null, null, null, null]);
+    assert.match(stored.organizationId, /^org_/);
+    const page = await client.listLogs({ limit: 1 });
+    assert.deepEqual(Object.keys(page.pagination).sort(), ['limit', 'nextCursor', 'offset', 'page', 'total', 'totalPages']);
+    const traces = await client.listTraces({ limit: 1 });
+    assert.deepEqual(Object.keys(traces.data[0]).sort(), ['agentIds', 'blockedCount', 'durationMs', 'endedAt',
+      'enforcementAction', 'flaggedCount', 'rootAction', 'spanCount', 'startedAt', 'traceId']);
+    const agent = await client.createAgent({ name: unique('shape') });
+    assert.deepEqual(Object.keys(agent).sort(), ['config', 'createdAt', 'description', 'id', 'metadata', 'name',
+      'organizationId', 'type', 'updatedAt']);
+  });
+
+  test('a body that cannot be encoded is a TypeError, thrown before anything is sent (not retried)', async () => {
+    let calls = 0;
+    const counting = (...args) => { calls++; return fetch(...args); };
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base, fetch: counting });
+    await assert.rejects(client.log({ action: 'x', metadata: { tokens: 10n } }),
+      (err) => err instanceof TypeError && /cannot be encoded as JSON/.test(err.message));
+    await assert.rejects(client.log(null), TypeError);
+    assert.equal(calls, 0);
+    const refused = new AgentAuditClient({ apiKey: key, baseUrl: 'http://127.0.0.1:1/api/v1', maxRetries: 0 });
+    await assert.rejects(refused.log({ action: 'x' }), APIConnectionError);
+  });
+
+  test('a body over the sidecar limit is a PayloadTooLargeError', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base, maxRetries: 0 });
+    await assert.rejects(client.log({ action: 'x', metadata: { big: 'a'.repeat(1_200_000) } }),
+      (err) => err instanceof PayloadTooLargeError && err.status === 413);
+  });
+
+  test('a refused entry of a long logBatch is named by its index in the call; error.stored holds what was stored', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base, maxRetries: 0 });
+    const traceId = unique('chunks');
+    const events = Array.from({ length: 120 }, (_, i) => ({ action: `step_${i}`, traceId }));
+    events[110] = { action: '', traceId };
+    await assert.rejects(client.logBatch(events), (err) => {
+      assert.ok(err instanceof ValidationError);
+      assert.match(err.message, /entry 110 is invalid: \[110\]\.action/);
+      assert.match(err.message, /entries 0 to 99 were stored/);
+      assert.deepEqual(err.details.map((d) => d.field), ['[110].action']);
+      assert.deepEqual(err.stored.map((e) => e.action), events.slice(0, 100).map((e) => e.action));
+      return true;
+    });
+    assert.equal((await client.listLogs({ traceId, limit: 1 })).pagination.total, 100);
+    events[110] = { action: 'bigint', traceId, metadata: { n: 1n } };
+    await assert.rejects(client.logBatch(events), (err) => err instanceof TypeError && /entry 110/.test(err.message));
+    await assert.rejects(client.logBatch([{ action: 'ok' }, 'not an event']), (err) => err instanceof TypeError && /entry 1/.test(err.message));
+    assert.equal((await client.listLogs({ traceId, limit: 1 })).pagination.total, 100);
+  });
+
+  test('options are checked when the client is built', () => {
+    for (const [options, Error] of [
+      [{ batchSize: 100 }, RangeError], [{ batchSize: 0 }, RangeError], [{ batchSize: 2.5 }, RangeError],
+      [{ maxBuffer: -5 }, RangeError], [{ maxBuffer: 0 }, RangeError], [{ maxBuffer: '100' }, TypeError],
+      [{ window: 0 }, RangeError], [{ flushIntervalMs: -1 }, RangeError], [{ flushIntervalMs: NaN }, TypeError],
+      [{ closeTimeoutMs: -1 }, RangeError], [{ closeTimeoutMs: Infinity }, RangeError],
+      [{ timeoutMs: 0 }, RangeError], [{ timeoutMs: -1 }, RangeError], [{ timeoutMs: '5000' }, TypeError],
+      [{ maxRetries: -1 }, RangeError], [{ onWarning: 'console' }, TypeError], [{ fetch: {} }, TypeError],
+      [{ baseUrl: '127.0.0.1:8731' }, ConfigError], [{ baseUrl: 'ftp://host/api/v1' }, ConfigError],
+      [{ baseUrl: 'not a url' }, ConfigError],
+    ]) {
+      assert.throws(() => new AgentAuditClient(options), Error, JSON.stringify(options));
+      assert.throws(() => new BufferedClient(options), Error, JSON.stringify(options));
+    }
+    const fine = new BufferedClient({ batchSize: 1, maxBuffer: 1, window: 1, flushIntervalMs: 0, closeTimeoutMs: 0,
+      timeoutMs: 1, maxRetries: 0, baseUrl: 'https://audit.example/api/v1/' });
+    assert.equal(fine.baseUrl, 'https://audit.example/api/v1');
+  });
+
+  test('an environment variable set but empty counts as unset', async () => {
+    process.env.AGENTAUDIT_AGENT_ID = '';
+    process.env.AGENTAUDIT_BASE_URL = '';
+    try {
+      const client = new AgentAuditClient({ apiKey: key });
+      assert.deepEqual([client.agentId, client.baseUrl], [undefined, 'http://127.0.0.1:8731/api/v1']);
+      const sent = new AgentAuditClient({ apiKey: key, baseUrl: base });
+      assert.equal((await sent.log({ action: 'empty_env_agent' })).agentId, null);
+      process.env.AGENTAUDIT_AGENT_ID = 'env-agent';
+      assert.equal((await sent.log({ action: 'x' })).agentId, null);  // read when the client is built
+      assert.equal((await new AgentAuditClient({ apiKey: key, baseUrl: base }).log({ action: 'x' })).agentId, 'env-agent');
+    } finally {
+      delete process.env.AGENTAUDIT_AGENT_ID;
+      delete process.env.AGENTAUDIT_BASE_URL;
+    }
   });
 });
 
@@ -249,6 +342,24 @@ describe('traces', () => {
       new Set([0, 1, 2].map((n) => byAction[`branch_${n}`].spanId)));
     assert.deepEqual(byAction.failing.metadata.error, { type: 'TypeError', message: 'tool broke' });
     assert.ok(trace.spans.every((s) => s.agentId === 'tracer' && s.startedAt <= s.endedAt));
+    await client.close();
+  });
+});
+
+describe('traces, waited calls', () => {
+  test('log, logBatch and guardrail waited inside a span join it', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base });
+    const { traceId, spanId, results } = await client.trace('run', async (t) => ({
+      traceId: t.traceId,
+      spanId: t.spanId,
+      results: [
+        await client.log({ action: 'one' }),
+        ...(await client.logBatch([{ action: 'two' }, { action: 'three' }])).data,
+        (await client.guardrail({ action: 'four', prompt: 'hello' })).raw,
+      ],
+    }));
+    assert.deepEqual(results.map((e) => [e.action, e.traceId, e.parentSpanId]),
+      ['one', 'two', 'three', 'four'].map((action) => [action, traceId, spanId]));
     await client.close();
   });
 });

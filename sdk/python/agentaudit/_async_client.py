@@ -10,9 +10,9 @@ from typing import Any
 
 from agentaudit._aio import AsyncTransport
 from agentaudit._base import ClientCore
-from agentaudit._client import chunks, evaluate_body, fallback_verdict, guardrail_body
+from agentaudit._client import batch_error, chunks, evaluate_body, fallback_verdict, guardrail_body
 from agentaudit._config import Config
-from agentaudit._errors import APIConnectionError, APIStatusError
+from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
 from agentaudit._events import event_body, normalise_entry
 from agentaudit._http import Call
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
@@ -67,8 +67,11 @@ class AsyncAgentAuditClient(ClientCore):
                 self._emit_span(body)
             return None
         stored: list[AuditLog] = []
-        for part in chunks(bodies):
-            result = await self._transport.send(Call("POST", "/audit-logs/batch", one(BatchResult), body=part))
+        for start, part in chunks(bodies):
+            try:
+                result = await self._transport.send(Call("POST", "/audit-logs/batch", one(BatchResult), body=part))
+            except AgentAuditError as exc:
+                raise batch_error(exc, start, stored) from None
             stored.extend(result.data)
         return BatchResult(raw={"data": [s.raw for s in stored], "processed": len(stored), "errors": 0},
                            data=stored, processed=len(stored))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
@@ -9,7 +10,7 @@ from typing import Any
 
 from agentaudit._base import ClientCore
 from agentaudit._config import Config
-from agentaudit._errors import APIConnectionError, APIStatusError
+from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
 from agentaudit._events import event_body, normalise_entry
 from agentaudit._http import Call, Transport
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
@@ -39,9 +40,28 @@ def fallback_verdict(on_error: str, exc: Exception) -> GuardrailResult:
     return GuardrailResult(raw={"error": str(exc)}, allowed=action == "allow", action=action)
 
 
-def chunks(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def chunks(entries: list[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """The requests of a long batch: (index of the first entry, up to 50 entries)."""
     for i in range(0, len(entries), MAX_BATCH):
-        yield entries[i:i + MAX_BATCH]
+        yield i, entries[i:i + MAX_BATCH]
+
+
+def batch_error(exc: AgentAuditError, start: int, stored: list[AuditLog]) -> AgentAuditError:
+    """The error of the request of a long batch that began at entry ``start``, told in the caller's indexes, with
+    the events the requests before it stored (``error.stored``)."""
+    if isinstance(exc, APIStatusError) and start:
+        def shift(text: str) -> str:
+            text = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + start}]", text)
+            return re.sub(r"\bentry (\d+)\b", lambda m: f"entry {int(m.group(1)) + start}", text)
+
+        details = [{**d, "field": shift(str(d.get("field", "")))} if isinstance(d, dict) else d for d in exc.details]
+        exc = type(exc)(exc.status, shift(exc.message), code=exc.code, request_id=exc.request_id, details=details,
+                        body=exc.body, retry_after=exc.retry_after)
+    if stored:
+        exc.args = (f"{exc.args[0] if exc.args else exc} (entries 0 to {len(stored) - 1} were stored: "
+                    "see error.stored)", *exc.args[1:])
+    exc.stored = stored
+    return exc
 
 
 class AgentAuditClient(ClientCore):
@@ -107,6 +127,10 @@ class AgentAuditClient(ClientCore):
         """Record many events (camelCase or snake_case keys); more than 50 go as several requests, in order.
 
         Returns the stored events when waiting, None when queued (``wait=False``).
+
+        Raises:
+            APIStatusError, APIConnectionError: only when waiting. The error names a bad entry by its index in
+                ``entries``, and its ``stored`` holds the events the requests before it stored.
         """
         bodies = [normalise_entry(e, self._default_agent) for e in entries]
         if not (self.default_wait if wait is None else wait):
@@ -117,8 +141,11 @@ class AgentAuditClient(ClientCore):
                 self._emit_span(body)
             return None
         stored: list[AuditLog] = []
-        for part in chunks(bodies):
-            result = self._transport.send(Call("POST", "/audit-logs/batch", one(BatchResult), body=part))
+        for start, part in chunks(bodies):
+            try:
+                result = self._transport.send(Call("POST", "/audit-logs/batch", one(BatchResult), body=part))
+            except AgentAuditError as exc:
+                raise batch_error(exc, start, stored) from None
             stored.extend(result.data)
         return BatchResult(raw={"data": [s.raw for s in stored], "processed": len(stored), "errors": 0},
                            data=stored, processed=len(stored))

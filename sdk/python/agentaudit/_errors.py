@@ -20,11 +20,19 @@ Background mode (``log(..., wait=False)``, ``BufferedClient``) never raises any 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
 class AgentAuditError(Exception):
-    """Base class of every error this package raises."""
+    """Base class of every error this package raises.
+
+    Attributes:
+        stored: on an error of a waited ``log_batch`` of more than 50 events, the events its earlier requests
+            stored (each request holds up to 50); empty otherwise.
+    """
+
+    stored: Sequence[Any] = ()
 
 
 class ConfigError(AgentAuditError, ValueError):
