@@ -42,6 +42,17 @@ def test_nested_spans_set_ids_times_and_parents(client: AgentAuditClient) -> Non
     assert len(tree) == 1 and tree[0]["id"] == spans["run"].id
 
 
+def test_batches_inside_a_span_join_it_unless_an_entry_names_its_own_trace(client: AgentAuditClient) -> None:
+    with client.trace("run") as run:
+        stored = client.log_batch([{"action": "waited"}, {"action": "own", "traceId": "elsewhere"}], wait=True)
+        assert stored is not None
+        client.log_batch([{"action": "queued"}], wait=False)
+    spans = spans_by_action(client, run.trace_id)
+    assert set(spans) == {"run", "waited", "queued"}
+    assert spans["waited"].parent_span_id == run.span_id and spans["queued"].parent_span_id == run.span_id
+    assert [s.trace_id for s in stored.data] == [run.trace_id, "elsewhere"]
+
+
 def test_an_escaping_exception_is_recorded_and_reraised(client: AgentAuditClient) -> None:
     with pytest.raises(KeyError):
         with client.trace("run") as run:

@@ -17,7 +17,7 @@ from agentaudit._events import event_body, normalise_entry
 from agentaudit._http import Call
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
 from agentaudit._resources import one
-from agentaudit._tracing import in_trace
+from agentaudit._tracing import in_trace, join_span
 
 
 class AsyncAgentAuditClient(ClientCore):
@@ -58,7 +58,7 @@ class AsyncAgentAuditClient(ClientCore):
         return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=body))
 
     async def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool = True) -> BatchResult | None:
-        bodies = [normalise_entry(e, self._default_agent) for e in entries]
+        bodies = [join_span(normalise_entry(e, self._default_agent)) for e in entries]
         if not wait:
             now = time.time()
             for body in bodies:

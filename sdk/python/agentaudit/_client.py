@@ -15,7 +15,7 @@ from agentaudit._events import event_body, normalise_entry
 from agentaudit._http import Call, Transport
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
 from agentaudit._resources import one
-from agentaudit._tracing import in_trace
+from agentaudit._tracing import in_trace, join_span
 
 MAX_BATCH = 50
 
@@ -132,7 +132,7 @@ class AgentAuditClient(ClientCore):
             APIStatusError, APIConnectionError: only when waiting. The error names a bad entry by its index in
                 ``entries``, and its ``stored`` holds the events the requests before it stored.
         """
-        bodies = [normalise_entry(e, self._default_agent) for e in entries]
+        bodies = [join_span(normalise_entry(e, self._default_agent)) for e in entries]
         if not (self.default_wait if wait is None else wait):
             now = time.time()
             for body in bodies:

@@ -202,6 +202,15 @@ def in_trace(trace_id: str | None, parent_span_id: str | None) -> tuple[str | No
     return trace_id, parent_span_id
 
 
+def join_span(body: dict[str, Any]) -> dict[str, Any]:
+    """A batch entry with no trace fields of its own joins the current span, as a ``log`` call does."""
+    if body.get("traceId") is None and body.get("parentSpanId") is None:
+        trace_id, parent = in_trace(None, None)
+        if trace_id is not None:
+            body["traceId"], body["parentSpanId"] = trace_id, parent
+    return body
+
+
 def _describe(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
     return _clip(", ".join(parts))
