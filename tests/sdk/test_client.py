@@ -76,6 +76,15 @@ def test_guardrail_fails_open_or_closed_when_the_sidecar_is_unreachable() -> Non
     assert (closed.allowed, closed.action) == (False, "block") and "error" in closed.raw
 
 
+def test_guardrail_raises_a_refusal_whatever_on_error_says(org: Org) -> None:
+    with org.client(api_key="aa_live_wrong", max_retries=0) as bad:
+        with pytest.raises(agentaudit.AuthenticationError):  # a bad key must not pass as "allowed" for good
+            bad.guardrail("prompt_submitted", prompt="hi", on_error="allow")
+    with org.client(api_key=org.key) as client:
+        with pytest.raises(agentaudit.ValidationError):
+            client.guardrail("", prompt="hi", on_error="block")
+
+
 def test_errors_carry_status_code_details_and_request_id(org: Org) -> None:
     with org.client(api_key="aa_live_wrong") as bad:
         with pytest.raises(agentaudit.AuthenticationError) as auth:

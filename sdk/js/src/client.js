@@ -5,6 +5,16 @@ import { BufferedSender } from './buffer.js';
 import { Transport, encodeJson } from './http.js';
 import { Span, currentSpan, runIn } from './tracing.js';
 
+/**
+ * Whether a guardrail's onError applies: the sidecar is unreachable, overloaded, failing or out of quota. A refusal
+ * of the call itself (a bad key, a missing scope, invalid input) is thrown whatever onError says: failing open
+ * there would hide a misconfiguration for good.
+ */
+function cannotAnswer(err) {
+  return err instanceof APIConnectionError
+    || (err instanceof APIStatusError && (err.status >= 500 || err.status === 402 || err.status === 429));
+}
+
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8731/api/v1';
 const MAX_BATCH = 50;
 const enc = encodeURIComponent;
@@ -192,7 +202,7 @@ export class AgentAuditClient {
   /**
    * Check content before acting on it: resolves to { allowed, action, violations, severity, violationDetails,
    * auditLogId }. The event is stored unless dryRun. onError: 'throw' (default), 'allow' or 'block' when the
-   * sidecar cannot answer.
+   * sidecar cannot answer (unreachable, 5xx, 429, 402); a refusal such as a bad key is thrown regardless.
    */
   async guardrail(event, { dryRun = false, policyId, onError = 'throw' } = {}) {
     try {
@@ -200,7 +210,7 @@ export class AgentAuditClient {
       return verdict(await this.transport.request('POST', '/audit-logs',
         { body: { ...this.withAgent(stampTrace(event)), checkType: 'realtime' } }));
     } catch (err) {
-      if (onError === 'throw' || !(err instanceof APIConnectionError || err instanceof APIStatusError)) throw err;
+      if (onError === 'throw' || !cannotAnswer(err)) throw err;
       return { allowed: onError === 'allow', action: onError === 'allow' ? 'allow' : 'block', violations: [],
         severity: null, violationDetails: [], auditLogId: null, raw: { error: String(err.message) } };
     }

@@ -72,6 +72,8 @@ describe('waited calls', () => {
   test('errors carry the sidecar error body', async () => {
     const bad = new AgentAuditClient({ apiKey: 'aa_live_wrong', baseUrl: base, maxRetries: 0 });
     await assert.rejects(bad.log({ action: 'x' }), (err) => err instanceof AuthenticationError && err.status === 401);
+    // a refusal is no "cannot answer": onError does not turn a bad key into an allowed prompt
+    await assert.rejects(bad.guardrail({ action: 'x', prompt: 'hi' }, { onError: 'allow' }), AuthenticationError);
     const client = new AgentAuditClient({ apiKey: key, baseUrl: base, maxRetries: 0 });
     await assert.rejects(client.log({ action: '' }), (err) => err instanceof ValidationError
       && err.details.some((d) => d.field === 'action') && typeof err.requestId === 'string');
@@ -119,6 +121,9 @@ describe('waited calls', () => {
     assert.equal(calls, 0);
     const refused = new AgentAuditClient({ apiKey: key, baseUrl: 'http://127.0.0.1:1/api/v1', maxRetries: 0 });
     await assert.rejects(refused.log({ action: 'x' }), APIConnectionError);
+    const open = await refused.guardrail({ action: 'x', prompt: 'hi' }, { onError: 'allow' });
+    const closed = await refused.guardrail({ action: 'x', prompt: 'hi' }, { onError: 'block' });
+    assert.deepEqual([open.allowed, closed.allowed, closed.action], [true, false, 'block']);
   });
 
   test('a body over the sidecar limit is a PayloadTooLargeError', async () => {

@@ -10,7 +10,7 @@ from typing import Any
 
 from agentaudit._aio import AsyncTransport
 from agentaudit._base import ClientCore
-from agentaudit._client import batch_error, chunks, evaluate_body, fallback_verdict, guardrail_body
+from agentaudit._client import batch_error, cannot_answer, chunks, evaluate_body, fallback_verdict, guardrail_body
 from agentaudit._config import Config
 from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
 from agentaudit._events import event_body, normalise_entry
@@ -89,7 +89,7 @@ class AsyncAgentAuditClient(ClientCore):
             return await self._transport.send(Call("POST", "/audit-logs",
                                                    lambda r: GuardrailResult.from_verdict(r.json()), body=body))
         except (APIConnectionError, APIStatusError) as exc:
-            if on_error == "raise":
+            if on_error == "raise" or not cannot_answer(exc):
                 raise
             return fallback_verdict(on_error, exc)
 

@@ -34,6 +34,14 @@ def evaluate_body(prompt: str | None, response: str | None, metadata: Mapping[st
     return {k: v for k, v in body.items() if v is not None}
 
 
+def cannot_answer(exc: AgentAuditError) -> bool:
+    """Whether a guardrail's ``on_error`` applies: the sidecar is unreachable, overloaded, failing or out of quota.
+    A refusal of the call itself (a bad key, a missing scope, invalid input) is raised whatever ``on_error``
+    says: failing open there would hide a misconfiguration for good."""
+    return isinstance(exc, APIConnectionError) or (
+        isinstance(exc, APIStatusError) and (exc.status >= 500 or exc.status in (402, 429)))
+
+
 def fallback_verdict(on_error: str, exc: Exception) -> GuardrailResult:
     """The verdict a guardrail gives when the sidecar cannot answer and the caller chose fail-open or fail-closed."""
     action = "allow" if on_error == "allow" else "block"
@@ -171,7 +179,7 @@ class AgentAuditClient(ClientCore):
             return self._transport.send(Call("POST", "/audit-logs", lambda r: GuardrailResult.from_verdict(r.json()),
                                              body=body))
         except (APIConnectionError, APIStatusError) as exc:
-            if on_error == "raise":
+            if on_error == "raise" or not cannot_answer(exc):
                 raise
             return fallback_verdict(on_error, exc)
 
