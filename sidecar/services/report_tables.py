@@ -8,6 +8,7 @@ from typing import Any
 from peewee import Database
 
 from sidecar.clock import parse_iso, to_iso
+from sidecar.errors import FieldError, InvalidInput
 from sidecar.reports.document import (ChartBlock, Column, Document, FieldsBlock, Kpi, KpiBlock, Series, TableBlock,
                                       TreeLabel)
 from sidecar.reports.masking import mask_event
@@ -184,6 +185,8 @@ def _flatten(forest: list[dict[str, Any]], spans: dict[str, dict[str, Any]]) -> 
 def trace(db: Database, ctx: BuildContext) -> Document:
     trace_id = str(ctx.params["traceId"])
     spans = log_store.trace_spans(db, ctx.org_id, trace_id)
+    if not spans:  # checked when requested; a trace can still vanish (retention) before the build
+        raise InvalidInput.fields([FieldError("traceId", f"no trace {trace_id} in this organisation")])
     summary = rq.trace_summary(db, ctx.org_id, trace_id)
     ctx.progress(0.2)
     period = None
