@@ -44,6 +44,8 @@ class FieldsBlock:
 
 @dataclass(frozen=True, slots=True)
 class TextBlock:
+    """Paragraphs of plain text (no markup: the PDF escapes them, JSON and CSV carry them as they are)."""
+
     key: str
     title: str | None
     paragraphs: Sequence[str]
@@ -144,7 +146,7 @@ class Document:
     csv_table: str | None = None
     sensitive_shown: bool = False
     facts: dict[str, Any] = field(default_factory=dict)  # extra metadata for JSON
-    cover_note: str | None = None  # a short paragraph (reportlab markup) under the cover's facts
+    cover_note: Sequence[str] = ()  # short paragraphs of plain text under the cover's facts
 
 
 ProgressFn = Callable[[float], None]

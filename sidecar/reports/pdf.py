@@ -109,7 +109,7 @@ def _blocks(document: Document, s: Styles, progress: ProgressFn | None) -> Itera
             yield from _fields(block, s)
         elif isinstance(block, TextBlock):
             parts: list[Flowable] = [para(block.title, s.h2)] if block.title else []
-            parts += [Paragraph(p, s.body) for p in block.paragraphs]  # trusted markup from our builders
+            parts += [para(p, s.body) for p in block.paragraphs]
             yield from parts
         elif isinstance(block, ChartBlock):
             yield CondPageBreak(75 * mm)
@@ -142,7 +142,10 @@ def _cover(document: Document, s: Styles) -> Iterator[Flowable]:
     if document.cover_note:
         yield Spacer(1, 9 * mm)
         yield para("At a glance", s.h2)
-        yield Paragraph(document.cover_note, s.body)
+        yield para(document.cover_note[0], s.body)
+        for paragraph in document.cover_note[1:]:
+            yield Spacer(1, 3 * mm)
+            yield para(paragraph, s.note)
 
 
 def _page_decor(document: Document, s: Styles) -> tuple[Any, Any]:

@@ -146,12 +146,26 @@ def integrity_block(db: Database, ctx: BuildContext, w: Window | None) -> Fields
              "event) to confirm that the events it summarises are unchanged and complete up to that point.")
 
 
-def xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+ALERT_STATUSES = ("open", "acknowledged", "resolved", "false_positive")
+#: How reports name alert statuses for people (the API value stays in JSON and CSV).
+ALERT_STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved",
+                       "false_positive": "False positive"}
 
 
-def triage_note(triage: dict[str, Any]) -> str | None:
+def alert_counts(triage: dict[str, Any]) -> dict[str, int]:
+    """Alert counts by status, with the API's "not closed" (open or acknowledged, as ``/alerts/counts``)."""
+    count = {s: sum(triage["byStatus"].get(s, {}).values()) for s in ALERT_STATUSES}
+    critical = sum(triage["byStatus"].get(s, {}).get("critical", 0) for s in ("open", "acknowledged"))
+    return {"open": count["open"], "acknowledged": count["acknowledged"], "resolved": count["resolved"],
+            "falsePositive": count["false_positive"], "notClosed": count["open"] + count["acknowledged"],
+            "closed": count["resolved"] + count["false_positive"], "criticalNotClosed": critical}
+
+
+def triage_note(triage: dict[str, Any], *, definitions: bool = False) -> str | None:
     parts = []
+    if definitions:
+        parts.append("Open: not yet triaged. Acknowledged: being looked at, not closed. Closed: resolved or false "
+                     "positive.")
     if triage["meanResolveMs"] is not None:
         parts.append(f"Mean time to close: {duration(triage['meanResolveMs'])} (longest {duration(triage['maxResolveMs'])}, "
                      f"{triage['closed']:,} closed).")

@@ -18,8 +18,8 @@ from sidecar.store import logs as log_store
 from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
 from sidecar.services.report_base import (PDF_ALERT_LIMIT, PDF_EVENT_LIMIT, PDF_SPAN_LIMIT, RULE_TYPE_LABELS,
-                                         BuildContext, base_document, duration, integrity_block, period_text, share,
-                                         triage_note)
+                                         ALERT_STATUS_LABELS, ALERT_STATUSES, BuildContext, alert_counts, base_document,
+                                         duration, integrity_block, period_text, share, triage_note)
 
 
 # -- audit log export ------------------------------------------------------------------------------
@@ -54,9 +54,11 @@ def audit_log_export(db: Database, ctx: BuildContext) -> Document:
     totals = rq.event_totals(db, w)
     ctx.progress(0.05)
     doc.blocks.append(KpiBlock("summary", "Summary", [
-        Kpi("events", "Events", totals["events"]), Kpi("withViolations", "Events with violations", totals["flagged"],
-                                                      tone="warning" if totals["flagged"] else "good"),
-        Kpi("blocked", "Blocked", totals["block"], tone="critical" if totals["block"] else "neutral"),
+        Kpi("events", "Events", totals["events"]),
+        Kpi("flagged", "Flagged events (any rule matched)", totals["flagged"],
+            note=f"outcome: {totals['block']:,} block, {totals['flag']:,} flag, {totals['log']:,} log",
+            tone="warning" if totals["flagged"] else "good"),
+        Kpi("blocked", "Flagged, outcome block", totals["block"], tone="critical" if totals["block"] else "neutral"),
         Kpi("agents", "Agents", totals["agents"])]))
     doc.blocks.append(TableBlock(
         "events", "Events", EVENT_COLUMNS, _event_rows(db, w, show_sensitive=ctx.show_sensitive),
@@ -72,7 +74,7 @@ def audit_log_export(db: Database, ctx: BuildContext) -> Document:
 def _alert_rows(db: Database, w: Window) -> Iterator[tuple[Any, ...]]:
     for chunk in rq.iter_alerts(db, w):
         for a in chunk:
-            yield (a["createdAt"], a["severity"], a["status"].replace("_", " "), a["ruleName"], a["agentId"],
+            yield (a["createdAt"], a["severity"], a["status"], a["ruleName"], a["agentId"],
                    a["message"], a["auditLogId"], a["resolvedAt"], a["note"], a["id"], a["ruleId"], a["policyId"],
                    a["resolvedBy"])
 
@@ -83,24 +85,27 @@ def alert_summary(db: Database, ctx: BuildContext) -> Document:
     triage = rq.alert_triage(db, w)
     by_rule = rq.alerts_by_rule(db, w)
     ctx.progress(0.1)
-    count = {s: sum(triage["byStatus"].get(s, {}).values()) for s in ("open", "acknowledged", "resolved", "false_positive")}
-    critical_open = sum(triage["byStatus"].get(s, {}).get("critical", 0) for s in ("open", "acknowledged"))
+    count = alert_counts(triage)
     doc.blocks.append(KpiBlock("kpis", "Key figures", [
-        Kpi("alerts", "Alerts raised", triage["total"]),
-        Kpi("open", "Open", count["open"], tone="warning" if count["open"] else "good"),
+        Kpi("alerts", "Alerts raised", triage["total"],
+            note=f"{count['closed']:,} closed ({percent(share(count['closed'], triage['total']))})"),
+        Kpi("notClosed", "Not closed (open or acknowledged)", count["notClosed"],
+            note=f"open {count['open']:,} · acknowledged {count['acknowledged']:,}",
+            tone="warning" if count["notClosed"] else "good"),
+        Kpi("open", "Open (not yet triaged)", count["open"], tone="warning" if count["open"] else "good"),
         Kpi("acknowledged", "Acknowledged", count["acknowledged"]),
-        Kpi("criticalOpen", "Critical, not closed", critical_open, tone="critical" if critical_open else "good"),
-        Kpi("resolved", "Resolved", count["resolved"]), Kpi("falsePositive", "False positives", count["false_positive"]),
+        Kpi("criticalOpen", "Critical, not closed", count["criticalNotClosed"],
+            tone="critical" if count["criticalNotClosed"] else "good"),
+        Kpi("resolved", "Resolved", count["resolved"]), Kpi("falsePositive", "False positives", count["falsePositive"]),
         Kpi("meanTimeToClose", "Mean time to close", duration(triage["meanResolveMs"])),
-        Kpi("closedShare", "Closed", percent(share(count["resolved"] + count["false_positive"], triage["total"]))),
     ]))
-    statuses = ("open", "acknowledged", "resolved", "false_positive")
     doc.blocks.append(TableBlock(
         "triage", "Triage status by severity",
-        [Column("status", "Status", 2), *[Column(sev, sev.capitalize(), 1, "int") for sev in rq.SEVERITIES],
-         Column("total", "Total", 1, "int")],
-        [(s.replace("_", " "), *[triage["byStatus"].get(s, {}).get(sev, 0) for sev in rq.SEVERITIES], count[s])
-         for s in statuses], note=triage_note(triage)))
+        [Column("status", "Status", 2, labels=ALERT_STATUS_LABELS),
+         *[Column(sev, sev.capitalize(), 1, "int") for sev in rq.SEVERITIES], Column("total", "Total", 1, "int")],
+        [(s, *[triage["byStatus"].get(s, {}).get(sev, 0) for sev in rq.SEVERITIES],
+          sum(triage["byStatus"].get(s, {}).values())) for s in ALERT_STATUSES],
+        note=triage_note(triage, definitions=True)))
     doc.blocks.append(TableBlock(
         "byRule", "Alerts by rule",
         [Column("ruleName", "Rule", 3), Column("severity", "Severity", 1, "severity"),
@@ -109,13 +114,14 @@ def alert_summary(db: Database, ctx: BuildContext) -> Document:
     doc.blocks.append(TableBlock(
         "alerts", "Alerts",
         [Column("createdAt", "Raised (UTC)", 1.3, "time"), Column("severity", "Severity", 0.8, "severity"),
-         Column("status", "Status", 0.9), Column("ruleName", "Rule", 1.6, max_chars=80),
-         Column("agentId", "Agent", 1.1, max_chars=60), Column("message", "Message", 3.2, max_chars=300),
+         Column("status", "Status", 0.9, labels=ALERT_STATUS_LABELS), Column("ruleName", "Rule", 1.6),
+         Column("agentId", "Agent", 1.1), Column("message", "Message", 3.2),
          Column("auditLogId", "Event", 1.5, "mono", pdf=False), Column("resolvedAt", "Closed", 1.2, "time"),
-         Column("note", "Note", 1.2, max_chars=200), Column("id", "Alert ID", 1, "mono", pdf=False),
+         Column("note", "Note", 1.2), Column("id", "Alert ID", 1, "mono", pdf=False),
          Column("ruleId", "Rule ID", 1, "mono", pdf=False), Column("policyId", "Policy ID", 1, "mono", pdf=False),
          Column("resolvedBy", "Closed by", 1, pdf=False)],
         _alert_rows(db, w), total=triage["total"], pdf_limit=PDF_ALERT_LIMIT, empty_text="No alerts in this period."))
+    doc.blocks.append(integrity_block(db, ctx, w))
     doc.facts["alerts"] = triage["total"]
     return doc
 
@@ -133,16 +139,16 @@ def agent_activity(db: Database, ctx: BuildContext) -> Document:
     flagged = sum(a["flagged"] for a in agents)
     doc.blocks.append(KpiBlock("kpis", "Key figures", [
         Kpi("agents", "Agents active", len(agents)), Kpi("events", "Events", events),
-        Kpi("flagged", "Events with violations", flagged, note=f"{percent(share(flagged, events))} of events",
-            tone="warning" if flagged else "good"),
-        Kpi("blocked", "Blocked", sum(a["blocked"] for a in agents),
+        Kpi("flagged", "Flagged events (any rule matched)", flagged,
+            note=f"{percent(share(flagged, events))} of events", tone="warning" if flagged else "good"),
+        Kpi("blocked", "Flagged, outcome block", sum(a["blocked"] for a in agents),
             tone="critical" if any(a["blocked"] for a in agents) else "neutral")]))
     top = agents[:12]
     if top:
         doc.blocks.append(ChartBlock(
             "eventsByAgent", "Events by agent", [_agent_label(a) for a in top],
-            [Series("Without violations", [a["events"] - a["flagged"] for a in top], "#0E7490"),
-             Series("With violations", [a["flagged"] for a in top], "#D97706")], kind="hbar",
+            [Series("Not flagged", [a["events"] - a["flagged"] for a in top], "#0E7490"),
+             Series("Flagged (any rule matched)", [a["flagged"] for a in top], "#D97706")], kind="hbar",
             note=f"The {len(top)} busiest of {len(agents)} agents." if len(agents) > len(top) else None))
     doc.blocks.append(TableBlock(
         "agents", "Agents",
@@ -154,13 +160,16 @@ def agent_activity(db: Database, ctx: BuildContext) -> Document:
          Column("lastSeen", "Last seen", 1.3, "time")],
         [(a["agentId"] or "(no agent)", a["name"], a["type"], a["events"], a["flagged"], a["blocked"], a["violations"],
           a["critical"], a["traces"], a["actions"], a["firstSeen"], a["lastSeen"]) for a in agents],
-        total=len(agents), empty_text="No agent activity in this period."))
+        total=len(agents), empty_text="No agent activity in this period.",
+        note="Flagged: events that matched at least one rule, whatever the outcome (as GET /audit-logs?flagged=true). "
+             "Blocked: flagged events whose outcome was block. Violations: matched rules, one per rule per event."))
     doc.blocks.append(TableBlock(
         "actions", "Most frequent actions",
         [Column("agentId", "Agent", 2), Column("action", "Action", 2), Column("events", "Events", 1, "int"),
-         Column("flagged", "With violations", 1, "int")],
+         Column("flagged", "Flagged", 1, "int")],
         [(a["agentId"] or "(no agent)", a["action"], a["events"], a["flagged"]) for a in actions],
         empty_text="No events in this period."))
+    doc.blocks.append(integrity_block(db, ctx, w))
     doc.facts["agents"] = len(agents)
     return doc
 
@@ -203,9 +212,9 @@ def trace(db: Database, ctx: BuildContext) -> Document:
     agents = sorted({s["agentId"] for s in spans if s["agentId"]})
     elapsed = (period[1] - period[0]) if period else 0
     doc.blocks.append(KpiBlock("kpis", "Key figures", [
-        Kpi("spans", "Spans", len(spans)), Kpi("flagged", "Spans with violations", flagged,
-                                              tone="warning" if flagged else "good"),
-        Kpi("blocked", "Blocked", blocked, tone="critical" if blocked else "neutral"),
+        Kpi("spans", "Spans", len(spans)),
+        Kpi("flagged", "Flagged spans (any rule matched)", flagged, tone="warning" if flagged else "good"),
+        Kpi("blocked", "Flagged, outcome block", blocked, tone="critical" if blocked else "neutral"),
         Kpi("duration", "Duration", duration(elapsed))]))
     doc.blocks.append(FieldsBlock("trace", "Trace", [
         ("traceId", "Trace ID", trace_id), ("rootAction", "Root action", (summary or {}).get("rootAction")),

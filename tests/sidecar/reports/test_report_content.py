@@ -55,7 +55,8 @@ async def test_compliance_summary_pdf(api: ApiClient, seeded: Seeded) -> None:
     assert "Compliance summary" in flat and "Acme" in flat
     assert f"{_short(seeded.start)} to {_short(seeded.end)} (UTC)" in flat  # the period on the cover
     assert "9 events from 2 agents were audited" in flat
-    assert "5 (55.6%) violated at least one rule: 4 were blocked, 1 flagged and 0 logged" in flat
+    assert ("5 (55.6%) were flagged (matched at least one rule); by outcome, 4 were blocked, 1 flagged and let "
+            "through and 0 logged only") in flat
     names = {v["name"] for v in _violations(seeded)}
     assert names == {"SSN Detection", "Card Number (PAN)", "Customer email", "Patient Contact Details"}
     assert all(name in flat for name in names)
@@ -78,9 +79,9 @@ async def test_compliance_summary_json_and_csv_agree(api: ApiClient, seeded: See
     assert body["report"]["sensitiveValues"] == "masked"
     kpis = body["kpis"]
     violations = _violations(seeded)
-    assert (kpis["eventsAudited"], kpis["eventsWithViolations"], kpis["eventsBlocked"], kpis["violations"]) == (
+    assert (kpis["eventsAudited"], kpis["flaggedEvents"], kpis["eventsBlocked"], kpis["violations"]) == (
         9, 5, 4, len(violations))
-    assert kpis["eventsFlagged"] == 1 and kpis["alertsRaised"] == len(seeded.alerts) == 5 and kpis["agentsActive"] == 2
+    assert kpis["eventsOutcomeFlag"] == 1 and kpis["alertsRaised"] == len(seeded.alerts) == 5 and kpis["agentsActive"] == 2
     by_rule = {r["ruleName"]: r["violations"] for r in body["violationsByRule"]}
     assert by_rule == {"SSN Detection": 2, "Card Number (PAN)": 2, "Customer email": 1, "Patient Contact Details": 1}
     assert {p["packId"]: p["violations"] for p in body["violationsByPack"]} == {"hipaa": 3, "finance": 2,
@@ -89,7 +90,8 @@ async def test_compliance_summary_json_and_csv_agree(api: ApiClient, seeded: See
     assert sum(body["violationTrend"]["series"]["Warning"]) == 2
     assert sum(body["eventTrend"]["series"]["Events"]) == 9
     triage = {row["status"]: row["total"] for row in body["alertTriage"]}
-    assert triage == {"open": len(seeded.alerts) - 2, "acknowledged": 1, "resolved": 1, "false positive": 0}
+    assert triage == {"open": len(seeded.alerts) - 2, "acknowledged": 1, "resolved": 1, "false_positive": 0}
+    assert "<" not in json.dumps(body["summary"]) and "&gt;" not in json.dumps(body["method"])  # plain text
     assert [p["name"] for p in body["policyVersions"]] == ["Card handling"]
     assert body["integrity"]["headSequence"] == seeded.events[-1]["sequence"]
     assert body["integrity"]["headHash"] == seeded.events[-1]["hash"]
@@ -108,6 +110,39 @@ async def test_compliance_summary_json_and_csv_agree(api: ApiClient, seeded: See
     assert csv_kpis["eventsAudited"] == "9" and csv_kpis["violations"] == str(len(violations))
     assert {r["ruleName"]: r["violations"] for r in _as_dicts(sections["violationsByRule"])} == {
         "SSN Detection": "2", "Card Number (PAN)": "2", "Customer email": "1", "Patient Contact Details": "1"}
+
+
+async def test_reports_count_flagged_events_and_open_alerts_as_the_api_does(api: ApiClient, seeded: Seeded) -> None:
+    window = {"from": seeded.start, "to": seeded.end, "limit": "200"}
+    flagged = await api.get("audit-logs", params={**window, "flagged": "true"}, headers=seeded.account.jwt)
+    counts = await api.get("alerts/counts", headers=seeded.account.jwt)
+    assert flagged.status == 200 and counts.status == 200
+    flagged_events = flagged.body["data"]
+    outcomes = [e["enforcementAction"] for e in flagged_events]
+    assert outcomes.count("flag") != len(outcomes)  # the data tells "flagged" and "outcome flag" apart
+
+    _, download = await build(api, seeded, "compliance_summary", "json")
+    kpis = download.body["kpis"]
+    assert kpis["flaggedEvents"] == len(flagged_events)
+    assert (kpis["eventsBlocked"], kpis["eventsOutcomeFlag"]) == (outcomes.count("block"), outcomes.count("flag"))
+    summary = download.body["summary"][0]
+    assert f"{len(flagged_events)} (" in summary and f"{counts.body['openTotal']} are not closed" in summary
+
+    _, download = await build(api, seeded, "alert_summary", "json")
+    kpis = download.body["kpis"]
+    assert kpis["notClosed"] == counts.body["openTotal"] == kpis["open"] + kpis["acknowledged"]
+    assert kpis["open"] == sum(1 for a in seeded.alerts if a["status"] == "open")
+
+    _, download = await build(api, seeded, "agent_activity", "json")
+    assert sum(a["flagged"] for a in download.body["agents"]) == download.body["kpis"]["flagged"] == len(flagged_events)
+    _, download = await build(api, seeded, "audit_log_export", "json")
+    assert download.body["summary"]["flagged"] == len(flagged_events)
+
+    _, download = await build(api, seeded, "compliance_summary", "pdf")
+    flat = " ".join(pdf_text(download.body).split())
+    open_now = sum(1 for a in seeded.alerts if a["status"] == "open")
+    assert f"{len(flagged_events)} Flagged events (any rule matched)" in flat
+    assert f"{counts.body['openTotal']} not closed: {open_now} open, 1 acknowledged" in flat
 
 
 async def test_audit_log_export_masks_by_default(api: ApiClient, seeded: Seeded) -> None:
