@@ -111,6 +111,9 @@ def bucket_labels(w: Window, width: int, count: int) -> list[str]:
 
 
 def integrity_block(db: Database, ctx: BuildContext, w: Window | None) -> FieldsBlock:
+    """The chain head the report was built against, the period's first and last events and the newest signed
+    checkpoint, as plain values (numbers, full hashes, the base64 signature and public key): enough to check
+    the signature from the report alone."""
     integrity = ctx.integrity(db, ctx.org_id)
     pairs: list[tuple[str, str, Any]] = [
         ("headSequence", "Chain head sequence", integrity["sequence"]),
@@ -122,28 +125,39 @@ def integrity_block(db: Database, ctx: BuildContext, w: Window | None) -> Fields
     if w is not None:
         first, last = rq.first_and_last(db, Window(w.org_id, w.start_ms, w.end_ms))
         if first is not None and last is not None:
-            pairs += [("firstSequence", "First event in period", f"#{first['sequence']:,}  {first['hash']}"),
-                      ("lastSequence", "Last event in period", f"#{last['sequence']:,}  {last['hash']}")]
+            pairs += [("firstSequence", "Period's first sequence", first["sequence"]),
+                      ("firstHash", "Period's first hash", first["hash"]),
+                      ("lastSequence", "Period's last sequence", last["sequence"]),
+                      ("lastHash", "Period's last hash", last["hash"])]
         else:
-            pairs.append(("firstSequence", "Events in period", "none"))
+            pairs.append(("eventsInPeriod", "Events in period", 0))
     checkpoint = integrity.get("checkpoint")
     if checkpoint:
-        pairs += [("checkpointSequence", "Signed checkpoint", f"#{checkpoint['sequence']:,}  {checkpoint['hash']}"),
+        pairs += [("checkpointSequence", "Checkpoint sequence", checkpoint["sequence"]),
+                  ("checkpointHash", "Checkpoint hash", checkpoint["hash"]),
+                  ("checkpointKind", "Checkpoint kind", checkpoint.get("kind")),
+                  ("checkpointOrganizationId", "Organisation ID", checkpoint.get("organizationId")),
                   ("checkpointSignedAt", "Signed at", checkpoint.get("signedAt")),
-                  ("checkpointKeyId", "Signing key (Ed25519)", checkpoint.get("keyId")),
-                  ("checkpointSignature", "Signature", checkpoint.get("signature"))]
+                  ("checkpointKeyId", "Signing key ID", checkpoint.get("keyId")),
+                  ("checkpointPublicKey", "Public key (Ed25519)", checkpoint.get("publicKey")),
+                  ("checkpointSignature", "Signature (base64)", checkpoint.get("signature"))]
         unsigned = int(integrity["sequence"]) - int(checkpoint["sequence"])
         if unsigned > 0:
-            pairs.append(("unsignedEvents", "After the checkpoint",
-                          f"{unsigned:,} events, covered by the next signed checkpoint"))
+            pairs.append(("unsignedEvents", "After the checkpoint", unsigned))
+        signed = ("The signature is Ed25519, by the public key above, over the bytes "
+                  "\"agentaudit-checkpoint-v1\" and a newline followed by the compact JSON, keys sorted, of "
+                  "{hash, kind, organizationId, sequence, signedAt} of the checkpoint. "
+                  + (f"The {unsigned:,} events after it are covered by the next signed checkpoint. " if unsigned > 0
+                     else ""))
     else:
-        pairs.append(("checkpoint", "Signed checkpoint", "none yet; the chain head above is not signed"))
+        pairs.append(("checkpointSequence", "Signed checkpoint", None))
+        signed = "No checkpoint has been signed yet, so the chain head above is not signed. "
     return FieldsBlock(
         "integrity", "Integrity checkpoint", pairs, mono=True,
         note="Every stored event carries a sequence number and a SHA-256 hash chained to the event before it. "
-             "This report was built against the chain head above: anyone can re-walk the chain "
-             "and check the checkpoint's signature (agentaudit verify, or GET /audit-logs/:id/proof for one "
-             "event) to confirm that the events it summarises are unchanged and complete up to that point.")
+             + signed + "Anyone can re-walk the chain and check the signature (agentaudit verify, or "
+             "GET /audit-logs/:id/proof for one event) to confirm that the events this report covers are unchanged "
+             "and complete up to that point.")
 
 
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "false_positive")

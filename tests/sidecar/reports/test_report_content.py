@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
 import json
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sidecar.clock import parse_iso, to_iso
 from tests.helpers import ApiClient
@@ -62,7 +65,7 @@ async def test_compliance_summary_pdf(api: ApiClient, seeded: Seeded) -> None:
     assert all(name in flat for name in names)
     assert "Card handling" in flat and "claim-7" in flat  # policy in force, top flagged trace
     last = seeded.events[-1]
-    assert last["hash"] in flat.replace(" ", "") and f"#{last['sequence']}" in flat  # integrity: period's last event
+    assert f"Period's last sequence {last['sequence']} Period's last hash {last['hash']}" in flat, flat[-3000:]
     pages = text.count("Page ")
     assert pages >= 3 and f"Page 1 of {pages}" in flat and f"Page {pages} of {pages}" in flat
     assert SSN not in text and "4111" not in text and EMAIL not in text
@@ -96,9 +99,12 @@ async def test_compliance_summary_json_and_csv_agree(api: ApiClient, seeded: See
     assert body["integrity"]["headSequence"] == seeded.events[-1]["sequence"]
     assert body["integrity"]["headHash"] == seeded.events[-1]["hash"]
     integrity = body["integrity"]
-    assert integrity["checkpointSequence"] == f"#{head.body['sequence']:,}  {head.body['hash']}"
+    assert (integrity["checkpointSequence"], integrity["checkpointHash"]) == (head.body["sequence"], head.body["hash"])
     assert (integrity["checkpointSignature"], integrity["checkpointKeyId"]) == (head.body["signature"],
                                                                                 head.body["keyId"])
+    assert (integrity["lastSequence"], integrity["lastHash"]) == (seeded.events[-1]["sequence"],
+                                                                  seeded.events[-1]["hash"])
+    _check_signature(integrity)
 
     _, download = await build(api, seeded, "compliance_summary", "csv")
     assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -110,6 +116,33 @@ async def test_compliance_summary_json_and_csv_agree(api: ApiClient, seeded: See
     assert csv_kpis["eventsAudited"] == "9" and csv_kpis["violations"] == str(len(violations))
     assert {r["ruleName"]: r["violations"] for r in _as_dicts(sections["violationsByRule"])} == {
         "SSN Detection": "2", "Card Number (PAN)": "2", "Customer email": "1", "Patient Contact Details": "1"}
+
+
+def _check_signature(integrity: dict[str, Any]) -> None:
+    """Verify the checkpoint signature from the report's own values, as a recipient would."""
+    message = b"agentaudit-checkpoint-v1\n" + json.dumps(
+        {"hash": integrity["checkpointHash"], "kind": integrity["checkpointKind"],
+         "organizationId": integrity["checkpointOrganizationId"], "sequence": integrity["checkpointSequence"],
+         "signedAt": integrity["checkpointSignedAt"]}, sort_keys=True, separators=(",", ":")).encode()
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(integrity["checkpointPublicKey"]))
+    key.verify(base64.b64decode(integrity["checkpointSignature"]), message)  # raises InvalidSignature
+
+
+async def test_every_report_carries_a_checkable_checkpoint(api: ApiClient, seeded: Seeded) -> None:
+    head = await api.get("ledger/head", headers=seeded.account.jwt)  # signs the first checkpoint
+    assert head.status == 200
+    for kind in ("compliance_summary", "audit_log_export", "alert_summary", "agent_activity", "trace"):
+        extra = {"traceId": "claim-7"} if kind == "trace" else {}
+        _, download = await build(api, seeded, kind, "json", **extra)
+        integrity = download.body["integrity"]
+        assert isinstance(integrity["headSequence"], int) and len(integrity["headHash"]) == 64, kind
+        assert integrity["checkpointPublicKey"] == head.body["publicKey"], kind
+        _check_signature(integrity)
+        _, download = await build(api, seeded, kind, "pdf", **extra)
+        flat = "".join(pdf_text(download.body).split())
+        assert "Integritycheckpoint" in flat, kind
+        for value in (head.body["publicKey"], head.body["signature"], head.body["hash"], head.body["signedAt"]):
+            assert value in flat, (kind, value)
 
 
 async def test_reports_count_flagged_events_and_open_alerts_as_the_api_does(api: ApiClient, seeded: Seeded) -> None:
