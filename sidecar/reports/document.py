@@ -55,8 +55,10 @@ class TextBlock:
 class Column:
     """A table column. ``kind``: text, int, pct, time, mono, tree (a :class:`TreeLabel`) or severity.
 
-    ``pdf=False`` leaves the column out of the PDF (CSV and JSON keep it); ``max_chars`` truncates
-    the PDF's cell (CSV and JSON keep the full value).
+    ``pdf=False`` leaves the column out of the PDF (CSV and JSON keep it). PDF cells wrap at word
+    boundaries; ``max_chars`` lowers the PDF's limit on a cell's length (``pdf_table.CELL_CHAR_LIMIT``),
+    and a table whose cells were shortened says so in its note (CSV and JSON keep the full value).
+    ``width`` is the column's share of the room left once every column fits its longest word.
     """
 
     key: str

@@ -115,7 +115,7 @@ def _blocks(document: Document, s: Styles, progress: ProgressFn | None) -> Itera
             yield CondPageBreak(75 * mm)
             yield from chart(block, s)
         elif isinstance(block, TableBlock):
-            table = StreamingTable(block, s, progress)
+            table = StreamingTable(block, s, progress, document.period)
             yield CondPageBreak(40 * mm)
             yield para(block.title, s.h2)
             if table.empty:

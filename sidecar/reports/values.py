@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sidecar.clock import to_iso
+from sidecar.clock import parse_iso, to_iso
 from sidecar.reports.document import Column, TreeLabel
 
 
@@ -29,6 +29,11 @@ def text(value: Any, column: Column) -> str:
         return column.labels.get(value, value)
     if column.kind == "time" and isinstance(value, int):
         return short_time(value)
+    if column.kind == "time" and isinstance(value, str):
+        try:
+            return short_time(parse_iso(value))
+        except ValueError:
+            return value
     if column.kind == "pct" and isinstance(value, (int, float)):
         return percent(value)
     if isinstance(value, bool):

@@ -101,8 +101,8 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
         empty_text="No violations in this period."))
     doc.blocks.append(TableBlock(
         "topFlaggedTraces", "Top flagged traces",
-        [Column("traceId", "Trace", 2.0, "mono", max_chars=60), Column("rootAction", "Root action", 1.4, max_chars=60),
-         Column("agentIds", "Agents", 1.9, max_chars=80), Column("spanCount", "Spans", 0.8, "int"),
+        [Column("traceId", "Trace", 2.0, "mono"), Column("rootAction", "Root action", 1.4),
+         Column("agentIds", "Agents", 1.9), Column("spanCount", "Spans", 0.8, "int"),
          Column("flaggedCount", "Flagged spans", 1.0, "int"), Column("blockedCount", "Blocked spans", 1.0, "int"),
          Column("enforcementAction", "Outcome", 1.1), Column("startedAt", "Started (UTC)", 1.7, "time")],
         [(t["traceId"], t["rootAction"], t["agentIds"], t["spanCount"], t["flaggedCount"], t["blockedCount"],

@@ -26,9 +26,9 @@ from sidecar.services.report_base import (PDF_ALERT_LIMIT, PDF_EVENT_LIMIT, PDF_
 
 EVENT_COLUMNS = [
     Column("createdAt", "Received (UTC)", 1.35, "time"), Column("sequence", "Seq", 0.6, "int"),
-    Column("agentId", "Agent", 1.1, max_chars=60), Column("action", "Action", 1.0, max_chars=60),
-    Column("enforcementAction", "Outcome", 0.75), Column("complianceFlags", "Flags", 1.6, max_chars=240),
-    Column("prompt", "Prompt", 2.6, max_chars=360), Column("response", "Response", 2.2, max_chars=300),
+    Column("agentId", "Agent", 1.1), Column("action", "Action", 1.0),
+    Column("enforcementAction", "Outcome", 0.75), Column("complianceFlags", "Flags", 1.6),
+    Column("prompt", "Prompt", 2.6), Column("response", "Response", 2.2),
     Column("traceId", "Trace", 1, "mono", pdf=False), Column("spanId", "Span", 1, "mono", pdf=False),
     Column("parentSpanId", "Parent span", 1, "mono", pdf=False), Column("startedAt", "Started", 1, "time", pdf=False),
     Column("endedAt", "Ended", 1, "time", pdf=False), Column("metadata", "Metadata", 1, pdf=False),
@@ -149,20 +149,24 @@ def agent_activity(db: Database, ctx: BuildContext) -> Document:
             "eventsByAgent", "Events by agent", [_agent_label(a) for a in top],
             [Series("Not flagged", [a["events"] - a["flagged"] for a in top], "#0E7490"),
              Series("Flagged (any rule matched)", [a["flagged"] for a in top], "#D97706")], kind="hbar",
-            note=f"The {len(top)} busiest of {len(agents)} agents." if len(agents) > len(top) else None))
+            note=" ".join(filter(None, [
+                f"The {len(top)} busiest of {len(agents)} agents." if len(agents) > len(top) else None,
+                "Names longer than 28 characters are shortened here; the table below gives them in full."
+                if any(len(_agent_label(a)) < len(a["name"] or a["agentId"] or "") for a in top) else None])) or None))
     doc.blocks.append(TableBlock(
         "agents", "Agents",
-        [Column("agentId", "Agent", 1.8, max_chars=80), Column("name", "Registered name", 1.4, max_chars=60),
-         Column("type", "Type", 0.9), Column("events", "Events", 0.9, "int"), Column("flagged", "Flagged", 0.8, "int"),
-         Column("blocked", "Blocked", 0.8, "int"), Column("violations", "Violations", 0.9, "int"),
-         Column("critical", "Critical", 0.8, "int"), Column("traces", "Traces", 0.8, "int"),
-         Column("actions", "Actions", 0.8, "int"), Column("firstSeen", "First seen", 1.3, "time"),
+        [Column("agentId", "Agent", 1.8), Column("name", "Registered name", 1.4),
+         Column("type", "Type", 0.9, pdf=False), Column("events", "Events", 0.9, "int"),
+         Column("flagged", "Flagged", 0.8, "int"), Column("blocked", "Blocked", 0.8, "int"),
+         Column("violations", "Violations", 0.9, "int"), Column("critical", "Critical", 0.8, "int"),
+         Column("traces", "Traces", 0.8, "int", pdf=False), Column("actions", "Actions", 0.8, "int", pdf=False), Column("firstSeen", "First seen", 1.3, "time"),
          Column("lastSeen", "Last seen", 1.3, "time")],
         [(a["agentId"] or "(no agent)", a["name"], a["type"], a["events"], a["flagged"], a["blocked"], a["violations"],
           a["critical"], a["traces"], a["actions"], a["firstSeen"], a["lastSeen"]) for a in agents],
         total=len(agents), empty_text="No agent activity in this period.",
         note="Flagged: events that matched at least one rule, whatever the outcome (as GET /audit-logs?flagged=true). "
-             "Blocked: flagged events whose outcome was block. Violations: matched rules, one per rule per event."))
+             "Blocked: flagged events whose outcome was block. Violations: matched rules, one per rule per event. "
+             "Each agent's type and its numbers of traces and distinct actions are in the CSV and JSON formats."))
     doc.blocks.append(TableBlock(
         "actions", "Most frequent actions",
         [Column("agentId", "Agent", 2), Column("action", "Action", 2), Column("events", "Events", 1, "int"),
@@ -224,11 +228,11 @@ def trace(db: Database, ctx: BuildContext) -> Document:
         ("endedAt", "Ended", to_iso(period[1]) if period else None)]))
     doc.blocks.append(TableBlock(
         "spans", "Span tree",
-        [Column("span", "Span", 2.6, "tree", max_chars=80), Column("depth", "Depth", 0.5, "int", pdf=False),
-         Column("agentId", "Agent", 1.2, max_chars=50), Column("startedAt", "Started (UTC)", 1.4, "time"),
+        [Column("span", "Span", 2.6, "tree"), Column("depth", "Depth", 0.5, "int", pdf=False),
+         Column("agentId", "Agent", 1.2), Column("startedAt", "Started (UTC)", 1.4, "time"),
          Column("durationMs", "ms", 0.7, "int"), Column("enforcementAction", "Outcome", 0.8),
-         Column("complianceFlags", "Flags", 2.0, max_chars=200), Column("prompt", "Prompt", 2.2, max_chars=240),
-         Column("response", "Response", 1, max_chars=240, pdf=False), Column("id", "Event ID", 1, "mono", pdf=False),
+         Column("complianceFlags", "Flags", 2.0), Column("prompt", "Prompt", 2.2),
+         Column("response", "Response", 1, pdf=False), Column("id", "Event ID", 1, "mono", pdf=False),
          Column("spanId", "Span ID", 1, "mono", pdf=False), Column("parentSpanId", "Parent", 1, "mono", pdf=False),
          Column("sequence", "Seq", 1, "int", pdf=False), Column("hash", "Hash", 1, "mono", pdf=False)],
         ((TreeLabel(depth, s["action"]), depth, s["agentId"], log_store_ms(s["startedAt"]),
@@ -242,9 +246,9 @@ def trace(db: Database, ctx: BuildContext) -> Document:
                 for _, s in ordered for v in (s["violationDetails"] or [])]
     doc.blocks.append(TableBlock(
         "verdicts", "Verdicts",
-        [Column("spanAction", "Span", 1.5), Column("spanId", "Span ID", 1.4, "mono", max_chars=40),
+        [Column("spanAction", "Span", 1.5), Column("spanId", "Span ID", 1.4, "mono"),
          Column("rule", "Rule", 2.2), Column("ruleType", "Type", 1.2, labels=RULE_TYPE_LABELS), Column("severity", "Severity", 0.9, "severity"),
-         Column("action", "Action", 0.8), Column("matched", "Matched", 2.2, max_chars=200),
+         Column("action", "Action", 0.8), Column("matched", "Matched", 2.2),
          Column("eventId", "Event ID", 1, "mono", pdf=False)],
         verdicts, empty_text="No span of this trace violated a rule."))
     doc.blocks.append(integrity_block(db, ctx, None))
