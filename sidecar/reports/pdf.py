@@ -30,6 +30,9 @@ from sidecar.reports.values import short_time, text
 
 __all__ = ["StreamingTable", "render"]
 
+#: On every page of a report that shows sensitive values as recorded.
+UNMASKED = "UNMASKED: SENSITIVE VALUES SHOWN"
+
 
 # -- blocks ----------------------------------------------------------------------------------------
 
@@ -158,6 +161,9 @@ def _page_decor(document: Document, s: Styles) -> tuple[Any, Any]:
         canvas.setFillColor(colors.HexColor("#9FB3C8"))
         canvas.setFont(s.bold, 9)
         canvas.drawString(MARGIN, PAGE_H - 20 * mm, "AGENTAUDIT  ·  COMPLIANCE REPORTING")
+        if document.sensitive_shown:
+            canvas.setFillColor(colors.HexColor("#FCA5A5"))
+            canvas.drawRightString(PAGE_W - MARGIN, PAGE_H - 20 * mm, UNMASKED)
         canvas.setFillColor(colors.white)
         canvas.setFont(s.bold, 28)
         canvas.drawString(MARGIN, PAGE_H - 48 * mm, document.title)
@@ -178,6 +184,9 @@ def _page_decor(document: Document, s: Styles) -> tuple[Any, Any]:
         canvas.setFont(s.bold, 8)
         canvas.setFillColor(NAVY)
         canvas.drawString(MARGIN, PAGE_H - 11 * mm, document.title)
+        if document.sensitive_shown:
+            canvas.setFillColor(TONES["critical"])
+            canvas.drawString(MARGIN + canvas.stringWidth(document.title + "   ", s.bold, 8), PAGE_H - 11 * mm, UNMASKED)
         canvas.setFont(s.regular, 8)
         canvas.setFillColor(MUTED)
         right = document.organization[:60]

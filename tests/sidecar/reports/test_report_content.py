@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pypdf import PdfReader
 
 from sidecar.clock import parse_iso, to_iso
 from tests.helpers import ApiClient
@@ -264,3 +265,32 @@ async def test_trace_report(api: ApiClient, seeded: Seeded) -> None:
     _, download = await build(api, seeded, "trace", "csv", traceId="claim-7")
     rows = list(csv.DictReader(io.StringIO(download.body.decode())))
     assert [r["spanId"] for r in rows] == ["root", "lookup", "file"]
+
+
+async def test_table_csvs_say_what_they_are_in_their_name_and_spans_carry_verdicts(api: ApiClient,
+                                                                                  seeded: Seeded) -> None:
+    period = f"{seeded.start[:10]}-to-{seeded.end[:10]}"
+    for kind in ("audit_log_export", "alert_summary", "agent_activity"):
+        _, download = await build(api, seeded, kind, "csv", showSensitive=True)
+        name = f"{kind.replace('_', '-')}-{period}-unmasked.csv"
+        assert download.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+        header = next(csv.reader(io.StringIO(download.body.decode())))
+        assert not header[0].startswith("#")  # the file is the table alone: any CSV reader takes it as is
+        _, download = await build(api, seeded, kind, "csv")
+        assert download.headers["Content-Disposition"] == f'attachment; filename="{kind.replace("_", "-")}-{period}.csv"'
+
+    _, download = await build(api, seeded, "trace", "csv", traceId="claim-7")
+    rows = {r["spanId"]: r for r in csv.DictReader(io.StringIO(download.body.decode()))}
+    for event in seeded.events[:3]:
+        row = rows[event["spanId"]]
+        assert row["enforcementAction"] == event["enforcementAction"]
+        assert row["complianceFlags"].split(";") == (event["complianceFlags"] or [""])
+
+
+async def test_unmasked_pdfs_say_so_on_every_page(api: ApiClient, seeded: Seeded) -> None:
+    for kind, extra in (("audit_log_export", {}), ("trace", {"traceId": "claim-7"})):
+        _, download = await build(api, seeded, kind, "pdf", showSensitive=True, **extra)
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(download.body)).pages]
+        assert len(pages) >= 2 and all("UNMASKED: SENSITIVE VALUES SHOWN" in page for page in pages), kind
+        _, download = await build(api, seeded, kind, "pdf", **extra)
+        assert "UNMASKED" not in pdf_text(download.body), kind
