@@ -55,7 +55,8 @@ class TextBlock:
 class Column:
     """A table column. ``kind``: text, int, pct, time, mono, tree (a :class:`TreeLabel`) or severity.
 
-    ``pdf=False`` leaves the column out of the PDF (CSV and JSON keep it). PDF cells wrap at word
+    ``pdf=False`` leaves the column out of the PDF (CSV and JSON keep it); ``data=False`` leaves it out of CSV
+    and JSON (a PDF column made of other columns' values). PDF cells wrap at word
     boundaries; ``max_chars`` lowers the PDF's limit on a cell's length (``pdf_table.CELL_CHAR_LIMIT``),
     and a table whose cells were shortened says so in its note (CSV and JSON keep the full value).
     ``width`` is the column's share of the room left once every column fits its longest word.
@@ -68,6 +69,7 @@ class Column:
     max_chars: int | None = None
     pdf: bool = True
     labels: Mapping[str, str] | None = None  # display names of values in the PDF (CSV and JSON keep the value)
+    data: bool = True  # False: a column only for people, in the PDF (CSV and JSON carry its parts as columns)
 
 
 @dataclass(frozen=True, slots=True)

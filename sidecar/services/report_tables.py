@@ -71,12 +71,43 @@ def audit_log_export(db: Database, ctx: BuildContext) -> Document:
 
 # -- alert summary ---------------------------------------------------------------------------------
 
+def _who(actor: dict[str, Any] | None, actor_id: str | None) -> str | None:
+    if actor is None:
+        return actor_id
+    if actor.get("email"):
+        return f"{actor['name']} ({actor['email']})" if actor.get("name") else actor["email"]
+    return actor.get("name") or actor_id
+
+
 def _alert_rows(db: Database, w: Window) -> Iterator[tuple[Any, ...]]:
     for chunk in rq.iter_alerts(db, w):
         for a in chunk:
-            yield (a["createdAt"], a["severity"], a["status"], a["ruleName"], a["agentId"],
-                   a["message"], a["auditLogId"], a["resolvedAt"], a["note"], a["id"], a["ruleId"], a["policyId"],
-                   a["resolvedBy"])
+            event = a["event"] or {}
+            resolver = a["resolver"] or {}
+            shown_event = (f"#{event['sequence']:,} {event['action']} ({event['enforcementAction']})" if event
+                           else a["auditLogId"])
+            who = _who(a["resolver"], a["resolvedBy"])
+            by_note = "\n".join(filter(None, [who, f"Note: {a['note']}" if a["note"] else None])) or None
+            yield (a["createdAt"], a["severity"], a["status"], a["ruleName"], a["agentId"], shown_event,
+                   a["resolvedAt"], by_note,
+                   a["message"], a["auditLogId"], event.get("sequence"), event.get("action"),
+                   event.get("enforcementAction"), a["resolvedBy"], resolver.get("email"), resolver.get("name"),
+                   a["note"], a["id"], a["ruleId"], a["policyId"])
+
+
+ALERT_COLUMNS = [
+    Column("createdAt", "Raised (UTC)", 1.3, "time"), Column("severity", "Severity", 0.8, "severity"),
+    Column("status", "Status", 0.9, labels=ALERT_STATUS_LABELS), Column("ruleName", "Rule", 1.6),
+    Column("agentId", "Agent", 1.1), Column("event", "Event", 1.4, data=False),
+    Column("resolvedAt", "Closed (UTC)", 1.2, "time"), Column("closedBy", "By, note", 1.6, data=False),
+    Column("message", "Message", 3.2, pdf=False), Column("auditLogId", "Event ID", 1.5, "mono", pdf=False),
+    Column("eventSequence", "Event sequence", 1, "int", pdf=False),
+    Column("eventAction", "Event action", 1, pdf=False), Column("eventOutcome", "Event outcome", 1, pdf=False),
+    Column("resolvedBy", "Closed by (ID)", 1, "mono", pdf=False),
+    Column("resolvedByEmail", "Closed by (email)", 1, pdf=False), Column("resolvedByName", "Closed by", 1, pdf=False),
+    Column("note", "Note", 1.2, pdf=False), Column("id", "Alert ID", 1, "mono", pdf=False),
+    Column("ruleId", "Rule ID", 1, "mono", pdf=False), Column("policyId", "Policy ID", 1, "mono", pdf=False),
+]
 
 
 def alert_summary(db: Database, ctx: BuildContext) -> Document:
@@ -112,15 +143,11 @@ def alert_summary(db: Database, ctx: BuildContext) -> Document:
          Column("alerts", "Alerts", 1, "int"), Column("open", "Not closed", 1, "int")],
         [(r["ruleName"], r["severity"], r["alerts"], r["open"]) for r in by_rule], empty_text="No alerts in this period."))
     doc.blocks.append(TableBlock(
-        "alerts", "Alerts",
-        [Column("createdAt", "Raised (UTC)", 1.3, "time"), Column("severity", "Severity", 0.8, "severity"),
-         Column("status", "Status", 0.9, labels=ALERT_STATUS_LABELS), Column("ruleName", "Rule", 1.6),
-         Column("agentId", "Agent", 1.1), Column("message", "Message", 3.2),
-         Column("auditLogId", "Event", 1.5, "mono", pdf=False), Column("resolvedAt", "Closed", 1.2, "time"),
-         Column("note", "Note", 1.2), Column("id", "Alert ID", 1, "mono", pdf=False),
-         Column("ruleId", "Rule ID", 1, "mono", pdf=False), Column("policyId", "Policy ID", 1, "mono", pdf=False),
-         Column("resolvedBy", "Closed by", 1, pdf=False)],
-        _alert_rows(db, w), total=triage["total"], pdf_limit=PDF_ALERT_LIMIT, empty_text="No alerts in this period."))
+        "alerts", "Alerts", ALERT_COLUMNS,
+        _alert_rows(db, w), total=triage["total"], pdf_limit=PDF_ALERT_LIMIT, empty_text="No alerts in this period.",
+        note="Event: the sequence number, action and outcome of the event that raised the alert. Closed: when it was "
+             "resolved or marked a false positive, and by whom. Each alert's message and ids are in the CSV and "
+             "JSON formats."))
     doc.blocks.append(integrity_block(db, ctx, w))
     doc.facts["alerts"] = triage["total"]
     return doc
@@ -228,11 +255,11 @@ def trace(db: Database, ctx: BuildContext) -> Document:
         ("endedAt", "Ended", to_iso(period[1]) if period else None)]))
     doc.blocks.append(TableBlock(
         "spans", "Span tree",
-        [Column("span", "Span", 2.6, "tree"), Column("depth", "Depth", 0.5, "int", pdf=False),
-         Column("agentId", "Agent", 1.2), Column("startedAt", "Started (UTC)", 1.4, "time"),
-         Column("durationMs", "ms", 0.7, "int"), Column("enforcementAction", "Outcome", 0.8),
-         Column("complianceFlags", "Flags", 2.0), Column("prompt", "Prompt", 2.2),
-         Column("response", "Response", 1, pdf=False), Column("id", "Event ID", 1, "mono", pdf=False),
+        [Column("span", "Span", 1.2, "tree"), Column("depth", "Depth", 0.5, "int", pdf=False),
+         Column("agentId", "Agent", 1.0), Column("startedAt", "Started (UTC)", 0.8, "time"),
+         Column("durationMs", "ms", 0.5, "int"), Column("enforcementAction", "Outcome", 0.6),
+         Column("complianceFlags", "Flags", 1.4), Column("prompt", "Prompt", 2.6),
+         Column("response", "Response", 2.6), Column("id", "Event ID", 1, "mono", pdf=False),
          Column("spanId", "Span ID", 1, "mono", pdf=False), Column("parentSpanId", "Parent", 1, "mono", pdf=False),
          Column("sequence", "Seq", 1, "int", pdf=False), Column("hash", "Hash", 1, "mono", pdf=False)],
         ((TreeLabel(depth, s["action"]), depth, s["agentId"], log_store_ms(s["startedAt"]),

@@ -272,13 +272,38 @@ def iter_alerts(db: Database, w: Window, *, chunk: int = 1000) -> Iterator[list[
                          f"LIMIT ?", [*params, after, chunk])
         if not rows:
             return
+        events = _events_by_id(db, w.org_id, {r[7] for r in rows if r[7]})
+        actors = _actors_by_id(db, w.org_id, {r[12] for r in rows if r[12]})
         yield [{"id": r[0], "createdAt": int(r[1]), "severity": r[2], "status": r[3], "message": r[4], "ruleId": r[5],
                 "policyId": r[6], "auditLogId": r[7], "agentId": r[8],
                 "ruleName": (orjson.loads(r[9]) or {}).get("ruleName") if r[9] else None, "note": r[10],
-                "resolvedAt": int(r[11]) if r[11] is not None else None, "resolvedBy": r[12]} for r in rows]
+                "resolvedAt": int(r[11]) if r[11] is not None else None, "resolvedBy": r[12],
+                "event": events.get(r[7]), "resolver": actors.get(r[12])} for r in rows]
         after = rows[-1][0]
         if len(rows) < chunk:
             return
+
+
+def _events_by_id(db: Database, org_id: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """``{id: {sequence, action, enforcementAction}}`` of the events alerts point at (one query per chunk)."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    return {r[0]: {"sequence": int(r[1]), "action": r[2], "enforcementAction": r[3]} for r in _rows(
+        db, f"SELECT id, seq, action, enforcement FROM audit_logs WHERE org_id = ? AND id IN ({marks})",
+        [org_id, *sorted(ids)])}
+
+
+def _actors_by_id(db: Database, org_id: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """``{id: {email, name}}`` for the users (and ``{name}`` for the API keys) that triaged alerts."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    found: dict[str, dict[str, Any]] = {r[0]: {"email": r[1], "name": r[2]} for r in _rows(
+        db, f"SELECT id, email, name FROM users WHERE org_id = ? AND id IN ({marks})", [org_id, *sorted(ids)])}
+    found.update({r[0]: {"email": None, "name": f"API key {r[1]}"} for r in _rows(
+        db, f"SELECT id, name FROM api_keys WHERE org_id = ? AND id IN ({marks})", [org_id, *sorted(ids)])})
+    return found
 
 
 # -- agents ----------------------------------------------------------------------------------------

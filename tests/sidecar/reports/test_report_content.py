@@ -294,3 +294,41 @@ async def test_unmasked_pdfs_say_so_on_every_page(api: ApiClient, seeded: Seeded
         assert len(pages) >= 2 and all("UNMASKED: SENSITIVE VALUES SHOWN" in page for page in pages), kind
         _, download = await build(api, seeded, kind, "pdf", **extra)
         assert "UNMASKED" not in pdf_text(download.body), kind
+
+
+async def test_alert_rows_name_their_event_and_who_closed_them(api: ApiClient, seeded: Seeded) -> None:
+    target = next(a for a in seeded.alerts if a["status"] == "open")
+    marked = await api.patch(f"alerts/{target['id']}", json={"status": "false_positive", "note": "sandbox card"},
+                             headers=seeded.account.jwt)
+    assert marked.status == 200, marked.body
+    events = {e["id"]: e for e in seeded.events}
+    resolved = next(a for a in seeded.alerts if a["status"] == "resolved")
+
+    _, download = await build(api, seeded, "alert_summary", "json")
+    rows = {a["id"]: a for a in download.body["alerts"]}
+    for alert in seeded.alerts:
+        row, event = rows[alert["id"]], events[alert["auditLogId"]]
+        assert (row["auditLogId"], row["eventSequence"], row["eventAction"], row["eventOutcome"]) == (
+            event["id"], event["sequence"], event["action"], event["enforcementAction"])
+    assert rows[target["id"]]["status"] == "false_positive" and rows[target["id"]]["note"] == "sandbox card"
+    assert rows[resolved["id"]]["resolvedByEmail"] == seeded.account.email
+    assert rows[resolved["id"]]["resolvedBy"] == resolved["resolvedBy"]  # the API's id stays alongside
+    assert {"event", "closedBy"}.isdisjoint(rows[target["id"]])  # PDF-only columns stay out of the data
+
+    _, download = await build(api, seeded, "alert_summary", "csv")
+    by_id = {r["id"]: r for r in csv.DictReader(io.StringIO(download.body.decode()))}
+    assert by_id[target["id"]]["status"] == "false_positive"
+    assert by_id[resolved["id"]]["eventSequence"] == str(events[resolved["auditLogId"]]["sequence"])
+
+    _, download = await build(api, seeded, "alert_summary", "pdf")
+    flat = " ".join(pdf_text(download.body).split())
+    event = events[resolved["auditLogId"]]
+    assert f"#{event['sequence']} {event['action']} ({event['enforcementAction']})" in flat
+    assert seeded.account.email in flat.replace(" ", "") and "False positive" in flat
+    assert "user_" not in flat
+
+
+async def test_trace_pdf_shows_responses(api: ApiClient, seeded: Seeded) -> None:
+    _, download = await build(api, seeded, "trace", "pdf", traceId="claim-7")
+    flat = " ".join(pdf_text(download.body).split())
+    assert "Response" in flat and "Coverage verified." in flat
