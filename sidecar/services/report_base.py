@@ -160,6 +160,15 @@ def integrity_block(db: Database, ctx: BuildContext, w: Window | None) -> Fields
              "and complete up to that point.")
 
 
+def rule_source(policy_name: str | None, policy_id: str | None, pack_id: str | None) -> str:
+    """Where a rule comes from, for telling apart rules of the same name: ``policy Card handling, from pack
+    finance``, ``pack hipaa`` or ``custom rule``."""
+    if policy_id is not None:
+        name = policy_name or policy_id
+        return f"policy {name}, from pack {pack_id}" if pack_id else f"policy {name}"
+    return f"pack {pack_id}" if pack_id else "custom rule"
+
+
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "false_positive")
 #: How reports name alert statuses for people (the API value stays in JSON and CSV).
 ALERT_STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved",

@@ -10,9 +10,9 @@ from sidecar.reports.document import ChartBlock, Column, Document, Kpi, KpiBlock
 from sidecar.reports.values import percent, short_time
 from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
-from sidecar.services.report_base import (ALERT_STATUS_LABELS, ALERT_STATUSES, RULE_TYPE_LABELS, SEVERITY_COLORS, BuildContext, base_document,
-                                         alert_counts, bucket_labels, integrity_block, period_text, share,
-                                         triage_note)
+from sidecar.services.report_base import (ALERT_STATUS_LABELS, ALERT_STATUSES, RULE_TYPE_LABELS, SEVERITY_COLORS,
+                                         BuildContext, alert_counts, base_document, bucket_labels, integrity_block,
+                                         period_text, rule_source, share, triage_note)
 
 
 # -- compliance summary ----------------------------------------------------------------------------
@@ -32,6 +32,7 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
     triage = rq.alert_triage(db, w)
     policies = rq.policies_in_force(db, w)
     packs = rq.org_rules(db, ctx.org_id) if w.policy_id is None else []
+    policies_by_id = rq.policy_names(db, ctx.org_id)
     ctx.progress(0.4)
 
     events, flagged = totals["events"], totals["flagged"]
@@ -51,7 +52,9 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
             note=f"{alerts['notClosed']:,} not closed: {alerts['open']:,} open, {alerts['acknowledged']:,} acknowledged"),
         Kpi("agentsActive", "Agents active", totals["agents"], note=f"{v['agentCount']:,} with violations"),
     ]))
-    narrative = _narrative(w, totals, v, triage, alerts)
+    top_source = (rule_source(policies_by_id.get(v["byRule"][0]["policyId"] or ""), v["byRule"][0]["policyId"],
+                              v["byRule"][0]["packId"]) if v["byRule"] else "")
+    narrative = _narrative(w, totals, v, triage, alerts, top_source)
     doc.blocks.append(TextBlock("summary", "Summary", [narrative]))
     head = ctx.integrity(db, ctx.org_id)
     doc.cover_note = [narrative, f"Built against the organisation's audit chain at sequence {head['sequence']:,} "
@@ -80,16 +83,20 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
         empty_text="No violations in this period."))
     doc.blocks.append(TableBlock(
         "violationsByRule", "Violations by rule",
-        [Column("ruleName", "Rule", 3.0), Column("ruleType", "Type", 1.4, labels=RULE_TYPE_LABELS), Column("packId", "Pack", 1.0),
+        [Column("ruleName", "Rule", 2.0), Column("source", "Source", 1.6),
+         Column("ruleType", "Type", 1.2, labels=RULE_TYPE_LABELS), Column("packId", "Pack", 1.0, pdf=False),
          Column("severity", "Severity", 1.0, "severity"), Column("violations", "Violations", 1.2, "int"),
          Column("block", "Block", 1.05, "int"), Column("flag", "Flag", 1.05, "int"),
          Column("log", "Log", 1.0, "int"),
          Column("ruleId", "Rule ID", 1, "mono", pdf=False)],
-        [(r["ruleName"], r["ruleType"], r["packId"] or "custom", r["severity"], r["violations"], r["block"], r["flag"],
-          r["log"], r["ruleId"]) for r in v["byRule"]],
+        [(r["ruleName"], rule_source(policies_by_id.get(r["policyId"] or ""), r["policyId"], r["packId"]),
+          r["ruleType"], r["packId"] or "custom", r["severity"], r["violations"], r["block"], r["flag"], r["log"],
+          r["ruleId"]) for r in v["byRule"]],
         note=" ".join(filter(None, [
             f"The {len(v['byRule'])} most frequent of {v['ruleCount']} rules." if v["ruleCount"] > len(v["byRule"])
-            else None, "Block, Flag and Log count the violations by the action the rule took."])),
+            else None, "Source: the policy the rule belongs to (and the pack it was copied from), or the "
+            "organisation-wide pack, for telling rules of the same name apart. Block, Flag and Log count the "
+            "violations by the action the rule took."])),
         empty_text="No violations in this period."))
     doc.blocks.append(TableBlock(
         "violationsByAgent", "Violations by agent",
@@ -155,7 +162,7 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
 
 
 def _narrative(w: Window, totals: dict[str, int], v: dict[str, Any], triage: dict[str, Any],
-               alerts: dict[str, int]) -> str:
+               alerts: dict[str, int], top_source: str) -> str:
     """The summary paragraph, as plain text (every format shows it; the PDF escapes it)."""
     events = totals["events"]
     text = (f"Between {short_time(w.start_ms)} and {short_time(w.end_ms)} UTC, {events:,} events from "
@@ -167,7 +174,7 @@ def _narrative(w: Window, totals: dict[str, int], v: dict[str, Any], triage: dic
              f"and {totals['log']:,} logged only. ")
     if v["byRule"]:
         top = v["byRule"][0]
-        text += (f"The most frequent rule was {top['ruleName']} ({top['violations']:,} violations, "
+        text += (f"The most frequent rule was {top['ruleName']} ({top_source}; {top['violations']:,} violations, "
                  f"{top['severity']}). ")
     text += (f"{triage['total']:,} alerts were raised; {alerts['notClosed']:,} are not closed ({alerts['open']:,} open, "
              f"{alerts['acknowledged']:,} acknowledged)")

@@ -17,9 +17,9 @@ from sidecar.services.tree import build_forest
 from sidecar.store import logs as log_store
 from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
-from sidecar.services.report_base import (PDF_ALERT_LIMIT, PDF_EVENT_LIMIT, PDF_SPAN_LIMIT, RULE_TYPE_LABELS,
-                                         ALERT_STATUS_LABELS, ALERT_STATUSES, BuildContext, alert_counts, base_document,
-                                         duration, integrity_block, period_text, share, triage_note)
+from sidecar.services.report_base import (ALERT_STATUS_LABELS, ALERT_STATUSES, PDF_ALERT_LIMIT, PDF_EVENT_LIMIT,
+                                         PDF_SPAN_LIMIT, RULE_TYPE_LABELS, BuildContext, alert_counts, base_document,
+                                         duration, integrity_block, period_text, rule_source, share, triage_note)
 
 
 # -- audit log export ------------------------------------------------------------------------------
@@ -79,17 +79,28 @@ def _who(actor: dict[str, Any] | None, actor_id: str | None) -> str | None:
     return actor.get("name") or actor_id
 
 
+def _alert_source(sources: dict[str, dict[str, Any]], policies: dict[str, str], rule_id: str | None,
+                  policy_id: str | None) -> str:
+    found = sources.get(rule_id or "")
+    if found is not None:
+        return rule_source(found["policyName"], found["policyId"], found["packId"])
+    return rule_source(policies.get(policy_id or ""), policy_id, None) if policy_id else "deleted rule"
+
+
 def _alert_rows(db: Database, w: Window) -> Iterator[tuple[Any, ...]]:
+    policies = rq.policy_names(db, w.org_id)
     for chunk in rq.iter_alerts(db, w):
+        sources = rq.rule_sources(db, w.org_id, {a["ruleId"] for a in chunk if a["ruleId"]})
         for a in chunk:
+            source = _alert_source(sources, policies, a["ruleId"], a["policyId"])
             event = a["event"] or {}
             resolver = a["resolver"] or {}
             shown_event = (f"#{event['sequence']:,} {event['action']} ({event['enforcementAction']})" if event
                            else a["auditLogId"])
             who = _who(a["resolver"], a["resolvedBy"])
             by_note = "\n".join(filter(None, [who, f"Note: {a['note']}" if a["note"] else None])) or None
-            yield (a["createdAt"], a["severity"], a["status"], a["ruleName"], a["agentId"], shown_event,
-                   a["resolvedAt"], by_note,
+            yield (a["createdAt"], a["severity"], a["status"], f"{a['ruleName']}\n({source})", a["agentId"],
+                   shown_event, a["resolvedAt"], by_note, a["ruleName"], source,
                    a["message"], a["auditLogId"], event.get("sequence"), event.get("action"),
                    event.get("enforcementAction"), a["resolvedBy"], resolver.get("email"), resolver.get("name"),
                    a["note"], a["id"], a["ruleId"], a["policyId"])
@@ -97,9 +108,10 @@ def _alert_rows(db: Database, w: Window) -> Iterator[tuple[Any, ...]]:
 
 ALERT_COLUMNS = [
     Column("createdAt", "Raised (UTC)", 1.3, "time"), Column("severity", "Severity", 0.8, "severity"),
-    Column("status", "Status", 0.9, labels=ALERT_STATUS_LABELS), Column("ruleName", "Rule", 1.6),
+    Column("status", "Status", 0.9, labels=ALERT_STATUS_LABELS), Column("rule", "Rule", 1.6, data=False),
     Column("agentId", "Agent", 1.1), Column("event", "Event", 1.4, data=False),
     Column("resolvedAt", "Closed (UTC)", 1.2, "time"), Column("closedBy", "By, note", 1.6, data=False),
+    Column("ruleName", "Rule", 1, pdf=False), Column("ruleSource", "Rule source", 1, pdf=False),
     Column("message", "Message", 3.2, pdf=False), Column("auditLogId", "Event ID", 1.5, "mono", pdf=False),
     Column("eventSequence", "Event sequence", 1, "int", pdf=False),
     Column("eventAction", "Event action", 1, pdf=False), Column("eventOutcome", "Event outcome", 1, pdf=False),
@@ -137,11 +149,17 @@ def alert_summary(db: Database, ctx: BuildContext) -> Document:
         [(s, *[triage["byStatus"].get(s, {}).get(sev, 0) for sev in rq.SEVERITIES],
           sum(triage["byStatus"].get(s, {}).values())) for s in ALERT_STATUSES],
         note=triage_note(triage, definitions=True)))
+    sources = rq.rule_sources(db, ctx.org_id, {r["ruleId"] for r in by_rule if r["ruleId"]})
+    policies = rq.policy_names(db, ctx.org_id)
     doc.blocks.append(TableBlock(
         "byRule", "Alerts by rule",
-        [Column("ruleName", "Rule", 3), Column("severity", "Severity", 1, "severity"),
-         Column("alerts", "Alerts", 1, "int"), Column("open", "Not closed", 1, "int")],
-        [(r["ruleName"], r["severity"], r["alerts"], r["open"]) for r in by_rule], empty_text="No alerts in this period."))
+        [Column("ruleName", "Rule", 2), Column("source", "Source", 1.6), Column("severity", "Severity", 1, "severity"),
+         Column("alerts", "Alerts", 1, "int"), Column("open", "Not closed", 1, "int"),
+         Column("ruleId", "Rule ID", 1, "mono", pdf=False)],
+        [(r["ruleName"], _alert_source(sources, policies, r["ruleId"], r.get("policyId")), r["severity"], r["alerts"],
+          r["open"], r["ruleId"]) for r in by_rule],
+        note="Source: the policy the rule belongs to (and the pack it was copied from), or the organisation-wide "
+             "pack.", empty_text="No alerts in this period."))
     doc.blocks.append(TableBlock(
         "alerts", "Alerts", ALERT_COLUMNS,
         _alert_rows(db, w), total=triage["total"], pdf_limit=PDF_ALERT_LIMIT, empty_text="No alerts in this period.",

@@ -159,10 +159,10 @@ def violation_breakdowns(db: Database, w: Window, *, top: int = 25, top_agents: 
         db, f"SELECT pack_id, COUNT(*), COUNT(DISTINCT audit_log_id), SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END) "
             f"FROM violations WHERE {where} GROUP BY pack_id ORDER BY COUNT(*) DESC", params)]
     rules = [{"ruleId": r[0], "ruleName": r[1], "ruleType": r[2], "severity": r[3], "packId": r[4], "violations": int(r[5]),
-              "block": int(r[6]), "flag": int(r[7]), "log": int(r[8])} for r in _rows(
+              "block": int(r[6]), "flag": int(r[7]), "log": int(r[8]), "policyId": r[9]} for r in _rows(
         db, f"SELECT rule_id, MAX(rule_name), MAX(rule_type), MAX(severity), MAX(pack_id), COUNT(*), "
             f"SUM(CASE WHEN action = 'block' THEN 1 ELSE 0 END), SUM(CASE WHEN action = 'flag' THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN action = 'log' THEN 1 ELSE 0 END) FROM violations WHERE {where} "
+            f"SUM(CASE WHEN action = 'log' THEN 1 ELSE 0 END), MAX(policy_id) FROM violations WHERE {where} "
             f"GROUP BY rule_id ORDER BY COUNT(*) DESC, MAX(rule_name) LIMIT ?", [*params, top])]
     rule_count = int(_rows(db, f"SELECT COUNT(DISTINCT rule_id) FROM violations WHERE {where}", params)[0][0])
     agents = [{"agentId": a, "violations": int(n), "events": int(e), "critical": int(c)} for a, n, e, c in _rows(
@@ -304,6 +304,21 @@ def _actors_by_id(db: Database, org_id: str, ids: set[str]) -> dict[str, dict[st
     found.update({r[0]: {"email": None, "name": f"API key {r[1]}"} for r in _rows(
         db, f"SELECT id, name FROM api_keys WHERE org_id = ? AND id IN ({marks})", [org_id, *sorted(ids)])})
     return found
+
+
+def rule_sources(db: Database, org_id: str, rule_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """``{rule id: {policyId, policyName, packId}}``: where each rule comes from (a policy, possibly cloned from a
+    pack, or an organisation-wide pack or custom rule). Rules deleted since are missing."""
+    if not rule_ids:
+        return {}
+    marks = ", ".join("?" * len(rule_ids))
+    return {r[0]: {"policyId": r[1], "policyName": r[2], "packId": r[3]} for r in _rows(
+        db, f"SELECT r.id, r.policy_id, p.name, r.pack_id FROM rules r LEFT JOIN policies p ON p.id = r.policy_id "
+            f"WHERE r.org_id = ? AND r.id IN ({marks})", [org_id, *sorted(rule_ids)])}
+
+
+def policy_names(db: Database, org_id: str) -> dict[str, str]:
+    return dict(_rows(db, "SELECT id, name FROM policies WHERE org_id = ?", [org_id]))
 
 
 # -- agents ----------------------------------------------------------------------------------------

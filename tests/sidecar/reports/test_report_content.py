@@ -332,3 +332,30 @@ async def test_trace_pdf_shows_responses(api: ApiClient, seeded: Seeded) -> None
     _, download = await build(api, seeded, "trace", "pdf", traceId="claim-7")
     flat = " ".join(pdf_text(download.body).split())
     assert "Response" in flat and "Coverage verified." in flat
+
+
+async def test_rules_of_the_same_name_are_told_apart_by_their_source(api: ApiClient, seeded: Seeded) -> None:
+    owner = seeded.account
+    assert (await api.post("compliance-rules/packs", json={"packId": "finance"}, headers=owner.jwt)).status == 201
+    agent = next(a for a in (await api.get("agents", headers=owner.jwt)).body if a["name"] == "billing-bot")
+    stored = await api.post("audit-logs", json={"action": "llm_call", "agentId": agent["id"],
+                                                "prompt": f"Card {CARD} again"}, headers=owner.api_key)
+    assert stored.status == 201, stored.body
+    matched = [v["name"] for v in stored.body["violationDetails"]]
+    assert matched.count("Card Number (PAN)") == 2  # the policy's copy and the organisation-wide pack's rule
+
+    _, download = await build(api, seeded, "compliance_summary", "json")
+    rows = [r for r in download.body["violationsByRule"] if r["ruleName"] == "Card Number (PAN)"]
+    assert {r["source"] for r in rows} == {"policy Card handling, from pack finance", "pack finance"}
+    assert len({r["ruleId"] for r in download.body["violationsByRule"]}) == len(download.body["violationsByRule"])
+    distinct = len({(r["ruleName"], r["source"]) for r in download.body["violationsByRule"]})
+    assert download.body["kpis"]["violations"] == sum(r["violations"] for r in download.body["violationsByRule"])
+    assert distinct == len(download.body["violationsByRule"])  # every row shown can be told apart
+
+    _, download = await build(api, seeded, "alert_summary", "json")
+    sources = {(r["ruleName"], r["source"]) for r in download.body["byRule"]}
+    assert {("Card Number (PAN)", "policy Card handling, from pack finance"),
+            ("Card Number (PAN)", "pack finance")} <= sources
+    _, download = await build(api, seeded, "compliance_summary", "pdf")
+    flat = " ".join(pdf_text(download.body).split())
+    assert "policy Card handling, from pack finance" in flat and "Source" in flat
