@@ -31,7 +31,7 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
     traces = rq.top_flagged_traces(db, w)
     triage = rq.alert_triage(db, w)
     policies = rq.policies_in_force(db, w)
-    packs = rq.org_rules(db, ctx.org_id) if w.policy_id is None else []
+    packs = rq.org_rules(db, ctx.org_id, w.end_ms) if w.policy_id is None else []
     policies_by_id = rq.policy_names(db, ctx.org_id)
     ctx.progress(0.4)
 
@@ -128,20 +128,21 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
          Column("isActive", "Active", 0.7), Column("rules", "Rules", 0.7, "int"),
          Column("changes", "Changes in period", 1.1, "int"), Column("savedAt", "Version saved", 1.6, "time"),
          Column("policyId", "Policy ID", 1, "mono", pdf=False)],
-        [(p["name"], (p["versionInForce"] or {}).get("name", "not yet created"),
-          (p["versionInForce"] or {}).get("mode", p["mode"]), p["isActive"],
-          (p["versionInForce"] or {}).get("activeRules"), p["changesInPeriod"],
-          (p["versionInForce"] or {}).get("createdAt"), p["policyId"]) for p in policies],
-        note="The version of each policy in force at the end of the period; changes counts the versions saved "
-             "during it.", empty_text="No policies."))
+        [(p["name"], p["versionInForce"]["name"], p["versionInForce"]["mode"], p["versionInForce"]["isActive"],
+          p["versionInForce"]["activeRules"], p["changesInPeriod"], p["versionInForce"]["createdAt"], p["policyId"])
+         for p in policies if p["versionInForce"] is not None],
+        note="The version of each policy in force at the end of the period (policies created later are left "
+             "out); changes counts the versions saved during it.",
+        empty_text="No policy was in force during this period."))
     if w.policy_id is None:
         doc.blocks.append(TableBlock(
             "organizationRules", "Organisation-wide rules",
             [Column("packId", "Pack", 2), Column("version", "Pack version", 1.2), Column("rules", "Rules", 1, "int"),
              Column("activeRules", "Active", 1, "int"), Column("installedAt", "Installed", 1.6, "time")],
             [(p["packId"] or "custom rules", p["version"], p["rules"], p["activeRules"], p["installedAt"]) for p in packs],
-            note="Rules that apply to every event of the organisation (as of this report).",
-            empty_text="No organisation-wide rules."))
+            note="Rules that apply to every event of the organisation and existed at the end of the period (packs "
+                 "installed later are left out; the pack version is the one installed now).",
+            empty_text="No organisation-wide rule was in force during this period."))
     doc.blocks.append(integrity_block(db, ctx, w))
     doc.blocks.append(TextBlock("method", "Method and definitions", [
         "Events audited: events stored in the period (by the time they were received). "

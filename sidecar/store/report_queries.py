@@ -388,20 +388,25 @@ def policies_in_force(db: Database, w: Window) -> list[dict[str, Any]]:
             rules = snap.get("rules") or []
             entry["versionInForce"] = {"versionNumber": int(row[0]), "name": row[1] or f"v{row[0]}",
                                        "createdAt": int(row[3]), "createdBy": row[4], "mode": snap.get("mode", mode),
+                                       "isActive": bool(snap.get("isActive", active)),
                                        "ruleCount": len(rules),
                                        "activeRules": sum(1 for r in rules if r.get("isActive", True))}
         out.append(entry)
     return out
 
 
-def org_rules(db: Database, org_id: str) -> list[dict[str, Any]]:
-    """Organisation-wide rules by pack (``None``: custom rules), with installed pack versions."""
+def org_rules(db: Database, org_id: str, as_of: int) -> list[dict[str, Any]]:
+    """Organisation-wide rules by pack (``None``: custom rules) that existed at ``as_of``, with installed pack
+    versions (packs installed after ``as_of`` are left out)."""
     installed = {p: (v, int(at)) for p, v, at in _rows(
         db, "SELECT pack_id, version, installed_at FROM installed_packs WHERE org_id = ?", [org_id])}
     rows = _rows(db, "SELECT pack_id, COUNT(*), SUM(CASE WHEN is_active THEN 1 ELSE 0 END) FROM rules "
-                     "WHERE org_id = ? AND policy_id IS NULL GROUP BY pack_id ORDER BY pack_id", [org_id])
+                     "WHERE org_id = ? AND policy_id IS NULL AND created_at <= ? GROUP BY pack_id ORDER BY pack_id",
+                 [org_id, as_of])
     out = []
     for pack, n, active in rows:
         version, at = installed.get(pack, (None, None)) if pack else (None, None)
+        if at is not None and at > as_of:
+            continue
         out.append({"packId": pack, "version": version, "installedAt": at, "rules": int(n), "activeRules": int(active or 0)})
     return out

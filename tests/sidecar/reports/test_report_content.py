@@ -359,3 +359,19 @@ async def test_rules_of_the_same_name_are_told_apart_by_their_source(api: ApiCli
     _, download = await build(api, seeded, "compliance_summary", "pdf")
     flat = " ".join(pdf_text(download.body).split())
     assert "policy Card handling, from pack finance" in flat and "Source" in flat
+
+
+async def test_an_earlier_period_lists_only_what_was_in_force_then(api: ApiClient, seeded: Seeded) -> None:
+    before = {"from": "2025-01-01T00:00:00.000Z", "to": "2025-01-31T23:59:59.999Z"}
+    _, download = await build(api, seeded, "compliance_summary", "json", **before)
+    assert download.body["report"]["period"] == before
+    assert download.body["policyVersions"] == [] and download.body["organizationRules"] == []
+    _, download = await build(api, seeded, "compliance_summary", "pdf", **before)
+    flat = " ".join(pdf_text(download.body).split())
+    assert "No policy was in force during this period." in flat
+    assert "No organisation-wide rule was in force during this period." in flat
+    assert "not yet created" not in flat and "hipaa" not in flat
+
+    _, download = await build(api, seeded, "compliance_summary", "json")  # the seeded period: all in force
+    assert [p["name"] for p in download.body["policyVersions"]] == ["Card handling"]
+    assert {p["packId"] for p in download.body["organizationRules"]} >= {"hipaa"}
