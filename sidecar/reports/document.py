@@ -119,7 +119,8 @@ class ChartBlock:
     stacked: bool = True
     kind: Literal["bar", "hbar"] = "bar"
     note: str | None = None
-    value_label: str = ""
+    value_label: str = ""  # the value axis's title
+    category_label: str = ""  # the category axis's title
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from sidecar.reports.pdf_chart import chart
 from sidecar.reports.pdf_style import (ACCENT, CONTENT_W, COVER_BAND, INK, MARGIN, MUTED, NAVY, PAGE_H, PAGE_W, RULE,
                                        TONES, ZEBRA, Styles, para)
 from sidecar.reports.pdf_table import LateNote, LazyFlowables, StreamingTable, table_note
-from sidecar.reports.values import short_time, text
+from sidecar.reports.values import period_label, short_time, text
 
 __all__ = ["StreamingTable", "render"]
 
@@ -131,7 +131,8 @@ def _blocks(document: Document, s: Styles, progress: ProgressFn | None) -> Itera
 def _cover(document: Document, s: Styles) -> Iterator[Flowable]:
     facts: list[tuple[str, str]] = [("Organisation", document.organization)]
     if document.period is not None:
-        facts.append(("Period", f"{short_time(document.period[0])}  to  {short_time(document.period[1])} (UTC)"))
+        facts.append(("Period", f"{short_time(document.period[0])}  to  {short_time(document.period[1])} "
+                                "(UTC; both ends included)"))
     facts += [(label, value) for label, value in document.scope]
     facts += [("Generated", f"{short_time(document.generated_at)} UTC"), ("Report ID", document.report_id),
               ("Sensitive values", "shown as recorded (requested explicitly)" if document.sensitive_shown
@@ -191,7 +192,7 @@ def _page_decor(document: Document, s: Styles) -> tuple[Any, Any]:
         canvas.setFillColor(MUTED)
         right = document.organization[:60]
         if document.period is not None:
-            right += f"  ·  {short_time(document.period[0])[:10]} to {short_time(document.period[1])[:10]}"
+            right += f"  ·  {period_label(*document.period)} UTC"
         canvas.drawRightString(PAGE_W - MARGIN, PAGE_H - 11 * mm, right)
         canvas.restoreState()
 

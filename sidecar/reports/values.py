@@ -53,6 +53,15 @@ def short_time(ms: int) -> str:
     return f"{iso[:10]} {iso[11:19]}"
 
 
+def period_label(start: int, end: int) -> str:
+    """A period for headers: whole days as dates (``2026-01-01 to 2026-01-31``), anything else with its times
+    (``2026-01-01 00:00:00 to 2026-01-03 00:00:00``). Both ends are inclusive."""
+    first, last = short_time(start), short_time(end)
+    if first[11:] == "00:00:00" and last[11:] == "23:59:59":
+        return f"{first[:10]} to {last[:10]}"
+    return f"{first} to {last}"
+
+
 def percent(fraction: float) -> str:
     if fraction == 0:
         return "0%"

@@ -10,7 +10,7 @@ from peewee import Database
 
 from sidecar.clock import to_iso
 from sidecar.reports.document import Document, FieldsBlock
-from sidecar.reports.values import short_time
+from sidecar.reports.values import period_label, short_time
 from sidecar.store import ledger as ledger_store
 from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
@@ -94,7 +94,7 @@ def base_document(db: Database, ctx: BuildContext, *, subtitle: str | None, csv_
 
 
 def period_text(start: int, end: int) -> str:
-    return f"{short_time(start)[:10]} to {short_time(end)[:10]}"
+    return f"{period_label(start, end)} UTC"
 
 
 def share(part: int, whole: int) -> float:

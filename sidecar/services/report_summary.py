@@ -64,9 +64,12 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
     doc.blocks.append(ChartBlock(
         "violationTrend", f"Violations per {unit}, by severity", labels,
         [Series(sev.capitalize(), v_bucket[sev], SEVERITY_COLORS[sev]) for sev in rq.SEVERITIES],
-        note=f"{v['total']:,} violations in {v['events']:,} events over {len(labels)} {unit}s (UTC)."))
+        note=f"{v['total']:,} violations in {v['events']:,} events over {len(labels)} "
+             f"{unit if len(labels) == 1 else unit + 's'} (UTC); the last runs to the period's end, included.",
+        value_label="Violations", category_label=f"{unit.capitalize()} (UTC)"))
     doc.blocks.append(ChartBlock("eventTrend", f"Events audited per {unit}", labels,
-                                 [Series("Events", per_bucket, "#0E7490")], stacked=False))
+                                 [Series("Events", per_bucket, "#0E7490")], stacked=False,
+                                 value_label="Events", category_label=f"{unit.capitalize()} (UTC)"))
     doc.blocks.append(TableBlock(
         "violationsBySeverity", "Violations by severity",
         [Column("severity", "Severity", 2, "severity"), Column("violations", "Violations", 1, "int"),

@@ -194,6 +194,7 @@ def agent_activity(db: Database, ctx: BuildContext) -> Document:
             "eventsByAgent", "Events by agent", [_agent_label(a) for a in top],
             [Series("Not flagged", [a["events"] - a["flagged"] for a in top], "#0E7490"),
              Series("Flagged (any rule matched)", [a["flagged"] for a in top], "#D97706")], kind="hbar",
+            value_label="Events in the period", category_label="Agent",
             note=" ".join(filter(None, [
                 f"The {len(top)} busiest of {len(agents)} agents." if len(agents) > len(top) else None,
                 "Names longer than 28 characters are shortened here; the table below gives them in full."

@@ -92,7 +92,7 @@ def event_totals(db: Database, w: Window) -> dict[str, int]:
 
 def bucket_ms(start_ms: int, end_ms: int, max_buckets: int = 62) -> int:
     """A bucket width (a whole number of days) giving at most ``max_buckets`` bars over the window."""
-    days = max(1, -(-(end_ms - start_ms + 1) // DAY_MS))
+    days = max(1, -(-(end_ms - start_ms) // DAY_MS))
     return DAY_MS * max(1, -(-days // max_buckets))
 
 
@@ -102,7 +102,9 @@ def bucket_origin(start_ms: int) -> int:
 
 
 def bucket_count(w: Window, width: int) -> int:
-    return max(1, -(-(w.end_ms + 1 - bucket_origin(w.start_ms)) // width))
+    """Bars from the first day's midnight to the window's end; an end exactly at midnight (an inclusive
+    ``to`` of 00:00:00) opens no bar of its own: what happens at that instant counts in the last bar."""
+    return max(1, -(-(w.end_ms - bucket_origin(w.start_ms)) // width))
 
 
 def events_per_bucket(db: Database, w: Window, width: int) -> list[int]:
@@ -121,8 +123,8 @@ def events_per_bucket(db: Database, w: Window, width: int) -> list[int]:
     out = [0] * count
     for bucket, n in _rows(db, "SELECT (created_at - ?) / ?, COUNT(*) FROM audit_logs WHERE org_id = ? AND agent_id = ? "
                                "AND seq BETWEEN ? AND ? GROUP BY 1", [origin, width, w.org_id, w.agent_id, lo, hi]):
-        if 0 <= int(bucket) < count:
-            out[int(bucket)] += int(n)
+        if int(bucket) >= 0:
+            out[min(int(bucket), count - 1)] += int(n)
     return out
 
 
@@ -183,8 +185,8 @@ def violations_per_bucket(db: Database, w: Window, width: int) -> dict[str, list
     out = {s: [0] * count for s in SEVERITIES}
     for bucket, severity, n in _rows(db, f"SELECT (created_at - ?) / ?, severity, COUNT(*) FROM violations "
                                          f"WHERE {where} GROUP BY 1, 2", [bucket_origin(w.start_ms), width, *params]):
-        if 0 <= int(bucket) < count and severity in out:
-            out[severity][int(bucket)] += int(n)
+        if int(bucket) >= 0 and severity in out:
+            out[severity][min(int(bucket), count - 1)] += int(n)
     return out
 
 

@@ -57,7 +57,7 @@ async def test_compliance_summary_pdf(api: ApiClient, seeded: Seeded) -> None:
     assert download.body.startswith(b"%PDF-")
     flat = " ".join(text.split())
     assert "Compliance summary" in flat and "Acme" in flat
-    assert f"{_short(seeded.start)} to {_short(seeded.end)} (UTC)" in flat  # the period on the cover
+    assert f"{_short(seeded.start)} to {_short(seeded.end)} (UTC; both ends included)" in flat  # on the cover
     assert "9 events from 2 agents were audited" in flat
     assert ("5 (55.6%) were flagged (matched at least one rule); by outcome, 4 were blocked, 1 flagged and let "
             "through and 0 logged only") in flat
@@ -375,3 +375,19 @@ async def test_an_earlier_period_lists_only_what_was_in_force_then(api: ApiClien
     _, download = await build(api, seeded, "compliance_summary", "json")  # the seeded period: all in force
     assert [p["name"] for p in download.body["policyVersions"]] == ["Card handling"]
     assert {p["packId"] for p in download.body["organizationRules"]} >= {"hipaa"}
+
+
+async def test_periods_are_charted_and_headed_as_they_are(api: ApiClient, seeded: Seeded) -> None:
+    day = seeded.start[:10]
+    two_days = {"from": f"{day}T00:00:00.000Z", "to": to_iso(parse_iso(f"{day}T00:00:00Z") + 2 * 86_400_000)}
+    _, download = await build(api, seeded, "compliance_summary", "json", **two_days)
+    trend = download.body["eventTrend"]
+    assert len(trend["categories"]) == 2  # 48 hours with an inclusive end: two days, not three
+    assert sum(trend["series"]["Events"]) == download.body["kpis"]["eventsAudited"] == len(seeded.events)
+
+    _, download = await build(api, seeded, "compliance_summary", "pdf")  # about an hour, inside one day
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(download.body)).pages]
+    header = f"{_short(seeded.start)} to {_short(seeded.end)} UTC"
+    assert all(header in page for page in pages[1:])  # the running header keeps the times
+    days = "1 day" if seeded.start[:10] == seeded.end[:10] else "2 days"
+    assert f"events over {days} (UTC)" in " ".join(pages)
