@@ -169,6 +169,17 @@ def rule_source(policy_name: str | None, policy_id: str | None, pack_id: str | N
     return f"pack {pack_id}" if pack_id else "custom rule"
 
 
+def masking_note(show_sensitive: bool) -> str:
+    """What the placeholders in prompts, responses and metadata mean."""
+    redacted = ("[REDACTED:type] marks a value a rule removed when the event was stored; it was never kept and "
+                "cannot be recovered.")
+    if show_sensitive:
+        return f"Values are shown as recorded. {redacted}"
+    return ("[MASKED:type] marks a personal, financial or secret value that a rule matched, hidden in this report "
+            f"(the stored event still holds it). {redacted} Phrases caught by prompt-injection rules are not "
+            "personal data and are shown as recorded.")
+
+
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "false_positive")
 #: How reports name alert statuses for people (the API value stays in JSON and CSV).
 ALERT_STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved",

@@ -19,7 +19,8 @@ from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
 from sidecar.services.report_base import (ALERT_STATUS_LABELS, ALERT_STATUSES, PDF_ALERT_LIMIT, PDF_EVENT_LIMIT,
                                          PDF_SPAN_LIMIT, RULE_TYPE_LABELS, BuildContext, alert_counts, base_document,
-                                         duration, integrity_block, period_text, rule_source, share, triage_note)
+                                         duration, integrity_block, masking_note, period_text, rule_source, share,
+                                         triage_note)
 
 
 # -- audit log export ------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def audit_log_export(db: Database, ctx: BuildContext) -> Document:
     doc.blocks.append(TableBlock(
         "events", "Events", EVENT_COLUMNS, _event_rows(db, w, show_sensitive=ctx.show_sensitive),
         total=totals["events"], pdf_limit=PDF_EVENT_LIMIT, empty_text="No events in this period.",
-        note=None if ctx.show_sensitive else "Matched sensitive values are masked as [MASKED:detector]."))
+        note=masking_note(ctx.show_sensitive)))
     doc.blocks.append(integrity_block(db, ctx, w))
     doc.facts["events"] = totals["events"]
     return doc
@@ -285,7 +286,8 @@ def trace(db: Database, ctx: BuildContext) -> Document:
           log_store_ms(s["endedAt"]) - log_store_ms(s["startedAt"]), s["enforcementAction"], s["complianceFlags"],
           s["prompt"], s["response"], s["id"], s["spanId"], s["parentSpanId"], s["sequence"], s["hash"])
          for depth, s in ordered),
-        total=len(ordered), pdf_limit=PDF_SPAN_LIMIT, empty_text="This trace has no spans."))
+        total=len(ordered), pdf_limit=PDF_SPAN_LIMIT, empty_text="This trace has no spans.",
+        note=masking_note(ctx.show_sensitive)))
     verdicts = [(s["action"], s["spanId"], v.get("name"), v.get("ruleType"), v.get("severity"), v.get("action"),
                  "; ".join(sorted({f"{m.get('detector')} in {m.get('field')}" for m in v.get("matches") or []})),
                  s["id"])
