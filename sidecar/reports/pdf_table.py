@@ -52,12 +52,12 @@ def time_cut(period: tuple[int, int] | None) -> tuple[int, str | None]:
     return 0, None
 
 
-_BREAK_AFTER = re.compile(r"(?<=[_/.:-])(?=[^\s_/.:-])")
+_BREAK_AFTER = re.compile(r"(?<=[_/.:@-])(?=[^\s_/.:@-])")
 
 
 def _parts(word: str) -> list[str]:
-    """The pieces of a word between the places it may wrap: after ``_ / . : -`` (``CRITICAL_pii_detect_SSN``,
-    ``claims-intake-agent``, a URL)."""
+    """The pieces of a word between the places it may wrap: after ``_ / . : @ -`` (``CRITICAL_pii_detect_SSN``,
+    ``claims-intake-agent``, a URL, an email address)."""
     return _BREAK_AFTER.split(word)
 
 
@@ -179,7 +179,9 @@ class StreamingTable(Flowable):
                     if isinstance(value, TreeLabel) and value.depth else 0.0
                 if whole:
                     widest_whole = max(widest_whole, stringWidth(label, font, style.fontSize))
-                else:
+                elif column.labels is not None:  # a few known words (a status): each one kept whole
+                    widest_whole = max([widest_whole, *(stringWidth(w, font, style.fontSize) for w in label.split())])
+                elif value is not None:  # empty cells say nothing about the words a column needs
                     words = label[:CELL_CHAR_LIMIT].split()
                     longest = max(words, key=len, default="")
                     words_w.append(indent + stringWidth(longest, font, style.fontSize))

@@ -109,8 +109,8 @@ def _alert_rows(db: Database, w: Window) -> Iterator[tuple[Any, ...]]:
 
 ALERT_COLUMNS = [
     Column("createdAt", "Raised (UTC)", 1.3, "time"), Column("severity", "Severity", 0.8, "severity"),
-    Column("status", "Status", 0.9, labels=ALERT_STATUS_LABELS), Column("rule", "Rule", 1.6, data=False),
-    Column("agentId", "Agent", 1.1), Column("event", "Event", 1.4, data=False),
+    Column("status", "Status", 0.9, labels=ALERT_STATUS_LABELS), Column("rule", "Rule", 2.2, data=False),
+    Column("agentId", "Agent", 1.1), Column("event", "Event", 1.0, data=False),
     Column("resolvedAt", "Closed (UTC)", 1.2, "time"), Column("closedBy", "By, note", 1.6, data=False),
     Column("ruleName", "Rule", 1, pdf=False), Column("ruleSource", "Rule source", 1, pdf=False),
     Column("message", "Message", 3.2, pdf=False), Column("auditLogId", "Event ID", 1.5, "mono", pdf=False),

@@ -105,3 +105,15 @@ async def test_audit_log_pdf_shows_long_prompts_and_agent_names_in_full(api: Api
     layout = _layout_text(download.body)
     for event in seeded.events:
         assert short_time(parse_iso(event["createdAt"])) in layout
+
+
+def test_rare_labels_and_sparse_columns_keep_their_words_whole() -> None:
+    labels = {"open": "Open", "acknowledged": "Acknowledged"}
+    columns = [Column("at", "Raised (UTC)", 1, "time"), Column("status", "Status", 0.3, labels=labels),
+               Column("what", "What", 4), Column("by", "By", 0.3)]
+    at = parse_iso("2026-11-26T08:10:53Z")
+    rows = [(at, "open", "an ordinary alert " * 5, None) for _ in range(60)]
+    rows.append((at, "acknowledged", "the one that was triaged", "Reviewer (reviewer@example.org)"))
+    words = _words(_render(rows, columns))
+    assert "Acknowledged" in words and "Reviewer" in words
+    assert "(reviewer@example.org)" in "".join(words)
