@@ -193,6 +193,10 @@ def _page_decor(document: Document, s: Styles) -> tuple[Any, Any]:
         right = document.organization[:60]
         if document.period is not None:
             right += f"  ·  {period_label(*document.period)} UTC"
+        left = document.title + ("   " + UNMASKED if document.sensitive_shown else "")
+        room = CONTENT_W - canvas.stringWidth(left, s.bold, 8) - 12
+        if canvas.stringWidth(right, s.regular, 8) > room and document.period is not None:
+            right = f"{period_label(*document.period)} UTC"  # the period matters more than the name here
         canvas.drawRightString(PAGE_W - MARGIN, PAGE_H - 11 * mm, right)
         canvas.restoreState()
 

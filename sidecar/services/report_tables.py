@@ -288,14 +288,20 @@ def trace(db: Database, ctx: BuildContext) -> Document:
          for depth, s in ordered),
         total=len(ordered), pdf_limit=PDF_SPAN_LIMIT, empty_text="This trace has no spans.",
         note=masking_note(ctx.show_sensitive)))
-    verdicts = [(s["action"], s["spanId"], v.get("name"), v.get("ruleType"), v.get("severity"), v.get("action"),
+    details = [v for _, s in ordered for v in (s["violationDetails"] or [])]
+    sources = rq.rule_sources(db, ctx.org_id, {v["ruleId"] for v in details if v.get("ruleId")})
+    policies = rq.policy_names(db, ctx.org_id)
+    verdicts = [(s["action"], s["spanId"], v.get("name"),
+                 _alert_source(sources, policies, v.get("ruleId"), v.get("policyId")), v.get("ruleType"),
+                 v.get("severity"), v.get("action"),
                  "; ".join(sorted({f"{m.get('detector')} in {m.get('field')}" for m in v.get("matches") or []})),
                  s["id"])
                 for _, s in ordered for v in (s["violationDetails"] or [])]
     doc.blocks.append(TableBlock(
         "verdicts", "Verdicts",
         [Column("spanAction", "Span", 1.5), Column("spanId", "Span ID", 1.4, "mono"),
-         Column("rule", "Rule", 2.2), Column("ruleType", "Type", 1.2, labels=RULE_TYPE_LABELS), Column("severity", "Severity", 0.9, "severity"),
+         Column("rule", "Rule", 2.0), Column("source", "Source", 1.6),
+         Column("ruleType", "Type", 1.2, labels=RULE_TYPE_LABELS), Column("severity", "Severity", 0.9, "severity"),
          Column("action", "Action", 0.8), Column("matched", "Matched", 2.2),
          Column("eventId", "Event ID", 1, "mono", pdf=False)],
         verdicts, empty_text="No span of this trace violated a rule."))

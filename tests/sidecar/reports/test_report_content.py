@@ -332,6 +332,8 @@ async def test_trace_pdf_shows_responses(api: ApiClient, seeded: Seeded) -> None
     _, download = await build(api, seeded, "trace", "pdf", traceId="claim-7")
     flat = " ".join(pdf_text(download.body).split())
     assert "Response" in flat and "Coverage verified." in flat
+    _, download = await build(api, seeded, "trace", "json", traceId="claim-7")
+    assert {(v["rule"], v["source"]) for v in download.body["verdicts"]} == {("SSN Detection", "pack hipaa")}
 
 
 async def test_rules_of_the_same_name_are_told_apart_by_their_source(api: ApiClient, seeded: Seeded) -> None:
