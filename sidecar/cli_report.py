@@ -16,9 +16,11 @@ from sidecar.ids import new_id
 from sidecar.services.report_content import FORMATS, TYPES, BuildContext
 from sidecar.services.reports import render_report
 from sidecar.settings import Settings
+from sidecar.store import logs as log_store
 from sidecar.store import migrations
 from sidecar.store.db import is_sqlite, open_database, redact_url
 from sidecar.store.report_queries import tune_for_reports
+from sidecar.store.sql import q
 
 _DAY = 86_400_000
 
@@ -68,6 +70,11 @@ def report_command(args: argparse.Namespace) -> int:
             org_id = orgs[0][0]
         elif org_id not in {oid for oid, _ in orgs}:
             return _fail(f"no organisation {org_id} in the database")
+        if args.type == "trace" and log_store.count_trace_spans(db, org_id, args.trace_id) == 0:
+            return _fail(f"no trace {args.trace_id} in organisation {org_id}")
+        if args.policy_id and db.execute_sql(q(db, "SELECT 1 FROM policies WHERE id = ? AND org_id = ?"),
+                                             (args.policy_id, org_id)).fetchone() is None:
+            return _fail(f"no policy {args.policy_id} in organisation {org_id}")
         params: dict[str, object] = {"showSensitive": bool(args.show_sensitive)}
         if args.type == "trace":
             params["traceId"] = args.trace_id

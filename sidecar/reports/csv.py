@@ -20,11 +20,14 @@ _FORMULA_CHARS = frozenset(FORMULA_START)
 
 
 def _table(writer: Any, table: TableBlock, progress: ProgressFn | None) -> None:
-    columns = list(table.columns)
+    keep = [i for i, c in enumerate(table.columns) if c.data]  # PDF-only columns are left out
+    whole = len(keep) == len(table.columns)
+    columns = [table.columns[i] for i in keep]
     writer.writerow([cell(c.key) for c in columns])
     times = {i for i, c in enumerate(columns) if c.kind == "time"}
     done = 0
-    for row in table.rows:
+    for full in table.rows:
+        row = full if whole else [full[i] for i in keep]
         cells = []
         for index, value in enumerate(row):  # the common cases inline: this loop runs once per cell of an export
             kind = type(value)

@@ -44,6 +44,8 @@ class FieldsBlock:
 
 @dataclass(frozen=True, slots=True)
 class TextBlock:
+    """Paragraphs of plain text (no markup: the PDF escapes them, JSON and CSV carry them as they are)."""
+
     key: str
     title: str | None
     paragraphs: Sequence[str]
@@ -53,8 +55,11 @@ class TextBlock:
 class Column:
     """A table column. ``kind``: text, int, pct, time, mono, tree (a :class:`TreeLabel`) or severity.
 
-    ``pdf=False`` leaves the column out of the PDF (CSV and JSON keep it); ``max_chars`` truncates
-    the PDF's cell (CSV and JSON keep the full value).
+    ``pdf=False`` leaves the column out of the PDF (CSV and JSON keep it); ``data=False`` leaves it out of CSV
+    and JSON (a PDF column made of other columns' values). PDF cells wrap at word
+    boundaries; ``max_chars`` lowers the PDF's limit on a cell's length (``pdf_table.CELL_CHAR_LIMIT``),
+    and a table whose cells were shortened says so in its note (CSV and JSON keep the full value).
+    ``width`` is the column's share of the room left once every column fits its longest word.
     """
 
     key: str
@@ -64,6 +69,7 @@ class Column:
     max_chars: int | None = None
     pdf: bool = True
     labels: Mapping[str, str] | None = None  # display names of values in the PDF (CSV and JSON keep the value)
+    data: bool = True  # False: a column only for people, in the PDF (CSV and JSON carry its parts as columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +119,8 @@ class ChartBlock:
     stacked: bool = True
     kind: Literal["bar", "hbar"] = "bar"
     note: str | None = None
-    value_label: str = ""
+    value_label: str = ""  # the value axis's title
+    category_label: str = ""  # the category axis's title
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +151,7 @@ class Document:
     csv_table: str | None = None
     sensitive_shown: bool = False
     facts: dict[str, Any] = field(default_factory=dict)  # extra metadata for JSON
-    cover_note: str | None = None  # a short paragraph (reportlab markup) under the cover's facts
+    cover_note: Sequence[str] = ()  # short paragraphs of plain text under the cover's facts
 
 
 ProgressFn = Callable[[float], None]

@@ -54,7 +54,7 @@ def _table(out: BinaryIO, table: TableBlock, progress: ProgressFn | None) -> Non
     out.write(b"[")
     done = 0
     for row in table.rows:
-        item = {key: plain(value, column) for key, value, column in zip(keys, row, columns)}
+        item = {key: plain(value, column) for key, value, column in zip(keys, row, columns) if column.data}
         out.write((b"," if done else b"") + orjson.dumps(item))
         done += 1
         if progress is not None and table.total and done % 2000 == 0:

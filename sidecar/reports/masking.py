@@ -55,10 +55,18 @@ def _mask_text(value: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(pieces)
 
 
+#: Rule types whose matches are not personal, financial or secret values but the evidence itself (an
+#: injection phrase, a tone): shown as recorded, since masking them would hide what the rule caught.
+EVIDENCE_RULE_TYPES = frozenset({"prompt_injection", "sentiment_analysis"})
+
+
 def spans_by_field(violations: list[dict[str, Any]] | None) -> dict[str, list[tuple[int, int, str]]]:
-    """``{field: [(start, end, detector)]}`` from an event's ``violationDetails``."""
+    """``{field: [(start, end, detector)]}`` from an event's ``violationDetails``, leaving out the matches of
+    rules that catch evidence rather than sensitive values (:data:`EVIDENCE_RULE_TYPES`)."""
     found: dict[str, list[tuple[int, int, str]]] = {}
     for violation in violations or ():
+        if violation.get("ruleType") in EVIDENCE_RULE_TYPES:
+            continue
         for match in violation.get("matches") or ():
             field, start, end = match.get("field"), match.get("start"), match.get("end")
             if isinstance(field, str) and isinstance(start, int) and isinstance(end, int):

@@ -26,9 +26,12 @@ from sidecar.reports.pdf_chart import chart
 from sidecar.reports.pdf_style import (ACCENT, CONTENT_W, COVER_BAND, INK, MARGIN, MUTED, NAVY, PAGE_H, PAGE_W, RULE,
                                        TONES, ZEBRA, Styles, para)
 from sidecar.reports.pdf_table import LateNote, LazyFlowables, StreamingTable, table_note
-from sidecar.reports.values import short_time, text
+from sidecar.reports.values import period_label, short_time, text
 
 __all__ = ["StreamingTable", "render"]
+
+#: On every page of a report that shows sensitive values as recorded.
+UNMASKED = "UNMASKED: SENSITIVE VALUES SHOWN"
 
 
 # -- blocks ----------------------------------------------------------------------------------------
@@ -109,13 +112,13 @@ def _blocks(document: Document, s: Styles, progress: ProgressFn | None) -> Itera
             yield from _fields(block, s)
         elif isinstance(block, TextBlock):
             parts: list[Flowable] = [para(block.title, s.h2)] if block.title else []
-            parts += [Paragraph(p, s.body) for p in block.paragraphs]  # trusted markup from our builders
+            parts += [para(p, s.body) for p in block.paragraphs]
             yield from parts
         elif isinstance(block, ChartBlock):
             yield CondPageBreak(75 * mm)
             yield from chart(block, s)
         elif isinstance(block, TableBlock):
-            table = StreamingTable(block, s, progress)
+            table = StreamingTable(block, s, progress, document.period)
             yield CondPageBreak(40 * mm)
             yield para(block.title, s.h2)
             if table.empty:
@@ -128,7 +131,8 @@ def _blocks(document: Document, s: Styles, progress: ProgressFn | None) -> Itera
 def _cover(document: Document, s: Styles) -> Iterator[Flowable]:
     facts: list[tuple[str, str]] = [("Organisation", document.organization)]
     if document.period is not None:
-        facts.append(("Period", f"{short_time(document.period[0])}  to  {short_time(document.period[1])} (UTC)"))
+        facts.append(("Period", f"{short_time(document.period[0])}  to  {short_time(document.period[1])} "
+                                "(UTC; both ends included)"))
     facts += [(label, value) for label, value in document.scope]
     facts += [("Generated", f"{short_time(document.generated_at)} UTC"), ("Report ID", document.report_id),
               ("Sensitive values", "shown as recorded (requested explicitly)" if document.sensitive_shown
@@ -142,7 +146,10 @@ def _cover(document: Document, s: Styles) -> Iterator[Flowable]:
     if document.cover_note:
         yield Spacer(1, 9 * mm)
         yield para("At a glance", s.h2)
-        yield Paragraph(document.cover_note, s.body)
+        yield para(document.cover_note[0], s.body)
+        for paragraph in document.cover_note[1:]:
+            yield Spacer(1, 3 * mm)
+            yield para(paragraph, s.note)
 
 
 def _page_decor(document: Document, s: Styles) -> tuple[Any, Any]:
@@ -155,6 +162,9 @@ def _page_decor(document: Document, s: Styles) -> tuple[Any, Any]:
         canvas.setFillColor(colors.HexColor("#9FB3C8"))
         canvas.setFont(s.bold, 9)
         canvas.drawString(MARGIN, PAGE_H - 20 * mm, "AGENTAUDIT  ·  COMPLIANCE REPORTING")
+        if document.sensitive_shown:
+            canvas.setFillColor(colors.HexColor("#FCA5A5"))
+            canvas.drawRightString(PAGE_W - MARGIN, PAGE_H - 20 * mm, UNMASKED)
         canvas.setFillColor(colors.white)
         canvas.setFont(s.bold, 28)
         canvas.drawString(MARGIN, PAGE_H - 48 * mm, document.title)
@@ -175,11 +185,18 @@ def _page_decor(document: Document, s: Styles) -> tuple[Any, Any]:
         canvas.setFont(s.bold, 8)
         canvas.setFillColor(NAVY)
         canvas.drawString(MARGIN, PAGE_H - 11 * mm, document.title)
+        if document.sensitive_shown:
+            canvas.setFillColor(TONES["critical"])
+            canvas.drawString(MARGIN + canvas.stringWidth(document.title + "   ", s.bold, 8), PAGE_H - 11 * mm, UNMASKED)
         canvas.setFont(s.regular, 8)
         canvas.setFillColor(MUTED)
         right = document.organization[:60]
         if document.period is not None:
-            right += f"  ·  {short_time(document.period[0])[:10]} to {short_time(document.period[1])[:10]}"
+            right += f"  ·  {period_label(*document.period)} UTC"
+        left = document.title + ("   " + UNMASKED if document.sensitive_shown else "")
+        room = CONTENT_W - canvas.stringWidth(left, s.bold, 8) - 12
+        if canvas.stringWidth(right, s.regular, 8) > room and document.period is not None:
+            right = f"{period_label(*document.period)} UTC"  # the period matters more than the name here
         canvas.drawRightString(PAGE_W - MARGIN, PAGE_H - 11 * mm, right)
         canvas.restoreState()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether
@@ -25,15 +25,35 @@ def _nice_scale(value: float) -> tuple[float, float]:
     return step * -(-value // step), step
 
 
+def _axis_titles(drawing: Drawing, chart: Any, block: ChartBlock, s: Styles, rotated: bool) -> None:
+    """The value axis's and the category axis's titles, in the muted small type of the axis labels."""
+    style = {"fontName": s.bold, "fontSize": 7, "fillColor": MUTED, "textAnchor": "middle"}
+    if block.kind == "bar":
+        if block.value_label:
+            title = Group(String(0, 0, block.value_label, **style))
+            title.transform = (0, 1, -1, 0, 8, chart.y + chart.height / 2)  # turned to read upwards
+            drawing.add(title)
+        if block.category_label:
+            drawing.add(String(chart.x + chart.width / 2, 2, block.category_label, **style))
+    else:
+        if block.value_label:
+            drawing.add(String(chart.x + chart.width / 2, chart.y - 20, block.value_label, **style))
+        if block.category_label:
+            drawing.add(String(chart.x - 6, chart.y + chart.height + 6, block.category_label,
+                               **{**style, "textAnchor": "end"}))
+
+
 def chart(block: ChartBlock, s: Styles) -> list[Flowable]:
-    height = 62 * mm if block.kind == "bar" else max(30 * mm, 9 * mm * len(block.categories) + 14 * mm)
+    legend_below = block.kind == "hbar" and len(block.series) > 1
+    height = 66 * mm if block.kind == "bar" else max(34 * mm, 9 * mm * len(block.categories) + 22 * mm)
     drawing = Drawing(CONTENT_W, height)
     chart: Any = VerticalBarChart() if block.kind == "bar" else HorizontalBarChart()
     chart.data = [list(s_.values) for s_ in block.series] or [[0]]
-    left = 34 if block.kind == "bar" else 120
-    chart.x, chart.y = left, 24 if block.kind == "bar" else 8
+    left = 46 if block.kind == "bar" else 120
+    rotated = block.kind == "bar" and len(block.categories) > 8
+    chart.x, chart.y = left, (46 if rotated else 34) if block.kind == "bar" else (40 if legend_below else 26)
     chart.width = CONTENT_W - left - (120 if block.kind == "bar" else 20)
-    chart.height = height - (chart.y + 14)
+    chart.height = height - (chart.y + 16)
     totals = [sum(series.values[i] for series in block.series) if block.stacked else
               max((series.values[i] for series in block.series), default=0) for i in range(len(block.categories))]
     top, step = _nice_scale(max(totals, default=0))
@@ -69,6 +89,18 @@ def chart(block: ChartBlock, s: Styles) -> list[Flowable]:
     for index, series in enumerate(block.series):
         chart.bars[index].fillColor = colors.HexColor(series.color)
     drawing.add(chart)
+    _axis_titles(drawing, chart, block, s, rotated)
+    if legend_below:  # one row under the value axis's title
+        legend = Legend()
+        legend.x, legend.y = chart.x, 8
+        legend.alignment = "right"
+        legend.fontName, legend.fontSize = s.regular, 7.8
+        legend.columnMaximum = 1
+        legend.deltax = 150
+        legend.dx = legend.dy = 7
+        legend.strokeColor = None
+        legend.colorNamePairs = [(colors.HexColor(x.color), f"{x.name} ({sum(x.values):,.0f})") for x in block.series]
+        drawing.add(legend)
     if block.kind == "bar" and len(block.series) > 0:
         legend = Legend()
         legend.x, legend.y = CONTENT_W - 100, height - 18
@@ -80,8 +112,6 @@ def chart(block: ChartBlock, s: Styles) -> list[Flowable]:
         legend.strokeColor = None
         legend.colorNamePairs = [(colors.HexColor(x.color), f"{x.name} ({sum(x.values):,.0f})") for x in block.series]
         drawing.add(legend)
-    if block.value_label:
-        drawing.add(String(0, height - 9, block.value_label, fontName=s.regular, fontSize=7, fillColor=MUTED))
     out: list[Flowable] = [KeepTogether([para(block.title, s.h2), drawing])]
     if block.note:
         out.append(para(block.note, s.note))

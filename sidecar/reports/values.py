@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sidecar.clock import to_iso
+from sidecar.clock import parse_iso, to_iso
 from sidecar.reports.document import Column, TreeLabel
 
 
@@ -29,6 +29,11 @@ def text(value: Any, column: Column) -> str:
         return column.labels.get(value, value)
     if column.kind == "time" and isinstance(value, int):
         return short_time(value)
+    if column.kind == "time" and isinstance(value, str):
+        try:
+            return short_time(parse_iso(value))
+        except ValueError:
+            return value
     if column.kind == "pct" and isinstance(value, (int, float)):
         return percent(value)
     if isinstance(value, bool):
@@ -46,6 +51,15 @@ def short_time(ms: int) -> str:
     """``2026-01-15 10:00:00 UTC`` style, without milliseconds."""
     iso = to_iso(ms) or ""
     return f"{iso[:10]} {iso[11:19]}"
+
+
+def period_label(start: int, end: int) -> str:
+    """A period for headers: whole days as dates (``2026-01-01 to 2026-01-31``), anything else with its times
+    (``2026-01-01 00:00:00 to 2026-01-03 00:00:00``). Both ends are inclusive."""
+    first, last = short_time(start), short_time(end)
+    if first[11:] == "00:00:00" and last[11:] == "23:59:59":
+        return f"{first[:10]} to {last[:10]}"
+    return f"{first} to {last}"
 
 
 def percent(fraction: float) -> str:

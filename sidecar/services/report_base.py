@@ -10,7 +10,7 @@ from peewee import Database
 
 from sidecar.clock import to_iso
 from sidecar.reports.document import Document, FieldsBlock
-from sidecar.reports.values import short_time
+from sidecar.reports.values import period_label, short_time
 from sidecar.store import ledger as ledger_store
 from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
@@ -94,7 +94,7 @@ def base_document(db: Database, ctx: BuildContext, *, subtitle: str | None, csv_
 
 
 def period_text(start: int, end: int) -> str:
-    return f"{short_time(start)[:10]} to {short_time(end)[:10]}"
+    return f"{period_label(start, end)} UTC"
 
 
 def share(part: int, whole: int) -> float:
@@ -111,6 +111,9 @@ def bucket_labels(w: Window, width: int, count: int) -> list[str]:
 
 
 def integrity_block(db: Database, ctx: BuildContext, w: Window | None) -> FieldsBlock:
+    """The chain head the report was built against, the period's first and last events and the newest signed
+    checkpoint, as plain values (numbers, full hashes, the base64 signature and public key): enough to check
+    the signature from the report alone."""
     integrity = ctx.integrity(db, ctx.org_id)
     pairs: list[tuple[str, str, Any]] = [
         ("headSequence", "Chain head sequence", integrity["sequence"]),
@@ -122,36 +125,81 @@ def integrity_block(db: Database, ctx: BuildContext, w: Window | None) -> Fields
     if w is not None:
         first, last = rq.first_and_last(db, Window(w.org_id, w.start_ms, w.end_ms))
         if first is not None and last is not None:
-            pairs += [("firstSequence", "First event in period", f"#{first['sequence']:,}  {first['hash']}"),
-                      ("lastSequence", "Last event in period", f"#{last['sequence']:,}  {last['hash']}")]
+            pairs += [("firstSequence", "Period's first sequence", first["sequence"]),
+                      ("firstHash", "Period's first hash", first["hash"]),
+                      ("lastSequence", "Period's last sequence", last["sequence"]),
+                      ("lastHash", "Period's last hash", last["hash"])]
         else:
-            pairs.append(("firstSequence", "Events in period", "none"))
+            pairs.append(("eventsInPeriod", "Events in period", 0))
     checkpoint = integrity.get("checkpoint")
     if checkpoint:
-        pairs += [("checkpointSequence", "Signed checkpoint", f"#{checkpoint['sequence']:,}  {checkpoint['hash']}"),
+        pairs += [("checkpointSequence", "Checkpoint sequence", checkpoint["sequence"]),
+                  ("checkpointHash", "Checkpoint hash", checkpoint["hash"]),
+                  ("checkpointKind", "Checkpoint kind", checkpoint.get("kind")),
+                  ("checkpointOrganizationId", "Organisation ID", checkpoint.get("organizationId")),
                   ("checkpointSignedAt", "Signed at", checkpoint.get("signedAt")),
-                  ("checkpointKeyId", "Signing key (Ed25519)", checkpoint.get("keyId")),
-                  ("checkpointSignature", "Signature", checkpoint.get("signature"))]
+                  ("checkpointKeyId", "Signing key ID", checkpoint.get("keyId")),
+                  ("checkpointPublicKey", "Public key (Ed25519)", checkpoint.get("publicKey")),
+                  ("checkpointSignature", "Signature (base64)", checkpoint.get("signature"))]
         unsigned = int(integrity["sequence"]) - int(checkpoint["sequence"])
         if unsigned > 0:
-            pairs.append(("unsignedEvents", "After the checkpoint",
-                          f"{unsigned:,} events, covered by the next signed checkpoint"))
+            pairs.append(("unsignedEvents", "After the checkpoint", unsigned))
+        signed = ("The signature is Ed25519, by the public key above, over the bytes "
+                  "\"agentaudit-checkpoint-v1\" and a newline followed by the compact JSON, keys sorted, of "
+                  "{hash, kind, organizationId, sequence, signedAt} of the checkpoint. "
+                  + (f"The {unsigned:,} events after it are covered by the next signed checkpoint. " if unsigned > 0
+                     else ""))
     else:
-        pairs.append(("checkpoint", "Signed checkpoint", "none yet; the chain head above is not signed"))
+        pairs.append(("checkpointSequence", "Signed checkpoint", None))
+        signed = "No checkpoint has been signed yet, so the chain head above is not signed. "
     return FieldsBlock(
         "integrity", "Integrity checkpoint", pairs, mono=True,
         note="Every stored event carries a sequence number and a SHA-256 hash chained to the event before it. "
-             "This report was built against the chain head above: anyone can re-walk the chain "
-             "and check the checkpoint's signature (agentaudit verify, or GET /audit-logs/:id/proof for one "
-             "event) to confirm that the events it summarises are unchanged and complete up to that point.")
+             + signed + "Anyone can re-walk the chain and check the signature (agentaudit verify, or "
+             "GET /audit-logs/:id/proof for one event) to confirm that the events this report covers are unchanged "
+             "and complete up to that point.")
 
 
-def xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def rule_source(policy_name: str | None, policy_id: str | None, pack_id: str | None) -> str:
+    """Where a rule comes from, for telling apart rules of the same name: ``policy Card handling, from pack
+    finance``, ``pack hipaa`` or ``custom rule``."""
+    if policy_id is not None:
+        name = policy_name or policy_id
+        return f"policy {name}, from pack {pack_id}" if pack_id else f"policy {name}"
+    return f"pack {pack_id}" if pack_id else "custom rule"
 
 
-def triage_note(triage: dict[str, Any]) -> str | None:
+def masking_note(show_sensitive: bool) -> str:
+    """What the placeholders in prompts, responses and metadata mean."""
+    redacted = ("[REDACTED:type] marks a value a rule removed when the event was stored; it was never kept and "
+                "cannot be recovered.")
+    if show_sensitive:
+        return f"Values are shown as recorded. {redacted}"
+    return ("[MASKED:type] marks a personal, financial or secret value that a rule matched, hidden in this report "
+            f"(the stored event still holds it). {redacted} Phrases caught by prompt-injection rules are not "
+            "personal data and are shown as recorded.")
+
+
+ALERT_STATUSES = ("open", "acknowledged", "resolved", "false_positive")
+#: How reports name alert statuses for people (the API value stays in JSON and CSV).
+ALERT_STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved",
+                       "false_positive": "False positive"}
+
+
+def alert_counts(triage: dict[str, Any]) -> dict[str, int]:
+    """Alert counts by status, with the API's "not closed" (open or acknowledged, as ``/alerts/counts``)."""
+    count = {s: sum(triage["byStatus"].get(s, {}).values()) for s in ALERT_STATUSES}
+    critical = sum(triage["byStatus"].get(s, {}).get("critical", 0) for s in ("open", "acknowledged"))
+    return {"open": count["open"], "acknowledged": count["acknowledged"], "resolved": count["resolved"],
+            "falsePositive": count["false_positive"], "notClosed": count["open"] + count["acknowledged"],
+            "closed": count["resolved"] + count["false_positive"], "criticalNotClosed": critical}
+
+
+def triage_note(triage: dict[str, Any], *, definitions: bool = False) -> str | None:
     parts = []
+    if definitions:
+        parts.append("Open: not yet triaged. Acknowledged: being looked at, not closed. Closed: resolved or false "
+                     "positive.")
     if triage["meanResolveMs"] is not None:
         parts.append(f"Mean time to close: {duration(triage['meanResolveMs'])} (longest {duration(triage['maxResolveMs'])}, "
                      f"{triage['closed']:,} closed).")

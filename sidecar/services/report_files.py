@@ -53,7 +53,9 @@ class BuildResult:
 
 
 def file_name(record: ReportRecord) -> str:
-    """The download's file name: ``compliance-summary-2026-01-01-to-2026-01-31.pdf``, or the report's name."""
+    """The download's file name: ``compliance-summary-2026-01-01-to-2026-01-31.pdf``, or the report's name;
+    ``-unmasked`` at the end when the report shows sensitive values. A table CSV holds only its table, so
+    the name is what tells a recipient which report, which period and whether values are masked."""
     base = record.name or record.type.replace("_", "-")
     params = record.params
     if record.name is None:
@@ -61,8 +63,9 @@ def file_name(record: ReportRecord) -> str:
             base += f"-{params['traceId']}"
         elif "from" in params:
             base += f"-{(to_iso(params['from']) or '')[:10]}-to-{(to_iso(params['to']) or '')[:10]}"
+    suffix = "-unmasked" if params.get("showSensitive") else ""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.") or "report"
-    return f"{slug[:120]}.{record.format}"
+    return f"{slug[:120]}{suffix}.{record.format}"
 
 
 def render_report(db: Database, ctx: BuildContext, fmt: str, out: Path) -> BuildResult:

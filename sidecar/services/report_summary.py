@@ -10,9 +10,9 @@ from sidecar.reports.document import ChartBlock, Column, Document, Kpi, KpiBlock
 from sidecar.reports.values import percent, short_time
 from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
-from sidecar.services.report_base import (RULE_TYPE_LABELS, SEVERITY_COLORS, BuildContext, base_document,
-                                         bucket_labels, integrity_block, period_text, share, triage_note,
-                                         xml_text)
+from sidecar.services.report_base import (ALERT_STATUS_LABELS, ALERT_STATUSES, RULE_TYPE_LABELS, SEVERITY_COLORS,
+                                         BuildContext, alert_counts, base_document, bucket_labels, integrity_block,
+                                         period_text, rule_source, share, triage_note)
 
 
 # -- compliance summary ----------------------------------------------------------------------------
@@ -31,37 +31,45 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
     traces = rq.top_flagged_traces(db, w)
     triage = rq.alert_triage(db, w)
     policies = rq.policies_in_force(db, w)
-    packs = rq.org_rules(db, ctx.org_id) if w.policy_id is None else []
+    packs = rq.org_rules(db, ctx.org_id, w.end_ms) if w.policy_id is None else []
+    policies_by_id = rq.policy_names(db, ctx.org_id)
     ctx.progress(0.4)
 
     events, flagged = totals["events"], totals["flagged"]
-    open_alerts = sum(triage["byStatus"].get(s, {}).get(sev, 0) for s in ("open", "acknowledged") for sev in rq.SEVERITIES)
-    critical_open = sum(triage["byStatus"].get(s, {}).get("critical", 0) for s in ("open", "acknowledged"))
+    alerts = alert_counts(triage)
     doc.blocks.append(KpiBlock("kpis", "Key figures", [
         Kpi("eventsAudited", "Events audited", events),
-        Kpi("eventsWithViolations", "Events with violations", flagged, note=f"{percent(share(flagged, events))} of events",
-            tone="warning" if flagged else "good"),
-        Kpi("eventsBlocked", "Events blocked", totals["block"], tone="critical" if totals["block"] else "neutral"),
-        Kpi("eventsFlagged", "Events flagged", totals["flag"], note=f"{totals['log']:,} logged only"),
+        Kpi("flaggedEvents", "Flagged events (any rule matched)", flagged,
+            note=f"{percent(share(flagged, events))} of events", tone="warning" if flagged else "good"),
+        Kpi("eventsBlocked", "Flagged, outcome block", totals["block"],
+            tone="critical" if totals["block"] else "neutral"),
+        Kpi("eventsOutcomeFlag", "Flagged, outcome flag", totals["flag"],
+            note=f"{totals['log']:,} with outcome log (recorded only)"),
         Kpi("violations", "Rule violations", v["total"], note=f"{v['ruleCount']:,} distinct rules"),
         Kpi("criticalViolations", "Critical violations", v["bySeverity"]["critical"],
             tone="critical" if v["bySeverity"]["critical"] else "good"),
-        Kpi("alertsRaised", "Alerts raised", triage["total"], note=f"{open_alerts:,} still open"),
+        Kpi("alertsRaised", "Alerts raised", triage["total"],
+            note=f"{alerts['notClosed']:,} not closed: {alerts['open']:,} open, {alerts['acknowledged']:,} acknowledged"),
         Kpi("agentsActive", "Agents active", totals["agents"], note=f"{v['agentCount']:,} with violations"),
     ]))
-    narrative = _narrative(w, totals, v, triage, open_alerts, critical_open)
+    top_source = (rule_source(policies_by_id.get(v["byRule"][0]["policyId"] or ""), v["byRule"][0]["policyId"],
+                              v["byRule"][0]["packId"]) if v["byRule"] else "")
+    narrative = _narrative(w, totals, v, triage, alerts, top_source)
     doc.blocks.append(TextBlock("summary", "Summary", [narrative]))
     head = ctx.integrity(db, ctx.org_id)
-    doc.cover_note = (f"{narrative}<br/><br/><font color='#6B7280'>Built against the organisation's audit chain at "
-                      f"sequence {head['sequence']:,} (hash {head['hash'][:16]}…); see Integrity checkpoint.</font>")
+    doc.cover_note = [narrative, f"Built against the organisation's audit chain at sequence {head['sequence']:,} "
+                                 f"(hash {head['hash'][:16]}…); see Integrity checkpoint."]
     labels = bucket_labels(w, width, len(per_bucket))
     unit = "day" if width == rq.DAY_MS else f"{width // rq.DAY_MS}-day period"
     doc.blocks.append(ChartBlock(
         "violationTrend", f"Violations per {unit}, by severity", labels,
         [Series(sev.capitalize(), v_bucket[sev], SEVERITY_COLORS[sev]) for sev in rq.SEVERITIES],
-        note=f"{v['total']:,} violations in {v['events']:,} events over {len(labels)} {unit}s (UTC)."))
+        note=f"{v['total']:,} violations in {v['events']:,} events over {len(labels)} "
+             f"{unit if len(labels) == 1 else unit + 's'} (UTC); the last runs to the period's end, included.",
+        value_label="Violations", category_label=f"{unit.capitalize()} (UTC)"))
     doc.blocks.append(ChartBlock("eventTrend", f"Events audited per {unit}", labels,
-                                 [Series("Events", per_bucket, "#0E7490")], stacked=False))
+                                 [Series("Events", per_bucket, "#0E7490")], stacked=False,
+                                 value_label="Events", category_label=f"{unit.capitalize()} (UTC)"))
     doc.blocks.append(TableBlock(
         "violationsBySeverity", "Violations by severity",
         [Column("severity", "Severity", 2, "severity"), Column("violations", "Violations", 1, "int"),
@@ -78,15 +86,20 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
         empty_text="No violations in this period."))
     doc.blocks.append(TableBlock(
         "violationsByRule", "Violations by rule",
-        [Column("ruleName", "Rule", 3.0), Column("ruleType", "Type", 1.4, labels=RULE_TYPE_LABELS), Column("packId", "Pack", 1.0),
+        [Column("ruleName", "Rule", 2.0), Column("source", "Source", 1.6),
+         Column("ruleType", "Type", 1.2, labels=RULE_TYPE_LABELS), Column("packId", "Pack", 1.0, pdf=False),
          Column("severity", "Severity", 1.0, "severity"), Column("violations", "Violations", 1.2, "int"),
-         Column("block", "Blocked", 1.05, "int"), Column("flag", "Flagged", 1.05, "int"),
-         Column("log", "Logged", 1.0, "int"),
+         Column("block", "Block", 1.05, "int"), Column("flag", "Flag", 1.05, "int"),
+         Column("log", "Log", 1.0, "int"),
          Column("ruleId", "Rule ID", 1, "mono", pdf=False)],
-        [(r["ruleName"], r["ruleType"], r["packId"] or "custom", r["severity"], r["violations"], r["block"], r["flag"],
-          r["log"], r["ruleId"]) for r in v["byRule"]],
-        note=(f"The {len(v['byRule'])} most frequent of {v['ruleCount']} rules." if v["ruleCount"] > len(v["byRule"])
-              else None),
+        [(r["ruleName"], rule_source(policies_by_id.get(r["policyId"] or ""), r["policyId"], r["packId"]),
+          r["ruleType"], r["packId"] or "custom", r["severity"], r["violations"], r["block"], r["flag"], r["log"],
+          r["ruleId"]) for r in v["byRule"]],
+        note=" ".join(filter(None, [
+            f"The {len(v['byRule'])} most frequent of {v['ruleCount']} rules." if v["ruleCount"] > len(v["byRule"])
+            else None, "Source: the policy the rule belongs to (and the pack it was copied from), or the "
+            "organisation-wide pack, for telling rules of the same name apart. Block, Flag and Log count the "
+            "violations by the action the rule took."])),
         empty_text="No violations in this period."))
     doc.blocks.append(TableBlock(
         "violationsByAgent", "Violations by agent",
@@ -98,49 +111,52 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
         empty_text="No violations in this period."))
     doc.blocks.append(TableBlock(
         "topFlaggedTraces", "Top flagged traces",
-        [Column("traceId", "Trace", 2.0, "mono", max_chars=60), Column("rootAction", "Root action", 1.4, max_chars=60),
-         Column("agentIds", "Agents", 1.9, max_chars=80), Column("spanCount", "Spans", 0.8, "int"),
-         Column("flaggedCount", "Flagged", 1.0, "int"), Column("blockedCount", "Blocked", 1.0, "int"),
+        [Column("traceId", "Trace", 2.0, "mono"), Column("rootAction", "Root action", 1.4),
+         Column("agentIds", "Agents", 1.9), Column("spanCount", "Spans", 0.8, "int"),
+         Column("flaggedCount", "Flagged spans", 1.0, "int"), Column("blockedCount", "Blocked spans", 1.0, "int"),
          Column("enforcementAction", "Outcome", 1.1), Column("startedAt", "Started (UTC)", 1.7, "time")],
         [(t["traceId"], t["rootAction"], t["agentIds"], t["spanCount"], t["flaggedCount"], t["blockedCount"],
           t["enforcementAction"], t["startedAt"]) for t in traces],
         empty_text="No trace had a flagged span in this period."))
-    statuses = ("open", "acknowledged", "resolved", "false_positive")
     doc.blocks.append(TableBlock(
         "alertTriage", "Alert triage status",
-        [Column("status", "Status", 2), *[Column(sev, sev.capitalize(), 1, "int") for sev in rq.SEVERITIES],
+        [Column("status", "Status", 2, labels=ALERT_STATUS_LABELS), *[Column(sev, sev.capitalize(), 1, "int") for sev in rq.SEVERITIES],
          Column("total", "Total", 1, "int")],
-        [(status.replace("_", " "), *[triage["byStatus"].get(status, {}).get(sev, 0) for sev in rq.SEVERITIES],
-          sum(triage["byStatus"].get(status, {}).values())) for status in statuses],
-        note=triage_note(triage), empty_text="No alerts in this period."))
+        [(status, *[triage["byStatus"].get(status, {}).get(sev, 0) for sev in rq.SEVERITIES],
+          sum(triage["byStatus"].get(status, {}).values())) for status in ALERT_STATUSES],
+        note=triage_note(triage, definitions=True), empty_text="No alerts in this period."))
     doc.blocks.append(TableBlock(
         "policyVersions", "Policy versions in force",
         [Column("name", "Policy", 2.6), Column("version", "Version in force", 1.3), Column("mode", "Mode", 0.8),
          Column("isActive", "Active", 0.7), Column("rules", "Rules", 0.7, "int"),
          Column("changes", "Changes in period", 1.1, "int"), Column("savedAt", "Version saved", 1.6, "time"),
          Column("policyId", "Policy ID", 1, "mono", pdf=False)],
-        [(p["name"], (p["versionInForce"] or {}).get("name", "not yet created"),
-          (p["versionInForce"] or {}).get("mode", p["mode"]), p["isActive"],
-          (p["versionInForce"] or {}).get("activeRules"), p["changesInPeriod"],
-          (p["versionInForce"] or {}).get("createdAt"), p["policyId"]) for p in policies],
-        note="The version of each policy in force at the end of the period; changes counts the versions saved "
-             "during it.", empty_text="No policies."))
+        [(p["name"], p["versionInForce"]["name"], p["versionInForce"]["mode"], p["versionInForce"]["isActive"],
+          p["versionInForce"]["activeRules"], p["changesInPeriod"], p["versionInForce"]["createdAt"], p["policyId"])
+         for p in policies if p["versionInForce"] is not None],
+        note="The version of each policy in force at the end of the period (policies created later are left "
+             "out); changes counts the versions saved during it.",
+        empty_text="No policy was in force during this period."))
     if w.policy_id is None:
         doc.blocks.append(TableBlock(
             "organizationRules", "Organisation-wide rules",
             [Column("packId", "Pack", 2), Column("version", "Pack version", 1.2), Column("rules", "Rules", 1, "int"),
              Column("activeRules", "Active", 1, "int"), Column("installedAt", "Installed", 1.6, "time")],
             [(p["packId"] or "custom rules", p["version"], p["rules"], p["activeRules"], p["installedAt"]) for p in packs],
-            note="Rules that apply to every event of the organisation (as of this report).",
-            empty_text="No organisation-wide rules."))
+            note="Rules that apply to every event of the organisation and existed at the end of the period (packs "
+                 "installed later are left out; the pack version is the one installed now).",
+            empty_text="No organisation-wide rule was in force during this period."))
     doc.blocks.append(integrity_block(db, ctx, w))
     doc.blocks.append(TextBlock("method", "Method and definitions", [
-        "<b>Events audited</b>: events stored in the period (by the time they were received). "
-        "<b>Events with violations</b>: events that violated at least one active rule; the event's outcome is "
-        "the strongest action among its violated rules (block &gt; flag &gt; log).",
-        "<b>Violations</b>: one per violated rule per event, so one event can count several times. "
-        "<b>Alerts</b>: one per violated rule whose action is flag or block, triaged by people; the triage "
-        "status is as of the time this report was built.",
+        "Events audited: events stored in the period (by the time they were received). "
+        "Flagged events: events that matched at least one active rule, whatever the outcome (the events "
+        "GET /audit-logs?flagged=true lists). An event's outcome is the strongest action among its matched rules "
+        "(block > flag > log): outcome block means it was stopped, outcome flag that it went through and was "
+        "flagged for review, outcome log that it was only recorded.",
+        "Violations: one per matched rule per event, so one event can count several times. "
+        "Alerts: one per matched rule whose action is flag or block, triaged by people. Open means not yet "
+        "triaged; not closed means open or acknowledged (the alerts GET /alerts/counts counts as open); closed "
+        "means resolved or false positive. The triage status is as of the time this report was built.",
         "Counts are computed from the stored data when the report is built; numbers for a period still in "
         "progress may grow. Times are UTC.",
     ]))
@@ -149,21 +165,22 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
     return doc
 
 
-def _narrative(w: Window, totals: dict[str, int], v: dict[str, Any], triage: dict[str, Any], open_alerts: int,
-               critical_open: int) -> str:
+def _narrative(w: Window, totals: dict[str, int], v: dict[str, Any], triage: dict[str, Any],
+               alerts: dict[str, int], top_source: str) -> str:
+    """The summary paragraph, as plain text (every format shows it; the PDF escapes it)."""
     events = totals["events"]
-    text = (f"Between {short_time(w.start_ms)} and {short_time(w.end_ms)} UTC, <b>{events:,}</b> events from "
+    text = (f"Between {short_time(w.start_ms)} and {short_time(w.end_ms)} UTC, {events:,} events from "
             f"{totals['agents']:,} agent{'s' if totals['agents'] != 1 else ''} were audited. ")
     if not totals["flagged"]:
-        return text + "No event violated a compliance rule."
-    text += (f"<b>{totals['flagged']:,}</b> ({percent(share(totals['flagged'], events))}) violated at least one "
-             f"rule: {totals['block']:,} were blocked, {totals['flag']:,} flagged and {totals['log']:,} logged. ")
+        return text + "No event matched a compliance rule."
+    text += (f"{totals['flagged']:,} ({percent(share(totals['flagged'], events))}) were flagged (matched at least "
+             f"one rule); by outcome, {totals['block']:,} were blocked, {totals['flag']:,} flagged and let through "
+             f"and {totals['log']:,} logged only. ")
     if v["byRule"]:
         top = v["byRule"][0]
-        text += (f"The most frequent rule was <b>{xml_text(top['ruleName'])}</b> ({top['violations']:,} violations, "
+        text += (f"The most frequent rule was {top['ruleName']} ({top_source}; {top['violations']:,} violations, "
                  f"{top['severity']}). ")
-    text += f"{triage['total']:,} alerts were raised; {open_alerts:,} remain open or acknowledged"
-    text += f", {critical_open:,} of them critical." if critical_open else "."
+    text += (f"{triage['total']:,} alerts were raised; {alerts['notClosed']:,} are not closed ({alerts['open']:,} open, "
+             f"{alerts['acknowledged']:,} acknowledged)")
+    text += f", {alerts['criticalNotClosed']:,} of them critical." if alerts["criticalNotClosed"] else "."
     return text
-
-

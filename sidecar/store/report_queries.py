@@ -92,7 +92,7 @@ def event_totals(db: Database, w: Window) -> dict[str, int]:
 
 def bucket_ms(start_ms: int, end_ms: int, max_buckets: int = 62) -> int:
     """A bucket width (a whole number of days) giving at most ``max_buckets`` bars over the window."""
-    days = max(1, -(-(end_ms - start_ms + 1) // DAY_MS))
+    days = max(1, -(-(end_ms - start_ms) // DAY_MS))
     return DAY_MS * max(1, -(-days // max_buckets))
 
 
@@ -102,7 +102,9 @@ def bucket_origin(start_ms: int) -> int:
 
 
 def bucket_count(w: Window, width: int) -> int:
-    return max(1, -(-(w.end_ms + 1 - bucket_origin(w.start_ms)) // width))
+    """Bars from the first day's midnight to the window's end; an end exactly at midnight (an inclusive
+    ``to`` of 00:00:00) opens no bar of its own: what happens at that instant counts in the last bar."""
+    return max(1, -(-(w.end_ms - bucket_origin(w.start_ms)) // width))
 
 
 def events_per_bucket(db: Database, w: Window, width: int) -> list[int]:
@@ -121,8 +123,8 @@ def events_per_bucket(db: Database, w: Window, width: int) -> list[int]:
     out = [0] * count
     for bucket, n in _rows(db, "SELECT (created_at - ?) / ?, COUNT(*) FROM audit_logs WHERE org_id = ? AND agent_id = ? "
                                "AND seq BETWEEN ? AND ? GROUP BY 1", [origin, width, w.org_id, w.agent_id, lo, hi]):
-        if 0 <= int(bucket) < count:
-            out[int(bucket)] += int(n)
+        if int(bucket) >= 0:
+            out[min(int(bucket), count - 1)] += int(n)
     return out
 
 
@@ -159,10 +161,10 @@ def violation_breakdowns(db: Database, w: Window, *, top: int = 25, top_agents: 
         db, f"SELECT pack_id, COUNT(*), COUNT(DISTINCT audit_log_id), SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END) "
             f"FROM violations WHERE {where} GROUP BY pack_id ORDER BY COUNT(*) DESC", params)]
     rules = [{"ruleId": r[0], "ruleName": r[1], "ruleType": r[2], "severity": r[3], "packId": r[4], "violations": int(r[5]),
-              "block": int(r[6]), "flag": int(r[7]), "log": int(r[8])} for r in _rows(
+              "block": int(r[6]), "flag": int(r[7]), "log": int(r[8]), "policyId": r[9]} for r in _rows(
         db, f"SELECT rule_id, MAX(rule_name), MAX(rule_type), MAX(severity), MAX(pack_id), COUNT(*), "
             f"SUM(CASE WHEN action = 'block' THEN 1 ELSE 0 END), SUM(CASE WHEN action = 'flag' THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN action = 'log' THEN 1 ELSE 0 END) FROM violations WHERE {where} "
+            f"SUM(CASE WHEN action = 'log' THEN 1 ELSE 0 END), MAX(policy_id) FROM violations WHERE {where} "
             f"GROUP BY rule_id ORDER BY COUNT(*) DESC, MAX(rule_name) LIMIT ?", [*params, top])]
     rule_count = int(_rows(db, f"SELECT COUNT(DISTINCT rule_id) FROM violations WHERE {where}", params)[0][0])
     agents = [{"agentId": a, "violations": int(n), "events": int(e), "critical": int(c)} for a, n, e, c in _rows(
@@ -183,8 +185,8 @@ def violations_per_bucket(db: Database, w: Window, width: int) -> dict[str, list
     out = {s: [0] * count for s in SEVERITIES}
     for bucket, severity, n in _rows(db, f"SELECT (created_at - ?) / ?, severity, COUNT(*) FROM violations "
                                          f"WHERE {where} GROUP BY 1, 2", [bucket_origin(w.start_ms), width, *params]):
-        if 0 <= int(bucket) < count and severity in out:
-            out[severity][int(bucket)] += int(n)
+        if int(bucket) >= 0 and severity in out:
+            out[severity][min(int(bucket), count - 1)] += int(n)
     return out
 
 
@@ -272,13 +274,53 @@ def iter_alerts(db: Database, w: Window, *, chunk: int = 1000) -> Iterator[list[
                          f"LIMIT ?", [*params, after, chunk])
         if not rows:
             return
+        events = _events_by_id(db, w.org_id, {r[7] for r in rows if r[7]})
+        actors = _actors_by_id(db, w.org_id, {r[12] for r in rows if r[12]})
         yield [{"id": r[0], "createdAt": int(r[1]), "severity": r[2], "status": r[3], "message": r[4], "ruleId": r[5],
                 "policyId": r[6], "auditLogId": r[7], "agentId": r[8],
                 "ruleName": (orjson.loads(r[9]) or {}).get("ruleName") if r[9] else None, "note": r[10],
-                "resolvedAt": int(r[11]) if r[11] is not None else None, "resolvedBy": r[12]} for r in rows]
+                "resolvedAt": int(r[11]) if r[11] is not None else None, "resolvedBy": r[12],
+                "event": events.get(r[7]), "resolver": actors.get(r[12])} for r in rows]
         after = rows[-1][0]
         if len(rows) < chunk:
             return
+
+
+def _events_by_id(db: Database, org_id: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """``{id: {sequence, action, enforcementAction}}`` of the events alerts point at (one query per chunk)."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    return {r[0]: {"sequence": int(r[1]), "action": r[2], "enforcementAction": r[3]} for r in _rows(
+        db, f"SELECT id, seq, action, enforcement FROM audit_logs WHERE org_id = ? AND id IN ({marks})",
+        [org_id, *sorted(ids)])}
+
+
+def _actors_by_id(db: Database, org_id: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """``{id: {email, name}}`` for the users (and ``{name}`` for the API keys) that triaged alerts."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    found: dict[str, dict[str, Any]] = {r[0]: {"email": r[1], "name": r[2]} for r in _rows(
+        db, f"SELECT id, email, name FROM users WHERE org_id = ? AND id IN ({marks})", [org_id, *sorted(ids)])}
+    found.update({r[0]: {"email": None, "name": f"API key {r[1]}"} for r in _rows(
+        db, f"SELECT id, name FROM api_keys WHERE org_id = ? AND id IN ({marks})", [org_id, *sorted(ids)])})
+    return found
+
+
+def rule_sources(db: Database, org_id: str, rule_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """``{rule id: {policyId, policyName, packId}}``: where each rule comes from (a policy, possibly cloned from a
+    pack, or an organisation-wide pack or custom rule). Rules deleted since are missing."""
+    if not rule_ids:
+        return {}
+    marks = ", ".join("?" * len(rule_ids))
+    return {r[0]: {"policyId": r[1], "policyName": r[2], "packId": r[3]} for r in _rows(
+        db, f"SELECT r.id, r.policy_id, p.name, r.pack_id FROM rules r LEFT JOIN policies p ON p.id = r.policy_id "
+            f"WHERE r.org_id = ? AND r.id IN ({marks})", [org_id, *sorted(rule_ids)])}
+
+
+def policy_names(db: Database, org_id: str) -> dict[str, str]:
+    return dict(_rows(db, "SELECT id, name FROM policies WHERE org_id = ?", [org_id]))
 
 
 # -- agents ----------------------------------------------------------------------------------------
@@ -348,20 +390,25 @@ def policies_in_force(db: Database, w: Window) -> list[dict[str, Any]]:
             rules = snap.get("rules") or []
             entry["versionInForce"] = {"versionNumber": int(row[0]), "name": row[1] or f"v{row[0]}",
                                        "createdAt": int(row[3]), "createdBy": row[4], "mode": snap.get("mode", mode),
+                                       "isActive": bool(snap.get("isActive", active)),
                                        "ruleCount": len(rules),
                                        "activeRules": sum(1 for r in rules if r.get("isActive", True))}
         out.append(entry)
     return out
 
 
-def org_rules(db: Database, org_id: str) -> list[dict[str, Any]]:
-    """Organisation-wide rules by pack (``None``: custom rules), with installed pack versions."""
+def org_rules(db: Database, org_id: str, as_of: int) -> list[dict[str, Any]]:
+    """Organisation-wide rules by pack (``None``: custom rules) that existed at ``as_of``, with installed pack
+    versions (packs installed after ``as_of`` are left out)."""
     installed = {p: (v, int(at)) for p, v, at in _rows(
         db, "SELECT pack_id, version, installed_at FROM installed_packs WHERE org_id = ?", [org_id])}
     rows = _rows(db, "SELECT pack_id, COUNT(*), SUM(CASE WHEN is_active THEN 1 ELSE 0 END) FROM rules "
-                     "WHERE org_id = ? AND policy_id IS NULL GROUP BY pack_id ORDER BY pack_id", [org_id])
+                     "WHERE org_id = ? AND policy_id IS NULL AND created_at <= ? GROUP BY pack_id ORDER BY pack_id",
+                 [org_id, as_of])
     out = []
     for pack, n, active in rows:
         version, at = installed.get(pack, (None, None)) if pack else (None, None)
+        if at is not None and at > as_of:
+            continue
         out.append({"packId": pack, "version": version, "installedAt": at, "rules": int(n), "activeRules": int(active or 0)})
     return out

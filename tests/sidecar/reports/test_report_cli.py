@@ -46,4 +46,12 @@ async def test_cli_refuses_bad_arguments(api: ApiClient, seeded: Seeded, other, 
     assert "needs --trace-id" in _run("--type", "trace", "--out", out, "--data-dir", data).stderr
     missing = _run("--type", "agent_activity", "--out", out, "--data-dir", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no AgentAudit database" in missing.stderr
+    org = ("--org", seeded.account.org_id)
+    nope = _run("--type", "trace", "--trace-id", "nope", "--out", out, "--data-dir", data, *org,
+                database_url=settings.database_url)
+    assert nope.returncode == 2 and nope.stdout == "", nope.stdout
+    assert f"no trace nope in organisation {seeded.account.org_id}" in nope.stderr
+    policy = _run("--type", "compliance_summary", "--policy-id", "policy_nope", "--out", out, "--data-dir", data,
+                  *org, database_url=settings.database_url)
+    assert policy.returncode == 2 and "no policy policy_nope in organisation" in policy.stderr
     assert not (tmp_path / "x.pdf").exists()
