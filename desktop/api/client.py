@@ -268,10 +268,6 @@ class SidecarClient(QObject):
     def me(self) -> Call:
         return self._call("who am I", "GET", "/auth/me", _json(schemas.User.from_json))
 
-    def list_users(self) -> Call:
-        """The organisation's people (owners and admins only; others get a 403)."""
-        return self._call("list people", "GET", "/users", _listing(schemas.User.from_json))
-
     # -- audit logs and traces -----------------------------------------------------------------------
 
     def list_logs(self, flt: schemas.LogFilter, *, limit: int = 200, before: str | None = None) -> Call:

@@ -76,15 +76,19 @@ class Services:
         path = sqlite_path(db)
         lock = DatabaseLock.acquire(path) if path and path != ":memory:" else None  # before reading anything
         try:
-            database_proxy.initialize(db)
-            with db.connection_context():
-                before, after = migrations.migrate(db)
-                if before and before != after:
-                    log.store.info("database upgraded from schema %d to %d", before, after)
+            return cls._assemble(settings, db, path, lock)
         except BaseException:
-            if lock is not None:
+            if lock is not None:  # a start that failed half-way must not keep the database from the next one
                 lock.release()
             raise
+
+    @classmethod
+    def _assemble(cls, settings: Settings, db: Database, path: str | None, lock: DatabaseLock | None) -> Services:
+        database_proxy.initialize(db)
+        with db.connection_context():
+            before, after = migrations.migrate(db)
+            if before and before != after:
+                log.store.info("database upgraded from schema %d to %d", before, after)
         if path and path != ":memory:":
             for suffix in ("", "-wal", "-shm"):
                 secure_file(Path(path + suffix))
@@ -138,15 +142,18 @@ class Services:
         return {"status": "ok", "version": self.version, "database": "up"}
 
     async def aclose(self) -> None:
-        """Drain the writer (every acknowledged write is committed), then close the readers."""
-        self.hub.close()
-        await self.reports.aclose()
+        """Drain the writer (every acknowledged write is committed), then close the readers; the database is free
+        for another sidecar afterwards, however the closing went."""
         try:
-            await self.auth.flush_key_uses()
-        except Unavailable as exc:  # storage failed: only the keys' "last used" times are behind
-            log.store.warning("could not record the API keys' last use (%s)", exc)
-        self.writer.close()
-        self.reads.close()
-        self.billing.close()
-        if self.lock is not None:
-            self.lock.release()
+            self.hub.close()
+            await self.reports.aclose()
+            try:
+                await self.auth.flush_key_uses()
+            except Unavailable as exc:  # storage failed: only the keys' "last used" times are behind
+                log.store.warning("could not record the API keys' last use (%s)", exc)
+            self.writer.close()
+            self.reads.close()
+            self.billing.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
