@@ -351,8 +351,9 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
         _obj(["root", "descendants"], root=_ref("Event"), descendants={"type": "array", "items": _ref("Event")}), []),
     ("GET", "/api/v1/audit-logs/{log_id}/ancestors"): ("An event's parent chain, nearest first", "traces", None, 200,
                                                        {"type": "array", "items": _ref("Event")}, []),
-    ("GET", "/api/v1/traces"): ("Recent traces, one row each, most recently active first (before=<trace id> "
-                                "continues after that trace; q searches the spans' prompts and responses)",
+    ("GET", "/api/v1/traces"): ("Recent traces, one row each, most recently active first (before=<the previous "
+                                "page's nextCursor>, or a trace id, continues the list; q searches the spans' "
+                                "prompts and responses)",
                                 "traces", None, 200, _ref("TracePage"), _LOG_FILTERS + _PAGING + ["before"]),
     ("GET", "/api/v1/traces/{trace_id}"): ("One trace: spans, tree and summary", "traces", None, 200, _ref("Trace"),
                                            []),

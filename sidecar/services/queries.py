@@ -50,9 +50,10 @@ class QueryService:
             yield chunk
 
     async def list_traces(self, principal: Principal, flt: TraceFilter, *, limit: int, offset: int,
-                          before: str | None = None) -> tuple[list[dict[str, Any]], int]:
+                          before: str | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
+        """``(rows, total, next cursor)``, most recently active first."""
         return await self._reads.run(trace_store.list_traces, self._db, principal.org_id, flt, limit=limit,
-                                     offset=offset, before_trace=before)
+                                     offset=offset, before=before)
 
     async def trace(self, principal: Principal, trace_id: str) -> TraceView:
         spans = await self._reads.run(log_store.trace_spans, self._db, principal.org_id, trace_id)

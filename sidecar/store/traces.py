@@ -76,24 +76,36 @@ def _where(db: Database, org_id: str, flt: TraceFilter) -> tuple[str, list[Any]]
     return "".join(f" AND {c}" for c in clauses), params
 
 
+#: A trace list's cursor is a position (``~`` and the last row's newest sequence number), not a trace: a trace
+#: that gets a new span moves to the top, and a cursor naming it would start the next page over.
+CURSOR_PREFIX = "~"
+
+
 def list_traces(db: Database, org_id: str, flt: TraceFilter, *, limit: int, offset: int,
-                before_trace: str | None = None) -> tuple[list[dict[str, Any]], int]:
-    """Most recently active first. ``before_trace`` continues after that trace (cursor paging); an unknown id
-    yields nothing."""
+                before: str | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
+    """Most recently active first: ``(rows, total, the next page's cursor or None)``. ``before`` continues a
+    listing: a cursor (``~<position>``), or a trace id (the traces after it as they stand now; an unknown one
+    yields nothing)."""
     where, params = _where(db, org_id, flt)
     cursor, cursor_params = "", []
-    if before_trace is not None:
-        row = db.execute_sql(q(db, "SELECT last_seq FROM traces WHERE org_id = ? AND trace_id = ?"),
-                             (org_id, before_trace)).fetchone()
-        if row is None:
-            return [], 0
-        cursor, cursor_params = " AND last_seq < ?", [row[0]]
+    if before is not None:
+        position = before[len(CURSOR_PREFIX):] if before.startswith(CURSOR_PREFIX) else ""
+        if position.isascii() and position.isdigit():
+            last_seq = int(position)
+        else:
+            row = db.execute_sql(q(db, "SELECT last_seq FROM traces WHERE org_id = ? AND trace_id = ?"),
+                                 (org_id, before)).fetchone()
+            if row is None:
+                return [], 0, None
+            last_seq = int(row[0])
+        cursor, cursor_params = " AND last_seq < ?", [last_seq]
     rows = db.execute_sql(
         q(db, f"SELECT {_COLUMNS} FROM traces WHERE org_id = ?{where}{cursor} ORDER BY last_seq DESC LIMIT ? OFFSET ?"),
         (org_id, *params, *cursor_params, limit, offset),
     ).fetchall()
     total = db.execute_sql(q(db, f"SELECT COUNT(*) FROM traces WHERE org_id = ?{where}"), (org_id, *params)).fetchone()[0]
-    return [_row_to_trace(row) for row in rows], int(total)
+    following = f"{CURSOR_PREFIX}{rows[-1][-1]}" if rows and len(rows) == limit else None
+    return [_row_to_trace(row) for row in rows], int(total), following
 
 
 def get_trace(db: Database, org_id: str, trace_id: str) -> dict[str, Any] | None:

@@ -15,11 +15,11 @@ from sidecar.services import principal as perms
 async def list_traces(request: web.Request) -> web.Response:
     flt = schemas.trace_filter(request.query)
     limit, offset, page = schemas.paging(request.query)
-    items, total = await request.app[SERVICES].queries.list_traces(request[PRINCIPAL], flt, limit=limit, offset=offset,
-                                                                   before=request.query.get("before") or None)
+    items, total, following = await request.app[SERVICES].queries.list_traces(
+        request[PRINCIPAL], flt, limit=limit, offset=offset, before=request.query.get("before") or None)
     body = serialize.paginated(items, total, page=page, limit=limit, offset=offset)
-    if len(items) == limit:  # the cursor of the next page: before=<the last trace's id>
-        body["pagination"]["nextCursor"] = items[-1]["traceId"]
+    if following is not None:  # a position, so traces that move to the top meanwhile neither repeat nor skip
+        body["pagination"]["nextCursor"] = following
     return serialize.json(body)
 
 

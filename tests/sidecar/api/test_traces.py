@@ -164,11 +164,25 @@ async def test_trace_list_pages_by_cursor(api: ApiClient, owner: Account, run) -
         cursor = reply.body["pagination"].get("nextCursor")
         if cursor is None:
             break
-        assert cursor == seen[-1]
         query = {"limit": 3, "before": cursor}
     assert seen == ["run-4", "run-3", "run-2", "run-1"]
     unknown = await api.get("traces", params={"before": "no-such-trace"}, headers=owner.api_key)
     assert unknown.status == 200 and unknown.body["data"] == []
+    by_trace = await api.get("traces", params={"before": "run-3"}, headers=owner.api_key)  # a trace id as cursor
+    assert [r["traceId"] for r in by_trace.body["data"]] == ["run-2", "run-1"]
+
+
+async def test_a_trace_that_moves_to_the_top_does_not_restart_the_next_page(api: ApiClient, owner: Account,
+                                                                            run) -> None:
+    for name in ("run-3", "run-4"):
+        assert (await api.post("audit-logs", json={"action": "x", "traceId": name}, headers=owner.api_key)).status == 201
+    first = await api.get("traces", params={"limit": 2}, headers=owner.api_key)
+    assert [r["traceId"] for r in first.body["data"]] == ["run-4", "run-3"]
+    # the last trace of the page is still running: a new span moves it back to the top
+    assert (await api.post("audit-logs", json={"action": "y", "traceId": "run-3"}, headers=owner.api_key)).status == 201
+    second = await api.get("traces", params={"limit": 2, "before": first.body["pagination"]["nextCursor"]},
+                           headers=owner.api_key)
+    assert [r["traceId"] for r in second.body["data"]] == ["run-2", "run-1"]  # no repeat, nothing skipped
 
 
 async def test_trace_spans_page_backwards_by_before(api: ApiClient, owner: Account, run) -> None:
