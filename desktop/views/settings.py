@@ -51,7 +51,7 @@ class SettingsView(QWidget):
         super().__init__(parent)
         self.presenter = presenter
         root, head, self.subtitle = page_layout(self, "Settings", "This app, notifications and retention.")
-        self.refresh_button = QPushButton("Reload")
+        self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(presenter.refresh)
         head.addWidget(self.refresh_button)
         root.addLayout(head)
