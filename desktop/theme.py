@@ -158,6 +158,14 @@ QFrame#banner[state="version_mismatch"] {{ background: {c.banner_mismatch[0]};
 QFrame#newEvents {{ background: {c.accent_soft}; border: 1px solid {c.new_events_border}; border-radius: 6px; }}
 QSplitter::handle {{ background: {c.background}; }}
 QScrollArea {{ border: none; background: transparent; }}
+QScrollBar:vertical {{ background: transparent; width: 12px; margin: 2px; }}
+QScrollBar:horizontal {{ background: transparent; height: 12px; margin: 2px; }}
+QScrollBar::handle {{ background: {c.input_border}; border-radius: 4px; }}
+QScrollBar::handle:vertical {{ min-height: 28px; }}
+QScrollBar::handle:horizontal {{ min-width: 28px; }}
+QScrollBar::handle:hover {{ background: {c.placeholder}; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
 QCheckBox {{ spacing: 6px; }}
 QRadioButton {{ spacing: 6px; }}
