@@ -7,7 +7,9 @@ What it measures (each on a fresh data dir, the sidecar as a real child process,
 runs is paired with a ceiling run made just before it, for --rounds rounds, and medians are printed, since the
 machine's speed drifts from minute to minute):
   1. ceiling A: a trivial aiohttp handler (parse ~600 B of JSON, answer 201), at concurrency 1, 16, 64;
-  2. ours: single-event POST /api/v1/audit-logs at the same concurrencies (events/s, p50, p99);
+  2. ours: single-event POST /api/v1/audit-logs at the same concurrencies (events/s, p50, p99), and at 16 once
+     more with the writer patched (here, not in the product) to answer without storing, which splits the gap to
+     the ceiling between the HTTP side and the commit each answer waits for;
   3. ours: POST /api/v1/audit-logs/batch with 50 events, concurrency 16 (events/s);
   4. ceiling B: raw batched SQLite inserts into our own audit_logs schema (1,000 rows per transaction);
   5. queries on a database of --events events: GET /audit-logs?agentId=…&limit=50 and GET /traces/:id of a
@@ -61,6 +63,31 @@ TRIVIAL_APP = textwrap.dedent('''
     app = web.Application()
     app.router.add_post("/api/v1/audit-logs", handler)
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=lambda *a: print("ready", flush=True))
+''')
+
+#: Our sidecar with its writer answering ingest at once, storing nothing (a patch made here, in the benchmark; the
+#: product has no such mode): what the HTTP stack, authentication, validation and the compliance gate cost
+#: without the commit each answer waits for. Other units of work (the account set-up) still run.
+NO_STORAGE_APP = textwrap.dedent('''
+    import sys
+    from sidecar.store import writer
+    from sidecar.cli import main
+    stored = {"id": "log_0", "organizationId": "org_0", "action": "llm_call", "agentId": "support-bot",
+              "prompt": sys.argv.pop(), "response": sys.argv.pop(), "metadata": {"model": "gpt-4o"},
+              "traceId": "run-1", "spanId": "log_0", "parentSpanId": None, "startedAt": "2026-01-01T00:00:00.000Z",
+              "endedAt": "2026-01-01T00:00:00.000Z", "createdAt": "2026-01-01T00:00:00.000Z", "complianceFlags": [],
+              "enforcementAction": "allow", "violationDetails": None, "sequence": 1, "hash": "0" * 64}
+    process = writer.Writer._process
+    def answer_at_once(self, jobs, attempt=0):
+        ingest = [job for job in jobs if isinstance(job, writer._IngestJob)]
+        others = [job for job in jobs if not isinstance(job, writer._IngestJob)]
+        if others:
+            process(self, others, attempt)
+        if ingest:
+            self._deliver([(job, [stored] * job.size, None) for job in ingest])
+    writer.Writer._process = answer_at_once
+    sys.argv = ["agentaudit", *sys.argv[1:]]
+    sys.exit(main())
 ''')
 
 
@@ -331,6 +358,7 @@ def ingest_figures(work: Path, body: bytes, seconds: float, rounds: int = 3) -> 
         ratio = statistics.median(ours["rps"] / ceiling["rps"] for ceiling, ours in pairs)
         print(f"{'concurrency ' + str(c):<22}{med['rps']:>10,.0f}{med['p50']:>9.2f}{med['p99']:>9.2f}"
               f"{statistics.median(ceiling['rps'] for ceiling, _ in pairs):>11,.0f}{ratio:>8.0%}")
+    no_storage_figures(work, trivial_url, body, seconds, rounds)
     stop(trivial)
     batch_body = json.dumps([EVENT] * 50).encode()
     batch_pairs = []
@@ -369,6 +397,29 @@ def ingest_figures(work: Path, body: bytes, seconds: float, rounds: int = 3) -> 
           f"({packed['rps'] / singles[16]['rps']:.0%} of the same without packs)")
     print(f"{'batches of 50 c=16':<22}{packed_batch['rps'] * 50:>10,.0f} events/s  "
           f"({packed_batch['rps'] * 50 / batch_rate:.0%} of the same without packs)")
+
+
+def no_storage_figures(work: Path, trivial_url: str, body: bytes, seconds: float, rounds: int) -> None:
+    """Single POSTs at concurrency 16 to our sidecar with storage skipped (:data:`NO_STORAGE_APP`), paired with
+    the trivial handler like the rows above: the share of the gap that is the HTTP side, not the commit."""
+    proc, line = start([PY, "-c", NO_STORAGE_APP, "serve", "--port", "0", "--data-dir", str(work / "no-storage"),
+                        EVENT["response"], EVENT["prompt"]], "listening on", env=UNLIMITED)
+    try:
+        url = re.search(r"(http://[\d.]+:\d+)", line).group(1)  # type: ignore[union-attr]
+        headers = {"X-API-Key": account(url)[0]}
+        pairs = []
+        for _ in range(rounds):
+            ceiling = wrk(trivial_url, body, connections=16, seconds=seconds, headers={})
+            ours = wrk(f"{url}/api/v1/audit-logs", body, connections=16, seconds=seconds, headers=headers)
+            assert ours["non2xx"] == 0, ours
+            pairs.append((ceiling, ours))
+    finally:
+        stop(proc)
+    ratio = statistics.median(ours["rps"] / ceiling["rps"] for ceiling, ours in pairs)
+    print(f"{'c=16, nothing stored':<22}{statistics.median(o['rps'] for _, o in pairs):>10,.0f}"
+          f"{statistics.median(o['p50'] for _, o in pairs):>9.2f}{statistics.median(o['p99'] for _, o in pairs):>9.2f}"
+          f"{statistics.median(c['rps'] for c, _ in pairs):>11,.0f}{ratio:>8.0%}   (the writer answers at once: "
+          "HTTP, auth, validation, rules only)")
 
 
 def _scratch_database(url: str) -> tuple[str, str]:
