@@ -118,8 +118,13 @@ def _rule(fields: Fields) -> dict[str, Any]:
 
 
 def rule_create(body: Any) -> dict[str, Any]:
+    """An organisation-wide rule. A ``policyId`` is refused rather than dropped: the rule would apply to every
+    agent instead of the policy's."""
     fields = Fields(body)
     rule = _rule(fields)
+    if fields.body.get("policyId") is not None:
+        fields.bad("policyId", "this endpoint makes organisation-wide rules; add a rule to a policy with "
+                               "POST /policies/{policyId}/rules")
     fields.done()
     return rule
 

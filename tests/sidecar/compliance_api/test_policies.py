@@ -251,3 +251,21 @@ async def test_other_org_cannot_see_or_touch(api: ApiClient, owner: Account, oth
     seen = (await api.get("activity", headers=other.jwt)).body
     assert [(a["action"], a["actorName"]) for a in seen] == [("agent.create", "owner@globex.test"),
                                                              ("key.create", "owner@globex.test")]
+
+
+async def test_org_rule_with_a_policy_id_is_refused_not_made_org_wide(api: ApiClient, owner: Account) -> None:
+    policy = await api.post("policies", json={"name": "one team", "mode": "block"}, headers=owner.jwt)
+    assert policy.status == 201, policy.body
+    rule = {"name": "No secrets", "ruleType": "keyword_match", "condition": {"keywords": ["topsecret"]},
+            "actionOverride": "block", "policyId": policy.body["id"]}
+    reply = await api.post("compliance-rules", json=rule, headers=owner.jwt)
+    assert (reply.status, reply.body["code"]) == (400, "validation_error")
+    [detail] = reply.body["details"]
+    assert detail["field"] == "policyId" and "POST /policies/{policyId}/rules" in detail["message"]
+    assert (await api.get("compliance-rules", headers=owner.jwt)).body == []
+    event = await api.post("audit-logs", json={"action": "x", "prompt": "topsecret", "agentId": "any"},
+                           headers=owner.api_key)
+    assert event.body["enforcementAction"] == "allow"
+    # null means absent: an organisation-wide rule, as documented
+    made = await api.post("compliance-rules", json={**rule, "policyId": None}, headers=owner.jwt)
+    assert made.status == 201 and made.body["policyId"] is None
