@@ -64,3 +64,7 @@ KEYS = Permission("keys", None, _MANAGERS)
 ACTIVITY = Permission("activity", "admin", frozenset({"owner", "admin", "auditor"}))
 #: Reading the organisation's own settings (notifications): managers, and auditors, who read everything.
 SETTINGS_READ = Permission("settings", "admin", frozenset({"owner", "admin", "auditor"}))
+#: Changing the organisation's settings (notifications, retention, which purges history) or sending test
+#: notifications: a person who manages the organisation. No key scope: the ``admin`` scope covers agents,
+#: policies, rules, packs, alert triage and reports, not settings.
+SETTINGS_WRITE = Permission("settings_write", None, _MANAGERS)

@@ -60,7 +60,7 @@ async def get_retention(request: web.Request) -> web.Response:
     return serialize.json(serialize.retention_json(view))
 
 
-@requires(perms.MANAGE)
+@requires(perms.SETTINGS_WRITE)
 async def set_retention(request: web.Request) -> web.Response:
     days = retention_days(await schemas.json_body(request))
     view = await request.app[SERVICES].retention.set_days(request[PRINCIPAL], days)

@@ -121,7 +121,7 @@ async def get_settings(request: web.Request) -> web.Response:
     return serialize.json(settings_json(settings))
 
 
-@requires(perms.MANAGE)
+@requires(perms.SETTINGS_WRITE)
 async def update_settings(request: web.Request) -> web.Response:
     changes = settings_changes(await schemas.json_body(request))
     settings, generated = await request.app[SERVICES].notifications.update_settings(request[PRINCIPAL], changes)
@@ -142,7 +142,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
     return serialize.listing(request, body, total, limit=limit, offset=offset)
 
 
-@requires(perms.MANAGE)
+@requires(perms.SETTINGS_WRITE)
 async def send_test(request: web.Request) -> web.Response:
     body = await forms.optional_json_body(request)
     fields = Fields(body)

@@ -9,7 +9,7 @@ import time
 import jwt
 
 from sidecar.services.auth import hash_key
-from tests.helpers import PASSWORD, Account, ApiClient
+from tests.helpers import PASSWORD, Account, ApiClient, query_db
 
 
 async def test_register_and_login_shapes(api: ApiClient) -> None:
@@ -125,6 +125,23 @@ async def test_keys_cannot_manage_keys_or_users(api: ApiClient, owner: Account) 
     assert reply.status == 403
     assert reply.body["error"] == "this operation needs a user login (Bearer token); API keys cannot do it"
     assert (await api.get("users", headers={"X-API-Key": admin_key})).status == 403
+
+
+async def test_admin_key_cannot_change_settings(api: ApiClient, owner: Account, settings) -> None:
+    """The ``admin`` scope covers agents, policies, rules, packs, triage and reports; settings (retention purges
+    history; notifications choose where alerts go) need an owner's or admin's login."""
+    admin_key = {"X-API-Key": await api.key_with(owner, ["admin"])}
+    attempts = [("PATCH", "settings/retention", {"retentionDays": 1}),
+                ("PATCH", "notifications/settings", {"webhookUrl": "https://example.test/hook", "notifyWebhook": True}),
+                ("POST", "notifications/test", {"channel": "webhook"})]
+    for method, path, body in attempts:
+        reply = await api.request(method, path, json=body, headers=admin_key)
+        assert (reply.status, reply.body["code"]) == (403, "forbidden"), (path, reply.body)
+        assert reply.body["error"] == "this operation needs a user login (Bearer token); API keys cannot do it"
+    assert query_db(settings, "SELECT retention_days FROM organizations WHERE id = ?", owner.org_id) == [(None,)]
+    assert (await api.get("notifications/settings", headers=owner.jwt)).body["webhookUrl"] in (None, "")
+    changed = await api.patch("settings/retention", json={"retentionDays": 400}, headers=owner.jwt)
+    assert changed.status == 200 and changed.body["retentionDays"] == 400
 
 
 async def _login(api: ApiClient, email: str) -> dict[str, str]:
