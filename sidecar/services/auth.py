@@ -8,12 +8,15 @@ slow hash adds nothing) and a short prefix is kept for display.
 
 Credential lookups are cached in memory for a few seconds to keep them off the
 hot path; revoking, deleting or changing a role in this process drops the cache
-entry at once.
+entry at once. A request that outlives its start (the live stream) re-checks its
+caller with :meth:`AuthService.recheck`, and is woken through
+``on_credentials_changed`` when a credential of its organisation ends here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import secrets
 import time
@@ -107,11 +110,15 @@ class AuthService:
         self._default_plan = default_plan
         self._clock = clock
         self._keys = _TTLCache(_CACHE_SECONDS)
+        self._key_ids = _TTLCache(_CACHE_SECONDS)
         self._users = _TTLCache(_CACHE_SECONDS)
         self._sessions = _TTLCache(_CACHE_SECONDS)
         self._throttle = throttle or LoginThrottle()
         self._key_uses: dict[str, int] = {}
         self._last_touch = time.monotonic()
+        #: Told the organisation id whenever a credential ends or changes here (key revoked, logout, user removed,
+        #: role or password changed), so open live streams re-check theirs at once.
+        self.on_credentials_changed: Callable[[str], None] | None = None
 
     # -- registration and login ------------------------------------------------------------------
 
@@ -187,6 +194,9 @@ class AuthService:
         )
         self._sessions.drop(claims["sid"])
         if session is None:
+            user = await self._user(str(claims["sub"]))
+            if user is not None:  # a replay may have just ended the session: its streams re-check
+                self._changed(user.org_id)
             raise Unauthenticated("the refresh token has been used, revoked or has expired; log in again")
         user = await self._reads.run(accounts.user_by_id, session.user_id)
         if user is None:
@@ -198,6 +208,7 @@ class AuthService:
         if principal.session_id:
             await self._writer.run(accounts.revoke_session, principal.session_id, now=self._clock())
             self._sessions.drop(principal.session_id)
+            self._changed(principal.org_id)
 
     # -- authenticating requests -----------------------------------------------------------------
 
@@ -217,16 +228,55 @@ class AuthService:
     async def from_access_token(self, token: str) -> Principal:
         claims = self._decode(token, "access")
         session_id = claims["sid"]
+        await self._live_session(session_id)
+        user = await self._user(claims["sub"])
+        if user is None:
+            raise Unauthenticated("the user no longer exists")
+        return Principal(org_id=user.org_id, kind="user", user_id=user.id, role=user.role, session_id=session_id,
+                         expires_at=int(claims["exp"]))
+
+    async def recheck(self, principal: Principal) -> Principal:
+        """The caller as of now, for a request that outlives its start (the live stream): the same checks as at
+        the start, from the same caches, without decoding the token again.
+
+        Returns the principal (with the user's current role). Raises Unauthenticated, naming why, when the key
+        was revoked, the session ended (logout, a password change elsewhere, a replayed refresh token), the user
+        was removed or the access token expired.
+        """
+        if principal.kind == "key":
+            key_id = principal.key_id or ""
+            hit, record = self._key_ids.get(key_id)
+            if not hit:
+                record = await self._reads.run(accounts.api_key_by_id, principal.org_id, key_id)
+                self._key_ids.put(key_id, record)
+            if record is None or record.revoked_at is not None:
+                raise Unauthenticated("the API key has been revoked")
+            return principal
+        if principal.expires_at is not None and self._clock() >= principal.expires_at * 1000:
+            raise Unauthenticated("the token has expired")
+        await self._live_session(principal.session_id or "")
+        user = await self._user(principal.user_id or "")
+        if user is None or user.org_id != principal.org_id:
+            raise Unauthenticated("the user no longer exists")
+        return principal if user.role == principal.role else dataclasses.replace(principal, role=user.role)
+
+    def seconds_left(self, principal: Principal) -> float | None:
+        """Seconds until the caller's access token expires (None for an API key, which does not)."""
+        if principal.expires_at is None:
+            return None
+        return max(0.0, principal.expires_at - self._clock() / 1000)
+
+    async def _live_session(self, session_id: str) -> None:
         hit, session = self._sessions.get(session_id)
         if not hit:
             session = await self._reads.run(accounts.get_session, session_id)
             self._sessions.put(session_id, session)
         if session is None or session.revoked_at is not None:
             raise Unauthenticated("the session has ended; log in again")
-        user = await self._user(claims["sub"])
-        if user is None:
-            raise Unauthenticated("the user no longer exists")
-        return Principal(org_id=user.org_id, kind="user", user_id=user.id, role=user.role, session_id=session_id)
+
+    def _changed(self, org_id: str) -> None:
+        if self.on_credentials_changed is not None:
+            self.on_credentials_changed(org_id)
 
     async def _user(self, user_id: str) -> UserRecord | None:
         hit, user = self._users.get(user_id)
@@ -268,11 +318,21 @@ class AuthService:
                 raise InvalidInput.fields([FieldError("currentPassword", "must be your current password to change it")])
             password_hash = await loop.run_in_executor(None, hash_password, password)
         changed = [field for field, value in (("name", name), ("password", password)) if value is not None]
-        updated = await self._recorded(principal, "user.update", "user", accounts.update_user, principal.org_id,
-                                       principal.user_id or "", target=lambda user: user.id,
-                                       details={"fields": changed}, name=name, role=None,
-                                       password_hash=password_hash, now=self._clock())
+        now = self._clock()
+
+        def change() -> UserRecord:
+            user = accounts.update_user(principal.org_id, principal.user_id or "", name=name, role=None,
+                                        password_hash=password_hash, now=now)
+            if password_hash is not None:  # whoever else held the old password is logged out; this session stays
+                accounts.revoke_other_sessions(user.id, keep=principal.session_id, now=now)
+            return user
+
+        updated = await self._recorded(principal, "user.update", "user", change, target=lambda user: user.id,
+                                       details={"fields": changed})
         self._users.drop(updated.id)
+        if password_hash is not None:
+            self._sessions.clear()  # cached by session id: drop them all (cheap; refilled on next use)
+            self._changed(principal.org_id)
         return updated
 
     async def list_users(self, principal: Principal) -> list[UserRecord]:
@@ -298,6 +358,7 @@ class AuthService:
                                        user_id, target=lambda user: user.id, details=details, name=name, role=role,
                                        password_hash=None, now=self._clock())
         self._users.drop(user_id)
+        self._changed(principal.org_id)
         return updated
 
     async def delete_user(self, principal: Principal, user_id: str) -> None:
@@ -309,6 +370,7 @@ class AuthService:
                              now=self._clock())
         self._users.drop(user_id)
         self._sessions.clear()
+        self._changed(principal.org_id)
 
     # -- API keys --------------------------------------------------------------------------------
 
@@ -330,6 +392,8 @@ class AuthService:
         await self._recorded(principal, "key.revoke", "api_key", accounts.revoke_api_key, principal.org_id, key_id,
                              target=lambda key: key.id, now=self._clock())
         self._keys.clear()  # cached by hash, not id: drop them all (cheap; refilled on next use)
+        self._key_ids.drop(key_id)
+        self._changed(principal.org_id)
 
     async def _recorded(self, principal: Principal, action: str, target_type: str, fn: Callable[..., T], *args: Any,
                         target: Callable[[T], str | None], details: dict[str, Any] | None = None, **kwargs: Any) -> T:

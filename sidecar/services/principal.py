@@ -22,6 +22,8 @@ class Principal:
     key_id: str | None = None
     scopes: tuple[str, ...] = ()
     session_id: str | None = None
+    #: When the access token expires (epoch seconds); None for an API key.
+    expires_at: int | None = None
 
     @property
     def actor(self) -> str:

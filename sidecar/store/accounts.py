@@ -180,6 +180,12 @@ def api_key_by_hash(key_hash: str) -> ApiKeyRecord | None:
     return _key(row) if row else None
 
 
+def api_key_by_id(org_id: str, key_id: str) -> ApiKeyRecord | None:
+    """The key, revoked or not (a long-lived request re-checks its key by id), or None."""
+    row = ApiKey.get_or_none((ApiKey.id == key_id) & (ApiKey.org_id == org_id))
+    return _key(row) if row else None
+
+
 def list_api_keys(org_id: str) -> list[ApiKeyRecord]:
     query = (ApiKey.select().where((ApiKey.org_id == org_id) & ApiKey.revoked_at.is_null())
              .order_by(ApiKey.created_at.desc(), ApiKey.id.desc()))
@@ -233,3 +239,11 @@ def rotate_session(session_id: str, *, presented_jti: str, new_jti: str, expires
 
 def revoke_session(session_id: str, *, now: int) -> None:
     Session.update(revoked_at=now).where((Session.id == session_id) & Session.revoked_at.is_null()).execute()
+
+
+def revoke_other_sessions(user_id: str, *, keep: str | None, now: int) -> int:
+    """End every open session of a user but ``keep`` (after a password change). Returns how many ended."""
+    query = Session.update(revoked_at=now).where((Session.user_id == user_id) & Session.revoked_at.is_null())
+    if keep is not None:
+        query = query.where(Session.id != keep)
+    return int(query.execute())

@@ -194,6 +194,41 @@ async def test_change_password_needs_current(api: ApiClient, owner: Account) -> 
     assert (await api.post("auth/login", json={"email": owner.email, "password": "new-password-1"})).status == 200
 
 
+async def test_changing_the_password_ends_the_other_sessions(api: ApiClient, owner: Account, settings) -> None:
+    elsewhere = await api.post("auth/login", json={"email": owner.email, "password": PASSWORD})
+    assert elsewhere.status == 200
+    stolen = {"Authorization": f"Bearer {elsewhere.body['accessToken']}"}
+    assert (await api.get("auth/me", headers=stolen)).status == 200  # cached as live before the change
+    changed = await api.patch("auth/me", json={"password": "new-password-1", "currentPassword": PASSWORD},
+                              headers=owner.jwt)
+    assert changed.status == 200
+    # the other login's access token and refresh token are dead at once
+    reply = await api.get("auth/me", headers=stolen)
+    assert (reply.status, reply.body["error"]) == (401, "the session has ended; log in again")
+    assert (await api.get("audit-logs", headers=stolen)).status == 401
+    refreshed = await api.post("auth/refresh", json={"refreshToken": elsewhere.body["refreshToken"]})
+    assert refreshed.status == 401
+    # the session that made the change goes on, and can still refresh
+    assert (await api.get("auth/me", headers=owner.jwt)).status == 200
+    mine = await api.post("auth/refresh", json={"refreshToken": owner.refresh})
+    assert mine.status == 200
+    assert (await api.get("auth/me", headers={"Authorization": f"Bearer {mine.body['accessToken']}"})).status == 200
+    user_id = (await api.get("auth/me", headers=owner.jwt)).body["id"]
+    open_sessions = query_db(settings, "SELECT COUNT(*) FROM sessions WHERE user_id = ? AND revoked_at IS NULL",
+                             user_id)
+    assert open_sessions == [(1,)]
+    assert (await api.post("auth/login", json={"email": owner.email, "password": PASSWORD})).status == 401
+    assert (await api.post("auth/login", json={"email": owner.email, "password": "new-password-1"})).status == 200
+
+
+async def test_changing_only_the_name_keeps_other_sessions(api: ApiClient, owner: Account) -> None:
+    elsewhere = await api.post("auth/login", json={"email": owner.email, "password": PASSWORD})
+    renamed = await api.patch("auth/me", json={"name": "Ana"}, headers=owner.jwt)
+    assert renamed.status == 200 and renamed.body["name"] == "Ana"
+    me = await api.get("auth/me", headers={"Authorization": f"Bearer {elsewhere.body['accessToken']}"})
+    assert me.status == 200 and me.body["name"] == "Ana"
+
+
 async def test_unknown_route_and_method(api: ApiClient, owner: Account) -> None:
     reply = await api.get("nope", headers=owner.api_key)
     assert (reply.status, reply.body["code"]) == (404, "not_found")
