@@ -3,6 +3,10 @@
 Publishing never blocks and never fails ingest: each subscriber has a bounded queue; a
 subscriber that falls behind loses the oldest events and is told so (``stream.overflow``), so it
 can reload what it shows.
+
+Event ids count per organisation (a viewer's ids run 1, 2, 3 … however busy other organisations are: gaps
+would tell one organisation about another's activity). They number this process's live deliveries only; a
+reconnecting viewer reloads what it shows (the stream replays nothing, so ``Last-Event-ID`` is not read).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ class Subscriber:
 class EventHub:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscriber]] = {}
-        self._ids = itertools.count(1)
+        self._ids: dict[str, itertools.count[int]] = {}
         self.closed = False
 
     def subscribe(self, org_id: str) -> Subscriber:
@@ -59,16 +63,25 @@ class EventHub:
         subscribers = self._subscribers.get(org_id)
         if not subscribers:
             return
-        event = LiveEvent(next(self._ids), kind, data)
+        event = LiveEvent(self._next_id(org_id), kind, data)
         for subscriber in subscribers:
             subscriber.offer(event)
+
+    def _next_id(self, org_id: str) -> int:
+        ids = self._ids.get(org_id)
+        if ids is None:
+            ids = self._ids[org_id] = itertools.count(1)
+        return next(ids)
 
     def gap(self, org_id: str | None = None) -> None:
         """Some events could not be delivered live (to one organisation's viewers, or everyone's): each
         viewer hears ``stream.overflow`` and reloads what it shows."""
-        groups = [self._subscribers.get(org_id, set())] if org_id is not None else list(self._subscribers.values())
-        event = LiveEvent(next(self._ids), "stream.overflow", {"dropped": None})
-        for subscribers in groups:
+        orgs = [org_id] if org_id is not None else list(self._subscribers)
+        for org in orgs:
+            subscribers = self._subscribers.get(org)
+            if not subscribers:
+                continue
+            event = LiveEvent(self._next_id(org), "stream.overflow", {"dropped": None})
             for subscriber in subscribers:
                 subscriber.offer(event)
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from tests.helpers import Account, ApiClient
+
+pytestmark = pytest.mark.both_backends
 
 
 async def _read_events(response, count: int, timeout: float = 5.0) -> list[tuple[str, dict]]:
@@ -52,3 +56,42 @@ async def test_stream_sends_logs_and_alerts_of_ones_own_organisation(api: ApiCli
 async def test_stream_needs_credentials(api: ApiClient) -> None:
     reply = await api.get("stream")
     assert reply.status == 401
+
+
+async def _frames(response, *, count: int | None = None, timeout: float = 8.0) -> list[tuple[str | None, str, dict]]:
+    """``(id, event, data)`` of each event, until ``count`` arrived or the sidecar ended the stream."""
+    frames: list[tuple[str | None, str, dict]] = []
+    event_id = kind = None
+
+    async def pump() -> None:
+        nonlocal event_id, kind
+        async for raw in response.content:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("id: "):
+                event_id = line[4:]
+            elif line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind:
+                frames.append((event_id, kind, json.loads(line[6:])))
+                event_id = kind = None
+                if count is not None and len(frames) >= count:
+                    return
+
+    await asyncio.wait_for(pump(), timeout)
+    return frames
+
+
+async def test_event_ids_count_per_organisation(api: ApiClient, owner: Account, other: Account) -> None:
+    async with api.client.get("/api/v1/stream", headers=owner.jwt) as mine, \
+            api.client.get("/api/v1/stream", headers=other.jwt) as theirs:
+        await _frames(mine, count=1)
+        await _frames(theirs, count=1)
+        for n in range(3):
+            await api.post("audit-logs", json={"action": f"acme-{n}"}, headers=owner.api_key)
+            for _ in range(2):  # the other organisation is busier
+                await api.post("audit-logs", json={"action": "globex"}, headers=other.api_key)
+        acme = await _frames(mine, count=3)
+        globex = await _frames(theirs, count=6)
+    assert [(event_id, data["action"]) for event_id, _, data in acme] == [
+        ("1", "acme-0"), ("2", "acme-1"), ("3", "acme-2")]
+    assert [event_id for event_id, _, _ in globex] == ["1", "2", "3", "4", "5", "6"]
