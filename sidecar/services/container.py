@@ -120,6 +120,7 @@ class Services:
         retention = RetentionService(writer, reads, db, ledger.sign, interval=settings.retention_interval_seconds,
                                      enabled=settings.hash_chain)
         billing.on_outbox = notifications.wake
+        auth.on_credentials_changed = hub.recheck
         policies = PolicyService(writer, reads, db, gate)
         policies.agent_guard = billing.check_agent_limit
         rates = {"ingest": settings.rate_ingest, "read": settings.rate_read, "auth": settings.rate_auth}

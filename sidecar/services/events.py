@@ -26,6 +26,10 @@ class LiveEvent:
     data: dict[str, Any]
 
 
+#: Queued to an idle viewer when a credential of its organisation ended or changed: "re-check yours now".
+RECHECK = LiveEvent(0, "", {})
+
+
 class Subscriber:
     def __init__(self, org_id: str) -> None:
         self.org_id = org_id
@@ -72,6 +76,13 @@ class EventHub:
         if ids is None:
             ids = self._ids[org_id] = itertools.count(1)
         return next(ids)
+
+    def recheck(self, org_id: str) -> None:
+        """A credential of this organisation ended or changed: each of its idle viewers re-checks its own now (a
+        busy one re-checks before its next delivery anyway)."""
+        for subscriber in self._subscribers.get(org_id, ()):
+            if subscriber.queue.empty():
+                subscriber.queue.put_nowait(RECHECK)
 
     def gap(self, org_id: str | None = None) -> None:
         """Some events could not be delivered live (to one organisation's viewers, or everyone's): each

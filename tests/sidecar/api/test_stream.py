@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
-from tests.helpers import Account, ApiClient
+from sidecar.api.app import create_app
+from sidecar.settings import Settings
+from tests.helpers import PASSWORD, Account, ApiClient
 
 pytestmark = pytest.mark.both_backends
 
@@ -79,6 +82,84 @@ async def _frames(response, *, count: int | None = None, timeout: float = 8.0) -
 
     await asyncio.wait_for(pump(), timeout)
     return frames
+
+
+async def _ended_by(api: ApiClient, headers: dict[str, str], end, *, ingest: dict[str, str]) -> list[tuple]:
+    """Open a stream, see one event delivered, run ``end()`` (which ends the credential), send one more event:
+    the stream must say why it ends, deliver nothing more and close."""
+    async with api.client.get("/api/v1/stream", headers=headers) as stream:
+        assert stream.status == 200
+        assert [k for _, k, _ in await _frames(stream, count=1)] == ["ready"]
+        await api.post("audit-logs", json={"action": "before"}, headers=ingest)
+        [(_, kind, data)] = await _frames(stream, count=1)
+        assert (kind, data["action"]) == ("log.created", "before")
+        await end()
+        await api.post("audit-logs", json={"action": "after"}, headers=ingest)
+        return await _frames(stream)  # to the end of the stream: it must close by itself
+
+
+async def test_revoking_the_key_ends_its_stream(api: ApiClient, owner: Account) -> None:
+    reader = await api.post("auth/api-keys", json={"name": "viewer", "scopes": ["logs:read"]}, headers=owner.jwt)
+
+    async def revoke() -> None:
+        assert (await api.delete(f"auth/api-keys/{reader.body['id']}", headers=owner.jwt)).status == 204
+
+    rest = await _ended_by(api, {"X-API-Key": reader.body["key"]}, revoke, ingest=owner.api_key)
+    assert [(kind, data) for _, kind, data in rest] == [
+        ("stream.closed", {"status": 401, "code": "unauthorized", "error": "the API key has been revoked"})]
+    assert (await api.get("stream", headers={"X-API-Key": reader.body["key"]})).status == 401
+
+
+async def test_logout_ends_the_sessions_stream(api: ApiClient, owner: Account) -> None:
+    login = await api.post("auth/login", json={"email": owner.email, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.body['accessToken']}"}
+
+    async def logout() -> None:
+        assert (await api.post("auth/logout", headers=headers)).status == 204
+
+    rest = await _ended_by(api, headers, logout, ingest=owner.api_key)
+    assert [(kind, data["error"]) for _, kind, data in rest] == [
+        ("stream.closed", "the session has ended; log in again")]
+
+
+async def test_removing_the_user_ends_their_stream(api: ApiClient, owner: Account) -> None:
+    made = await api.post("users", json={"email": "ana@acme.test", "name": "Ana", "password": PASSWORD,
+                                         "role": "auditor"}, headers=owner.jwt)
+    login = await api.post("auth/login", json={"email": "ana@acme.test", "password": PASSWORD})
+
+    async def remove() -> None:
+        assert (await api.delete(f"users/{made.body['id']}", headers=owner.jwt)).status == 204
+
+    rest = await _ended_by(api, {"Authorization": f"Bearer {login.body['accessToken']}"}, remove,
+                           ingest=owner.api_key)
+    assert [(kind, data["status"]) for _, kind, data in rest] == [("stream.closed", 401)]
+
+
+async def test_a_password_change_ends_the_other_sessions_streams(api: ApiClient, owner: Account) -> None:
+    login = await api.post("auth/login", json={"email": owner.email, "password": PASSWORD})
+
+    async def change() -> None:
+        reply = await api.patch("auth/me", json={"password": "new-password-1", "currentPassword": PASSWORD},
+                                headers=owner.jwt)
+        assert reply.status == 200
+
+    rest = await _ended_by(api, {"Authorization": f"Bearer {login.body['accessToken']}"}, change,
+                           ingest=owner.api_key)
+    assert [(kind, data["error"]) for _, kind, data in rest] == [
+        ("stream.closed", "the session has ended; log in again")]
+
+
+async def test_the_stream_ends_when_its_access_token_expires(aiohttp_client, tmp_path, database_url) -> None:
+    settings = Settings(data_dir=tmp_path / "data", port=0, database_url=database_url, access_token_seconds=2)
+    api = ApiClient(await aiohttp_client(create_app(settings)))
+    owner = await api.new_account("owner@acme.test", name="Acme")
+    started = time.monotonic()
+    async with api.client.get("/api/v1/stream", headers=owner.jwt) as stream:
+        assert stream.status == 200
+        frames = await _frames(stream, timeout=8.0)  # nothing happens: the token's expiry alone ends it
+    assert [(kind, data) for _, kind, data in frames] == [
+        ("ready", {}), ("stream.closed", {"status": 401, "code": "unauthorized", "error": "the token has expired"})]
+    assert time.monotonic() - started < 4.0  # on time, not at the next keep-alive
 
 
 async def test_event_ids_count_per_organisation(api: ApiClient, owner: Account, other: Account) -> None:
