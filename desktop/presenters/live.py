@@ -62,6 +62,7 @@ class LiveFeed(QObject):
         self._polling_logs = self._polling_alerts = False
         self._gather: Gather | None = None
         self._running = False
+        self._ended_status: int | None = None  # a ``stream.closed`` event's status: why the sidecar ended it
 
     @property
     def mode(self) -> LiveMode:
@@ -98,6 +99,7 @@ class LiveFeed(QObject):
             return
         stream = self._client.open_stream()
         self._stream = stream
+        self._ended_status = None
         stream.opened.connect(self._opened)
         stream.received.connect(self._received)
         stream.closed.connect(self._closed)
@@ -117,6 +119,9 @@ class LiveFeed(QObject):
             self.report_ready.emit(report_id)
         elif event.name == "stream.overflow":  # the sidecar could not send some events live: fetch them
             self._poll_once()
+        elif event.name == "stream.closed" and isinstance(event.data, dict):  # e.g. the access token expired
+            status = event.data.get("status")
+            self._ended_status = status if isinstance(status, int) else None
 
     def _closed(self, error: ApiError | None) -> None:
         if self.sender() is not self._stream:
@@ -124,7 +129,8 @@ class LiveFeed(QObject):
         self._stream = None
         if not self._running:
             return
-        if error is not None and error.status == 401 and self._client.refresh_token:
+        unauthorized = (error is not None and error.status == 401) or self._ended_status == 401
+        if unauthorized and self._client.refresh_token:
             refresh = self._client.refresh_session()
             refresh.done.connect(lambda _v: self._reconnect.start(0))
             refresh.failed.connect(lambda _e: None)

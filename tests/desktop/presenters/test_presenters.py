@@ -16,6 +16,7 @@ from desktop.presenters.reports import ReportsPresenter
 from desktop.presenters.session import SessionPresenter
 from desktop.presenters.triage import Triage, TriagePresenter
 from tests.desktop.conftest import Seeded, alerting_account, http, token_for, wait_call
+from tests.helpers import PASSWORD, SidecarProcess
 
 
 def logged_in(qtbot: Any, url: str, email: str, password: str) -> SidecarClient:
@@ -176,6 +177,29 @@ def test_live_feed_fetches_what_the_stream_says_it_missed(qtbot: Any, seeded: Se
     qtbot.wait(300)
     assert [e.id for e in logs] == [missed]
     feed.stop()
+
+
+def test_live_feed_reopens_the_stream_at_once_when_its_token_expires(qtbot: Any, tmp_path: Any) -> None:
+    """The sidecar ends a stream whose access token expired with ``stream.closed`` (401): the feed refreshes the
+    session and reopens the stream at once, not after its reconnection delay."""
+    process = SidecarProcess(tmp_path / "sidecar", env={"AGENTAUDIT_ACCESS_TOKEN_SECONDS": "2"})
+    url = process.start()
+    try:
+        status, body, _ = http(f"{url}/api/v1/auth/register", "POST",
+                               {"name": "Acme", "email": "expiry@acme.test", "password": PASSWORD})
+        assert status == 201, body
+        api = logged_in(qtbot, url, "expiry@acme.test", PASSWORD)
+        feed = LiveFeed(api, poll_ms=60_000, reconnect_ms=60_000)
+        modes: list[LiveMode] = []
+        with qtbot.waitSignal(feed.mode_changed, timeout=10_000, check_params_cb=lambda mode: mode is LiveMode.LIVE):
+            feed.start()
+        feed.mode_changed.connect(modes.append)
+        first_refresh = api.refresh_token
+        qtbot.waitUntil(lambda: modes == [LiveMode.POLLING, LiveMode.LIVE], timeout=8_000)
+        assert api.refresh_token != first_refresh  # reopened with a refreshed session
+        feed.stop()
+    finally:
+        process.stop()
 
 
 def test_session_creates_an_organisation_and_logs_in(qtbot: Any, seeded: Seeded) -> None:
