@@ -24,7 +24,7 @@ from agentaudit._errors import (AgentAuditError, APIConnectionError, APIStatusEr
 from agentaudit._models import (Agent, Alert, AuditLog, BatchResult, Chain, Download, GuardrailResult, Listing,
                                 Pack, Page, Policy, PolicyAnalytics, PolicyVersion, Report, ReportSchedule, Rule,
                                 Trace, TraceSummary)
-from agentaudit._tracing import Span, current_span
+from agentaudit._tracing import Span, context_wrap, current_span
 from agentaudit._version import __version__
 
 AgentAudit = AgentAuditClient  # the older client's name
@@ -74,5 +74,6 @@ __all__ = [
     "TraceSummary",
     "ValidationError",
     "__version__",
+    "context_wrap",
     "current_span",
 ]
