@@ -27,20 +27,10 @@ from langchain_core.callbacks import BaseCallbackHandler
 
 from agentaudit._client import AgentAuditClient
 from agentaudit._errors import ConfigError
-from agentaudit._models import GuardrailResult
 from agentaudit._tracing import current_span
-from agentaudit.integrations._common import error_info, text
+from agentaudit.integrations._common import ComplianceViolation, error_info, text
 
-
-class ComplianceViolation(RuntimeError):
-    """A guardrail check blocked a prompt or an output; ``result`` is the verdict (``violations`` and ``severity``
-    are its fields, as the older client's exception had them)."""
-
-    def __init__(self, result: GuardrailResult) -> None:
-        super().__init__(f"blocked by AgentAudit: {', '.join(result.violations) or result.action}")
-        self.result = result
-        self.violations = list(result.violations)
-        self.severity = result.severity
+__all__ = ["AgentAuditCallbackHandler", "ComplianceViolation"]
 
 
 _ON_ERROR = ("raise", "allow", "block")
