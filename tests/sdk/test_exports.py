@@ -12,14 +12,16 @@ SDK = ROOT / "sdk" / "python" / "agentaudit"
 
 
 def test_all_is_complete_and_sorted() -> None:
-    public = {name for name in dir(agentaudit) if not name.startswith("_")} - {"annotations", "integrations"}
+    submodules = {"integrations", "langchain", "openai"}  # the last two: the older client's, once imported
+    public = {name for name in dir(agentaudit) if not name.startswith("_")} - {"annotations"} - submodules
     hidden = {"TimeoutError"}  # the older client's name: importable, kept out of star imports (it shadows a builtin)
     assert set(agentaudit.__all__) == (public - hidden) | {"__version__"}
     assert agentaudit.__all__ == sorted(agentaudit.__all__)
 
 
 def test_the_sdk_imports_only_the_standard_library_and_itself() -> None:
-    allowed_third_party = {"langchain_core": "integrations/langchain.py", "agents": "integrations/openai_agents.py"}
+    allowed_third_party = {"langchain_core": "integrations/langchain.py", "agents": "integrations/openai_agents.py",
+                           "openai": "openai.py"}  # agentaudit.openai: the older client's module
     for path in SDK.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):

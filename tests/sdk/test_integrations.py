@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+import agentaudit
 from agentaudit import AgentAuditClient
-from tests.sdk.conftest import Org
+from tests.sdk.conftest import Org, ScriptedServer, free_port
 
 pytest.importorskip("langchain_core")
 pytest.importorskip("agents")
@@ -99,6 +100,72 @@ def test_langchain_guardrail_blocks_a_prompt_before_the_model_runs(client: Agent
     assert llm.invoke("Summarise the meeting.", config={"callbacks": [handler]}) == "noted"
     client.flush(10)
     assert client.logs.list(action="guardrail_check", agent_id=agent.id).total == 2
+
+
+def test_langchain_guardrail_check_joins_the_runs_trace_and_the_blocked_call_is_logged(
+        client: AgentAuditClient) -> None:
+    from langchain_core.language_models.fake import FakeListLLM
+    from langchain_core.runnables import RunnableLambda
+
+    from agentaudit.integrations.langchain import AgentAuditCallbackHandler, ComplianceViolation
+
+    agent = client.agents.create("intake")
+    policy = client.policies.clone_pack("hipaa", "HIPAA", mode="block")
+    client.policies.attach_agent(policy.id, agent.id)
+    handler = AgentAuditCallbackHandler(client, agent_id=agent.id, guardrail=True)
+    chain = RunnableLambda(lambda note: f"Update the chart: {note}") | FakeListLLM(responses=["noted"])
+    with pytest.raises(ComplianceViolation) as blocked:
+        chain.invoke("Patient SSN is 123-45-6789.", config={"callbacks": [handler], "run_name": "intake"})
+    assert handler._runs == {}  # nothing left behind by the run that never reached the model
+
+    spans = trace_of(client, "chain")
+    by_action = {s.action: s for s in spans}
+    assert sorted(s.action for s in spans) == ["chain", "chain", "guardrail_check", "llm_call"]
+    root = next(s for s in spans if s.parent_span_id is None)
+    llm, check = by_action["llm_call"], by_action["guardrail_check"]
+    assert llm.trace_id == check.trace_id == root.trace_id
+    assert check.parent_span_id == llm.span_id and check.prompt == "Update the chart: Patient SSN is [REDACTED:ssn]."
+    assert (check.enforcement_action, blocked.value.result.audit_log_id) == ("block", check.id)
+    assert llm.metadata["status"] == "blocked" and llm.response is None
+    assert llm.metadata["guardrail"] == {"prompt": {"action": "block", "violations": blocked.value.violations,
+                                                    "auditLogId": check.id}}
+    assert blocked.value.violations == check.compliance_flags and blocked.value.severity == "critical"
+    assert root.metadata["error"]["type"] == "ComplianceViolation"
+
+
+def test_langchain_guardrail_on_error_decides_when_the_sidecar_cannot_answer(scripted: ScriptedServer) -> None:
+    from langchain_core.language_models.fake import FakeListLLM
+
+    from agentaudit.integrations.langchain import AgentAuditCallbackHandler, ComplianceViolation
+
+    down = AgentAuditClient(api_key="k", base_url=f"http://127.0.0.1:{free_port()}/api/v1", max_retries=0)
+    handler = AgentAuditCallbackHandler(down, guardrail=True)  # on_error="raise", as client.guardrail
+    with pytest.raises(agentaudit.APIConnectionError):
+        FakeListLLM(responses=["hi"]).invoke("hello", config={"callbacks": [handler]})
+    assert handler._runs == {}
+    down.close(timeout=0)
+    with pytest.raises(agentaudit.ConfigError, match="on_error"):
+        AgentAuditCallbackHandler(down, guardrail=True, on_error="ignore")
+
+    answers = {}
+    with AgentAuditClient(api_key="k", base_url=scripted.url, max_retries=0) as busy:
+        for on_error in ("allow", "block", "raise"):
+            scripted.script = [(503, {}, {"error": "busy", "status": 503})]  # the check's answer; then batches pass
+            handler = AgentAuditCallbackHandler(busy, guardrail=True, on_error=on_error)
+            try:
+                answers[on_error] = FakeListLLM(responses=["hi"]).invoke("hello", config={"callbacks": [handler]})
+            except Exception as exc:  # noqa: BLE001 - the outcome under test
+                answers[on_error] = type(exc).__name__
+            assert busy.flush(10) and handler._runs == {}
+    assert answers == {"allow": "hi", "block": "ComplianceViolation", "raise": "ServerError"}
+    logged = [e for seen in scripted.seen if seen.path.endswith("/batch") for e in seen.body]
+    assert [(e["action"], e["metadata"].get("status")) for e in logged] == [
+        ("llm_call", None), ("llm_call", "blocked"), ("llm_call", "error")]
+    assert logged[0]["response"] == "hi"
+    for entry, action in zip(logged[:2], ("allow", "block")):
+        verdict = entry["metadata"]["guardrail"]["prompt"]
+        assert (verdict["action"], verdict["auditLogId"]) == (action, None) and "503" in verdict["error"]
+    assert logged[2]["metadata"]["error"]["type"] == "ServerError"
 
 
 # -- OpenAI Agents SDK ------------------------------------------------------------------------------------------------
@@ -203,3 +270,41 @@ def test_openai_agents_custom_spans_and_errors_through_the_tracing_api(client: A
     assert spans["load_policies"].parent_span_id == run.trace_id
     assert spans["tool_use"].parent_span_id == spans["load_policies"].span_id
     assert spans["tool_use"].metadata["error"] == {"type": "error", "message": "lookup failed", "data": {"code": 500}}
+
+
+def test_openai_agents_a_tripped_guardrail_ends_the_run_as_one_complete_trace(client: AgentAuditClient,
+                                                                             agents_processor: Any) -> None:
+    from agents import Agent, GuardrailFunctionOutput, InputGuardrailTripwireTriggered, Runner, input_guardrail
+
+    @input_guardrail
+    def no_ssn(ctx: Any, agent: Any, text: Any) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(output_info={"found": "ssn"}, tripwire_triggered="123-45" in str(text))
+
+    agent = Agent(name="intake", instructions="File notes.", model=fake_model(), input_guardrails=[no_ssn])
+    with pytest.raises(InputGuardrailTripwireTriggered):
+        asyncio.run(Runner.run(agent, "Patient SSN is 123-45-6789."))
+    spans = trace_of(client, "agent_run")
+    by_id = {s.span_id: s for s in spans}
+    check = next(s for s in spans if s.action == "guardrail_check")
+    assert (check.metadata["name"], check.metadata["triggered"]) == ("no_ssn", True)
+    assert all(s.parent_span_id in by_id for s in spans if s.action != "agent_run")  # one connected tree
+    assert by_id[check.parent_span_id].metadata["error"]["message"] == "Guardrail tripwire triggered"
+    assert agents_processor._trace_started == {}
+
+
+def test_openai_agents_traces_never_finished_do_not_grow_the_processor(client: AgentAuditClient) -> None:
+    from agents.tracing import trace
+
+    from agentaudit.integrations.openai_agents import AgentAuditTraceProcessor
+
+    processor = AgentAuditTraceProcessor(client, max_open_traces=2)
+    abandoned = [trace(f"abandoned-{i}", disabled=False) for i in range(3)]
+    for t in abandoned:
+        processor.on_trace_start(t)  # started, never finished
+    assert list(processor._trace_started) == [abandoned[1].trace_id, abandoned[2].trace_id]
+    processor.on_trace_end(abandoned[0])  # a forgotten trace still gets its event
+    assert processor._trace_started.keys() == {abandoned[1].trace_id, abandoned[2].trace_id}
+    assert client.flush(10)
+    assert client.logs.list(action="agent_run", trace_id=abandoned[0].trace_id).total == 1
+    with pytest.raises(agentaudit.ConfigError, match="max_open_traces"):
+        AgentAuditTraceProcessor(client, max_open_traces=0)

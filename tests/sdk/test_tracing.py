@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -117,6 +118,35 @@ def test_concurrent_asyncio_tasks_keep_their_own_current_span(client: AgentAudit
         assert spans[f"branch_{n}"].span_id == branch_ids[n]
         assert spans[f"branch_{n}"].parent_span_id == spans["fan_out"].span_id
         assert spans[f"leaf_{n}"].parent_span_id == branch_ids[n]
+
+
+def test_context_wrap_carries_the_trace_into_pool_workers_and_threads(client: AgentAuditClient) -> None:
+    @client.traced("lookup", capture_args=True)
+    def lookup(city: str) -> str:
+        with client.span("fetch", prompt=city):
+            return city.upper()
+
+    with client.trace("threads") as run:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            assert list(pool.map(agentaudit.context_wrap(lookup), ["lisbon", "porto", "faro"])) == [
+                "LISBON", "PORTO", "FARO"]
+            plain = pool.submit(lookup, "braga").result()  # not wrapped: a trace of its own
+        thread = threading.Thread(target=agentaudit.context_wrap(lookup), args=("evora",))
+        thread.start()
+        thread.join()
+    assert plain == "BRAGA"
+    assert client.flush(10) is True
+    spans = client.traces.get(run.trace_id).spans
+    lookups = {s.prompt: s for s in spans if s.action == "lookup"}
+    assert set(lookups) == {"'lisbon'", "'porto'", "'faro'", "'evora'"}
+    assert {s.parent_span_id for s in lookups.values()} == {run.span_id}
+    fetches = {s.prompt: s for s in spans if s.action == "fetch"}
+    for city in ("lisbon", "porto", "faro", "evora"):
+        assert fetches[city].parent_span_id == lookups[repr(city)].span_id  # concurrent calls stay apart
+    alone = client.logs.list(action="lookup", limit=5).items
+    braga = next(s for s in alone if s.prompt == "'braga'")
+    assert braga.trace_id != run.trace_id and braga.parent_span_id is None
+    assert agentaudit.context_wrap(lookup).__name__ == "lookup"
 
 
 def test_threads_continue_a_trace_through_the_span_or_a_copied_context(client: AgentAuditClient) -> None:

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from importlib import import_module as _import_module
+
 from agentaudit._async_client import AsyncAgentAuditClient
 from agentaudit._models import SenderStats
 from agentaudit._client import AgentAuditClient, BufferedClient
@@ -24,12 +26,30 @@ from agentaudit._errors import (AgentAuditError, APIConnectionError, APIStatusEr
 from agentaudit._models import (Agent, Alert, AuditLog, BatchResult, Chain, Download, GuardrailResult, Listing,
                                 Pack, Page, Policy, PolicyAnalytics, PolicyVersion, Report, ReportSchedule, Rule,
                                 Trace, TraceSummary)
-from agentaudit._tracing import Span, current_span
+from agentaudit._legacy import AgentAudit, AgentAuditAsync, AgentAuditCallback, AgentPolicy
+from agentaudit._tracing import Span, context_wrap, current_span
 from agentaudit._version import __version__
 
-AgentAudit = AgentAuditClient  # the older client's name
-AgentAuditAsync = AsyncAgentAuditClient
+ComplianceRule = Rule  # the older client's name
 TimeoutError = APITimeoutError  # the older client's name for it  # noqa: A001
+
+_OLDER_INTEGRATIONS = {  # names the older client imported on first use: (module, name there)
+    "AgentAuditCallbackHandler": ("agentaudit.langchain", "AgentAuditCallbackHandler"),
+    "AgentAuditAsyncCallbackHandler": ("agentaudit.langchain", "AgentAuditAsyncCallbackHandler"),
+    "ComplianceViolation": ("agentaudit.langchain", "ComplianceViolation"),
+    "AgentAuditOpenAI": ("agentaudit.openai", "AgentAuditOpenAI"),
+    "ComplianceViolationOpenAI": ("agentaudit.openai", "ComplianceViolation"),
+}
+
+
+def __getattr__(name: str) -> object:
+    """The older client's integration names (``from agentaudit import AgentAuditCallbackHandler``), imported only
+    when asked for, since they need LangChain or OpenAI."""
+    if name in _OLDER_INTEGRATIONS:
+        module, attribute = _OLDER_INTEGRATIONS[name]
+        return getattr(_import_module(module), attribute)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "APIConnectionError",
@@ -38,8 +58,10 @@ __all__ = [
     "Agent",
     "AgentAudit",
     "AgentAuditAsync",
+    "AgentAuditCallback",
     "AgentAuditClient",
     "AgentAuditError",
+    "AgentPolicy",
     "Alert",
     "AsyncAgentAuditClient",
     "AuditLog",
@@ -47,6 +69,7 @@ __all__ = [
     "BatchResult",
     "BufferedClient",
     "Chain",
+    "ComplianceRule",
     "Config",
     "ConfigError",
     "ConflictError",
@@ -74,5 +97,6 @@ __all__ = [
     "TraceSummary",
     "ValidationError",
     "__version__",
+    "context_wrap",
     "current_span",
 ]

@@ -1,7 +1,9 @@
 """Method names of the older ``agentaudit-client`` package, so code written against it runs on this client.
 
 Each one delegates to the resource API (``client.alerts.list`` ...), so on ``AsyncAgentAuditClient`` they
-return awaitables like everything else.
+return awaitables like everything else, and typed results. ``AgentAudit`` and ``AgentAuditAsync`` (``_legacy.py``)
+also take the older constructor and give these methods the older results (plain dicts where it returned them)
+and error tree.
 """
 
 from __future__ import annotations

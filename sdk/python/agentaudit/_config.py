@@ -74,3 +74,20 @@ def _number(env: Mapping[str, str], key: str, default: float, cast: type) -> flo
         return cast(raw)  # type: ignore[no-any-return]
     except ValueError:
         raise ConfigError(f"{key} must be a number, got {raw!r}") from None
+
+
+def legacy_retries(max_retries: int | None, retry_backoff: float | None,
+                   environ: Mapping[str, str] | None = None) -> tuple[int, float]:
+    """The older client's retry settings: arguments, then ``AGENTAUDIT_MAX_RETRIES`` / ``AGENTAUDIT_RETRY_BACKOFF``,
+    then its defaults (3 retries, a backoff base of 1 second).
+
+    Raises:
+        ConfigError: a value is malformed or negative.
+    """
+    env = os.environ if environ is None else environ
+    retries = int(max_retries if max_retries is not None else _number(env, "AGENTAUDIT_MAX_RETRIES", 3, int))
+    backoff = float(retry_backoff if retry_backoff is not None
+                    else _number(env, "AGENTAUDIT_RETRY_BACKOFF", 1.0, float))
+    if backoff < 0:
+        raise ConfigError(f"retry_backoff must be 0 or more, got {backoff!r}")
+    return retries, backoff

@@ -16,6 +16,10 @@
           └── ServerError            5xx
 
 Background mode (``log(..., wait=False)``, ``BufferedClient``) never raises any of these into the caller.
+
+The older client raised ``ValidationError`` for every 4xx but 401 and 429, so the older methods of ``AgentAudit``
+(``get_policy``, ``assign_policy``, ...) raise classes that are both: a 404 there is a ``NotFoundError`` and a
+``ValidationError`` (see :func:`legacy_error`). ``AgentAuditClient`` keeps the tree above.
 """
 
 from __future__ import annotations
@@ -127,3 +131,25 @@ def status_error(status: int, body: Any, headers: dict[str, str], retry_after: f
     text = body.decode("utf-8", "replace")[:500] if isinstance(body, bytes) else str(body or "")
     return cls(status, text or f"HTTP {status}", request_id=headers.get("x-request-id"), body=body,
                retry_after=retry_after)
+
+
+def _legacy_class(cls: type[APIStatusError]) -> type[APIStatusError]:
+    doc = f"{cls.__doc__} Raised by the older client's methods, so also a ValidationError, as its 4xx errors were."
+    return type(cls.__name__, (cls, ValidationError), {"__module__": cls.__module__, "__doc__": doc})
+
+
+_LEGACY_4XX: dict[type[APIStatusError], type[APIStatusError]] = {
+    cls: _legacy_class(cls) for cls in (QuotaExceededError, PermissionDeniedError, NotFoundError, ConflictError,
+                                        PayloadTooLargeError)}
+
+
+def legacy_error(exc: APIStatusError) -> APIStatusError:
+    """The error the older client's tree expects: a 4xx other than 401 and 429 that is not a ValidationError comes
+    back as a copy that is also one (``NotFoundError`` stays catchable as such); anything else is ``exc`` itself."""
+    if isinstance(exc, ValidationError) or not 400 <= exc.status < 500 or exc.status in (401, 429):
+        return exc
+    cls = _LEGACY_4XX.get(type(exc), ValidationError)
+    legacy = cls(exc.status, exc.message, code=exc.code, request_id=exc.request_id, details=exc.details,
+                 body=exc.body, retry_after=exc.retry_after)
+    legacy.stored = exc.stored
+    return legacy

@@ -6,23 +6,29 @@ A span becomes one audit event when it ends, with ``traceId``, ``spanId``, ``par
 ``endedAt`` and, if an exception escaped, ``metadata.error``; it is sent in the background, so tracing never
 blocks or raises into the traced code. Events logged with ``client.log`` inside a span join its trace.
 
-The current span lives in a ``ContextVar``: asyncio tasks inherit it; a new thread starts with none, so hand
-the span over explicitly (``t.span(...)`` in the thread) or run the thread's work in ``contextvars.copy_context()``.
+The current span lives in a ``ContextVar``: asyncio tasks (and ``asyncio.to_thread``) inherit it, but Python
+starts a new thread, or a ``ThreadPoolExecutor`` worker, with none, so there ``@client.traced`` would open a new
+trace. Wrap the work with :func:`context_wrap` (``pool.map(context_wrap(fn), items)``,
+``Thread(target=context_wrap(fn))``) to run it in the trace that was current where it was wrapped, or hand the
+span over explicitly (``t.span(...)`` in the thread).
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from agentaudit._events import event_body, new_span_id, new_trace_id
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 _current: ContextVar[Span | None] = ContextVar("agentaudit_current_span", default=None)
 
 
@@ -191,6 +197,24 @@ class Tracer:
                     return result
             return wrapper  # type: ignore[return-value]
         return decorate
+
+
+def context_wrap(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` bound to the current context: each call, in whatever thread, runs in a copy of the context that was
+    current here, so its spans join the trace (and parent) open at this point.
+
+        with client.trace("batch"):
+            with ThreadPoolExecutor() as pool:
+                results = list(pool.map(agentaudit.context_wrap(lookup), cities))   # each lookup: a child span
+
+    Calls may run at the same time in several threads: each gets its own copy, so spans they open stay apart.
+    """
+    context = contextvars.copy_context()
+
+    @functools.wraps(fn)
+    def run_in_context(*args: P.args, **kwargs: P.kwargs) -> R:
+        return context.copy().run(fn, *args, **kwargs)
+    return run_in_context
 
 
 def in_trace(trace_id: str | None, parent_span_id: str | None) -> tuple[str | None, str | None]:

@@ -1,4 +1,4 @@
-"""Helpers shared by the integrations: text of arbitrary inputs, timestamps, errors."""
+"""Helpers shared by the integrations: text of arbitrary inputs, timestamps, errors, the blocked-call exception."""
 
 from __future__ import annotations
 
@@ -6,7 +6,20 @@ import datetime as dt
 import json
 from typing import Any
 
+from agentaudit._models import GuardrailResult
+
 LIMIT = 100_000
+
+
+class ComplianceViolation(RuntimeError):
+    """A guardrail check blocked a prompt or an output; ``result`` is the verdict (``violations`` and ``severity``
+    are its fields, as the older client's exception had them)."""
+
+    def __init__(self, result: GuardrailResult) -> None:
+        super().__init__(f"blocked by AgentAudit: {', '.join(result.violations) or result.action}")
+        self.result = result
+        self.violations = list(result.violations)
+        self.severity = result.severity
 
 
 def text(value: Any) -> str | None:

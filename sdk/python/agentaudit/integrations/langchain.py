@@ -9,7 +9,10 @@ Every run becomes one event when it ends (``chain``, ``llm_call``, ``tool_use``,
 run ids as ``spanId``/``parentSpanId`` and the root run's id as ``traceId`` (or the current AgentAudit span's trace
 when the chain runs inside ``client.trace(...)``). Events go through the background sender, so the handler never
 blocks or raises, unless ``guardrail=True``: then prompts are checked before the model runs and a ``block``
-verdict raises :class:`ComplianceViolation` into the chain.
+verdict raises :class:`ComplianceViolation` into the chain (``guard_outputs=True`` also checks what models and
+tools return). Each check is a ``guardrail_check`` event, a child of the run it checks; a blocked run is logged
+with ``metadata.status = "blocked"`` and the verdict in ``metadata.guardrail``. When the sidecar cannot answer a
+check, ``on_error`` decides, as in ``client.guardrail``: ``"raise"`` (default), ``"allow"`` or ``"block"``.
 """
 
 from __future__ import annotations
@@ -23,17 +26,14 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 
 from agentaudit._client import AgentAuditClient
-from agentaudit._models import GuardrailResult
+from agentaudit._errors import ConfigError
 from agentaudit._tracing import current_span
-from agentaudit.integrations._common import error_info, text
+from agentaudit.integrations._common import ComplianceViolation, error_info, text
+
+__all__ = ["AgentAuditCallbackHandler", "ComplianceViolation"]
 
 
-class ComplianceViolation(RuntimeError):
-    """A guardrail check blocked a prompt; ``result`` is the verdict."""
-
-    def __init__(self, result: GuardrailResult) -> None:
-        super().__init__(f"blocked by AgentAudit: {', '.join(result.violations) or result.action}")
-        self.result = result
+_ON_ERROR = ("raise", "allow", "block")
 
 
 @dataclass
@@ -53,13 +53,24 @@ class AgentAuditCallbackHandler(BaseCallbackHandler):
         client: the client to log through (its default agent id applies).
         agent_id: agent id for these events, overriding the client's.
         guardrail: check each prompt before the model runs; a ``block`` raises ComplianceViolation.
+        guard_outputs: also check each model's and tool's output before the chain uses it.
+        on_error: when the sidecar cannot answer a check: ``"raise"`` its error (default), ``"allow"`` the call
+            (fail open) or ``"block"`` it (fail closed, ComplianceViolation), as ``client.guardrail(on_error=)``.
+
+    Raises:
+        ConfigError: ``on_error`` is none of those.
     """
 
-    def __init__(self, client: AgentAuditClient, *, agent_id: str | None = None, guardrail: bool = False) -> None:
+    def __init__(self, client: AgentAuditClient, *, agent_id: str | None = None, guardrail: bool = False,
+                 guard_outputs: bool = False, on_error: str = "raise") -> None:
+        if on_error not in _ON_ERROR:
+            raise ConfigError(f"on_error must be one of {', '.join(_ON_ERROR)}, got {on_error!r}")
         self.client = client
         self.agent_id = agent_id
         self.guardrail = guardrail
-        self.raise_error = guardrail  # LangChain swallows callback errors unless this is set
+        self.guard_outputs = guard_outputs
+        self.on_error = on_error
+        self.raise_error = guardrail or guard_outputs  # LangChain swallows callback errors unless this is set
         self._runs: dict[UUID, _Run] = {}
         self._lock = threading.Lock()
 
@@ -100,11 +111,27 @@ class AgentAuditCallbackHandler(BaseCallbackHandler):
             meta["tags"] = list(kwargs["tags"])
         return meta
 
-    def _check(self, prompt: str | None) -> None:
-        if not self.guardrail or not prompt:
+    def _check(self, run_id: UUID, stage: str, content: str | None) -> None:
+        """Check a run's ``prompt`` or ``response`` as a child span of the run. A block, or a check that fails,
+        ends the run here (logged with the verdict) and raises into the chain."""
+        with self._lock:
+            run = self._runs.get(run_id)
+        if run is None or not content:
             return
-        result = self.client.guardrail("guardrail_check", prompt=prompt, agent_id=self.agent_id)
+        try:
+            result = self.client.guardrail("guardrail_check", agent_id=self.agent_id, trace_id=run.trace_id,
+                                           parent_span_id=str(run_id), on_error=self.on_error,
+                                           **{stage: content})
+        except Exception as exc:
+            self._end(run_id, error=exc)
+            raise
+        verdict: dict[str, Any] = {"action": result.action, "violations": result.violations,
+                                   "auditLogId": result.audit_log_id}
+        if result.audit_log_id is None and "error" in result.raw:  # on_error decided: the sidecar did not answer
+            verdict["error"] = result.raw["error"]
+        run.metadata.setdefault("guardrail", {})[stage] = verdict
         if not result.allowed:
+            self._end(run_id, status="blocked")
             raise ComplianceViolation(result)
 
     # -- chains -----------------------------------------------------------------------------------------------------
@@ -127,7 +154,8 @@ class AgentAuditCallbackHandler(BaseCallbackHandler):
         if model:
             meta["model"] = model
         self._start(run_id, parent_run_id, "llm_call", text(prompt), meta)
-        self._check(prompt)
+        if self.guardrail:
+            self._check(run_id, "prompt", prompt)
 
     def on_chat_model_start(self, serialized: dict[str, Any] | None, messages: list[list[Any]], *, run_id: UUID,
                             parent_run_id: UUID | None = None, **kwargs: Any) -> None:
@@ -143,7 +171,10 @@ class AgentAuditCallbackHandler(BaseCallbackHandler):
                 usage = usage or getattr(message, "usage_metadata", None)
         llm_output = getattr(response, "llm_output", None) or {}
         usage = usage or llm_output.get("token_usage") or llm_output.get("usage")
-        self._end(run_id, response=text("\n".join(texts)), usage=dict(usage) if usage else None)
+        output = "\n".join(texts)
+        if self.guard_outputs:
+            self._check(run_id, "response", output)
+        self._end(run_id, response=text(output), usage=dict(usage) if usage else None)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(run_id, error=error)
@@ -156,7 +187,10 @@ class AgentAuditCallbackHandler(BaseCallbackHandler):
         self._start(run_id, parent_run_id, "tool_use", text(input_str), meta)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, response=text(getattr(output, "content", output)))
+        result = text(getattr(output, "content", output))
+        if self.guard_outputs:
+            self._check(run_id, "response", result)
+        self._end(run_id, response=result)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(run_id, error=error)

@@ -14,12 +14,14 @@ in the background: the processor never blocks the run and never raises into it.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 from agents.tracing import Span, Trace, TracingProcessor
 
 from agentaudit._client import AgentAuditClient
+from agentaudit._errors import ConfigError
 from agentaudit.integrations._common import epoch, error_info, text
 
 _ACTIONS = {"generation": "llm_call", "response": "llm_call", "function": "tool_use", "agent": "agent_step",
@@ -34,18 +36,30 @@ class AgentAuditTraceProcessor(TracingProcessor):
     Args:
         client: the client to log through.
         agent_id: agent id for these events (default: the client's).
+        max_open_traces: start times of traces not ended yet that are kept; past it the oldest is forgotten (a
+            trace started and never finished must not grow the processor for ever). A forgotten trace still
+            gets its event when it ends, timed from its end.
     """
 
-    def __init__(self, client: AgentAuditClient, *, agent_id: str | None = None) -> None:
+    def __init__(self, client: AgentAuditClient, *, agent_id: str | None = None,
+                 max_open_traces: int = 10_000) -> None:
+        if max_open_traces < 1:
+            raise ConfigError(f"max_open_traces must be at least 1, got {max_open_traces!r}")
         self.client = client
         self.agent_id = agent_id
+        self.max_open_traces = max_open_traces
         self._trace_started: dict[str, float] = {}
+        self._lock = threading.Lock()  # the SDK calls processors from any thread
 
     def on_trace_start(self, trace: Trace) -> None:
-        self._trace_started[trace.trace_id] = time.time()
+        with self._lock:
+            while len(self._trace_started) >= self.max_open_traces:
+                del self._trace_started[next(iter(self._trace_started))]
+            self._trace_started[trace.trace_id] = time.time()
 
     def on_trace_end(self, trace: Trace) -> None:
-        started = self._trace_started.pop(trace.trace_id, None)
+        with self._lock:
+            started = self._trace_started.pop(trace.trace_id, None)
         exported = trace.export() or {}
         metadata: dict[str, Any] = {"framework": "openai-agents", "workflow": trace.name}
         for key in ("group_id", "metadata"):
