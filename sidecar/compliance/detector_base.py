@@ -10,6 +10,7 @@ detector whose logic does not fit this mould (names) supplies a ``finder`` funct
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -36,7 +37,11 @@ class PatternSpec:
         context: words of which one must occur within ``before`` characters before the value
             (or ``after`` characters after it). Empty: no context needed.
         negative: words that reject a candidate when they occur within ``negative_before``
-            characters before it (``order``, ``invoice``…).
+            characters before it (``order``, ``invoice``…), unless ``labels`` overrule them.
+        labels: explicit labels of the value's kind (``SSN``, ``card``). A label in the same
+            window overrules the negative words when it is the word nearest to the value, or
+            when it heads a list that reaches the nearest negative word through ``or``, ``and``,
+            ``/``, ``&`` or commas: ``Account holder SSN: …``, ``SSN or ITIN: …``.
         isolated: reject values glued to letters or digits (see ``textscan.isolated``).
         split: for greedy candidates, yields the sub-spans to try, best first.
         guard: a last check that sees the surrounding text (e.g. "not inside a URL").
@@ -50,6 +55,7 @@ class PatternSpec:
     after: int = 0
     negative: tuple[str, ...] = ()
     negative_before: int = 30
+    labels: tuple[str, ...] = ()
     isolated: bool = True
     split: Splitter | None = None
     guard: Guard | None = None
@@ -81,13 +87,14 @@ class Detector:
 
 
 class _CompiledSpec:
-    __slots__ = ("spec", "regex", "context", "negative")
+    __slots__ = ("spec", "regex", "context", "negative", "labels")
 
     def __init__(self, spec: PatternSpec) -> None:
         self.spec = spec
         self.regex = textscan.compile_re(spec.regex)
         self.context = textscan.context_regex(spec.context) if spec.context else None
         self.negative = textscan.context_regex(spec.negative) if spec.negative else None
+        self.labels = textscan.context_regex(spec.labels) if spec.labels else None
 
     def find(self, prepared: textscan.Prepared, out: list[Span]) -> None:
         spec, text = self.spec, prepared.text
@@ -105,15 +112,39 @@ class _CompiledSpec:
             return False
         if spec.validate is not None and not spec.validate(text[start:end]):
             return False
-        if self.negative is not None and textscan.in_window(
-            self.negative, text, start, end, spec.negative_before, 0
-        ):
+        if self.negative is not None and self._negated(text[max(0, start - spec.negative_before) : start]):
             return False
         if spec.guard is not None and not spec.guard(text, start, end):
             return False
         if self.context is not None:
             return textscan.in_window(self.context, text, start, end, spec.before, spec.after)
         return True
+
+    def _negated(self, window: str) -> bool:
+        """True when a negative word in ``window`` (the text just before a candidate) rejects
+        it: there is one, and no label overrules it (see ``PatternSpec.labels``)."""
+        assert self.negative is not None
+        if not textscan.search(self.negative, window):
+            return False
+        if self.labels is None or not textscan.search(self.labels, window):
+            return True
+        prepared = textscan.Prepared(window)
+        words = sorted(
+            [(s, e, False) for s, e in textscan.iter_spans(self.negative, prepared)]
+            + [(s, e, True) for s, e in textscan.iter_spans(self.labels, prepared)]
+        )
+        following = len(window)
+        for start, end, is_label in reversed(words):
+            if following < len(window) and not _LIST_JOINER.fullmatch(window[end:following]):
+                return True
+            if is_label:
+                return False
+            following = start
+        return True
+
+
+#: What joins the words of a label list: ``SSN or ITIN``, ``SSN/ITIN``, ``SSN, ITIN``.
+_LIST_JOINER = re.compile(r"\s*(?:or|and|/|&|,)\s*", re.IGNORECASE)
 
 
 class CompiledDetector:

@@ -16,6 +16,12 @@ REFERENCE_WORDS = (
     "shipment", "parcel", "ticket", "case", "sku", "po", "batch", "lot", "build", "request id",
 )
 
+#: Explicit card labels: nearer to a number than a word of ``REFERENCE_WORDS``, they win.
+CARD_LABELS = (
+    "card", "cards", "credit card", "debit card", "card number", "card no", "card #", "card#", "cc",
+    "cc#", "ccn", "pan", "visa", "mastercard", "amex", "paid with", "pay with", "paying with",
+)
+
 
 _DIGIT_RUN = re.compile(r"\d+")
 
@@ -94,6 +100,7 @@ DETECTORS = (
                 split=split_card,
                 negative=REFERENCE_WORDS,
                 negative_before=25,
+                labels=CARD_LABELS,
             ),
         ),
     ),

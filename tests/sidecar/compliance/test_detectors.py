@@ -150,3 +150,34 @@ def test_lone_surrogates_do_not_break_offsets() -> None:
 def test_card_inside_longer_digit_run_is_not_reported() -> None:
     assert found("credit_card", "41111111111111110000") == []
     assert found("credit_card", "4111 1111 1111 1111 2024") == ["4111 1111 1111 1111"]
+
+
+@pytest.mark.parametrize(
+    ("detector", "text", "expected"),
+    [
+        ("ssn", "Account holder SSN: 536-22-1234", ["536-22-1234"]),
+        ("ssn", "Case 8812 - customer SSN 536-22-1234", ["536-22-1234"]),
+        ("ssn", "phone 555-0100; SSN 536-22-1234", ["536-22-1234"]),
+        ("ssn", "Applicant's ITIN or SSN: 536-22-1234", ["536-22-1234"]),
+        ("ssn", "Taxpayer id (SSN or ITIN): 536-22-1234", ["536-22-1234"]),
+        ("credit_card", "Invoice to Bob, card 4111 1111 1111 1111", ["4111 1111 1111 1111"]),
+        ("credit_card", "Ref: customer paid with 4111111111111111 yesterday", ["4111111111111111"]),
+        ("credit_card", "PO box payment, card 4111111111111111", ["4111111111111111"]),
+    ],
+)
+def test_explicit_label_overrules_a_reference_word(detector: str, text: str, expected: list[str]) -> None:
+    assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("detector", "text"),
+    [
+        ("credit_card", "order 4111111111111111 shipped"),
+        ("credit_card", "card payment for order 4111111111111111"),  # the reference word is nearer
+        ("credit_card", "Ref: 4111111111111111"),
+        ("ssn", "SSN update pending, ref 536-22-1234"),
+        ("ssn", "Account 536-22-1234 is overdrawn"),
+    ],
+)
+def test_reference_word_nearer_than_any_label_still_rejects(detector: str, text: str) -> None:
+    assert found(detector, text) == []
