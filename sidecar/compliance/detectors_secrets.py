@@ -38,11 +38,33 @@ def _aws_key_ok(value: str) -> bool:
     return _diverse(value[4:], 6)
 
 
+def _random_body(body: str, minimum: int = 10) -> bool:
+    """A key's random part: varied, with letters and digits (not a placeholder or a word)."""
+    return _diverse(body, minimum) and any(c.isdigit() for c in body) and any(c.isalpha() for c in body)
+
+
 def _openai_ok(value: str) -> bool:
     body = value[3:]
-    if body.startswith("ant-"):
-        return False
-    return _diverse(body, 12) and any(c.isdigit() for c in body) and any(c.isalpha() for c in body)
+    return not body.startswith("ant-") and _random_body(body, 12)
+
+
+def _anthropic_ok(value: str) -> bool:
+    return _random_body(value.split("-", 3)[3], 12)
+
+
+def _stripe_ok(value: str) -> bool:
+    return _random_body(value[8:])
+
+
+def _slack_ok(value: str) -> bool:
+    last = value.rsplit("-", 1)[1]
+    return _diverse(last) and any(c.isalpha() for c in last)
+
+
+def _token_ends(text: str, start: int, end: int) -> bool:
+    """The value is not followed by more token characters (for fixed-length keys whose
+    alphabet holds ``-``, where ``\\b`` cannot mark the end)."""
+    return end == len(text) or not (text[end].isalnum() or text[end] in "_-")
 
 
 def _b64url_json(segment: str) -> object:
@@ -95,6 +117,45 @@ DETECTORS = (
         patterns=(
             PatternSpec(
                 regex=r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}", validate=_openai_ok, isolated=False
+            ),
+        ),
+    ),
+    Detector(
+        id="stripe_key",
+        description="Stripe live secret and restricted keys (sk_live_…, rk_live_…). Test-mode keys "
+        "(sk_test_…) are not reported: they reach no real payments and fill documentation and sample "
+        "code. Publishable keys (pk_…) are public by design.",
+        patterns=(
+            PatternSpec(regex=r"\b(?:sk|rk)_live_[0-9A-Za-z]{24,247}\b", validate=_stripe_ok, isolated=False),
+        ),
+    ),
+    Detector(
+        id="slack_token",
+        description="Slack bot, user, app and refresh tokens (xoxb-, xoxp-, xoxa-, xoxr-…).",
+        patterns=(
+            PatternSpec(
+                regex=r"\bxox[abpr]-(?:[0-9]{1,13}-){0,4}[0-9A-Za-z]{20,64}\b", validate=_slack_ok, isolated=False
+            ),
+        ),
+    ),
+    Detector(
+        id="google_api_key",
+        description="Google API keys (AIza and 35 characters).",
+        patterns=(
+            PatternSpec(
+                regex=r"\bAIza[0-9A-Za-z_-]{35}",
+                validate=lambda s: _diverse(s[4:]),
+                isolated=False,
+                guard=_token_ends,
+            ),
+        ),
+    ),
+    Detector(
+        id="anthropic_key",
+        description="Anthropic API and admin keys (sk-ant-api03-…, sk-ant-admin01-…).",
+        patterns=(
+            PatternSpec(
+                regex=r"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{32,}", validate=_anthropic_ok, isolated=False
             ),
         ),
     ),

@@ -65,6 +65,17 @@ POSITIVES = [
     ("aws_access_key", "key=AKIAQ3EGRAXYZ7WB2LHD", ["AKIAQ3EGRAXYZ7WB2LHD"]),
     ("github_token", "token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", ["ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"]),
     ("openai_key", "OPENAI_API_KEY=sk-proj-4f9Qz7LmN2xV8cT1bR6yW3kH5jD0sA9eU4iO7pL2mK8n", ["sk-proj-4f9Qz7LmN2xV8cT1bR6yW3kH5jD0sA9eU4iO7pL2mK8n"]),
+    ("stripe_key", "STRIPE_SECRET_KEY=sk_live_zzgEOzdmenCkhvMdgaKjIg8x", ["sk_live_zzgEOzdmenCkhvMdgaKjIg8x"]),
+    ("stripe_key", "key: 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.",
+     ["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"]),
+    ("slack_token", "SLACK_BOT_TOKEN=xoxb-551313735379-9075116372651-Z8UzDzV8fUkkibjL5DZPjN0M",
+     ["xoxb-551313735379-9075116372651-Z8UzDzV8fUkkibjL5DZPjN0M"]),
+    ("slack_token", "token xoxp-7528820018-263304348395-4862057986828-40e50454f31af3176813e02ea68ef786 expired",
+     ["xoxp-7528820018-263304348395-4862057986828-40e50454f31af3176813e02ea68ef786"]),
+    ("google_api_key", "https://maps.googleapis.com/maps/api/geocode/json?key=AIzaPtYgjmUhBel31iEl2hpChYgCfrL1spNxnyV&sensor=false",
+     ["AIzaPtYgjmUhBel31iEl2hpChYgCfrL1spNxnyV"]),
+    ("anthropic_key", "ANTHROPIC_API_KEY=sk-ant-api03-mihA-2O76UMFxFkM-R5Kjp1vRt_1fjORS-6ilI8ihN5KXSc7Tvo-hBKqFYY-kv5ZJr3J1TWDtkwtDDb_xHKas1VOqg6YYAA",
+     ["sk-ant-api03-mihA-2O76UMFxFkM-R5Kjp1vRt_1fjORS-6ilI8ihN5KXSc7Tvo-hBKqFYY-kv5ZJr3J1TWDtkwtDDb_xHKas1VOqg6YYAA"]),
     ("jwt", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", ["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"]),
     ("password", "password: hunter22!", ["hunter22!"]),
     ("password", "postgres://app:S3cretPass@db:5432/app", ["S3cretPass"]),
@@ -117,6 +128,13 @@ NEGATIVES = [
     ("aws_access_key", "The AKIA prefix marks long-term keys"),
     ("openai_key", "Set OPENAI_API_KEY=sk-... in your shell"),
     ("jwt", "JWTs start with eyJ because of base64"),
+    ("stripe_key", "test mode: sk_test_zzgEOzdmenCkhvMdgaKjIg8x; publishable pk_live_zzgEOzdmenCkhvMdgaKjIg8x"),
+    ("stripe_key", "STRIPE_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx or sk_live_... from the dashboard"),
+    ("slack_token", "SLACK_BOT_TOKEN=xoxb-your-bot-token-here; xoxb-000000000000-0000000000000-aaaaaaaaaaaaaaaaaaaaaaaa"),
+    ("google_api_key", "AIza keys are 39 characters; AIzaAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA is a placeholder"),
+    ("google_api_key", "AIzaPtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVx is one character too long"),
+    ("anthropic_key", "ANTHROPIC_API_KEY=sk-ant-api03-... or sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+    ("openai_key", "sk-ant-api03-mihA-2O76UMFxFkM-R5Kjp1vRt_1fjORS-6ilI8ihN5KXSc7Tvo-hBKqFYY-kv5ZJr3J1TWDtkwtDDb_xHKas1VOqg6YYAA"),
     ("password", "Password must be 12 characters. Use the password reset link. password: ********"),
     ("password", "password: required; password is ${DB_PASSWORD}; password = <your password>"),
     ("es_dni", "Code 12345678A"),
@@ -132,7 +150,7 @@ def test_detector_rejects_hard_negative(detector: str, text: str) -> None:
 
 def test_registry_has_exactly_the_api_ids() -> None:
     assert tuple(DETECTORS) == DETECTOR_IDS
-    assert len(set(DETECTOR_IDS)) == 34
+    assert len(set(DETECTOR_IDS)) == len(DETECTOR_IDS) == 38
     assert all(DETECTORS[d].description for d in DETECTOR_IDS)
 
 
