@@ -32,7 +32,8 @@ class PatternSpec:
     """One candidate pattern of a detector.
 
     Attributes:
-        regex: RE2 syntax; ``group`` selects the value's span inside the match.
+        regex: RE2 syntax; ``group`` selects the value's span inside the match (a tuple of
+            groups: the first of them that took part, for alternatives that capture apart).
         validate: returns True when the value is real (checksum, ranges); None accepts all.
         context: words of which one must occur within ``before`` characters before the value
             (or ``after`` characters after it). Empty: no context needed.
@@ -49,7 +50,7 @@ class PatternSpec:
 
     regex: str
     validate: Validator | None = None
-    group: int = 0
+    group: int | tuple[int, ...] = 0
     context: tuple[str, ...] = ()
     before: int = 50
     after: int = 0
@@ -87,18 +88,19 @@ class Detector:
 
 
 class _CompiledSpec:
-    __slots__ = ("spec", "regex", "context", "negative", "labels")
+    __slots__ = ("spec", "regex", "groups", "context", "negative", "labels")
 
     def __init__(self, spec: PatternSpec) -> None:
         self.spec = spec
         self.regex = textscan.compile_re(spec.regex)
+        self.groups = spec.group if isinstance(spec.group, tuple) else (spec.group,)
         self.context = textscan.context_regex(spec.context) if spec.context else None
         self.negative = textscan.context_regex(spec.negative) if spec.negative else None
         self.labels = textscan.context_regex(spec.labels) if spec.labels else None
 
     def find(self, prepared: textscan.Prepared, out: list[Span]) -> None:
         spec, text = self.spec, prepared.text
-        for start, end in textscan.iter_spans(self.regex, prepared, (spec.group,)):
+        for start, end in textscan.iter_spans(self.regex, prepared, self.groups):
             pieces = spec.split(text[start:end]) if spec.split is not None else ((0, end - start),)
             for rel_start, rel_end in pieces:
                 s, e = start + rel_start, start + rel_end

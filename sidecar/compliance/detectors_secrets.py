@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 
 from sidecar.compliance.detector_base import Detector, PatternSpec
 
@@ -28,6 +29,46 @@ def _password_ok(value: str) -> bool:
     if len(bare) < 6 or bare.lower() in _NOT_PASSWORDS or bare.startswith(_PLACEHOLDER_START):
         return False
     return len(set(bare)) >= 3 and not bare.lower().startswith(("xxx", "redacted", "your_", "your-"))
+
+
+_IDENT = r"[A-Za-z_$][\w$]*"
+#: A call or subscript: ``get_secret(``, ``os.environ[``, ``getpass()``, ``args[0]``.
+_CALL = re.compile(rf"{_IDENT}(?:\.{_IDENT})*[(\[][^()\[\]]*[)\]]*")
+_DOTTED = re.compile(rf"{_IDENT}(?:\.{_IDENT})+")
+_NAME = re.compile(_IDENT)
+#: First parts of dotted names that are objects in code (``self.password``, ``config.db.pw``).
+_CODE_ROOTS = frozenset(
+    """self this cls os env environ settings config conf cfg process request req args kwargs opts
+    options params secrets vault app ctx context creds credentials""".split()
+)
+
+
+def _not_code(text: str, start: int, end: int) -> bool:
+    """False when an unquoted value after a password label is code that refers to a password
+    (a call, a subscript, an attribute path, a variable in a dict or an argument list) rather
+    than the password itself. A quoted value is a literal and always passes."""
+    if start and text[start - 1] in "\"'`":
+        return True
+    value, after = text[start:end], text[end : end + 1]
+    if _CALL.fullmatch(value):
+        return False
+    if _DOTTED.fullmatch(value):
+        parts = value.split(".")
+        if parts[0] in _CODE_ROOTS or after in (")", "]", "}", ",") or any(
+            "_" in part or (part.isupper() and len(part) > 1) for part in parts
+        ):
+            return False
+    i = start
+    while i and text[i - 1].isspace():
+        i -= 1
+    separator = text[i - 1] if i else ""
+    if separator not in (":", "=", ">") or not _NAME.fullmatch(value):
+        return True  # prose ("my password is …") or not a plain name
+    i -= 2 if text[i - 2 : i] == "=>" else 1
+    while i and text[i - 1].isspace():
+        i -= 1
+    keyed = bool(i) and text[i - 1] in "\"'"  # {"password": user_input}
+    return not (keyed or after == "}" or (separator != ":" and after in (")", "]")))
 
 
 def _diverse(value: str, minimum: int = 10) -> bool:
@@ -184,15 +225,17 @@ DETECTORS = (
     Detector(
         id="password",
         description="Passwords written after a password label (password: …, pwd=…, my password "
-        "is …) and in URLs (scheme://user:password@host). Only the value is reported.",
+        "is …) and in URLs (scheme://user:password@host). Only the value is reported; code that "
+        "refers to a password (os.environ[…], get_secret(…), settings.DB_PASSWORD) is not one.",
         patterns=(
             PatternSpec(
                 regex=r"(?i)\b(?:password|passwd|passwort|passphrase|passcode|contraseña|pwd|"
                 r"mot de passe|db_pass|db_password|admin_password)[\"']?\s*(?:[:=]|=>|\bis\b|\bwas\b)"
-                r"\s*[\"'`]?([^\s\"'`,;]{4,128})",
-                group=1,
+                r"\s*(?:[\"'`]([^\s\"'`]{4,128})|([^\s\"'`,;]{3,127}[^\s\"'`,;)\]}>]))",
+                group=(1, 2),
                 validate=_password_ok,
                 isolated=False,
+                guard=_not_code,
             ),
             PatternSpec(
                 regex=r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s:/@]{1,64}:([^\s:/@]{3,128})@",

@@ -199,3 +199,36 @@ def test_explicit_label_overrules_a_reference_word(detector: str, text: str, exp
 )
 def test_reference_word_nearer_than_any_label_still_rejects(detector: str, text: str) -> None:
     assert found(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password = os.environ['DB_PASS']",
+        'password = get_secret("db")',
+        '{"password": user_input}',
+        "conn = connect(host, password=settings.DB_PASSWORD)",
+        "login(user, password=pw_value)",
+        "pwd = getpass()",
+        "self.password = request.form['password']",
+        "password: config.db.secret",
+        "{password: userInput}",
+    ],
+)
+def test_password_label_before_code_is_not_a_password(text: str) -> None:
+    assert found("password", text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('password = "hunter2!x"', ["hunter2!x"]),
+        ("password => 'Tr0ub4dor&3'", ["Tr0ub4dor&3"]),
+        ("(my password is hunter22)", ["hunter22"]),
+        ("{password: 'Rocket$42!'}", ["Rocket$42!"]),
+        ("my password is Pa(ss)w0rd now", ["Pa(ss)w0rd"]),
+        ("DB_PASSWORD=S3cret.Pass99", ["S3cret.Pass99"]),
+    ],
+)
+def test_password_literals_are_found_without_trailing_brackets(text: str, expected: list[str]) -> None:
+    assert found("password", text) == expected
