@@ -62,6 +62,8 @@ POSITIVES = [
     ("special_category", "He is a practising Muslim.", ["He is a practising Muslim"]),
     ("special_category", "the employee is a member of the Unite union", ["the employee is a member of the Unite union"]),
     ("special_category", "Ethnicity: Hispanic", ["Ethnicity: Hispanic"]),
+    ("health_condition", "She was diagnosed with multiple sclerosis in 2021.", ["was diagnosed with multiple sclerosis in 2021"]),
+    ("health_condition", "Genetics clinic: the patient carries the BRCA1 mutation.", ["carries the BRCA1 mutation"]),
     ("aws_access_key", "key=AKIAQ3EGRAXYZ7WB2LHD", ["AKIAQ3EGRAXYZ7WB2LHD"]),
     ("github_token", "token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", ["ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"]),
     ("openai_key", "OPENAI_API_KEY=sk-proj-4f9Qz7LmN2xV8cT1bR6yW3kH5jD0sA9eU4iO7pL2mK8n", ["sk-proj-4f9Qz7LmN2xV8cT1bR6yW3kH5jD0sA9eU4iO7pL2mK8n"]),
@@ -125,6 +127,8 @@ NEGATIVES = [
     ("person_name", "Sales Price: $19.99"),
     ("special_category", "Diabetes is a chronic condition. The church on the hill. SQL UNION of tables."),
     ("special_category", "Genetic testing can identify BRCA variants."),
+    ("health_condition", "He is a practicing Muslim. She voted Republican in the last election. I am a member of "
+                         "the Teamsters union. Ethnicity: Hispanic. He came out as gay last year."),
     ("aws_access_key", "The AKIA prefix marks long-term keys"),
     ("openai_key", "Set OPENAI_API_KEY=sk-... in your shell"),
     ("jwt", "JWTs start with eyJ because of base64"),
@@ -150,7 +154,7 @@ def test_detector_rejects_hard_negative(detector: str, text: str) -> None:
 
 def test_registry_has_exactly_the_api_ids() -> None:
     assert tuple(DETECTORS) == DETECTOR_IDS
-    assert len(set(DETECTOR_IDS)) == len(DETECTOR_IDS) == 38
+    assert len(set(DETECTOR_IDS)) == len(DETECTOR_IDS) == 39
     assert all(DETECTORS[d].description for d in DETECTOR_IDS)
 
 

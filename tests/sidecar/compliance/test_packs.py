@@ -57,6 +57,25 @@ def test_pack_catches(pack_id: str, text: str, flag: str, now: datetime) -> None
     assert flag in verdict.flags
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["He is a practicing Muslim", "She voted Republican in the last election", "I am a member of the Teamsters union"],
+)
+def test_hipaa_leaves_non_health_special_categories_to_gdpr(text: str, now: datetime) -> None:
+    hipaa, gdpr = get_pack("hipaa"), get_pack("gdpr")
+    assert hipaa is not None and gdpr is not None
+    assert not evaluate(compile_rules(hipaa.rule_specs()), EventText(prompt=text), now=now).violations
+    verdict = evaluate(compile_rules(gdpr.rule_specs()), EventText(prompt=text), now=now)
+    assert "CRITICAL_pii_detect_Special Category Data" in verdict.flags
+
+
+def test_hipaa_flags_a_health_condition(now: datetime) -> None:
+    pack = get_pack("hipaa")
+    assert pack is not None
+    verdict = evaluate(compile_rules(pack.rule_specs()), EventText(prompt="She is HIV-positive and on treatment"), now=now)
+    assert "WARNING_pii_detect_Health Condition Disclosure" in verdict.flags
+
+
 def test_finance_masks_cards(now: datetime) -> None:
     pack = get_pack("finance")
     assert pack is not None
