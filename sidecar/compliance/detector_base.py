@@ -176,12 +176,17 @@ class CompiledDetector:
     ) -> list[Span]:
         """Spans of this detector's values in ``text``, sorted, overlaps merged.
 
+        The detector reads the text folded (``textscan.Prepared.folded``: no invisible
+        characters, ASCII spaces and hyphens); the spans are offsets in ``text`` as given.
+
         Args:
             text: the text (a ``textscan.Prepared`` when the caller scans it more than once).
-            hits: prefilter indexes that matched; ``offset`` is the index of this detector's
-                first trigger pattern in the prefilter. None runs every spec.
+            hits: prefilter indexes that matched (in the text or its folded form); ``offset``
+                is the index of this detector's first trigger pattern in the prefilter. None
+                runs every spec.
         """
-        prepared = text if isinstance(text, textscan.Prepared) else textscan.Prepared(text)
+        given = text if isinstance(text, textscan.Prepared) else textscan.Prepared(text)
+        prepared = given.folded()
         found: list[Span] = []
         if self.detector.finder is not None:
             found = self.detector.finder(prepared)
@@ -189,7 +194,7 @@ class CompiledDetector:
             for spec, needs in zip(self._specs, self._needs):
                 if hits is None or all(i + offset in hits for i in needs):
                     spec.find(prepared, found)
-        return merge_spans(found)
+        return prepared.original_spans(merge_spans(found))
 
 
 def merge_spans(spans: list[Span]) -> list[Span]:

@@ -194,12 +194,17 @@ def _scan(rules: CompiledRules, fields: list[_Field]) -> list[Found]:
 
     One prefilter pass per field names the patterns that can match; only their owners
     (detectors, keyword/regex/injection matchers) run, each once however many rules use it.
+    A field whose folded form differs (``Prepared.folded``: invisible characters, odd spaces
+    or dashes) gets a second pass over that form, which detectors and injection phrases read.
     """
     results: list[Found] = []
     for item in fields:
         found: Found = {}
         if rules.needs_text:
             hits = rules.prefilter.match(item.prepared.data)
+            folded = item.prepared.folded()
+            if hits is not None and folded is not item.prepared:
+                hits = hits | (rules.prefilter.match(folded.data) or frozenset())
             owners = set(rules.owners) if hits is None else {rules.owners[i] for i in hits}
             for owner in owners:
                 if isinstance(owner, str):

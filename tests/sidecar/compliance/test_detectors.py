@@ -236,3 +236,37 @@ def test_password_label_before_code_is_not_a_password(text: str) -> None:
 )
 def test_password_literals_are_found_without_trailing_brackets(text: str, expected: list[str]) -> None:
     assert found("password", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("detector", "text", "expected"),
+    [
+        ("credit_card", "card 4111\u00a01111\u00a01111\u00a01111 exp 12/27", ["4111\u00a01111\u00a01111\u00a01111"]),
+        ("credit_card", "card 4111.1111.1111.1111", ["4111.1111.1111.1111"]),
+        ("credit_card", "card\t4111\t1111\t1111\t1111\t12/27", ["4111\t1111\t1111\t1111"]),
+        ("credit_card", "Maestro 6759649826438453", ["6759649826438453"]),
+        ("ssn", "SSN 536\u201022\u20101234", ["536\u201022\u20101234"]),
+        ("ssn", "SSN 536\u201122\u20111234", ["536\u201122\u20111234"]),
+        ("ssn", "SSN 536\u201322\u20131234", ["536\u201322\u20131234"]),
+        ("ssn", "\u200bSSN: 536\u200b-22-1234\u200b.", ["536\u200b-22-1234"]),
+        ("iban", "IBAN ch9300762011623852957", ["ch9300762011623852957"]),
+        ("iban", "iban: de89 3704 0044 0532 0130 00", ["de89 3704 0044 0532 0130 00"]),
+    ],
+)
+def test_odd_separators_and_case_are_read_with_offsets_in_the_original(
+    detector: str, text: str, expected: list[str]
+) -> None:
+    assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("detector", "text"),
+    [
+        ("credit_card", "rows 4111.1111.11111.111 and 4111\t11111\t1111111"),  # not printed card layouts
+        ("credit_card", "mixed 4111 1111.1111 1111"),
+        ("ssn", "INV\u2010536\u201022\u20101234"),  # glued to a reference by a Unicode hyphen
+        ("iban", "token Ch9300762011623852957 and cH93 0076 2011 6238 5295 7"),
+    ],
+)
+def test_odd_separators_and_case_keep_hard_negatives(detector: str, text: str) -> None:
+    assert found(detector, text) == []
