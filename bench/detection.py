@@ -2,7 +2,8 @@
 
 Entity level: a prediction is a true positive when a gold entity has the same detector and an
 overlapping span; each gold entity is matched at most once. Detection runs through the real
-engine path (one pii_detect rule with every detector, RE2 prefilter, validators).
+engine path (one pii_detect rule with every detector but the NARROWER ones, RE2 prefilter,
+validators).
 
 Run from the repo root: ``.venv/bin/python bench/detection.py [--errors DETECTOR]``.
 """
@@ -24,6 +25,9 @@ from sidecar.compliance.engine import compile_rules, evaluate  # noqa: E402
 from sidecar.compliance.types import EventText, RuleSpec  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "detection_corpus.jsonl"
+#: Detectors that report a subset of another's values under their own id (health_condition is the
+#: health part of special_category): left out, or each such value would count twice.
+NARROWER = frozenset({"health_condition"})
 GOALS = {"overall_f1": 0.95, "precision": {"credit_card": 0.98, "ssn": 0.98, "iban": 0.98}}
 
 
@@ -33,7 +37,7 @@ def load(path: Path = CORPUS) -> list[dict]:
 
 
 def predict(records: list[dict]) -> list[list[tuple[str, int, int]]]:
-    rules = compile_rules([RuleSpec("all", "all", "pii_detect", {"patterns": list(DETECTOR_IDS)})])
+    rules = compile_rules([RuleSpec("all", "all", "pii_detect", {"patterns": [d for d in DETECTOR_IDS if d not in NARROWER]})])
     now = datetime.now(timezone.utc)
     out = []
     for record in records:

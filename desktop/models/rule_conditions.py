@@ -10,10 +10,12 @@ from typing import Any
 DETECTOR_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Contact", ("person_name", "street_address", "email", "phone", "date_of_birth", "ip_address")),
     ("US identity", ("ssn", "us_itin", "us_ein", "us_passport")),
-    ("Health", ("medical_record_number", "health_plan_id", "npi", "dea_number", "icd10", "special_category")),
+    ("Health", ("medical_record_number", "health_plan_id", "npi", "dea_number", "icd10", "special_category",
+                "health_condition")),
     ("Finance", ("credit_card", "card_cvv", "iban", "aba_routing", "swift_bic")),
     ("National ids", ("uk_nino", "uk_nhs", "es_dni", "es_nie", "it_fiscal_code", "fr_nir", "de_tax_id")),
-    ("Secrets", ("aws_access_key", "github_token", "openai_key", "private_key", "jwt", "password")),
+    ("Secrets", ("aws_access_key", "github_token", "openai_key", "anthropic_key", "google_api_key", "stripe_key",
+                 "slack_token", "private_key", "jwt", "password")),
 )
 DETECTORS: tuple[str, ...] = tuple(d for _, group in DETECTOR_GROUPS for d in group)
 

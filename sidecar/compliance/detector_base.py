@@ -10,6 +10,7 @@ detector whose logic does not fit this mould (names) supplies a ``finder`` funct
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -31,12 +32,17 @@ class PatternSpec:
     """One candidate pattern of a detector.
 
     Attributes:
-        regex: RE2 syntax; ``group`` selects the value's span inside the match.
+        regex: RE2 syntax; ``group`` selects the value's span inside the match (a tuple of
+            groups: the first of them that took part, for alternatives that capture apart).
         validate: returns True when the value is real (checksum, ranges); None accepts all.
         context: words of which one must occur within ``before`` characters before the value
             (or ``after`` characters after it). Empty: no context needed.
         negative: words that reject a candidate when they occur within ``negative_before``
-            characters before it (``order``, ``invoice``…).
+            characters before it (``order``, ``invoice``…), unless ``labels`` overrule them.
+        labels: explicit labels of the value's kind (``SSN``, ``card``). A label in the same
+            window overrules the negative words when it is the word nearest to the value, or
+            when it heads a list that reaches the nearest negative word through ``or``, ``and``,
+            ``/``, ``&`` or commas: ``Account holder SSN: …``, ``SSN or ITIN: …``.
         isolated: reject values glued to letters or digits (see ``textscan.isolated``).
         split: for greedy candidates, yields the sub-spans to try, best first.
         guard: a last check that sees the surrounding text (e.g. "not inside a URL").
@@ -44,12 +50,13 @@ class PatternSpec:
 
     regex: str
     validate: Validator | None = None
-    group: int = 0
+    group: int | tuple[int, ...] = 0
     context: tuple[str, ...] = ()
     before: int = 50
     after: int = 0
     negative: tuple[str, ...] = ()
     negative_before: int = 30
+    labels: tuple[str, ...] = ()
     isolated: bool = True
     split: Splitter | None = None
     guard: Guard | None = None
@@ -81,17 +88,19 @@ class Detector:
 
 
 class _CompiledSpec:
-    __slots__ = ("spec", "regex", "context", "negative")
+    __slots__ = ("spec", "regex", "groups", "context", "negative", "labels")
 
     def __init__(self, spec: PatternSpec) -> None:
         self.spec = spec
         self.regex = textscan.compile_re(spec.regex)
+        self.groups = spec.group if isinstance(spec.group, tuple) else (spec.group,)
         self.context = textscan.context_regex(spec.context) if spec.context else None
         self.negative = textscan.context_regex(spec.negative) if spec.negative else None
+        self.labels = textscan.context_regex(spec.labels) if spec.labels else None
 
     def find(self, prepared: textscan.Prepared, out: list[Span]) -> None:
         spec, text = self.spec, prepared.text
-        for start, end in textscan.iter_spans(self.regex, prepared, (spec.group,)):
+        for start, end in textscan.iter_spans(self.regex, prepared, self.groups):
             pieces = spec.split(text[start:end]) if spec.split is not None else ((0, end - start),)
             for rel_start, rel_end in pieces:
                 s, e = start + rel_start, start + rel_end
@@ -105,15 +114,39 @@ class _CompiledSpec:
             return False
         if spec.validate is not None and not spec.validate(text[start:end]):
             return False
-        if self.negative is not None and textscan.in_window(
-            self.negative, text, start, end, spec.negative_before, 0
-        ):
+        if self.negative is not None and self._negated(text[max(0, start - spec.negative_before) : start]):
             return False
         if spec.guard is not None and not spec.guard(text, start, end):
             return False
         if self.context is not None:
             return textscan.in_window(self.context, text, start, end, spec.before, spec.after)
         return True
+
+    def _negated(self, window: str) -> bool:
+        """True when a negative word in ``window`` (the text just before a candidate) rejects
+        it: there is one, and no label overrules it (see ``PatternSpec.labels``)."""
+        assert self.negative is not None
+        if not textscan.search(self.negative, window):
+            return False
+        if self.labels is None or not textscan.search(self.labels, window):
+            return True
+        prepared = textscan.Prepared(window)
+        words = sorted(
+            [(s, e, False) for s, e in textscan.iter_spans(self.negative, prepared)]
+            + [(s, e, True) for s, e in textscan.iter_spans(self.labels, prepared)]
+        )
+        following = len(window)
+        for start, end, is_label in reversed(words):
+            if following < len(window) and not _LIST_JOINER.fullmatch(window[end:following]):
+                return True
+            if is_label:
+                return False
+            following = start
+        return True
+
+
+#: What joins the words of a label list: ``SSN or ITIN``, ``SSN/ITIN``, ``SSN, ITIN``.
+_LIST_JOINER = re.compile(r"\s*(?:or|and|/|&|,)\s*", re.IGNORECASE)
 
 
 class CompiledDetector:
@@ -143,12 +176,17 @@ class CompiledDetector:
     ) -> list[Span]:
         """Spans of this detector's values in ``text``, sorted, overlaps merged.
 
+        The detector reads the text folded (``textscan.Prepared.folded``: no invisible
+        characters, ASCII spaces and hyphens); the spans are offsets in ``text`` as given.
+
         Args:
             text: the text (a ``textscan.Prepared`` when the caller scans it more than once).
-            hits: prefilter indexes that matched; ``offset`` is the index of this detector's
-                first trigger pattern in the prefilter. None runs every spec.
+            hits: prefilter indexes that matched (in the text or its folded form); ``offset``
+                is the index of this detector's first trigger pattern in the prefilter. None
+                runs every spec.
         """
-        prepared = text if isinstance(text, textscan.Prepared) else textscan.Prepared(text)
+        given = text if isinstance(text, textscan.Prepared) else textscan.Prepared(text)
+        prepared = given.folded()
         found: list[Span] = []
         if self.detector.finder is not None:
             found = self.detector.finder(prepared)
@@ -156,7 +194,7 @@ class CompiledDetector:
             for spec, needs in zip(self._specs, self._needs):
                 if hits is None or all(i + offset in hits for i in needs):
                     spec.find(prepared, found)
-        return merge_spans(found)
+        return prepared.original_spans(merge_spans(found))
 
 
 def merge_spans(spans: list[Span]) -> list[Span]:

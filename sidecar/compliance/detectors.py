@@ -30,6 +30,7 @@ DETECTOR_IDS = (
     "dea_number", "icd10", "credit_card", "card_cvv", "iban", "aba_routing", "swift_bic", "uk_nino",
     "uk_nhs", "es_dni", "es_nie", "it_fiscal_code", "fr_nir", "de_tax_id", "special_category",
     "aws_access_key", "github_token", "openai_key", "private_key", "jwt", "password",
+    "stripe_key", "slack_token", "google_api_key", "anthropic_key", "health_condition",
 )
 
 
@@ -43,6 +44,7 @@ def _build() -> Mapping[str, Detector]:
         *detectors_secrets.DETECTORS,
         detectors_names.DETECTOR,
         detectors_special.DETECTOR,
+        detectors_special.HEALTH_DETECTOR,
     )
     for detector in every:
         if detector.id in registry:

@@ -16,6 +16,12 @@ REFERENCE_WORDS = (
     "shipment", "parcel", "ticket", "case", "sku", "po", "batch", "lot", "build", "request id",
 )
 
+#: Explicit card labels: nearer to a number than a word of ``REFERENCE_WORDS``, they win.
+CARD_LABELS = (
+    "card", "cards", "credit card", "debit card", "card number", "card no", "card #", "card#", "cc",
+    "cc#", "ccn", "pan", "visa", "mastercard", "amex", "paid with", "pay with", "paying with",
+)
+
 
 _DIGIT_RUN = re.compile(r"\d+")
 
@@ -55,16 +61,25 @@ def split_card(candidate: str) -> Iterator[Span]:
         yield start, end
 
 
+#: Group sizes of numbers as cards print them; dots and tabs separate only these (a row of
+#: tab-separated figures is more often a table than a card).
+_PRINTED_LAYOUTS = frozenset({(4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4), (4, 4, 4, 3), (4, 4, 4, 2)})
+
+
 def _card_layout_ok(value: str) -> bool:
     groups = _digit_groups(value)
-    if len(groups) > 1 and any(e - s < 3 or e - s > 6 for s, e in groups):
-        return False
+    if len(groups) > 1:
+        sizes = tuple(e - s for s, e in groups)
+        if any(size < 3 or size > 6 for size in sizes):
+            return False
+        if value[groups[0][1]] in "\t." and sizes not in _PRINTED_LAYOUTS:
+            return False
     return v.card_valid(value)
 
 
 def split_iban(candidate: str) -> Iterator[Span]:
     """Cut the candidate where its country's IBAN length ends, at a group boundary."""
-    length = v.IBAN_LENGTHS.get(candidate[:2])
+    length = v.IBAN_LENGTHS.get(candidate[:2].upper())
     if length is None:
         return
     seen = 0
@@ -78,6 +93,11 @@ def split_iban(candidate: str) -> Iterator[Span]:
                 return
 
 
+def _iban_ok(value: str) -> bool:
+    """A valid IBAN written in one case: ``DE89…`` or ``de89…``, not a mixed-case token."""
+    return (value.isupper() or value.islower()) and v.iban_valid(value)
+
+
 def _cvv_ok(value: str) -> bool:
     return value.isdigit() and len(value) in (3, 4)
 
@@ -85,15 +105,17 @@ def _cvv_ok(value: str) -> bool:
 DETECTORS = (
     Detector(
         id="credit_card",
-        description="Payment card numbers (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay) "
-        "with a valid IIN range, length and Luhn check digit.",
+        description="Payment card numbers (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, "
+        "Maestro) with a valid IIN range, length and Luhn check digit; groups separated by spaces, "
+        "hyphens, or (in printed layouts) dots or tabs.",
         patterns=(
             PatternSpec(
-                regex=r"\b\d(?:[ -]?\d){11,18}\b",
+                regex=r"\b\d(?:[ \t.-]?\d){11,18}\b",
                 validate=_card_layout_ok,
                 split=split_card,
                 negative=REFERENCE_WORDS,
                 negative_before=25,
+                labels=CARD_LABELS,
             ),
         ),
     ),
@@ -111,11 +133,12 @@ DETECTORS = (
     ),
     Detector(
         id="iban",
-        description="International Bank Account Numbers with a valid country length and mod-97 check.",
+        description="International Bank Account Numbers with a valid country length and mod-97 check, "
+        "in capitals or in lower case.",
         patterns=(
             PatternSpec(
-                regex=r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
-                validate=v.iban_valid,
+                regex=r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b",
+                validate=_iban_ok,
                 split=split_iban,
             ),
         ),

@@ -12,6 +12,9 @@ SSN_WORDS = ("ssn", "ssn#", "ss#", "ss #", "ss no", "social security", "social s
 NOT_SSN_WORDS = ("order", "invoice", "part", "part no", "sku", "ticket", "case", "ref",
                  "reference", "tracking", "serial", "model", "item", "confirmation", "phone",
                  "tel", "fax", "routing", "account", "acct", "itin", "ein")
+#: Explicit SSN labels: nearer to a dashed number than a word of ``NOT_SSN_WORDS``, they win.
+SSN_LABELS = ("ssn", "ssn#", "ss#", "ss #", "ss no", "social security", "social security number",
+              "social sec", "soc sec")
 ITIN_WORDS = ("itin", "individual taxpayer", "taxpayer identification", "taxpayer id", "tax id",
               "tax identification", "tin", "w-7", "irs")
 EIN_WORDS = ("ein", "employer identification", "employer id", "fein", "federal tax id",
@@ -30,7 +33,8 @@ DETECTORS = (
         description="US Social Security numbers (area, group and serial rules); undashed forms "
         "need an SSN label nearby.",
         patterns=(
-            PatternSpec(regex=r"\b\d{3}-\d{2}-\d{4}\b", validate=v.ssn_valid, negative=NOT_SSN_WORDS),
+            PatternSpec(regex=r"\b\d{3}-\d{2}-\d{4}\b", validate=v.ssn_valid, negative=NOT_SSN_WORDS,
+                        labels=SSN_LABELS),
             PatternSpec(
                 regex=r"\b\d{3} \d{2} \d{4}\b|\b\d{9}\b",
                 validate=v.ssn_valid,

@@ -1,4 +1,5 @@
-"""The ``special_category`` detector: GDPR Article 9 data about a person.
+"""The ``special_category`` detector: GDPR Article 9 data about a person; and
+``health_condition``, its health and genetic parts alone.
 
 Health, religion, ethnic origin, sexual orientation, political opinion, trade-union membership,
 genetic and biometric data. Bare topic words ("diabetes", "church", "union") are not personal
@@ -124,13 +125,25 @@ def _tail_ok(value: str) -> bool:
     return len(value.strip()) >= 6
 
 
+def _specs(*groups: tuple[str, ...]) -> tuple[PatternSpec, ...]:
+    return tuple(
+        PatternSpec(regex="(?i)" + regex, validate=_tail_ok, isolated=False) for group in groups for regex in group
+    )
+
+
 DETECTOR = Detector(
     id="special_category",
     description="GDPR special-category data about a person: health, religion, ethnic origin, "
     "sexual orientation, political opinion, trade-union membership, genetic and biometric data.",
-    patterns=tuple(
-        PatternSpec(regex="(?i)" + regex, validate=_tail_ok, isolated=False)
-        for group in CATEGORIES.values()
-        for regex in group
-    ),
+    patterns=_specs(*CATEGORIES.values()),
+)
+
+#: The health part of ``special_category``, for rules about health information (HIPAA), which
+#: must not fire on a person's religion, politics or union membership.
+HEALTH_DETECTOR = Detector(
+    id="health_condition",
+    description="Health information about a person: diagnoses, conditions, treatment, medication, "
+    "health-related leave and genetic test results (the health and genetic parts of "
+    "special_category).",
+    patterns=_specs(HEALTH, GENETIC),
 )

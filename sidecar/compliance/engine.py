@@ -2,7 +2,7 @@
 
 ``compile_rules(specs)`` validates each rule and builds one RE2 prefilter set over every
 candidate pattern of the rule set. ``evaluate(compiled, event, now=...)`` scans the prompt, the
-response and every string inside the metadata: the prefilter says which patterns can match a
+response and every string and integer inside the metadata: the prefilter says which patterns can match a
 field, and only those patterns (and their validators) run. The verdict lists the violated rules
 in rule order, the strongest action, and the event's text after redaction.
 
@@ -11,7 +11,9 @@ when the verdict's text has been redacted (replacements change lengths).
 
 Fields: ``prompt``, ``response``, and ``metadata.<path>`` for each string inside the metadata
 (``metadata.user.notes``, ``metadata.items[2]``; a metadata value that is itself a string is
-the field ``metadata``). Sentiment rules read the prompt and the response only.
+the field ``metadata``) and for each integer, scanned as its decimal text (offsets in that
+text; a redacted integer is stored as the redacted string, see ``metadata.replace_strings``).
+Booleans and floats are not scanned. Sentiment rules read the prompt and the response only.
 """
 
 from __future__ import annotations
@@ -178,7 +180,7 @@ def _fields(event: EventText) -> list[_Field]:
         if event.metadata:
             fields.append(_Field("metadata", (), Prepared(event.metadata)))
     elif event.metadata is not None:
-        for path, value in md.iter_strings(event.metadata):
+        for path, value in md.iter_texts(event.metadata):
             if value:
                 fields.append(_Field(_field_name(path), path, Prepared(value)))
     return fields
@@ -192,12 +194,17 @@ def _scan(rules: CompiledRules, fields: list[_Field]) -> list[Found]:
 
     One prefilter pass per field names the patterns that can match; only their owners
     (detectors, keyword/regex/injection matchers) run, each once however many rules use it.
+    A field whose folded form differs (``Prepared.folded``: invisible characters, odd spaces
+    or dashes) gets a second pass over that form, which detectors and injection phrases read.
     """
     results: list[Found] = []
     for item in fields:
         found: Found = {}
         if rules.needs_text:
             hits = rules.prefilter.match(item.prepared.data)
+            folded = item.prepared.folded()
+            if hits is not None and folded is not item.prepared:
+                hits = hits | (rules.prefilter.match(folded.data) or frozenset())
             owners = set(rules.owners) if hits is None else {rules.owners[i] for i in hits}
             for owner in owners:
                 if isinstance(owner, str):

@@ -1,4 +1,4 @@
-"""Event metadata: JSON paths, string leaves, copy-on-write replacement and comparisons.
+"""Event metadata: JSON paths, text leaves, copy-on-write replacement and comparisons.
 
 Paths are dotted with list indexes, as in API.md's match fields: ``user.notes``,
 ``items[2]``, ``items[2].name``. A key that is not a plain name is written in brackets as a
@@ -16,6 +16,9 @@ Segment = str | int
 Path = tuple[Segment, ...]
 
 MAX_DEPTH = 64
+#: Integers with more digits than this are not scanned (no identifier is that long).
+MAX_INT_DIGITS = 40
+_INT_BOUND = 10**MAX_INT_DIGITS
 OPERATORS = ("eq", "ne", "contains", "gt", "gte", "lt", "lte")
 _MISSING = object()
 
@@ -117,15 +120,29 @@ def is_missing(value: Any) -> bool:
     return value is _MISSING
 
 
-def iter_strings(obj: Any) -> Iterator[tuple[Path, str]]:
-    """Every string value inside ``obj`` (depth-first, document order) with its path.
-    Dict keys are not values. Nesting deeper than MAX_DEPTH is not descended into."""
+def leaf_text(value: Any) -> str | None:
+    """The text that detectors scan for a metadata value: a string as it is, an integer as its
+    decimal digits (``4111111111111111`` -> ``"4111111111111111"``); None for anything else
+    (booleans, floats, null, containers) and for integers of more than MAX_INT_DIGITS digits,
+    which hold no identifier."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and -_INT_BOUND < value < _INT_BOUND:
+        return str(value)
+    return None
+
+
+def iter_texts(obj: Any) -> Iterator[tuple[Path, str]]:
+    """Every string and integer value inside ``obj`` (depth-first, document order) with its
+    path, as :func:`leaf_text`. Dict keys are not values. Nesting deeper than MAX_DEPTH is not
+    descended into."""
     stack: list[tuple[Path, Any]] = [((), obj)]
     while stack:
         path, value = stack.pop()
-        if isinstance(value, str):
+        text = leaf_text(value)
+        if text is not None:
             if path:
-                yield path, value
+                yield path, text
         elif len(path) < MAX_DEPTH:
             if isinstance(value, dict):
                 items = [(path + (str(k),), v) for k, v in value.items()]
@@ -137,8 +154,12 @@ def iter_strings(obj: Any) -> Iterator[tuple[Path, str]]:
 
 
 def replace_strings(obj: Any, replacements: dict[Path, str]) -> Any:
-    """A copy of ``obj`` with the strings at ``replacements``' paths replaced; untouched
-    branches are shared, ``obj`` itself is never modified."""
+    """A copy of ``obj`` with the values at ``replacements``' paths replaced by the given
+    strings; untouched branches are shared, ``obj`` itself is never modified.
+
+    A replaced integer becomes a string (``{"card": 4111111111111111}`` masked is
+    ``{"card": "[REDACTED:credit_card]"}``): a redaction token is text, and keeping the number
+    would keep the value."""
     if not replacements:
         return obj
     return _replace(obj, (), replacements, {p[:i] for p in replacements for i in range(len(p))})

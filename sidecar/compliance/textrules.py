@@ -27,12 +27,16 @@ class TextMatcher:
         detector: the ``detector`` name its matches carry.
         groups: capture groups that may hold the match; the first that took part wins.
         whole_word: reject matches that end in a word character followed by another.
+        fold: match the folded text (``textscan.Prepared.folded``), so that invisible
+            characters or odd spaces cannot hide a phrase. Not for user keywords and regexes,
+            which may look for exactly those characters.
     """
 
     regex: str
     detector: str
     groups: tuple[int, ...] = (0,)
     whole_word: bool = False
+    fold: bool = False
 
 
 class CompiledMatcher:
@@ -45,16 +49,17 @@ class CompiledMatcher:
         self._regex = textscan.compile_re(matcher.regex)
 
     def find(self, prepared: textscan.Prepared) -> list[Span]:
-        """Non-empty spans in ``prepared``."""
+        """Non-empty spans in ``prepared`` (offsets in it, also when the matcher folds)."""
         out: list[Span] = []
-        whole, groups, text = self.matcher.whole_word, self.matcher.groups, prepared.text
-        for start, end in textscan.iter_spans(self._regex, prepared, groups):
+        target = prepared.folded() if self.matcher.fold else prepared
+        whole, groups, text = self.matcher.whole_word, self.matcher.groups, target.text
+        for start, end in textscan.iter_spans(self._regex, target, groups):
             if end <= start:
                 continue
             if whole and end < len(text) and _is_word_char(text[end]) and _is_word_char(text[end - 1]):
                 continue
             out.append((start, end))
-        return out
+        return target.original_spans(out)
 
 
 def keyword_matcher(keywords: Sequence[str], *, whole_word: bool, case_sensitive: bool) -> TextMatcher:
@@ -90,5 +95,5 @@ def regex_matcher(pattern: str, flags: str) -> TextMatcher:
 
 
 INJECTION_MATCHERS = tuple(
-    TextMatcher(regex="(?i)" + pattern, detector="prompt_injection") for pattern in injection.PATTERNS
+    TextMatcher(regex="(?i)" + pattern, detector="prompt_injection", fold=True) for pattern in injection.PATTERNS
 )

@@ -50,6 +50,37 @@ def safe_text(text: str) -> str:
     return text
 
 
+#: Characters that take no room on screen (zero-width space and joiners, word joiner, soft
+#: hyphen, byte-order mark, direction marks): they can split a word without showing.
+INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+#: Spaces other than U+0020 (no-break, narrow, figure, em…) and hyphens other than U+002D.
+WIDE_SPACES = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+DASHES = "\u2010-\u2015\u2212\ufe63\uff0d"
+_FOLDABLE = re.compile(f"([{INVISIBLE}])|([{WIDE_SPACES}])|[{DASHES}]")
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """``text`` as detectors read it: invisible characters removed, other spaces made U+0020
+    and other hyphens and dashes made ``-``. Also returns, for each removed character, the
+    offset in the result where it was, minus one per earlier removal (``Prepared`` uses
+    these to map offsets back). Returns ``text`` itself when there is nothing to fold."""
+    pieces: list[str] = []
+    removed: list[int] = []
+    cursor = 0
+    for match in _FOLDABLE.finditer(text):
+        at = match.start()
+        pieces.append(text[cursor:at])
+        if match.group(1):
+            removed.append(at - len(removed))
+        else:
+            pieces.append(" " if match.group(2) else "-")
+        cursor = at + 1
+    if cursor == 0:
+        return text, removed
+    pieces.append(text[cursor:])
+    return "".join(pieces), removed
+
+
 class Prepared:
     """A text ready for RE2: the safe ``str``, its UTF-8 bytes, and byte -> character offset
     conversion (free for ASCII text, a bisect over the non-ASCII characters otherwise).
@@ -57,16 +88,39 @@ class Prepared:
     Matching goes through RE2's low-level ``Match`` on the bytes, which is several times
     faster than the ``re2`` module's ``finditer`` wrapper (that re-encodes the text and
     re-derives offsets on every call).
+
+    :meth:`folded` is the same text as detectors read it (see :func:`fold`);
+    :meth:`original_spans` maps spans found in it back to this text.
     """
 
-    __slots__ = ("text", "data", "ascii", "_wide", "_extra")
+    __slots__ = ("text", "data", "ascii", "_wide", "_extra", "_folded", "_removed")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, _removed: list[int] | None = None) -> None:
         self.text = safe_text(text)
         self.data = self.text.encode("utf-8")
         self.ascii = len(self.data) == len(self.text)
         self._wide: list[int] | None = None
         self._extra: list[int] = []
+        self._folded: Prepared | None = self if self.ascii else None
+        self._removed = _removed
+
+    def folded(self) -> Prepared:
+        """This text with invisible characters dropped and odd spaces and dashes made ASCII;
+        ``self`` when there is nothing to fold (always for ASCII text)."""
+        if self._folded is None:
+            text, removed = fold(self.text)
+            self._folded = self if text is self.text else Prepared(text, removed)
+        return self._folded
+
+    def original_spans(self, spans: list[Span]) -> list[Span]:
+        """``spans`` of a :meth:`folded` text as spans of the text it was folded from. A span
+        keeps the invisible characters inside it, not those at its edges."""
+        removed = self._removed
+        if not removed:
+            return spans
+        back = bisect.bisect_right
+        return [(s + back(removed, s), e - 1 + back(removed, e - 1) + 1) if e > s else (s + back(removed, s),) * 2
+                for s, e in spans]
 
     def char_offset(self, byte_offset: int) -> int:
         """The character offset of a byte offset that falls on a character boundary."""

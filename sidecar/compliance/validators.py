@@ -72,6 +72,9 @@ _EIN_PREFIXES = frozenset(
     40 41 42 43 44 45 46 47 48 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 71 72 73 74
     75 76 77 80 81 82 83 84 85 86 87 88 90 91 92 93 94 95 98 99""".split()
 )
+#: Maestro and Maestro UK IIN prefixes. Maestro also issues 12-digit numbers; they are left out,
+#: since that length is shared by too many other codes (UPC barcodes, order numbers).
+_MAESTRO_PREFIXES = frozenset({5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762, 6763})
 _DEA_REGISTRANTS = frozenset("ABCDEFGHJKLMPRSTUX")
 #: SSNs that were published and are known not to belong to anyone in particular.
 _SSN_KNOWN_INVALID = frozenset({"078051120", "219099999"})
@@ -121,6 +124,8 @@ def card_brand(digits: str) -> str | None:
         return "diners"
     if p2 == 62 and 16 <= n <= 19:
         return "unionpay"
+    if p4 in _MAESTRO_PREFIXES and 13 <= n <= 19:
+        return "maestro"
     return None
 
 

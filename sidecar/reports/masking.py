@@ -75,7 +75,11 @@ def spans_by_field(violations: list[dict[str, Any]] | None) -> dict[str, list[tu
 
 
 def mask_event(event: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a wire-form event with every matched span of prompt, response and metadata masked."""
+    """A copy of a wire-form event with every matched span of prompt, response and metadata masked.
+
+    Integers in the metadata are matched as their decimal text, so a masked one becomes that text
+    masked, a string (``{"card": 4111111111111111}`` -> ``{"card": "[MASKED:credit_card]"}``).
+    """
     spans = spans_by_field(event.get("violationDetails"))
     if not spans:
         return event
@@ -93,8 +97,8 @@ def mask_event(event: dict[str, Any]) -> dict[str, Any]:
                 masked["metadata"] = {"withheld": "metadata holds sensitive values"}
                 replacements.clear()
                 break
-            value = meta.get_path(event.get("metadata"), path)
-            if isinstance(value, str):
+            value = meta.leaf_text(meta.get_path(event.get("metadata"), path))
+            if value is not None:
                 replacements[path] = _mask_text(value, items)
     if replacements and isinstance(masked.get("metadata"), (dict, list)):
         masked["metadata"] = meta.replace_strings(event["metadata"], replacements)

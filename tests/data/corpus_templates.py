@@ -53,6 +53,15 @@ POSITIVE: list[tuple[str, str]] = [
     ("code", "config = {\n  \"db_host\": \"{ip_address:ip}\",\n  \"db_user\": \"svc_reports\",\n  \"password\": \"{password:password}\",\n  \"timeout\": 30\n}"),
     ("code", "export GITHUB_TOKEN={github_token:gh}\nexport AWS_ACCESS_KEY_ID={aws_access_key:aws}\n./deploy.sh --env prod --version {_:version}"),
     ("tool_call", "{\"tool\": \"http.request\", \"args\": {\"url\": \"https://api.openai.com/v1/chat/completions\", \"headers\": {\"Authorization\": \"Bearer {openai_key:openai}\"}, \"timeout\": 30}}"),
+    ("code", "# settings.py\nSTRIPE_SECRET_KEY = \"{stripe_key:stripe}\"\nSLACK_BOT_TOKEN = \"{slack_token:slack}\"\nDEBUG = False\n"),
+    ("tool_call", "{\"tool\": \"http.request\", \"args\": {\"url\": \"https://maps.googleapis.com/maps/api/geocode/json?address=Berlin&key={google_api_key:google}\", \"timeout\": 10}}"),
+    ("code", "client = anthropic.Anthropic(api_key=\"{anthropic_key:anthropic}\")\nreply = client.messages.create(model=model, max_tokens=512, messages=msgs)"),
+    # Labels next to reference words, and values written with odd separators or case.
+    ("support_chat", "Case {_:num} - customer SSN {ssn:ssn}, callback requested after 5pm."),
+    ("support_chat", "PO payment, card {credit_card:card} exp {_:exp}; please confirm the charge."),
+    ("support_chat", "Card on file: {credit_card:odd_card}, billing zip unchanged."),
+    ("hr_record", "Applicant's ITIN or SSN: {ssn:odd_ssn}. Start date {_:date}."),
+    ("bank_transfer", "pls send the deposit back to my iban {iban:lower_iban} thx"),
     # Logs and network.
     ("log_line", "{_:ts} INFO login ok user={email:email} ip={ip_address:ip} ua=Mozilla/5.0 session={_:uuid}"),
     ("log_line", "{_:ts} WARN upstream {ip_address:ip} refused connection; retrying via {ip_address:ipv6} (attempt 2 of 5)"),
@@ -107,5 +116,8 @@ CLEAN: list[tuple[str, str]] = [
     ("log_line", "{_:ts} ERROR payment gateway timeout after 30000 ms; order {_:order}; retry scheduled at {_:ts}."),
     ("support_chat", "Reference numbers: PO {_:order}, part no. {_:bad_ssn}, lot {_:num}, serial {_:order}."),
     ("llm_prompt", "Translate to French: The meeting moved to Thursday. Bring the signed contract and the budget spreadsheet."),
+    ("code", "db = connect(host=DB_HOST, user=\"svc\", password=os.environ[\"DB_PASSWORD\"])\nsecret = get_secret(\"db\")\npayload = {\"username\": name, \"password\": user_input}"),
+    ("llm_response", "Use a test key such as sk_test_... while developing; publishable keys start with pk_live_, Slack bot tokens with xoxb- and Google API keys with AIza."),
+    ("support_chat", "Gift card order {_:card} shipped; tracking {_:order}."),
     ("code", "docker run -p 8080:80 -e WORKERS=4 registry.internal/api:{_:version} && curl http://localhost:8080/health"),
 ]

@@ -90,6 +90,14 @@ def fmt_card(rng: random.Random, number: str) -> str:
     return sep.join(number[i:i + 4] for i in range(0, len(number), 4))
 
 
+def odd_card(rng: random.Random) -> str:
+    """A 16-digit card (Visa, Mastercard or Maestro) grouped by no-break spaces, dots or tabs."""
+    prefix = rng.choice(["4", "51", "6759", "6304", "5018"])
+    body = prefix + digits(rng, 15 - len(prefix))
+    number = body + luhn_digit(body)
+    return rng.choice(["\u00a0", ".", "\t"]).join(number[i:i + 4] for i in range(0, 16, 4))
+
+
 def bad_card(rng: random.Random) -> str:
     """A 16-digit number that fails Luhn."""
     body = rng.choice("456") + digits(rng, 14)
@@ -296,6 +304,25 @@ def openai_key(rng: random.Random) -> str:
 
 def _b64(obj: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def stripe_key(rng: random.Random) -> str:
+    return rng.choice(["sk_live_", "rk_live_"]) + "".join(rng.choice(ALNUM) for _ in range(rng.choice([24, 99])))
+
+
+def slack_token(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return f"xoxb-{digits(rng, 12)}-{digits(rng, 13)}-" + "".join(rng.choice(ALNUM) for _ in range(24))
+    return f"xoxp-{digits(rng, 10)}-{digits(rng, 12)}-{digits(rng, 13)}-" + "".join(
+        rng.choice("0123456789abcdef") for _ in range(32))
+
+
+def google_api_key(rng: random.Random) -> str:
+    return "AIza" + "".join(rng.choice(ALNUM + "_-") for _ in range(35))
+
+
+def anthropic_key(rng: random.Random) -> str:
+    return "sk-ant-api03-" + "".join(rng.choice(ALNUM + "_-") for _ in range(93)) + "AA"
 
 
 def jwt(rng: random.Random) -> str:

@@ -19,6 +19,7 @@ from desktop.models.policies import DiffModel, PackModel, PolicyListModel, RuleM
 from desktop.models.policy_text import Change, DiffRow
 from desktop.presenters.rule_tester import RuleTester
 from desktop.views.rule_form import RuleEditor
+from sidecar.compliance.detectors import DETECTOR_IDS
 from sidecar.compliance.rules import validate_rule
 from tests.desktop.conftest import Seeded, token_for, wait_call, http
 
@@ -121,6 +122,16 @@ def test_each_rule_form_round_trips_a_condition_the_sidecar_accepts(qtbot: Any, 
     assert (body["name"], body["ruleType"], body["severity"], body["redaction"]) == ("SSN", rule_type, "critical", "mask")
     editor.set_rule(None, new_type=rule_type)  # a new rule starts from a valid default
     assert editor.body()["condition"] == validate_rule(rule_type, rc.default_condition(rule_type))
+
+
+def test_the_pii_form_offers_every_detector_of_the_sidecar(qtbot: Any) -> None:
+    """A detector the form lacks would be dropped from a rule when the rule is edited."""
+    assert sorted(rc.DETECTORS) == sorted(DETECTOR_IDS)
+    editor = RuleEditor()
+    qtbot.addWidget(editor)
+    condition = {"patterns": list(DETECTOR_IDS)}
+    editor.set_rule(schemas.RuleDetail.from_json({**RULE, "condition": condition}))
+    assert editor.body()["condition"] == condition
 
 
 def test_metadata_values_are_typed_like_json() -> None:

@@ -62,9 +62,22 @@ POSITIVES = [
     ("special_category", "He is a practising Muslim.", ["He is a practising Muslim"]),
     ("special_category", "the employee is a member of the Unite union", ["the employee is a member of the Unite union"]),
     ("special_category", "Ethnicity: Hispanic", ["Ethnicity: Hispanic"]),
+    ("health_condition", "She was diagnosed with multiple sclerosis in 2021.", ["was diagnosed with multiple sclerosis in 2021"]),
+    ("health_condition", "Genetics clinic: the patient carries the BRCA1 mutation.", ["carries the BRCA1 mutation"]),
     ("aws_access_key", "key=AKIAQ3EGRAXYZ7WB2LHD", ["AKIAQ3EGRAXYZ7WB2LHD"]),
     ("github_token", "token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", ["ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"]),
     ("openai_key", "OPENAI_API_KEY=sk-proj-4f9Qz7LmN2xV8cT1bR6yW3kH5jD0sA9eU4iO7pL2mK8n", ["sk-proj-4f9Qz7LmN2xV8cT1bR6yW3kH5jD0sA9eU4iO7pL2mK8n"]),
+    ("stripe_key", "STRIPE_SECRET_KEY=sk_live_zzgEOzdmenCkhvMdgaKjIg8x", ["sk_live_zzgEOzdmenCkhvMdgaKjIg8x"]),
+    ("stripe_key", "key: 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.",
+     ["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"]),
+    ("slack_token", "SLACK_BOT_TOKEN=xoxb-551313735379-9075116372651-Z8UzDzV8fUkkibjL5DZPjN0M",
+     ["xoxb-551313735379-9075116372651-Z8UzDzV8fUkkibjL5DZPjN0M"]),
+    ("slack_token", "token xoxp-7528820018-263304348395-4862057986828-40e50454f31af3176813e02ea68ef786 expired",
+     ["xoxp-7528820018-263304348395-4862057986828-40e50454f31af3176813e02ea68ef786"]),
+    ("google_api_key", "https://maps.googleapis.com/maps/api/geocode/json?key=AIzaPtYgjmUhBel31iEl2hpChYgCfrL1spNxnyV&sensor=false",
+     ["AIzaPtYgjmUhBel31iEl2hpChYgCfrL1spNxnyV"]),
+    ("anthropic_key", "ANTHROPIC_API_KEY=sk-ant-api03-mihA-2O76UMFxFkM-R5Kjp1vRt_1fjORS-6ilI8ihN5KXSc7Tvo-hBKqFYY-kv5ZJr3J1TWDtkwtDDb_xHKas1VOqg6YYAA",
+     ["sk-ant-api03-mihA-2O76UMFxFkM-R5Kjp1vRt_1fjORS-6ilI8ihN5KXSc7Tvo-hBKqFYY-kv5ZJr3J1TWDtkwtDDb_xHKas1VOqg6YYAA"]),
     ("jwt", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", ["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"]),
     ("password", "password: hunter22!", ["hunter22!"]),
     ("password", "postgres://app:S3cretPass@db:5432/app", ["S3cretPass"]),
@@ -114,9 +127,18 @@ NEGATIVES = [
     ("person_name", "Sales Price: $19.99"),
     ("special_category", "Diabetes is a chronic condition. The church on the hill. SQL UNION of tables."),
     ("special_category", "Genetic testing can identify BRCA variants."),
+    ("health_condition", "He is a practicing Muslim. She voted Republican in the last election. I am a member of "
+                         "the Teamsters union. Ethnicity: Hispanic. He came out as gay last year."),
     ("aws_access_key", "The AKIA prefix marks long-term keys"),
     ("openai_key", "Set OPENAI_API_KEY=sk-... in your shell"),
     ("jwt", "JWTs start with eyJ because of base64"),
+    ("stripe_key", "test mode: sk_test_zzgEOzdmenCkhvMdgaKjIg8x; publishable pk_live_zzgEOzdmenCkhvMdgaKjIg8x"),
+    ("stripe_key", "STRIPE_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx or sk_live_... from the dashboard"),
+    ("slack_token", "SLACK_BOT_TOKEN=xoxb-your-bot-token-here; xoxb-000000000000-0000000000000-aaaaaaaaaaaaaaaaaaaaaaaa"),
+    ("google_api_key", "AIza keys are 39 characters; AIzaAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA is a placeholder"),
+    ("google_api_key", "AIzaPtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVx is one character too long"),
+    ("anthropic_key", "ANTHROPIC_API_KEY=sk-ant-api03-... or sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+    ("openai_key", "sk-ant-api03-mihA-2O76UMFxFkM-R5Kjp1vRt_1fjORS-6ilI8ihN5KXSc7Tvo-hBKqFYY-kv5ZJr3J1TWDtkwtDDb_xHKas1VOqg6YYAA"),
     ("password", "Password must be 12 characters. Use the password reset link. password: ********"),
     ("password", "password: required; password is ${DB_PASSWORD}; password = <your password>"),
     ("es_dni", "Code 12345678A"),
@@ -132,7 +154,7 @@ def test_detector_rejects_hard_negative(detector: str, text: str) -> None:
 
 def test_registry_has_exactly_the_api_ids() -> None:
     assert tuple(DETECTORS) == DETECTOR_IDS
-    assert len(set(DETECTOR_IDS)) == 34
+    assert len(set(DETECTOR_IDS)) == len(DETECTOR_IDS) == 39
     assert all(DETECTORS[d].description for d in DETECTOR_IDS)
 
 
@@ -150,3 +172,101 @@ def test_lone_surrogates_do_not_break_offsets() -> None:
 def test_card_inside_longer_digit_run_is_not_reported() -> None:
     assert found("credit_card", "41111111111111110000") == []
     assert found("credit_card", "4111 1111 1111 1111 2024") == ["4111 1111 1111 1111"]
+
+
+@pytest.mark.parametrize(
+    ("detector", "text", "expected"),
+    [
+        ("ssn", "Account holder SSN: 536-22-1234", ["536-22-1234"]),
+        ("ssn", "Case 8812 - customer SSN 536-22-1234", ["536-22-1234"]),
+        ("ssn", "phone 555-0100; SSN 536-22-1234", ["536-22-1234"]),
+        ("ssn", "Applicant's ITIN or SSN: 536-22-1234", ["536-22-1234"]),
+        ("ssn", "Taxpayer id (SSN or ITIN): 536-22-1234", ["536-22-1234"]),
+        ("credit_card", "Invoice to Bob, card 4111 1111 1111 1111", ["4111 1111 1111 1111"]),
+        ("credit_card", "Ref: customer paid with 4111111111111111 yesterday", ["4111111111111111"]),
+        ("credit_card", "PO box payment, card 4111111111111111", ["4111111111111111"]),
+    ],
+)
+def test_explicit_label_overrules_a_reference_word(detector: str, text: str, expected: list[str]) -> None:
+    assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("detector", "text"),
+    [
+        ("credit_card", "order 4111111111111111 shipped"),
+        ("credit_card", "card payment for order 4111111111111111"),  # the reference word is nearer
+        ("credit_card", "Ref: 4111111111111111"),
+        ("ssn", "SSN update pending, ref 536-22-1234"),
+        ("ssn", "Account 536-22-1234 is overdrawn"),
+    ],
+)
+def test_reference_word_nearer_than_any_label_still_rejects(detector: str, text: str) -> None:
+    assert found(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password = os.environ['DB_PASS']",
+        'password = get_secret("db")',
+        '{"password": user_input}',
+        "conn = connect(host, password=settings.DB_PASSWORD)",
+        "login(user, password=pw_value)",
+        "pwd = getpass()",
+        "self.password = request.form['password']",
+        "password: config.db.secret",
+        "{password: userInput}",
+    ],
+)
+def test_password_label_before_code_is_not_a_password(text: str) -> None:
+    assert found("password", text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('password = "hunter2!x"', ["hunter2!x"]),
+        ("password => 'Tr0ub4dor&3'", ["Tr0ub4dor&3"]),
+        ("(my password is hunter22)", ["hunter22"]),
+        ("{password: 'Rocket$42!'}", ["Rocket$42!"]),
+        ("my password is Pa(ss)w0rd now", ["Pa(ss)w0rd"]),
+        ("DB_PASSWORD=S3cret.Pass99", ["S3cret.Pass99"]),
+    ],
+)
+def test_password_literals_are_found_without_trailing_brackets(text: str, expected: list[str]) -> None:
+    assert found("password", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("detector", "text", "expected"),
+    [
+        ("credit_card", "card 4111\u00a01111\u00a01111\u00a01111 exp 12/27", ["4111\u00a01111\u00a01111\u00a01111"]),
+        ("credit_card", "card 4111.1111.1111.1111", ["4111.1111.1111.1111"]),
+        ("credit_card", "card\t4111\t1111\t1111\t1111\t12/27", ["4111\t1111\t1111\t1111"]),
+        ("credit_card", "Maestro 6759649826438453", ["6759649826438453"]),
+        ("ssn", "SSN 536\u201022\u20101234", ["536\u201022\u20101234"]),
+        ("ssn", "SSN 536\u201122\u20111234", ["536\u201122\u20111234"]),
+        ("ssn", "SSN 536\u201322\u20131234", ["536\u201322\u20131234"]),
+        ("ssn", "\u200bSSN: 536\u200b-22-1234\u200b.", ["536\u200b-22-1234"]),
+        ("iban", "IBAN ch9300762011623852957", ["ch9300762011623852957"]),
+        ("iban", "iban: de89 3704 0044 0532 0130 00", ["de89 3704 0044 0532 0130 00"]),
+    ],
+)
+def test_odd_separators_and_case_are_read_with_offsets_in_the_original(
+    detector: str, text: str, expected: list[str]
+) -> None:
+    assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("detector", "text"),
+    [
+        ("credit_card", "rows 4111.1111.11111.111 and 4111\t11111\t1111111"),  # not printed card layouts
+        ("credit_card", "mixed 4111 1111.1111 1111"),
+        ("ssn", "INV\u2010536\u201022\u20101234"),  # glued to a reference by a Unicode hyphen
+        ("iban", "token Ch9300762011623852957 and cH93 0076 2011 6238 5295 7"),
+    ],
+)
+def test_odd_separators_and_case_keep_hard_negatives(detector: str, text: str) -> None:
+    assert found(detector, text) == []

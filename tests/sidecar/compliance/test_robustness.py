@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from sidecar.compliance.detectors import DETECTOR_IDS, detect
 from sidecar.compliance.engine import compile_rules, evaluate
 from sidecar.compliance.packs import load_packs
+from sidecar.compliance.textscan import Prepared, fold
 from sidecar.compliance.types import EventText, RuleSpec
 
 NOW = datetime(2024, 6, 11, tzinfo=timezone.utc)
-ALPHABET = st.sampled_from(list("0123456789 -./:@_+#AKIXYZaeiksp()\n\t\"'=ÉüЖ✓") + ["\ud800", "-----BEGIN ", "eyJ", "sk-", "ghp_", "Mr. ", "John ", "Smith ", "SSN ", "IBAN DE", "routing ", "diagnosed with "])
+ALPHABET = st.sampled_from(list("0123456789 -./:@_+#AKIXYZaeiksp()\n\t\"'=ÉüЖ✓") + ["\ud800", "\u200b", "\u00a0", "\u2010", "-----BEGIN ", "eyJ", "sk-", "ghp_", "Mr. ", "John ", "Smith ", "SSN ", "IBAN DE", "routing ", "diagnosed with "])
 TEXTS = st.lists(ALPHABET, max_size=200).map("".join)
 
 
@@ -50,6 +51,15 @@ def test_engine_handles_any_event(prompt: str, response: str, metadata: object) 
             assert match.start <= match.end
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 -.\u200b\u00a0\u2010\ufeff\u00ad\u2003Ж")), max_size=40))
+def test_folded_offsets_point_into_the_original(text: str) -> None:
+    folded = Prepared(text).folded()
+    spans = folded.original_spans([(i, i + 1) for i in range(len(folded.text))])
+    assert all(0 <= s < e <= len(text) for s, e in spans)
+    assert [fold(text[s:e])[0] for s, e in spans] == list(folded.text)
+
+
 MEGABYTE = 1_000_000
 ADVERSARIAL = {
     "digits": "1" * MEGABYTE,
@@ -65,6 +75,7 @@ ADVERSARIAL = {
     "keyword soup": "password: ssn dob routing nhs mrn " * (MEGABYTE // 34),
     "unicode": "Ж✓é " * (MEGABYTE // 4),
     "injection": "ignore all previous " * (MEGABYTE // 20),
+    "invisible": "ig\u200bnore\u00a0all\u2010" * (MEGABYTE // 14),
 }
 
 

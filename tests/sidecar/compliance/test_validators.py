@@ -33,6 +33,9 @@ def test_luhn_rejects_invalid(number: str) -> None:
         ("30569309025904", "diners"),
         ("38520000023237", "diners"),
         ("6200000000000005", "unionpay"),
+        ("6759649826438453", "maestro"),
+        ("6304000000000000", "maestro"),
+        ("5018000000000009", "maestro"),
     ],
 )
 def test_card_brands_and_checksums(number: str, brand: str) -> None:
@@ -50,6 +53,7 @@ def test_card_brands_and_checksums(number: str, brand: str) -> None:
         "2721000000000006",  # just past the Mastercard 2-series
         "3782822463100050",  # Amex prefix, 16 digits
         "411111111111",  # too short
+        "675964982648",  # a Luhn-valid 12-digit Maestro form: too many other codes share it
         "0000000000000000",
         "4444444444444448"[:15] + "4",
     ],
