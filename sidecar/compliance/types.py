@@ -15,6 +15,14 @@ ACTIONS = ("allow", "log", "flag", "block")
 #: Strength order of enforcement actions: the strongest wins.
 ACTION_RANK = {name: rank for rank, name in enumerate(ACTIONS)}
 REDACTIONS = ("none", "mask", "hash")
+_OUTCOME_WORDS = {"block": "blocked", "flag": "flagged", "log": "logged", "allow": "allowed"}
+
+
+def outcome_text(event_action: str, rule_action: str) -> str:
+    """What happened to an event, for people: ``event blocked``; with the rule's own action when another rule
+    decided the outcome (``event blocked (this rule's action: flag)``)."""
+    text = f"event {_OUTCOME_WORDS.get(event_action, event_action)}"
+    return text if rule_action == event_action else f"{text} (this rule's action: {rule_action})"
 
 
 class InvalidRule(ValueError):
