@@ -299,22 +299,69 @@ def alert_note(body: Any) -> str | None:
     return note
 
 
+_FILTER_IDS = ("agentId", "ruleId", "policyId", "auditLogId")
+_FILTER_TIMES = (("from", "startDate"), ("to", "endDate"))
+FILTER_KEYS = ("status", "isResolved", "severity", *_FILTER_IDS, *(n for pair in _FILTER_TIMES for n in pair))
+
+
+def _filter_statuses(fields: Fields) -> tuple[str, ...]:
+    value = fields.body.get("status")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [s.strip() for s in value.split(",") if s.strip()]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        fields.bad("status", "must be a status or an array of statuses")
+        return ()
+    if any(v not in STATUSES for v in value):
+        fields.bad("status", f"must be among {', '.join(STATUSES)}")
+        return ()
+    return tuple(dict.fromkeys(value))
+
+
+def bulk_filter(raw: dict[str, Any]) -> AlertFilter:
+    """The ``filter`` object of a bulk change. Strict, unlike a listing's query: an unknown key or a bad value
+    would otherwise drop out of the filter and widen the change to every alert, so each is a 400 naming
+    ``filter.<key>``, and so is a filter left with no criterion (``null`` values count as absent)."""
+    fields = Fields(raw, prefix="filter.")
+    for key in raw:
+        if key not in FILTER_KEYS:
+            fields.bad(key, f"is not an alert filter; use {', '.join(FILTER_KEYS)}")
+    ids = {name: fields.string(name, min_len=1, max_len=200) for name in _FILTER_IDS}
+    start, end = (next((fields.timestamp(n) for n in pair if fields.body.get(n) is not None), None)
+                  for pair in _FILTER_TIMES)
+    if start is not None and end is not None and end < start:
+        fields.bad("to", "must not be before from")
+    flt = AlertFilter(status=_filter_statuses(fields), is_resolved=_bool(fields, "isResolved", None),
+                      severity=fields.choice("severity", SEVERITIES), agent_id=ids["agentId"], rule_id=ids["ruleId"],
+                      policy_id=ids["policyId"], audit_log_id=ids["auditLogId"], start_ms=start, end_ms=end)
+    if not fields.errors and flt == AlertFilter():
+        fields.errors.append(FieldError("filter", "names no criterion; send at least one of "
+                                                  f"{', '.join(FILTER_KEYS)}"))
+    fields.done()
+    return flt
+
+
 def bulk_alerts(body: Any) -> tuple[list[str] | None, AlertFilter | None, str, str | None]:
+    """A ``POST /alerts/resolve`` body: ``ids`` or a ``filter`` (not both), the new ``status`` and a ``note``."""
     fields = Fields(body)
     ids = fields.string_list("ids")
     status = fields.choice("status", STATUSES) or "resolved"
     note = fields.string("note", max_len=5000)
+    raw = fields.body.get("filter")
     flt = None
-    if fields.body.get("filter") is not None and not isinstance(fields.body.get("filter"), dict):
+    if raw is not None and not isinstance(raw, dict):
         fields.bad("filter", "must be an object of alert filters")
-    if ids is None:
-        raw = fields.body.get("filter")
-        if not isinstance(raw, dict) or not raw:
-            fields.bad("ids", "send ids (an array of alert ids) or a non-empty filter object")
-        else:
-            fields.done()
-            flt = alert_filter({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()})
-    elif len(ids) > 10_000:
+    elif raw is not None and ids is not None:
+        fields.bad("filter", "send ids or a filter, not both")
+    elif raw is not None:
+        try:
+            flt = bulk_filter(raw)
+        except InvalidInput as exc:
+            fields.errors.extend(exc.details)
+    elif ids is None and not any(e.field == "ids" for e in fields.errors):
+        fields.bad("ids", "send ids (an array of alert ids) or a filter object")
+    if ids is not None and len(ids) > 10_000:
         fields.bad("ids", "at most 10,000 ids at once")
     fields.done()
     return ids, flt, status, note

@@ -292,6 +292,16 @@ def _obj(required: list[str], **props: Any) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": props}
 
 
+_ID = {"type": "string", "minLength": 1, "maxLength": 200}
+_STATUS = {"enum": ["open", "acknowledged", "resolved", "false_positive"]}
+#: A bulk change's filter: strict (an unknown key or a bad value is a 400, never a wider change), not empty.
+_BULK_FILTER = {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
+    "status": {"oneOf": [_STR, {"type": "array", "minItems": 1, "items": _STATUS}]},
+    "isResolved": {"type": "boolean"}, "severity": {"enum": ["info", "warning", "critical"]},
+    "agentId": _ID, "ruleId": _ID, "policyId": _ID, "auditLogId": _ID,
+    "from": _TIME, "startDate": _TIME, "to": _TIME, "endDate": _TIME}}
+
+
 #: (METHOD, path) -> (summary, tag, request schema or None, success status, response schema or None, query params)
 OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
     ("GET", "/health"): ("Health of the sidecar and its database", "system", None, 200, _ref("Health"), []),
@@ -433,7 +443,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
     ("GET", "/api/v1/alerts/counts"): ("Open alerts by severity", "alerts", None, 200, {"type": "object"}, []),
     ("POST", "/api/v1/alerts/resolve"): (
         "Change many alerts (by ids or filter)", "alerts",
-        _obj([], ids={"type": "array", "items": _STR}, filter={"type": "object"},
+        _obj([], ids={"type": "array", "items": _STR}, filter=_BULK_FILTER,
              status={"enum": ["open", "acknowledged", "resolved", "false_positive"]}, note=_STR),
         200, {"type": "object"}, []),
     ("GET", "/api/v1/alerts/{alert_id}"): ("One alert", "alerts", None, 200, _ref("Alert"), []),

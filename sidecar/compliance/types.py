@@ -15,6 +15,14 @@ ACTIONS = ("allow", "log", "flag", "block")
 #: Strength order of enforcement actions: the strongest wins.
 ACTION_RANK = {name: rank for rank, name in enumerate(ACTIONS)}
 REDACTIONS = ("none", "mask", "hash")
+_OUTCOME_WORDS = {"block": "blocked", "flag": "flagged", "log": "logged", "allow": "allowed"}
+
+
+def outcome_text(event_action: str, rule_action: str) -> str:
+    """What happened to an event, for people: ``event blocked``; with the rule's own action when another rule
+    decided the outcome (``event blocked (this rule's action: flag)``)."""
+    text = f"event {_OUTCOME_WORDS.get(event_action, event_action)}"
+    return text if rule_action == event_action else f"{text} (this rule's action: {rule_action})"
 
 
 class InvalidRule(ValueError):
@@ -118,4 +126,7 @@ class Verdict:
 
     @property
     def flags(self) -> list[str]:
-        return [v.flag for v in self.violations]
+        """The wire ``complianceFlags``: each flag string once, in evaluation order. Two violated rules of the same
+        severity, type and name (a pack's rule and a policy's copy of it) give one flag; ``violations`` keeps
+        both, each with its rule and policy id."""
+        return list(dict.fromkeys(v.flag for v in self.violations))

@@ -23,7 +23,7 @@ from sidecar.clock import ms_to_datetime, now_ms, to_iso
 from sidecar.compliance.conditions import policy_applies
 from sidecar.compliance.engine import CompiledRules, compile_rules, evaluate
 from sidecar.compliance.ratelimit import RateWindow
-from sidecar.compliance.types import EventText, InvalidRule, RuleSpec, Verdict
+from sidecar.compliance.types import EventText, InvalidRule, RuleSpec, Verdict, outcome_text
 from sidecar.errors import Unavailable
 from sidecar.ids import new_id
 from sidecar.store import alerts as alert_store
@@ -244,9 +244,9 @@ class ComplianceGate:
                     continue
                 where = ", ".join(sorted({m.field for m in violation.matches})) or "the event"
                 agent = f" from agent {stored['agentId']}" if stored["agentId"] else ""
-                outcome = "blocked" if violation.action == "block" else "flagged"
                 message = (f"{violation.name}: {violation.severity} {violation.rule_type} violation in "
-                           f"{stored['action']}{agent} ({where}); event {outcome}")
+                           f"{stored['action']}{agent} ({where}); "
+                           f"{outcome_text(stored['enforcementAction'], violation.action)}")
                 details = {
                     "flag": violation.flag, "ruleName": violation.name, "ruleType": violation.rule_type,
                     "action": violation.action, "enforcementAction": stored["enforcementAction"],

@@ -36,6 +36,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from sidecar import log
 from sidecar.clock import now_ms, to_iso
+from sidecar.compliance.types import outcome_text
 from sidecar.errors import FieldError, InvalidInput
 from sidecar.notify import email as mail
 from sidecar.notify import webhook
@@ -370,7 +371,8 @@ def _log_test(org_id: str, event_id: str, channel: str, target: str, result: dic
 
 def render_alert_email(sender: str, recipients: list[str], alerts: list[dict[str, Any]], *, base_url: str,
                        digest: bool, window_minutes: int) -> Any:
-    """The alert email: counts, then one line per alert (rule, severity, agent, action, ids). No event text."""
+    """The alert email: counts, then one line per alert (rule, severity, agent, what happened to the event, ids).
+    No event text."""
     count = len(alerts)
     critical = sum(1 for a in alerts if a.get("severity") == "critical")
     if digest:
@@ -383,7 +385,8 @@ def render_alert_email(sender: str, recipients: list[str], alerts: list[dict[str
         details = alert.get("details") or {}
         rule = details.get("ruleName") or alert.get("ruleId") or "rule"
         agent = alert.get("agentId") or "-"
-        action = details.get("enforcementAction") or "-"
+        action = (outcome_text(details["enforcementAction"], details.get("action") or details["enforcementAction"])
+                  if details.get("enforcementAction") else "-")
         lines.append(f"- [{str(alert.get('severity', '')).upper()}] {rule} | agent {agent} | {action} | "
                      f"alert {alert.get('id')} | event {alert.get('auditLogId')} | {alert.get('createdAt')}")
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in (
@@ -393,7 +396,7 @@ def render_alert_email(sender: str, recipients: list[str], alerts: list[dict[str
     body_html = (
         f"<p>{count} new alert{'s' if count != 1 else ''} ({critical} critical).</p>"
         "<table border='1' cellpadding='4' cellspacing='0'><tr><th>Severity</th><th>Rule</th><th>Agent</th>"
-        "<th>Action</th><th>Alert</th><th>Event</th><th>Time</th></tr>" + "".join(rows) + "</table>"
+        "<th>Outcome</th><th>Alert</th><th>Event</th><th>Time</th></tr>" + "".join(rows) + "</table>"
         f"<p>Open the AgentAudit desktop app to triage them.</p>"
     )
     return mail.build(sender=sender, recipients=recipients, subject=subject, text="\n".join(lines) + "\n",

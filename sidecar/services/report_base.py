@@ -67,6 +67,28 @@ class BuildContext:
 
 # -- shared pieces ---------------------------------------------------------------------------------
 
+#: What a policy-scoped report counts (every figure of it, events and violations alike).
+POLICY_EVENTS = ("the events this policy's rules applied to: its attached agents' events since each was attached, "
+                 "and any event that violated one of its rules")
+POLICY_SCOPE_NOTE = (
+    "Scope: every figure counts only the policy's events, those of the agents attached to it (by id, or by "
+    "name as ingest resolves them) received since each was attached, plus any event that violated one of its "
+    "rules (such as an agent's detached since). Under this scope an event is flagged when it violated a rule of "
+    "the policy, and its outcome is the strongest action among those rules (block > flag > log), whatever "
+    "other rules did; the event's own outcome, across all rules, is in the audit log. The policy's conditions "
+    "(time of day, agent types, metadata) are not recorded per event, so an attached agent's event counts even "
+    "if a condition kept the policy off it.")
+
+
+def flag_terms(w: Window) -> dict[str, str]:
+    """How a report names its events and their flagged, blocked and let-through shares in the window's scope."""
+    if w.policy_id is None:
+        return {"events": "Events audited", "flagged": "Flagged events (any rule matched)",
+                "block": "Flagged, outcome block", "flag": "Flagged, outcome flag"}
+    return {"events": "Events under the policy", "flagged": "Flagged events (a rule of the policy matched)",
+            "block": "Blocked by the policy's rules", "flag": "Flagged by the policy's rules, let through"}
+
+
 def scope(db: Database, ctx: BuildContext) -> list[tuple[str, str]]:
     params = ctx.params
     scope = [("Agents", f"agent {params['agentId']}" if params.get("agentId") else "all agents")]
@@ -76,6 +98,7 @@ def scope(db: Database, ctx: BuildContext) -> list[tuple[str, str]]:
             row = db.execute_sql(q(db, "SELECT name FROM policies WHERE id = ? AND org_id = ?"),
                                  (policy, ctx.org_id)).fetchone()
             scope.append(("Policies", f"{row[0]} ({policy})" if row else policy))
+            scope.append(("Events", POLICY_EVENTS))
         else:
             scope.append(("Policies", "all policies and organisation-wide rules"))
     if params.get("name"):

@@ -11,8 +11,8 @@ from sidecar.reports.values import percent, short_time
 from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
 from sidecar.services.report_base import (ALERT_STATUS_LABELS, ALERT_STATUSES, RULE_TYPE_LABELS, SEVERITY_COLORS,
-                                         BuildContext, alert_counts, base_document, bucket_labels, integrity_block,
-                                         period_text, rule_source, share, triage_note)
+                                         POLICY_SCOPE_NOTE, BuildContext, alert_counts, base_document, bucket_labels,
+                                         flag_terms, integrity_block, period_text, rule_source, share, triage_note)
 
 
 # -- compliance summary ----------------------------------------------------------------------------
@@ -37,13 +37,14 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
 
     events, flagged = totals["events"], totals["flagged"]
     alerts = alert_counts(triage)
+    terms = flag_terms(w)
     doc.blocks.append(KpiBlock("kpis", "Key figures", [
-        Kpi("eventsAudited", "Events audited", events),
-        Kpi("flaggedEvents", "Flagged events (any rule matched)", flagged,
+        Kpi("eventsAudited", terms["events"], events),
+        Kpi("flaggedEvents", terms["flagged"], flagged,
             note=f"{percent(share(flagged, events))} of events", tone="warning" if flagged else "good"),
-        Kpi("eventsBlocked", "Flagged, outcome block", totals["block"],
+        Kpi("eventsBlocked", terms["block"], totals["block"],
             tone="critical" if totals["block"] else "neutral"),
-        Kpi("eventsOutcomeFlag", "Flagged, outcome flag", totals["flag"],
+        Kpi("eventsOutcomeFlag", terms["flag"], totals["flag"],
             note=f"{totals['log']:,} with outcome log (recorded only)"),
         Kpi("violations", "Rule violations", v["total"], note=f"{v['ruleCount']:,} distinct rules"),
         Kpi("criticalViolations", "Critical violations", v["bySeverity"]["critical"],
@@ -54,7 +55,8 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
     ]))
     top_source = (rule_source(policies_by_id.get(v["byRule"][0]["policyId"] or ""), v["byRule"][0]["policyId"],
                               v["byRule"][0]["packId"]) if v["byRule"] else "")
-    narrative = _narrative(w, totals, v, triage, alerts, top_source)
+    policy_name = policies_by_id.get(w.policy_id, w.policy_id) if w.policy_id is not None else None
+    narrative = _narrative(w, totals, v, triage, alerts, top_source, policy_name)
     doc.blocks.append(TextBlock("summary", "Summary", [narrative]))
     head = ctx.integrity(db, ctx.org_id)
     doc.cover_note = [narrative, f"Built against the organisation's audit chain at sequence {head['sequence']:,} "
@@ -67,7 +69,7 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
         note=f"{v['total']:,} violations in {v['events']:,} events over {len(labels)} "
              f"{unit if len(labels) == 1 else unit + 's'} (UTC); the last runs to the period's end, included.",
         value_label="Violations", category_label=f"{unit.capitalize()} (UTC)"))
-    doc.blocks.append(ChartBlock("eventTrend", f"Events audited per {unit}", labels,
+    doc.blocks.append(ChartBlock("eventTrend", f"{terms['events']} per {unit}", labels,
                                  [Series("Events", per_bucket, "#0E7490")], stacked=False,
                                  value_label="Events", category_label=f"{unit.capitalize()} (UTC)"))
     doc.blocks.append(TableBlock(
@@ -117,6 +119,8 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
          Column("enforcementAction", "Outcome", 1.1), Column("startedAt", "Started (UTC)", 1.7, "time")],
         [(t["traceId"], t["rootAction"], t["agentIds"], t["spanCount"], t["flaggedCount"], t["blockedCount"],
           t["enforcementAction"], t["startedAt"]) for t in traces],
+        note=("Flagged and blocked spans, and the outcome, count only the spans of this report's scope; spans "
+              "counts the whole trace." if w.agent_id is not None or w.policy_id is not None else None),
         empty_text="No trace had a flagged span in this period."))
     doc.blocks.append(TableBlock(
         "alertTriage", "Alert triage status",
@@ -159,6 +163,7 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
         "means resolved or false positive. The triage status is as of the time this report was built.",
         "Counts are computed from the stored data when the report is built; numbers for a period still in "
         "progress may grow. Times are UTC.",
+        *([POLICY_SCOPE_NOTE] if w.policy_id is not None else []),
     ]))
     doc.facts.update({"eventsAudited": events, "violations": v["total"]})
     ctx.progress(0.5)
@@ -166,16 +171,23 @@ def compliance_summary(db: Database, ctx: BuildContext) -> Document:
 
 
 def _narrative(w: Window, totals: dict[str, int], v: dict[str, Any], triage: dict[str, Any],
-               alerts: dict[str, int], top_source: str) -> str:
-    """The summary paragraph, as plain text (every format shows it; the PDF escapes it)."""
+               alerts: dict[str, int], top_source: str, policy_name: str | None = None) -> str:
+    """The summary paragraph, as plain text (every format shows it; the PDF escapes it). Under a policy every
+    figure is the policy's: its events, the events that violated its rules, and the outcome its rules gave."""
     events = totals["events"]
-    text = (f"Between {short_time(w.start_ms)} and {short_time(w.end_ms)} UTC, {events:,} events from "
-            f"{totals['agents']:,} agent{'s' if totals['agents'] != 1 else ''} were audited. ")
+    agents = f"{totals['agents']:,} agent{'s' if totals['agents'] != 1 else ''}"
+    period = f"Between {short_time(w.start_ms)} and {short_time(w.end_ms)} UTC"
+    if policy_name is None:
+        text = f"{period}, {events:,} events from {agents} were audited. "
+        matched, outcome = "were flagged (matched at least one rule); by outcome", ""
+    else:
+        text = f"{period}, {events:,} events from {agents} came under policy {policy_name}. "
+        matched, outcome = "were flagged (violated a rule of the policy); by the policy's outcome", " by its rules"
     if not totals["flagged"]:
-        return text + "No event matched a compliance rule."
-    text += (f"{totals['flagged']:,} ({percent(share(totals['flagged'], events))}) were flagged (matched at least "
-             f"one rule); by outcome, {totals['block']:,} were blocked, {totals['flag']:,} flagged and let through "
-             f"and {totals['log']:,} logged only. ")
+        return text + ("No event matched a compliance rule." if policy_name is None
+                       else "No event violated a rule of the policy.")
+    text += (f"{totals['flagged']:,} ({percent(share(totals['flagged'], events))}) {matched}, {totals['block']:,} "
+             f"were blocked{outcome}, {totals['flag']:,} flagged and let through and {totals['log']:,} logged only. ")
     if v["byRule"]:
         top = v["byRule"][0]
         text += (f"The most frequent rule was {top['ruleName']} ({top_source}; {top['violations']:,} violations, "

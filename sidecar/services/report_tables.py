@@ -18,9 +18,9 @@ from sidecar.store import logs as log_store
 from sidecar.store import report_queries as rq
 from sidecar.store.report_queries import Window
 from sidecar.services.report_base import (ALERT_STATUS_LABELS, ALERT_STATUSES, PDF_ALERT_LIMIT, PDF_EVENT_LIMIT,
-                                         PDF_SPAN_LIMIT, RULE_TYPE_LABELS, BuildContext, alert_counts, base_document,
-                                         duration, integrity_block, masking_note, period_text, rule_source, share,
-                                         triage_note)
+                                         PDF_SPAN_LIMIT, POLICY_SCOPE_NOTE, RULE_TYPE_LABELS, BuildContext,
+                                         alert_counts, base_document, duration, flag_terms, integrity_block,
+                                         masking_note, period_text, rule_source, share, triage_note)
 
 
 # -- audit log export ------------------------------------------------------------------------------
@@ -54,17 +54,20 @@ def audit_log_export(db: Database, ctx: BuildContext) -> Document:
     doc = base_document(db, ctx, subtitle=f"Period {period_text(w.start_ms, w.end_ms)}", csv_table="events")
     totals = rq.event_totals(db, w)
     ctx.progress(0.05)
+    terms = flag_terms(w)
     doc.blocks.append(KpiBlock("summary", "Summary", [
-        Kpi("events", "Events", totals["events"]),
-        Kpi("flagged", "Flagged events (any rule matched)", totals["flagged"],
+        Kpi("events", "Events" if w.policy_id is None else terms["events"], totals["events"]),
+        Kpi("flagged", terms["flagged"], totals["flagged"],
             note=f"outcome: {totals['block']:,} block, {totals['flag']:,} flag, {totals['log']:,} log",
             tone="warning" if totals["flagged"] else "good"),
-        Kpi("blocked", "Flagged, outcome block", totals["block"], tone="critical" if totals["block"] else "neutral"),
+        Kpi("blocked", terms["block"], totals["block"], tone="critical" if totals["block"] else "neutral"),
         Kpi("agents", "Agents", totals["agents"])]))
     doc.blocks.append(TableBlock(
         "events", "Events", EVENT_COLUMNS, _event_rows(db, w, show_sensitive=ctx.show_sensitive),
         total=totals["events"], pdf_limit=PDF_EVENT_LIMIT, empty_text="No events in this period.",
-        note=masking_note(ctx.show_sensitive)))
+        note=" ".join([masking_note(ctx.show_sensitive),
+                       *([POLICY_SCOPE_NOTE + " Each row's outcome and flags are the event's own, across all rules."]
+                         if w.policy_id is not None else [])])))
     doc.blocks.append(integrity_block(db, ctx, w))
     doc.facts["events"] = totals["events"]
     return doc
@@ -183,18 +186,21 @@ def agent_activity(db: Database, ctx: BuildContext) -> Document:
     ctx.progress(0.4)
     events = sum(a["events"] for a in agents)
     flagged = sum(a["flagged"] for a in agents)
+    terms = flag_terms(w)
     doc.blocks.append(KpiBlock("kpis", "Key figures", [
-        Kpi("agents", "Agents active", len(agents)), Kpi("events", "Events", events),
-        Kpi("flagged", "Flagged events (any rule matched)", flagged,
+        Kpi("agents", "Agents active", len(agents)),
+        Kpi("events", "Events" if w.policy_id is None else terms["events"], events),
+        Kpi("flagged", terms["flagged"], flagged,
             note=f"{percent(share(flagged, events))} of events", tone="warning" if flagged else "good"),
-        Kpi("blocked", "Flagged, outcome block", sum(a["blocked"] for a in agents),
+        Kpi("blocked", terms["block"], sum(a["blocked"] for a in agents),
             tone="critical" if any(a["blocked"] for a in agents) else "neutral")]))
     top = agents[:12]
     if top:
         doc.blocks.append(ChartBlock(
             "eventsByAgent", "Events by agent", [_agent_label(a) for a in top],
             [Series("Not flagged", [a["events"] - a["flagged"] for a in top], "#0E7490"),
-             Series("Flagged (any rule matched)", [a["flagged"] for a in top], "#D97706")], kind="hbar",
+             Series(terms["flagged"].replace("Flagged events", "Flagged"), [a["flagged"] for a in top], "#D97706")],
+            kind="hbar",
             value_label="Events in the period", category_label="Agent",
             note=" ".join(filter(None, [
                 f"The {len(top)} busiest of {len(agents)} agents." if len(agents) > len(top) else None,
@@ -213,7 +219,8 @@ def agent_activity(db: Database, ctx: BuildContext) -> Document:
         total=len(agents), empty_text="No agent activity in this period.",
         note="Flagged: events that matched at least one rule, whatever the outcome (as GET /audit-logs?flagged=true). "
              "Blocked: flagged events whose outcome was block. Violations: matched rules, one per rule per event. "
-             "Each agent's type and its numbers of traces and distinct actions are in the CSV and JSON formats."))
+             "Each agent's type and its numbers of traces and distinct actions are in the CSV and JSON formats."
+             + (" " + POLICY_SCOPE_NOTE if w.policy_id is not None else "")))
     doc.blocks.append(TableBlock(
         "actions", "Most frequent actions",
         [Column("agentId", "Agent", 2), Column("action", "Action", 2), Column("events", "Events", 1, "int"),

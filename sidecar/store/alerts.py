@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from peewee import Database
 
-from sidecar.errors import NotFound
+from sidecar.errors import FieldError, InvalidInput, NotFound
 from sidecar.store.models import Alert
 from sidecar.store.records import AlertRecord
 from sidecar.store.sql import placeholders, q
@@ -130,12 +130,15 @@ def _apply(row: Alert, *, status: str, note: str | None, by: str, now: int) -> N
 
 def set_status_many(org_id: str, *, ids: Sequence[str] | None, flt: AlertFilter | None, status: str, note: str | None,
                     by: str, now: int) -> list[str]:
-    """Change many alerts (by ids or by filter); returns the ids changed. Unknown ids are skipped."""
+    """Change many alerts (by ids or by filter); returns the ids changed. Unknown ids are skipped. A filter
+    without any criterion is refused (InvalidInput): it would change every alert of the organisation."""
     query = Alert.select().where(Alert.org_id == org_id)
     if ids is not None:
         query = query.where(Alert.id.in_(list(ids)))
+    elif flt is None or flt == AlertFilter():
+        raise InvalidInput.fields([FieldError("filter", "a bulk change needs ids or a filter with a criterion")])
     else:
-        query = _filtered(org_id, flt or AlertFilter())
+        query = _filtered(org_id, flt)
     changed = []
     for row in query.where(Alert.status != status).limit(10_000):
         _apply(row, status=status, note=note, by=by, now=now)

@@ -8,29 +8,19 @@ Every query is scoped by organisation. Times are epoch milliseconds, windows inc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from peewee import Database
 
 from sidecar.store import logs as log_store
-from sidecar.store.logs import LogFilter
+# the event queries live in report_events; the report builders reach them through this module
+from sidecar.store.report_events import (DAY_MS, OUTCOMES, Window, bucket_count, bucket_ms, bucket_origin,
+                                         event_scope, event_totals, events_per_bucket, first_and_last, iter_events,
+                                         scoped_flagged_traces)
 from sidecar.store.sql import q
 
-DAY_MS = 86_400_000
 SEVERITIES = ("critical", "warning", "info")
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """What a report covers: a period and an optional agent and policy."""
-
-    org_id: str
-    start_ms: int
-    end_ms: int
-    agent_id: str | None = None
-    policy_id: str | None = None
 
 
 def tune_for_reports(db: Database) -> None:
@@ -68,83 +58,6 @@ def organization(db: Database, org_id: str) -> dict[str, Any]:
     if row is None:
         return {"name": org_id, "email": "", "lastSeq": 0, "lastHash": "0" * 64, "prunedSeq": 0}
     return {"name": row[0], "email": row[1], "lastSeq": int(row[2]), "lastHash": row[3], "prunedSeq": int(row[4])}
-
-
-def event_totals(db: Database, w: Window) -> dict[str, int]:
-    """``{events, flagged, block, flag, log, agents}`` for the window (indexes only, except the flagged rows)."""
-    lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
-    agent = " AND agent_id = ?" if w.agent_id is not None else ""
-    extra: list[Any] = [w.agent_id] if w.agent_id is not None else []
-    base = [w.org_id, lo, hi, *extra]
-    if w.agent_id is None:
-        events = max(0, hi - lo + 1)
-    else:
-        events = int(_rows(db, f"SELECT COUNT(*) FROM audit_logs WHERE org_id = ? AND seq BETWEEN ? AND ?{agent}",
-                           base)[0][0])
-    by_action = dict(_rows(db, f"SELECT enforcement, COUNT(*) FROM audit_logs WHERE org_id = ? AND seq BETWEEN ? AND ?"
-                               f"{agent} AND flagged GROUP BY enforcement", base))
-    agents = int(_rows(db, f"SELECT COUNT(DISTINCT agent_id) FROM audit_logs WHERE org_id = ? AND seq BETWEEN ? AND ?"
-                           f"{agent}", base)[0][0])
-    return {"events": events, "flagged": sum(int(v) for v in by_action.values()),
-            "block": int(by_action.get("block", 0)), "flag": int(by_action.get("flag", 0)),
-            "log": int(by_action.get("log", 0)), "agents": agents}
-
-
-def bucket_ms(start_ms: int, end_ms: int, max_buckets: int = 62) -> int:
-    """A bucket width (a whole number of days) giving at most ``max_buckets`` bars over the window."""
-    days = max(1, -(-(end_ms - start_ms) // DAY_MS))
-    return DAY_MS * max(1, -(-days // max_buckets))
-
-
-def bucket_origin(start_ms: int) -> int:
-    """Buckets start at UTC midnight, so each bar is a calendar day (or a run of them)."""
-    return start_ms - start_ms % DAY_MS
-
-
-def bucket_count(w: Window, width: int) -> int:
-    """Bars from the first day's midnight to the window's end; an end exactly at midnight (an inclusive
-    ``to`` of 00:00:00) opens no bar of its own: what happens at that instant counts in the last bar."""
-    return max(1, -(-(w.end_ms - bucket_origin(w.start_ms)) // width))
-
-
-def events_per_bucket(db: Database, w: Window, width: int) -> list[int]:
-    """Events per bucket of ``width`` ms from UTC midnight of the window's first day: by sequence-range
-    search when unfiltered (two index probes per bucket), else one grouped scan of the agent's range."""
-    origin, count = bucket_origin(w.start_ms), bucket_count(w, width)
-    if w.agent_id is None:
-        first, last = log_store.chain_bounds(db, w.org_id)
-        if first > last:
-            return [0] * count
-        edges = [log_store.first_seq_at_or_after(db, w.org_id, max(w.start_ms, origin + i * width), first, last)
-                 for i in range(count)]
-        edges.append(log_store.first_seq_at_or_after(db, w.org_id, w.end_ms + 1, first, last))
-        return [max(0, edges[i + 1] - edges[i]) for i in range(count)]
-    lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
-    out = [0] * count
-    for bucket, n in _rows(db, "SELECT (created_at - ?) / ?, COUNT(*) FROM audit_logs WHERE org_id = ? AND agent_id = ? "
-                               "AND seq BETWEEN ? AND ? GROUP BY 1", [origin, width, w.org_id, w.agent_id, lo, hi]):
-        if int(bucket) >= 0:
-            out[min(int(bucket), count - 1)] += int(n)
-    return out
-
-
-def iter_events(db: Database, w: Window, *, chunk: int = 1000) -> Iterator[list[dict[str, Any]]]:
-    """The window's events, oldest first, in chunks."""
-    return log_store.iter_logs(db, w.org_id, LogFilter(agent_id=w.agent_id, start_ms=w.start_ms, end_ms=w.end_ms),
-                               chunk=chunk)
-
-
-def first_and_last(db: Database, w: Window) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """``{sequence, hash, createdAt}`` of the window's first and last events (unfiltered by agent)."""
-    lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
-    if lo > hi:
-        return None, None
-    found = []
-    for seq in (lo, hi):
-        row = db.execute_sql(q(db, "SELECT seq, hash, created_at FROM audit_logs WHERE org_id = ? AND seq = ?"),
-                             (w.org_id, seq)).fetchone()
-        found.append({"sequence": int(row[0]), "hash": row[1], "createdAt": int(row[2])} if row else None)
-    return found[0], found[1]
 
 
 # -- violations ------------------------------------------------------------------------------------
@@ -193,16 +106,21 @@ def violations_per_bucket(db: Database, w: Window, width: int) -> dict[str, list
 # -- traces ----------------------------------------------------------------------------------------
 
 def top_flagged_traces(db: Database, w: Window, *, limit: int = 10) -> list[dict[str, Any]]:
-    """Traces active in the window with the most flagged spans."""
-    clauses = ["org_id = ?", "flagged_count > 0", "ended_at >= ?", "started_at <= ?"]
-    params: list[Any] = [w.org_id, w.start_ms, w.end_ms]
-    if w.agent_id is not None:
-        needle = orjson.dumps(w.agent_id).decode()
-        clauses.append("agent_ids LIKE ? ESCAPE '\\'")
-        params.append("%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    rows = _rows(db, f"SELECT trace_id, root_action, agent_ids, span_count, flagged_count, blocked_count, enforcement, "
-                     f"started_at, ended_at FROM traces WHERE {' AND '.join(clauses)} "
-                     "ORDER BY flagged_count DESC, blocked_count DESC, last_seq DESC LIMIT ?", [*params, limit])
+    """Traces with the most flagged spans: for the whole organisation, traces active in the window by their
+    own counts; under an agent or a policy, the spans of the window's events in that scope, so a trace's
+    flagged and blocked spans (and its outcome) count what the scope covers."""
+    if w.agent_id is not None or w.policy_id is not None:
+        out = []
+        for trace_id, flagged, blocked, rank in scoped_flagged_traces(db, w, limit=limit):
+            summary = trace_summary(db, w.org_id, trace_id)
+            if summary is not None:
+                out.append({**summary, "flaggedCount": flagged, "blockedCount": blocked,
+                            "enforcementAction": OUTCOMES[rank]})
+        return out
+    rows = _rows(db, "SELECT trace_id, root_action, agent_ids, span_count, flagged_count, blocked_count, enforcement, "
+                     "started_at, ended_at FROM traces WHERE org_id = ? AND flagged_count > 0 AND ended_at >= ? "
+                     "AND started_at <= ? ORDER BY flagged_count DESC, blocked_count DESC, last_seq DESC LIMIT ?",
+                 [w.org_id, w.start_ms, w.end_ms, limit])
     return [{"traceId": r[0], "rootAction": r[1], "agentIds": orjson.loads(r[2]), "spanCount": int(r[3]),
              "flaggedCount": int(r[4]), "blockedCount": int(r[5]), "enforcementAction": r[6], "startedAt": int(r[7]),
              "endedAt": int(r[8])} for r in rows]
@@ -326,15 +244,14 @@ def policy_names(db: Database, org_id: str) -> dict[str, str]:
 # -- agents ----------------------------------------------------------------------------------------
 
 def agent_activity(db: Database, w: Window) -> list[dict[str, Any]]:
-    """Per agent in the window: events, flagged, blocked, first and last seen, top action; registered names."""
+    """Per agent in the window (and scope): events, flagged, blocked, first and last seen, top action; names."""
     lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
-    agent = " AND agent_id = ?" if w.agent_id is not None else ""
-    params: list[Any] = [w.org_id, lo, hi, *([w.agent_id] if w.agent_id is not None else [])]
-    rows = _rows(db, f"SELECT agent_id, COUNT(*), SUM(CASE WHEN flagged THEN 1 ELSE 0 END), "
-                     f"SUM(CASE WHEN enforcement = 'block' THEN 1 ELSE 0 END), MIN(created_at), MAX(created_at), "
+    s = event_scope(db, w)
+    rows = _rows(db, f"SELECT agent_id, COUNT(*), SUM(CASE WHEN {s.rank} IS NOT NULL THEN 1 ELSE 0 END), "
+                     f"SUM(CASE WHEN {s.rank} = 3 THEN 1 ELSE 0 END), MIN(created_at), MAX(created_at), "
                      f"COUNT(DISTINCT action), COUNT(DISTINCT trace_id) "
-                     f"FROM audit_logs WHERE org_id = ? AND seq BETWEEN ? AND ?{agent} GROUP BY agent_id "
-                     "ORDER BY COUNT(*) DESC", params)
+                     f"FROM {s.source} WHERE org_id = ? AND seq BETWEEN ? AND ?{s.where} GROUP BY agent_id "
+                     "ORDER BY COUNT(*) DESC", s.params(w.org_id, lo, hi))
     violations = {a: (int(n), int(c)) for a, n, c in _rows(
         db, f"SELECT agent_id, COUNT(*), SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END) FROM violations "
             f"WHERE {_violation_where(w)[0]} GROUP BY agent_id", _violation_where(w)[1])}
@@ -353,14 +270,13 @@ def agent_activity(db: Database, w: Window) -> list[dict[str, Any]]:
 
 
 def agent_actions(db: Database, w: Window, *, top: int = 40) -> list[dict[str, Any]]:
-    """Events per (agent, action) in the window, most frequent first."""
+    """Events per (agent, action) in the window (and scope), most frequent first."""
     lo, hi = log_store.seq_range(db, w.org_id, w.start_ms, w.end_ms)
-    agent = " AND agent_id = ?" if w.agent_id is not None else ""
-    params: list[Any] = [w.org_id, lo, hi, *([w.agent_id] if w.agent_id is not None else []), top]
+    s = event_scope(db, w)
     return [{"agentId": a, "action": act, "events": int(n), "flagged": int(f or 0)} for a, act, n, f in _rows(
-        db, f"SELECT agent_id, action, COUNT(*), SUM(CASE WHEN flagged THEN 1 ELSE 0 END) FROM audit_logs "
-            f"WHERE org_id = ? AND seq BETWEEN ? AND ?{agent} GROUP BY agent_id, action ORDER BY COUNT(*) DESC LIMIT ?",
-        params)]
+        db, f"SELECT agent_id, action, COUNT(*), SUM(CASE WHEN {s.rank} IS NOT NULL THEN 1 ELSE 0 END) "
+            f"FROM {s.source} WHERE org_id = ? AND seq BETWEEN ? AND ?{s.where} GROUP BY agent_id, action "
+            "ORDER BY COUNT(*) DESC LIMIT ?", [*s.params(w.org_id, lo, hi), top])]
 
 
 # -- policies --------------------------------------------------------------------------------------

@@ -217,3 +217,39 @@ async def test_report_ready_is_a_webhook_too(api: ApiClient, owner: Account, rec
     hook = next(h for h in receiver.received if h["event"] == "report.ready")
     report = await api.get(f"reports/{created.body['id']}", headers=owner.jwt)
     assert hook["data"]["id"] == created.body["id"] and hook["data"]["sha256"] == report.body["sha256"]
+
+
+async def test_alert_text_says_what_happened_to_the_event(api: ApiClient, owner: Account, receiver, smtp) -> None:
+    """An IBAN rule flags, the SSN rule blocks: the event is blocked, and every alert, webhook and email says so,
+    naming the rule's own action where it differs."""
+    for pack in ("hipaa", "gdpr", "finance", "secrets"):
+        assert (await api.post("compliance-rules/packs", json={"packId": pack}, headers=owner.jwt)).status == 201
+    await _webhook_on(api, owner, receiver, notifyEmail=True, emailRecipients=["ciso@acme.test"],
+                      smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none",
+                            "from": "AgentAudit <audit@acme.test>"})
+    event = await api.post("audit-logs", json={"action": "llm_call", "agentId": "pay-bot",
+                                               "prompt": "IBAN DE89 3704 0044 0532 0130 00 and SSN 536-22-1234"},
+                           headers=owner.api_key)
+    assert event.status == 201 and event.body["enforcementAction"] == "block"
+    actions = {v["name"]: v["action"] for v in event.body["violationDetails"]}
+    assert (actions["Bank Account (IBAN)"], actions["SSN Detection"]) == ("flag", "block")
+
+    alerts = {a["details"]["ruleName"]: a for a in (await api.get("alerts", headers=owner.jwt)).body}
+    assert set(alerts) == set(actions)
+    where = "critical pii_detect violation in llm_call from agent pay-bot (prompt)"
+    assert alerts["Bank Account (IBAN)"]["message"] == (
+        f"Bank Account (IBAN): {where}; event blocked (this rule's action: flag)")
+    assert alerts["SSN Detection"]["message"] == f"SSN Detection: {where}; event blocked"
+    assert all("event flagged" not in a["message"] for a in alerts.values())
+
+    await _until(lambda: len(receiver.received) == len(alerts))
+    assert {h["alert"]["id"]: h["alert"]["message"] for h in receiver.received} == {
+        a["id"]: a["message"] for a in alerts.values()}
+
+    await _until(lambda: smtp.inbox.messages)  # the critical alerts, at once
+    text = smtp.inbox.messages[0][1].get_payload()[0].get_payload(decode=True).decode()
+    html = smtp.inbox.messages[0][1].get_payload()[1].get_payload(decode=True).decode()
+    iban = next(line for line in text.splitlines() if "Bank Account (IBAN)" in line)
+    ssn = next(line for line in text.splitlines() if "SSN Detection" in line)
+    assert "| event blocked (this rule's action: flag) |" in iban and "| event blocked |" in ssn
+    assert "<th>Outcome</th>" in html and "event blocked (this rule&#x27;s action: flag)" in html
