@@ -126,7 +126,4 @@ class Verdict:
 
     @property
     def flags(self) -> list[str]:
-        """The wire ``complianceFlags``: each flag string once, in evaluation order. Two violated rules of the same
-        severity, type and name (a pack's rule and a policy's copy of it) give one flag; ``violations`` keeps
-        both, each with its rule and policy id."""
-        return list(dict.fromkeys(v.flag for v in self.violations))
+        return [v.flag for v in self.violations]
