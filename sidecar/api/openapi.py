@@ -169,6 +169,12 @@ SCHEMAS: dict[str, Any] = {
                        "targetId": _NULLABLE_STR, "targetName": _NULLABLE_STR, "details": {"type": ["object", "null"]},
                        "createdAt": _TIME},
     },
+    "PackUpgrade": {
+        "type": "object", "required": ["packId", "fromVersion", "toVersion", "added", "updated", "removed", "rules"],
+        "properties": {"packId": _STR, "fromVersion": _STR, "toVersion": _STR, "added": {"type": "integer"},
+                       "updated": {"type": "integer"}, "removed": {"type": "integer"},
+                       "rules": {"type": "array", "items": _ref("Rule")}},
+    },
     "Pack": {
         "type": "object", "required": ["id", "name", "version", "rules"],
         "properties": {"id": _STR, "name": _STR, "description": _STR, "version": _STR,
@@ -388,6 +394,9 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, Any, int, Any, list[str]]] = {
                                                           {"type": "array", "items": {"type": "object"}}, []),
     ("DELETE", "/api/v1/compliance-rules/packs/{pack_id}"): ("Uninstall a pack and its rules", "compliance", None,
                                                              204, None, []),
+    ("POST", "/api/v1/compliance-rules/packs/{pack_id}/upgrade"): (
+        "Bring an installed pack to the shipped version (rule ids and on/off kept)", "compliance", None, 200,
+        _ref("PackUpgrade"), []),
     ("GET", "/api/v1/compliance-rules"): ("Rules", "compliance", None, 200, _array("Rule"),
                                           _PAGING + ["policyId", "ruleType", "packId", "isActive", "scope"]),
     ("POST", "/api/v1/compliance-rules"): ("Create an organisation-wide rule", "compliance", _ref("RuleInput"), 201,

@@ -57,6 +57,7 @@ def route_table() -> list[web.RouteDef]:
         web.post(f"{API}/compliance-rules/packs", rules.install_pack),
         web.get(f"{API}/compliance-rules/packs/installed", rules.installed_packs),
         web.delete(f"{API}/compliance-rules/packs/{{pack_id}}", rules.uninstall_pack),
+        web.post(f"{API}/compliance-rules/packs/{{pack_id}}/upgrade", rules.upgrade_pack),
         web.get(f"{API}/compliance-rules", rules.list_rules),
         web.post(f"{API}/compliance-rules", rules.create_rule),
         web.get(f"{API}/compliance-rules/{{rule_id}}", rules.get_rule),

@@ -19,7 +19,15 @@ from sidecar.services.ledger import HeadView
 from sidecar.services.retention import RetentionView
 from sidecar.store.accounts import ApiKeyRecord, OrgRecord, UserRecord
 from sidecar.store.agent_ids import SeenAgent
-from sidecar.store.records import ActivityRecord, AgentRecord, AlertRecord, PolicyRecord, RuleRecord, VersionRecord
+from sidecar.store.records import (
+    ActivityRecord,
+    AgentRecord,
+    AlertRecord,
+    PackUpgradeRecord,
+    PolicyRecord,
+    RuleRecord,
+    VersionRecord,
+)
 from sidecar.store.reports import ReportRecord, ScheduleRecord
 
 
@@ -89,6 +97,12 @@ def rule_json(record: RuleRecord) -> dict[str, Any]:
             "severity": record.severity, "actionOverride": record.action_override, "redaction": record.redaction,
             "isActive": record.is_active, "policyId": record.policy_id, "packId": record.pack_id,
             "createdAt": to_iso(record.created_at), "updatedAt": to_iso(record.updated_at)}
+
+
+def pack_upgrade_json(record: PackUpgradeRecord) -> dict[str, Any]:
+    return {"packId": record.pack_id, "fromVersion": record.from_version, "toVersion": record.to_version,
+            "added": record.added, "updated": record.updated, "removed": record.removed,
+            "rules": [rule_json(rule) for rule in record.rules]}
 
 
 def policy_json(record: PolicyRecord) -> dict[str, Any]:

@@ -17,11 +17,12 @@ from sidecar.services.compliance import ComplianceGate, rule_spec
 from sidecar.services.principal import Principal
 from sidecar.store import activity, agent_ids
 from sidecar.store import analytics as analytics_store
+from sidecar.store import packs as pack_store
 from sidecar.store import policies as store
 from sidecar.store.agent_ids import SeenAgent
 from sidecar.store.analytics import AnalyticsFilter
 from sidecar.store.db import ReadPool
-from sidecar.store.records import AgentRecord, PolicyRecord, RuleRecord, VersionRecord
+from sidecar.store.records import AgentRecord, PackUpgradeRecord, PolicyRecord, RuleRecord, VersionRecord
 from sidecar.store.sql import q
 from sidecar.store.writer import Writer
 
@@ -46,6 +47,12 @@ def checked_conditions(conditions: Any) -> dict[str, Any] | None:
         raise InvalidInput.fields([FieldError(exc.field, exc.message)]) from None  # named from "conditions" on
 
 
+def _installed_rules(pack: Pack) -> list[dict[str, Any]]:
+    """The pack's rules as organisation-wide rule fields (the pack's action becomes the rule's action)."""
+    return [{"pack_rule_key": r.key, "name": r.name, "rule_type": r.rule_type, "condition": r.condition,
+             "severity": r.severity, "action_override": r.action, "redaction": r.redaction} for r in pack.rules]
+
+
 def _pack(pack_id: str) -> Pack:
     pack = get_pack(pack_id)
     if pack is None:
@@ -64,15 +71,22 @@ class PolicyService:
         self.agent_guard: Callable[[str], None] | None = None
 
     async def _change(self, principal: Principal, action: str, target_type: str, fn: Callable[..., T], *args: Any,
-                      target: Callable[[T], str | None] | None = None, details: dict[str, Any] | None = None,
-                      **kwargs: Any) -> T:
-        """Run a change and record who made it, in one transaction; then drop the evaluation cache."""
+                      target: Callable[[T], str | None] | None = None,
+                      details: dict[str, Any] | Callable[[T], dict[str, Any]] | None = None,
+                      recorded: Callable[[T], bool] | None = None, **kwargs: Any) -> T:
+        """Run a change and record who made it, in one transaction; then drop the evaluation cache.
+
+        ``details`` may be a function of the result; ``recorded`` (of the result) False skips the record of a
+        change that changed nothing.
+        """
         now = now_ms()
 
         def unit() -> T:
             result = fn(*args, **kwargs)
-            activity.record(principal.org_id, actor=principal.actor, action=action, target_type=target_type,
-                            target_id=target(result) if target else None, details=details, now=now)
+            if recorded is None or recorded(result):
+                activity.record(principal.org_id, actor=principal.actor, action=action, target_type=target_type,
+                                target_id=target(result) if target else None,
+                                details=details(result) if callable(details) else details, now=now)
             return result
 
         try:
@@ -169,20 +183,31 @@ class PolicyService:
 
     async def install_pack(self, principal: Principal, pack_id: str) -> list[RuleRecord]:
         pack = _pack(pack_id)
-        rules = [{"pack_rule_key": r.key, "name": r.name, "rule_type": r.rule_type, "condition": r.condition,
-                  "severity": r.severity, "action_override": r.action, "redaction": r.redaction} for r in pack.rules]
-        return await self._change(principal, "pack.install", "pack", store.install_pack, principal.org_id,
-                                  pack_id=pack.id, version=pack.version, rules=rules, now=now_ms(),
+        return await self._change(principal, "pack.install", "pack", pack_store.install_pack, principal.org_id,
+                                  pack_id=pack.id, version=pack.version, rules=_installed_rules(pack), now=now_ms(),
                                   target=lambda _: pack.id, details={"version": pack.version})
 
     async def installed_packs(self, principal: Principal) -> list[tuple[Pack | None, str, str, int, int]]:
-        rows = await self._reads.run(store.installed_packs, principal.org_id)
+        rows = await self._reads.run(pack_store.installed_packs, principal.org_id)
         return [(get_pack(pack_id), pack_id, version, at, count) for pack_id, version, at, count in rows]
+
+    async def upgrade_pack(self, principal: Principal, pack_id: str) -> PackUpgradeRecord:
+        """Bring the installed pack to the shipped version: kept rules keep their ids and on/off state and take
+        the new definitions, new rules are added, rules gone from the pack are removed. Policies cloned from
+        the pack are the organisation's own copies and stay as they are. Already current: nothing changes."""
+        pack = _pack(pack_id)
+        return await self._change(principal, "pack.upgrade", "pack", pack_store.upgrade_pack, principal.org_id,
+                                  pack_id=pack.id, version=pack.version, rules=_installed_rules(pack), now=now_ms(),
+                                  target=lambda _: pack.id,
+                                  details=lambda done: {"from": done.from_version, "to": done.to_version,
+                                                        "added": done.added, "updated": done.updated,
+                                                        "removed": done.removed},
+                                  recorded=lambda done: done.from_version != done.to_version)
 
     async def uninstall_pack(self, principal: Principal, pack_id: str) -> None:
         pack = get_pack(pack_id)
         key = pack.id if pack else pack_id
-        await self._change(principal, "pack.uninstall", "pack", store.uninstall_pack, principal.org_id, key,
+        await self._change(principal, "pack.uninstall", "pack", pack_store.uninstall_pack, principal.org_id, key,
                            target=lambda _: key)
 
     # -- policies ----------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 from peewee import fn
 
-from sidecar.errors import Conflict, NotFound
+from sidecar.errors import NotFound
 from sidecar.ids import new_id
-from sidecar.store.models import Agent, InstalledPack, Organization, Policy, PolicyAgent, PolicyVersion, Rule
+from sidecar.store.models import Agent, Organization, Policy, PolicyAgent, PolicyVersion, Rule
 from sidecar.store.records import AgentRecord, ComplianceState, PolicyRecord, RuleRecord, VersionRecord
 
 
@@ -160,32 +160,6 @@ def delete_rule(org_id: str, rule_id: str, *, policy_id: str | None = None) -> R
     row.delete_instance()
     bump(org_id)
     return RuleRecord.of(row)
-
-
-# -- packs -----------------------------------------------------------------------------------------
-
-def installed_packs(org_id: str) -> list[tuple[str, str, int, int]]:
-    """``(pack id, version, installed at, rule count)`` per installed pack."""
-    rows = InstalledPack.select().where(InstalledPack.org_id == org_id).order_by(InstalledPack.installed_at)
-    counts = dict(Rule.select(Rule.pack_id, fn.COUNT(Rule.id)).where(
-        (Rule.org_id == org_id) & Rule.policy_id.is_null() & Rule.pack_id.is_null(False)).group_by(Rule.pack_id).tuples())
-    return [(row.pack_id, row.version, row.installed_at, int(counts.get(row.pack_id, 0))) for row in rows]
-
-
-def install_pack(org_id: str, *, pack_id: str, version: str, rules: Iterable[dict[str, Any]], now: int) -> list[RuleRecord]:
-    if InstalledPack.select().where((InstalledPack.org_id == org_id) & (InstalledPack.pack_id == pack_id)).exists():
-        raise Conflict(f"pack {pack_id} is already installed")
-    InstalledPack.insert(org_id=org_id, pack_id=pack_id, version=version, installed_at=now).execute()
-    return [create_rule(org_id, policy_id=None, pack_id=pack_id, now=now, is_active=True, **rule) for rule in rules]
-
-
-def uninstall_pack(org_id: str, pack_id: str) -> int:
-    deleted = InstalledPack.delete().where((InstalledPack.org_id == org_id) & (InstalledPack.pack_id == pack_id)).execute()
-    if not deleted:
-        raise NotFound(f"pack {pack_id} is not installed")
-    removed = Rule.delete().where((Rule.org_id == org_id) & Rule.policy_id.is_null() & (Rule.pack_id == pack_id)).execute()
-    bump(org_id)
-    return int(removed)
 
 
 # -- policies --------------------------------------------------------------------------------------

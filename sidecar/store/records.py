@@ -57,6 +57,19 @@ class RuleRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PackUpgradeRecord:
+    """What upgrading an installed pack did, and the pack's organisation-wide rules after it."""
+
+    pack_id: str
+    from_version: str
+    to_version: str
+    added: int
+    updated: int
+    removed: int
+    rules: tuple[RuleRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyRecord:
     id: str
     org_id: str

@@ -77,6 +77,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("POST", f"{A}/compliance-rules/packs"): "manage",
     ("GET", f"{A}/compliance-rules/packs/installed"): "read",
     ("DELETE", f"{A}/compliance-rules/packs/{{pack_id}}"): "manage",
+    ("POST", f"{A}/compliance-rules/packs/{{pack_id}}/upgrade"): "manage",
     ("GET", f"{A}/compliance-rules"): "read",
     ("POST", f"{A}/compliance-rules"): "manage",
     ("GET", f"{A}/compliance-rules/{{rule_id}}"): "read",

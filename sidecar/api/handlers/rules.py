@@ -71,6 +71,12 @@ async def installed_packs(request: web.Request) -> web.Response:
 
 
 @requires(perms.MANAGE)
+async def upgrade_pack(request: web.Request) -> web.Response:
+    done = await request.app[SERVICES].policies.upgrade_pack(request[PRINCIPAL], request.match_info["pack_id"])
+    return serialize.json(serialize.pack_upgrade_json(done))
+
+
+@requires(perms.MANAGE)
 async def uninstall_pack(request: web.Request) -> web.Response:
     await request.app[SERVICES].policies.uninstall_pack(request[PRINCIPAL], request.match_info["pack_id"])
     return web.Response(status=204)
