@@ -490,6 +490,11 @@ class SidecarClient(QObject):
     def uninstall_pack(self, pack_id: str) -> Call:
         return self._call("uninstall the pack", "DELETE", f"/compliance-rules/packs/{pack_id}", _nothing)
 
+    def upgrade_pack(self, pack_id: str) -> Call:
+        """Bring the installed pack to the version the sidecar ships (done: :class:`schemas.PackUpgrade`)."""
+        return self._call("update the pack", "POST", f"/compliance-rules/packs/{pack_id}/upgrade",
+                          _json(schemas.PackUpgrade.from_json))
+
     def clone_pack(self, pack_id: str, name: str, mode: str = "flag", description: str = "") -> Call:
         body: dict[str, Any] = {"packId": pack_id, "name": name, "mode": mode}
         if description:

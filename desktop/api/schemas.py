@@ -707,6 +707,37 @@ class InstalledPack:
         return cls(_str(data, "packId") or _str(data, "id"), _str(data, "name"), _str(data, "version"),
                    _opt(data, "latestVersion"), parse_time(data.get("installedAt")), _int(data, "ruleCount"))
 
+    @property
+    def update_available(self) -> bool:
+        """Whether the sidecar ships a newer version of the pack than the one installed."""
+        return self.latest_version is not None and version_key(self.latest_version) > version_key(self.version)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """``"1.10.0"`` -> ``(1, 10, 0)``, so that versions compare as numbers (a part that is not one counts 0)."""
+    return tuple(int(part) if part.isdigit() else 0 for part in version.strip().lstrip("v").split("."))
+
+
+@dataclass(frozen=True, slots=True)
+class PackUpgrade:
+    """What ``POST /compliance-rules/packs/:id/upgrade`` did."""
+
+    pack_id: str
+    from_version: str
+    to_version: str
+    added: int
+    updated: int
+    removed: int
+    rules: tuple[RuleDetail, ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PackUpgrade:
+        rules = data.get("rules")
+        return cls(_str(data, "packId"), _str(data, "fromVersion"), _str(data, "toVersion"), _int(data, "added"),
+                   _int(data, "updated"), _int(data, "removed"),
+                   tuple(RuleDetail.from_json(r) for r in rules if isinstance(r, Mapping))
+                   if isinstance(rules, list) else ())
+
 
 @dataclass(frozen=True, slots=True)
 class RuleDetail:

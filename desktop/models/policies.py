@@ -80,20 +80,36 @@ def _when(value: datetime | None) -> str:
     return timefmt.short(value) if value else "—"
 
 
+def _installed(installed: schemas.InstalledPack | None) -> str:
+    if installed is None:
+        return "no"
+    if installed.update_available:  # short, so the pack names keep their room; the tooltip says more
+        return f"v{installed.version} → {installed.latest_version}"
+    return f"✓ v{installed.version}"
+
+
 class PackModel(RowsModel[tuple[schemas.Pack, schemas.InstalledPack | None]]):
-    """Shipped packs with whether (and which version) the organisation installed each."""
+    """Shipped packs with whether (and which version) the organisation installed each, and whether the
+    sidecar ships a newer version of an installed one."""
 
     columns = (
         ("Pack", lambda r: r[0].name),
         ("Rules", lambda r: str(len(r[0].rules))),
-        ("Installed", lambda r: f"✓ v{r[1].version}" if r[1] else "no"),
+        ("Installed", lambda r: _installed(r[1])),
     )
+    INSTALLED_COLUMN = 2
+    UPDATE_COLOR = "#e8590c"
 
     def extra(self, row: tuple[schemas.Pack, schemas.InstalledPack | None], column: int, role: int) -> Any:
+        pack, installed = row
+        outdated = installed is not None and installed.update_available
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row[0].name}\n{row[0].description}\nVersion {row[0].version}"  # the name: it may be elided
-        if role == Qt.ItemDataRole.ForegroundRole and column == 2:
-            return QBrush(QColor("#2b8a3e" if row[1] else theme.MUTED))
+            if column == self.INSTALLED_COLUMN and installed is not None and outdated:
+                return (f"Version {installed.version} is installed; {installed.latest_version} is available.\n"
+                        "Update brings the pack's rules to it: ids and switched-off rules are kept.")
+            return f"{pack.name}\n{pack.description}\nVersion {pack.version}"  # the name: it may be elided
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.INSTALLED_COLUMN:
+            return QBrush(QColor(self.UPDATE_COLOR if outdated else "#2b8a3e" if installed else theme.MUTED))
         return None
 
 

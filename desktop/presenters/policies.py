@@ -31,6 +31,18 @@ def say(error: ApiError) -> str:
     return error.message
 
 
+def _rules(count: int) -> str:
+    return f"{count} rule" if count == 1 else f"{count} rules"
+
+
+def upgrade_text(name: str, done: schemas.PackUpgrade) -> str:
+    """The outcome of a pack update as one sentence."""
+    if done.from_version == done.to_version:
+        return f"{name} is already at {done.to_version}; nothing changed."
+    return (f"{name} updated to {done.to_version}: {_rules(done.updated)} changed, {done.added} added, "
+            f"{done.removed} removed.")
+
+
 class PoliciesPresenter(QObject):
     """Signals:
         policy_changed(object): the selected :class:`schemas.PolicyDetail` as last loaded, or None.
@@ -178,6 +190,15 @@ class PoliciesPresenter(QObject):
         call = self._client.uninstall_pack(pack_id)
         call.done.connect(lambda _none: self._pack_done(f"Uninstalled the {pack_id} pack; its rules are gone."))
         call.failed.connect(lambda error: self.failed.emit(f"Could not uninstall the pack: {say(error)}"))
+
+    def upgrade_pack(self, pack_id: str) -> None:
+        """Bring the installed pack to the shipped version (rule ids and on/off kept; cloned policies unchanged)."""
+        call = self._client.upgrade_pack(pack_id)
+        call.done.connect(lambda done: self._pack_done(upgrade_text(self._pack_name(done.pack_id), done)))
+        call.failed.connect(lambda error: self.failed.emit(f"Could not update the pack: {say(error)}"))
+
+    def _pack_name(self, pack_id: str) -> str:
+        return next((p.name for p in self._shipped or () if p.id == pack_id), pack_id)
 
     def _pack_done(self, text: str) -> None:
         self.message.emit(text)

@@ -1,4 +1,4 @@
-"""Policies and packs: shipped packs (install, uninstall, clone into a policy), the policies, and the selected
+"""Policies and packs: shipped packs (install, uninstall, update, clone into a policy), the policies, and the selected
 policy's rules (a form per rule type with a live test box), settings, agents, versions and analytics."""
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ class PoliciesView(QWidget):
         self.feedback.setWordWrap(True)
         root.addWidget(self.feedback)
         self.dialog: NewPolicyDialog | None = None
+        self._editable = False
         self.confirm: QMessageBox | None = None
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -187,10 +188,12 @@ class PoliciesView(QWidget):
         pack_buttons = QHBoxLayout()
         self.install_button = QPushButton("Install")
         self.uninstall_button = QPushButton("Uninstall")
+        self.update_button = QPushButton("Update")
+        self.update_button.setToolTip("Bring the installed pack to the version this sidecar ships")
         self.clone_button = QPushButton("Clone…")
         self.clone_button.setToolTip("Create a policy holding a copy of the pack's rules")
         self.clone_button.setProperty("role", "primary")
-        for button in (self.install_button, self.uninstall_button):
+        for button in (self.install_button, self.uninstall_button, self.update_button):
             pack_buttons.addWidget(button)
         pack_buttons.addStretch(1)
         pack_buttons.addWidget(self.clone_button)
@@ -250,6 +253,7 @@ class PoliciesView(QWidget):
 
         self.install_button.clicked.connect(lambda: self._pack_action(presenter.install_pack))
         self.uninstall_button.clicked.connect(self.confirm_uninstall)
+        self.update_button.clicked.connect(self.confirm_update)
         self.clone_button.clicked.connect(self.clone_selected_pack)
         self.new_button.clicked.connect(self.new_policy)
         self.delete_button.clicked.connect(self.confirm_delete)
@@ -261,8 +265,7 @@ class PoliciesView(QWidget):
         presenter.message.connect(self.feedback.setText)
         presenter.failed.connect(self.feedback.setText)
         presenter.editable_changed.connect(self.set_editable)
-        self.set_editable(presenter.can_edit)
-        self._update_buttons()
+        self.set_editable(presenter.can_edit)  # and the buttons' state
 
     # -- packs ---------------------------------------------------------------------------------------
 
@@ -286,6 +289,25 @@ class PoliciesView(QWidget):
         go = box.addButton("Uninstall", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.buttonClicked.connect(lambda button: button is go and self.presenter.uninstall_pack(chosen[0].id))
+        self._open_confirm(box)
+
+    def confirm_update(self) -> None:
+        chosen = self.selected_pack()
+        if chosen is None or chosen[1] is None:
+            return
+        pack, installed = chosen
+        box = QMessageBox(QMessageBox.Icon.Question, "Update pack",
+                          f"Update “{pack.name}” from {installed.version} to {installed.latest_version}?",
+                          parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(
+            "Its organisation-wide rules take the new definitions and keep their ids, so alerts and history "
+            "still name them. Rules you switched off stay off; rules new in the pack are added, switched on; "
+            "rules the pack no longer has are removed. Policies cloned from the pack are your own copies and "
+            "do not change.")
+        go = box.addButton("Update", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: button is go and self.presenter.upgrade_pack(pack.id))
         self._open_confirm(box)
 
     def clone_selected_pack(self) -> None:
@@ -359,15 +381,23 @@ class PoliciesView(QWidget):
 
     def _update_buttons(self, *_args: object) -> None:
         chosen = self.selected_pack()
-        self.install_button.setEnabled(chosen is not None and chosen[1] is None)
-        self.uninstall_button.setEnabled(chosen is not None and chosen[1] is not None)
+        installed = chosen[1] if chosen is not None else None
+        self.install_button.setEnabled(chosen is not None and installed is None)
+        self.uninstall_button.setEnabled(installed is not None)
+        self.update_button.setEnabled(installed is not None and installed.update_available)
+        # Install and Update share a place in the row (an installed pack cannot be installed again), so the
+        # row stays narrow enough for the smallest window
+        self.install_button.setVisible(self._editable and installed is None)
+        self.update_button.setVisible(self._editable and installed is not None)
         self.clone_button.setEnabled(chosen is not None)
         self.delete_button.setEnabled(self.presenter.current is not None)
 
     def set_editable(self, editable: bool) -> None:
         """Owners and admins change things; everyone else (auditors, analysts) only reads."""
-        for button in (self.install_button, self.uninstall_button, self.clone_button, self.new_button,
-                       self.delete_button):
+        self._editable = editable
+        for button in (self.install_button, self.uninstall_button, self.update_button, self.clone_button,
+                       self.new_button, self.delete_button):
             button.setVisible(editable)
         for tab in (self.rules_tab, self.settings_tab, self.agents_tab, self.versions_tab):
             tab.set_editable(editable)
+        self._update_buttons()

@@ -37,6 +37,7 @@ class Seeded:
     url: str
     email: str
     password: str
+    data_dir: Path | None = None  # the sidecar's, for arranging what the API cannot (e.g. an outdated pack)
 
 
 def http(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
@@ -90,7 +91,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     url = process.start()
     try:
         assert demo.seed(demo.Api(url), demo.DEMO_EMAIL, demo.DEMO_PASSWORD, force=False, traces=30) == 0
-        yield Seeded(url, demo.DEMO_EMAIL, demo.DEMO_PASSWORD)
+        yield Seeded(url, demo.DEMO_EMAIL, demo.DEMO_PASSWORD, process.data_dir)
     finally:
         process.stop()
 
@@ -183,6 +184,22 @@ def alerting_account(url: str, email: str, password: str = PASSWORD, *, events: 
         assert status == 201 and body["complianceFlags"], body
         ids.append(body["id"])
     return ids
+
+
+def outdated_pack(seeded: Seeded, email: str, password: str = PASSWORD, pack_id: str = "hipaa") -> None:
+    """Install ``pack_id`` for the account and make it look installed from version 1.0.0, behind the sidecar's
+    back: the stored version is rewritten and one rule gets a definition the shipped pack no longer has."""
+    import sqlite3
+
+    assert seeded.data_dir is not None
+    headers = {"Authorization": f"Bearer {token_for(seeded.url, email, password)}"}
+    status, body, _ = http(f"{seeded.url}/api/v1/compliance-rules/packs", "POST", {"packId": pack_id}, headers)
+    assert status == 201, body
+    org_id = http(f"{seeded.url}/api/v1/auth/me", headers=headers)[1]["organization"]["id"]
+    with sqlite3.connect(seeded.data_dir / "agentaudit.db", timeout=10) as conn:
+        conn.execute("UPDATE installed_packs SET version = '1.0.0' WHERE org_id = ? AND pack_id = ?", (org_id, pack_id))
+        conn.execute("UPDATE rules SET name = 'Old rule' WHERE id = ?", (body[-1]["id"],))
+    conn.close()
 
 
 def make_shell(url: str, *, poll_ms: int = 300) -> Any:
