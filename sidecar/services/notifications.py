@@ -28,7 +28,7 @@ import os
 import random
 import smtplib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -36,9 +36,11 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from sidecar import log
 from sidecar.clock import now_ms, to_iso
-from sidecar.errors import FieldError, InvalidInput
+from sidecar.errors import FieldError, Forbidden, InvalidInput
 from sidecar.notify import email as mail
 from sidecar.notify import webhook
+from sidecar.services import notification_targets as targets
+from sidecar.services import principal as perms
 from sidecar.services.principal import Principal
 from sidecar.store import activity
 from sidecar.store import notifications as store
@@ -142,8 +144,16 @@ class NotificationService:
 
     async def deliveries(self, principal: Principal, *, limit: int, offset: int, status: str | None,
                          channel: str | None) -> tuple[list[DeliveryRecord], int]:
-        return await self._reads.run(store.list_deliveries, principal.org_id, limit=limit, offset=offset,
-                                     status=status, channel=channel)
+        """The delivery log. Targets (webhook URL, recipients) in full only for those who may read the
+        notification settings; others see the webhook's origin and masked addresses."""
+        items, total = await self._reads.run(store.list_deliveries, principal.org_id, limit=limit, offset=offset,
+                                             status=status, channel=channel)
+        try:
+            perms.SETTINGS_READ.check(principal)
+        except Forbidden:
+            items = [replace(d, target=targets.redact_target(d.channel, d.target),
+                             last_error=targets.redact_text(d.last_error)) for d in items]
+        return items, total
 
     # -- the worker --------------------------------------------------------------------------------
 

@@ -217,3 +217,32 @@ async def test_report_ready_is_a_webhook_too(api: ApiClient, owner: Account, rec
     hook = next(h for h in receiver.received if h["event"] == "report.ready")
     report = await api.get(f"reports/{created.body['id']}", headers=owner.jwt)
     assert hook["data"]["id"] == created.body["id"] and hook["data"]["sha256"] == report.body["sha256"]
+
+
+async def test_delivery_targets_are_shown_in_full_only_to_settings_readers(api: ApiClient, owner: Account, receiver,
+                                                                         smtp) -> None:
+    """A webhook URL is a credential and recipients are settings: analysts and logs:read keys, who may not read
+    the notification settings, see the webhook's origin and masked addresses in the delivery log."""
+    await _webhook_on(api, owner, receiver)
+    await api.patch("notifications/settings", headers=owner.jwt, json={
+        "notifyEmail": True, "emailRecipients": ["ciso@acme.test", "dpo@acme.test"],
+        "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none", "from": "audit@acme.test"}})
+    result = await api.post("notifications/test", headers=owner.jwt)
+    assert (result.body["webhook"]["ok"], result.body["email"]["ok"]) == (True, True), result.body
+    for role in ("auditor", "analyst"):
+        added = await api.post("users", headers=owner.jwt, json={"email": f"{role}@acme.test", "name": role,
+                                                                  "password": PASSWORD, "role": role})
+        assert added.status == 201
+    full = {"webhook": receiver.url, "email": "ciso@acme.test, dpo@acme.test"}
+    redacted = {"webhook": "http://127.0.0.1/…", "email": "c***@acme.test, d***@acme.test"}
+    admin_key = await api.key_with(owner, ["admin"])
+    read_key = await api.key_with(owner, ["logs:read"])
+    callers = {"owner": (owner.jwt, full), "auditor": (await _login(api, "auditor@acme.test"), full),
+               "admin key": ({"X-API-Key": admin_key}, full),
+               "analyst": (await _login(api, "analyst@acme.test"), redacted),
+               "logs:read key": ({"X-API-Key": read_key}, redacted)}
+    for who, (headers, expected) in callers.items():
+        log = await api.get("notifications/deliveries", headers=headers)
+        assert log.status == 200, (who, log.body)
+        assert {d["channel"]: d["target"] for d in log.body} == expected, who
+        assert {d["channel"]: d["status"] for d in log.body} == {"webhook": "delivered", "email": "delivered"}
