@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sidecar.api.schemas import Fields, _query_bool, _query_time
+from sidecar.api.schemas import NUL_MESSAGE, Fields, _query_bool, _query_time, contains_nul
 from sidecar.compliance.rules import RULE_TYPES
 from sidecar.compliance.types import REDACTIONS, SEVERITIES
 from sidecar.errors import FieldError, InvalidInput
@@ -59,6 +59,9 @@ def _object(fields: Fields, name: str, *, required: bool = False) -> Any:
         return None
     if not isinstance(value, dict):
         fields.bad(name, "must be a JSON object")
+        return None
+    if contains_nul(value):
+        fields.bad(name, NUL_MESSAGE)
         return None
     return value
 

@@ -100,7 +100,7 @@ def _declared_size_within_limit(request: web.Request) -> None:
 
 def _single_query_values(request: web.Request) -> None:
     """Every query parameter of the API takes one value: a repeated one (``?kind=&kind=x``) is a 400, not a
-    silent choice of the first."""
+    silent choice of the first. No query or path parameter may hold a NUL character."""
     if request.match_info.http_exception is not None:  # not a route: the 404 or 405 says more
         return
     query = request.rel_url.query
@@ -108,6 +108,11 @@ def _single_query_values(request: web.Request) -> None:
     if repeated:
         raise errors.InvalidInput(f"give each query parameter once: {', '.join(repeated)}",
                                   [errors.FieldError(name, "given more than once") for name in repeated])
+    with_nul = sorted({name for name, value in (*query.items(), *request.match_info.items()) if "\x00" in value})
+    if with_nul:  # PostgreSQL cannot compare text with U+0000: refused alike on every backend
+        raise errors.InvalidInput(f"NUL characters (%00) are not allowed in: {', '.join(with_nul)}",
+                                  [errors.FieldError(name, "must not contain NUL characters (\\u0000)")
+                                   for name in with_nul])
 
 
 async def _allowed_methods(request: web.Request) -> str:
