@@ -78,6 +78,16 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _host_name(value: str) -> str:
+    """The name part of a ``Host`` header or setting, lower-cased: ``[::1]:8731`` -> ``::1``."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    if value.count(":") == 1:
+        value = value.partition(":")[0]
+    return value.rstrip(".")
+
+
 def _rate(environ: Mapping[str, str], prefix: str, default: tuple[int, int]) -> tuple[int, int]:
     """``<prefix>_PER_SECOND`` and ``<prefix>_BURST`` (the burst defaults to twice the rate)."""
     rate = _int(environ, f"{prefix}_PER_SECOND", default[0])
@@ -125,6 +135,8 @@ class Settings:
             None (``auto``, the default): only while the sidecar listens on loopback alone, where every caller
             is a local process that could reach those addresses itself; see
             :attr:`private_notify_targets_allowed`.
+        allowed_hosts: the names (or addresses) a request's ``Host`` header may carry beside loopback ones and
+            ``host``, the defence against DNS rebinding; see :meth:`host_allowed`. ``("*",)``: any.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -157,6 +169,7 @@ class Settings:
     rate_auth: tuple[int, int] = (20, 40)
     report_retention_days: int = 90
     allow_private_notify_targets: bool | None = None
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -199,6 +212,8 @@ class Settings:
             rate_auth=_rate(environ, "AGENTAUDIT_RATE_AUTH", (20, 40)),
             report_retention_days=_int(environ, "AGENTAUDIT_REPORT_RETENTION_DAYS", 90, minimum=1),
             allow_private_notify_targets=_auto_bool(environ, "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS"),
+            allowed_hosts=tuple(_host_name(name) for name in environ.get("AGENTAUDIT_ALLOWED_HOSTS", "").split(",")
+                                if name.strip()),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
         if "data_dir" in given:
@@ -230,6 +245,17 @@ class Settings:
         if self.allow_private_notify_targets is None:
             return self.binds_loopback
         return self.allow_private_notify_targets
+
+    def host_allowed(self, header: str | None) -> bool:
+        """Whether a request's ``Host`` header names this sidecar (the DNS rebinding defence): a loopback name or
+        address, ``host`` itself, or one of ``allowed_hosts``. A sidecar bound beyond loopback without
+        ``allowed_hosts`` takes any; a request without the header (not a browser's) passes."""
+        if header is None or "*" in self.allowed_hosts:
+            return True
+        if not self.binds_loopback and not self.allowed_hosts:
+            return True
+        name = _host_name(header)
+        return is_loopback_host(name) or name == _host_name(self.host) or name in self.allowed_hosts
 
     @property
     def base_url(self) -> str:

@@ -49,6 +49,7 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     request_id = inbound if inbound and _SANE_ID.fullmatch(inbound) else new_request_id()
     request[REQUEST_ID] = request_id
     try:
+        _host_names_this_sidecar(request)
         _single_query_values(request)
         _declared_size_within_limit(request)
         response = await handler(request)
@@ -88,6 +89,16 @@ async def echo_request_id(request: web.Request, response: web.StreamResponse) ->
     request_id = request.get(REQUEST_ID)
     if request_id is not None and "X-Request-Id" not in response.headers:
         response.headers["X-Request-Id"] = request_id
+
+
+def _host_names_this_sidecar(request: web.Request) -> None:
+    """Refuse a request whose ``Host`` header names another site (see ``Settings.host_allowed``): a web page
+    whose name an attacker re-points at 127.0.0.1 (DNS rebinding) reaches the sidecar as that same site, so
+    the browser lets the page read the answers; its requests still carry the page's name in ``Host``."""
+    header = request.headers.get("Host")
+    if not request.app[SETTINGS].host_allowed(header):
+        raise errors.HostNotAllowed(f"the Host header {header[:100]!r} does not name this sidecar; use its address "
+                                    "(127.0.0.1 or localhost), or list the name in AGENTAUDIT_ALLOWED_HOSTS")
 
 
 def _declared_size_within_limit(request: web.Request) -> None:

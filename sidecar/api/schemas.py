@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from sidecar.clock import parse_iso
-from sidecar.errors import FieldError, InvalidInput
+from sidecar.errors import FieldError, InvalidInput, UnsupportedMediaType
 from sidecar.services.ingest import EventInput
 from sidecar.services.principal import ROLES, SCOPES
 from sidecar.store.logs import LogFilter
@@ -31,8 +31,20 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}")
 NUL_MESSAGE = "must not contain NUL characters (\\u0000)"
 
 
+def require_json(request: web.Request) -> None:
+    """A JSON body must say so: ``Content-Type: application/json`` (a charset parameter may follow). Any other
+    type is refused before the body is read, so a cross-site form or ``text/plain`` POST, which a browser sends
+    without asking (no CORS preflight), cannot reach a handler. Raises UnsupportedMediaType (415)."""
+    declared = request.headers.get("Content-Type", "")
+    if declared.split(";", 1)[0].strip().lower() != "application/json":
+        got = f"got {declared[:100]!r}" if declared else "none was given"
+        raise UnsupportedMediaType(f"send the body as JSON with Content-Type: application/json ({got})")
+
+
 async def json_body(request: web.Request) -> Any:
-    """The parsed JSON body. Raises InvalidInput for an empty or malformed body (413 comes from aiohttp)."""
+    """The parsed JSON body. Raises UnsupportedMediaType unless it is declared JSON, InvalidInput for an empty or
+    malformed body (413 comes from aiohttp)."""
+    require_json(request)
     raw = await request.read()
     if not raw.strip():
         raise InvalidInput("the request body is empty; send JSON", [FieldError("body", "required")])

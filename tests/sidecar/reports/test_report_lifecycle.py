@@ -155,7 +155,8 @@ async def test_validation(api: ApiClient, owner: Account) -> None:
         reply = await api.post("reports", json=body, headers=owner.jwt)
         assert reply.status == 400, (body, reply.body)
         assert {d["field"] for d in reply.body["details"]} == fields, (body, reply.body)
-    assert (await api.post("reports", data=b"{", headers=owner.jwt)).status == 400
+    malformed = await api.post("reports", data=b"{", headers={**owner.jwt, "Content-Type": "application/json"})
+    assert malformed.status == 400
     with_extra = await api.post("reports", json={"type": "agent_activity", "format": "json", "checkType": "x"},
                                 headers=owner.jwt)
     assert with_extra.status == 202  # unknown keys are ignored
