@@ -137,8 +137,13 @@ async def test_private_targets_need_consent_and_metadata_is_never_called(api: Ap
     result = await api.post("notifications/test", json={"channel": "webhook"}, headers=owner.jwt)
     assert result.body["webhook"]["ok"] is False
     assert "allow private webhook targets" in result.body["webhook"]["error"]
-    await api.patch("notifications/settings", headers=owner.jwt,
-                    json={"webhookUrl": "http://169.254.169.254/latest/meta-data", "allowPrivateWebhookTargets": True})
+    refused = await api.patch("notifications/settings", headers=owner.jwt, json={
+        "webhookUrl": "http://169.254.169.254/latest/meta-data", "allowPrivateWebhookTargets": True})
+    assert refused.status == 400 and refused.body["details"][0]["field"] == "webhookUrl"
+    await api.patch("notifications/settings", headers=owner.jwt, json={"allowPrivateWebhookTargets": True})
+    with open_db(api.client.server.app[SERVICES].settings) as conn:  # saved before address literals were checked
+        conn.execute("UPDATE notification_settings SET webhook_url = ? WHERE org_id = ?",
+                     ("http://169.254.169.254/latest/meta-data", owner.org_id))
     result = await api.post("notifications/test", json={"channel": "webhook"}, headers=owner.jwt)
     assert "may never reach" in result.body["webhook"]["error"]
     assert receiver.attempts == 0
@@ -307,14 +312,23 @@ async def test_smtp_host_is_vetted_and_never_quoted(api: ApiClient, owner: Accou
         assert answered.body["email"] == {"ok": False,
                                           "error": "could not connect: the server did not greet as an SMTP server"}
         assert ssh.connections == 1
-        for host in ("169.254.169.254", "168.63.129.16", "100.100.100.200", "::ffff:169.254.169.254"):
-            await _smtp_to(api, owner, host, 25, private=True)
-            metadata = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
-            assert metadata.body["email"]["ok"] is False
-            assert metadata.body["email"]["error"].endswith("an address notifications may never reach"), host
+        for host in ("169.254.169.254", "168.63.129.16", "100.100.100.200", "::ffff:169.254.169.254", "fe80::1"):
+            saved = await api.patch("notifications/settings", headers=owner.jwt, json={"smtp": {"host": host}})
+            assert saved.status == 400 and saved.body["details"] == [{"field": "smtp.host", "message": (
+                "is a link-local or cloud metadata address, which notifications may never reach")}], host
+        await _smtp_to(api, owner, "localhost", ssh.port, private=True)  # a name: vetted once resolved
+        resolved = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
+        assert resolved.body["email"]["error"] == "could not connect: the server did not greet as an SMTP server"
+        with open_db(api.client.server.app[SERVICES].settings) as conn:  # saved before addresses were checked
+            conn.execute("UPDATE notification_settings SET smtp_host = ? WHERE org_id = ?",
+                         ("169.254.169.254", owner.org_id))
+        metadata = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
+        assert metadata.body["email"] == {"ok": False, "error": "the SMTP host 169.254.169.254 resolves to "
+                                          "169.254.169.254, an address notifications may never reach"}
         log = await api.get("notifications/deliveries", params={"channel": "email"}, headers=owner.jwt)
-        assert len(log.body) == 6 and all(d["status"] == "failed" for d in log.body)
-        everything = str(refused.body) + str(answered.body) + str(log.body)
+        assert len(log.body) == 4 and all(d["status"] == "failed" for d in log.body)
+        assert ssh.connections == 2
+        everything = str(refused.body) + str(answered.body) + str(resolved.body) + str(log.body)
         assert "SSH" not in everything and "OpenSSH" not in everything and "SMTPConnectError" not in everything
 
 
