@@ -5,6 +5,8 @@
     AgentAuditError
      ├── ConfigError          a setting is missing or malformed (startup)
      ├── InvalidInput         the caller sent something malformed; ``details`` names each field
+     ├── UnsupportedMediaType a body in a type the route does not take (JSON routes: application/json only)
+     ├── HostNotAllowed       a Host header that does not name this sidecar (DNS rebinding defence)
      ├── Unauthenticated      no credential, or one that is invalid, expired or revoked
      ├── Forbidden            a valid credential without the needed scope or role
      ├── NotFound             no such object in the caller's organisation
@@ -55,6 +57,14 @@ class InvalidInput(AgentAuditError):
         shown = "; ".join(f"{d.field}: {d.message}" for d in details[:3])
         more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
         return cls(f"invalid request: {shown}{more}", details)
+
+
+class UnsupportedMediaType(AgentAuditError):
+    code = "unsupported_media_type"
+
+
+class HostNotAllowed(AgentAuditError):
+    code = "misdirected_request"
 
 
 class Unauthenticated(AgentAuditError):

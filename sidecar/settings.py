@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -58,6 +59,35 @@ def _bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
     raise ConfigError(f"setting {key} must be true or false, got {raw!r}")
 
 
+def _auto_bool(environ: Mapping[str, str], key: str) -> bool | None:
+    """``auto`` (or unset): None; otherwise true or false."""
+    raw = environ.get(key)
+    if raw is None or raw.strip().lower() in ("", "auto"):
+        return None
+    return _bool(environ, key, False)
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` (and names under ``.localhost``) or a loopback address."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(value: str) -> str:
+    """The name part of a ``Host`` header or setting, lower-cased: ``[::1]:8731`` -> ``::1``."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    if value.count(":") == 1:
+        value = value.partition(":")[0]
+    return value.rstrip(".")
+
+
 def _rate(environ: Mapping[str, str], prefix: str, default: tuple[int, int]) -> tuple[int, int]:
     """``<prefix>_PER_SECOND`` and ``<prefix>_BURST`` (the burst defaults to twice the rate)."""
     rate = _int(environ, f"{prefix}_PER_SECOND", default[0])
@@ -100,6 +130,13 @@ class Settings:
             for ingest, for every other authenticated call, and per client address for the public auth routes;
             a rate of 0 switches that limit off.
         report_retention_days: finished reports (rows and files) older than this are removed.
+        allow_private_notify_targets: whether notifications (webhooks, the SMTP host) may reach private and
+            loopback addresses at all, for organisations that ask for it (``allowPrivateWebhookTargets``).
+            None (``auto``, the default): only while the sidecar listens on loopback alone, where every caller
+            is a local process that could reach those addresses itself; see
+            :attr:`private_notify_targets_allowed`.
+        allowed_hosts: the names (or addresses) a request's ``Host`` header may carry beside loopback ones and
+            ``host``, the defence against DNS rebinding; see :meth:`host_allowed`. ``("*",)``: any.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -131,6 +168,8 @@ class Settings:
     rate_read: tuple[int, int] = (500, 1000)
     rate_auth: tuple[int, int] = (20, 40)
     report_retention_days: int = 90
+    allow_private_notify_targets: bool | None = None
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -172,6 +211,9 @@ class Settings:
             rate_read=_rate(environ, "AGENTAUDIT_RATE_READ", (500, 1000)),
             rate_auth=_rate(environ, "AGENTAUDIT_RATE_AUTH", (20, 40)),
             report_retention_days=_int(environ, "AGENTAUDIT_REPORT_RETENTION_DAYS", 90, minimum=1),
+            allow_private_notify_targets=_auto_bool(environ, "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS"),
+            allowed_hosts=tuple(_host_name(name) for name in environ.get("AGENTAUDIT_ALLOWED_HOSTS", "").split(",")
+                                if name.strip()),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
         if "data_dir" in given:
@@ -190,6 +232,30 @@ class Settings:
     def billing_enabled(self) -> bool:
         """Billing (plans, quotas, Stripe) is on only with a secret key and both price ids."""
         return bool(self.stripe_secret_key and self.stripe_price_pro and self.stripe_price_business)
+
+    @property
+    def binds_loopback(self) -> bool:
+        """Whether the sidecar listens on a loopback address only."""
+        return is_loopback_host(self.host)
+
+    @property
+    def private_notify_targets_allowed(self) -> bool:
+        """The install-level half of allowing private notification targets (the organisation's switch is the
+        other): as set, or under ``auto`` only while the sidecar listens on loopback alone."""
+        if self.allow_private_notify_targets is None:
+            return self.binds_loopback
+        return self.allow_private_notify_targets
+
+    def host_allowed(self, header: str | None) -> bool:
+        """Whether a request's ``Host`` header names this sidecar (the DNS rebinding defence): a loopback name or
+        address, ``host`` itself, or one of ``allowed_hosts``. A sidecar bound beyond loopback without
+        ``allowed_hosts`` takes any; a request without the header (not a browser's) passes."""
+        if header is None or "*" in self.allowed_hosts:
+            return True
+        if not self.binds_loopback and not self.allowed_hosts:
+            return True
+        name = _host_name(header)
+        return is_loopback_host(name) or name == _host_name(self.host) or name in self.allowed_hosts
 
     @property
     def base_url(self) -> str:

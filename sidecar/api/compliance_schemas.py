@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sidecar.api.schemas import Fields, _query_bool, _query_time
+from sidecar.api.schemas import NUL_MESSAGE, Fields, _query_bool, _query_time, contains_nul, require_json
 from sidecar.compliance.rules import RULE_TYPES
 from sidecar.compliance.types import REDACTIONS, SEVERITIES
 from sidecar.errors import FieldError, InvalidInput
@@ -19,9 +19,13 @@ OVERRIDES = ("allow", "log", "flag", "block")
 
 
 async def optional_json_body(request: web.Request) -> Any:
-    """The JSON body, or ``{}`` when there is none (e.g. ``PATCH /alerts/:id/resolve`` from older clients)."""
+    """The JSON body, or ``{}`` when there is none (e.g. ``PATCH /alerts/:id/resolve`` from older clients). A body
+    that is there must be declared JSON (UnsupportedMediaType otherwise, see :func:`schemas.require_json`)."""
     import orjson
 
+    if request.content_length == 0 or (request.content_length is None and not request.body_exists):
+        return {}
+    require_json(request)
     raw = await request.read()
     if not raw.strip():
         return {}
@@ -59,6 +63,9 @@ def _object(fields: Fields, name: str, *, required: bool = False) -> Any:
         return None
     if not isinstance(value, dict):
         fields.bad(name, "must be a JSON object")
+        return None
+    if contains_nul(value):
+        fields.bad(name, NUL_MESSAGE)
         return None
     return value
 

@@ -15,6 +15,8 @@ from sidecar import errors
 
 STATUS: dict[type[errors.AgentAuditError], int] = {
     errors.InvalidInput: 400,
+    errors.UnsupportedMediaType: 415,
+    errors.HostNotAllowed: 421,
     errors.Unauthenticated: 401,
     errors.QuotaExceeded: 402,
     errors.Forbidden: 403,
@@ -29,6 +31,7 @@ STATUS: dict[type[errors.AgentAuditError], int] = {
 HTTP_CODES = {
     400: "validation_error", 401: "unauthorized", 402: "quota_exceeded", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+    421: "misdirected_request",
     429: "rate_limited", 500: "internal_error", 503: "unavailable",
 }
 

@@ -49,6 +49,7 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     request_id = inbound if inbound and _SANE_ID.fullmatch(inbound) else new_request_id()
     request[REQUEST_ID] = request_id
     try:
+        _host_names_this_sidecar(request)
         _single_query_values(request)
         _declared_size_within_limit(request)
         response = await handler(request)
@@ -90,6 +91,16 @@ async def echo_request_id(request: web.Request, response: web.StreamResponse) ->
         response.headers["X-Request-Id"] = request_id
 
 
+def _host_names_this_sidecar(request: web.Request) -> None:
+    """Refuse a request whose ``Host`` header names another site (see ``Settings.host_allowed``): a web page
+    whose name an attacker re-points at 127.0.0.1 (DNS rebinding) reaches the sidecar as that same site, so
+    the browser lets the page read the answers; its requests still carry the page's name in ``Host``."""
+    header = request.headers.get("Host")
+    if not request.app[SETTINGS].host_allowed(header):
+        raise errors.HostNotAllowed(f"the Host header {header[:100]!r} does not name this sidecar; use its address "
+                                    "(127.0.0.1 or localhost), or list the name in AGENTAUDIT_ALLOWED_HOSTS")
+
+
 def _declared_size_within_limit(request: web.Request) -> None:
     """A body whose Content-Length is over the limit is refused before any of it is read (aiohttp would read a
     whole limit's worth first: a megabyte of work per hostile request)."""
@@ -100,7 +111,7 @@ def _declared_size_within_limit(request: web.Request) -> None:
 
 def _single_query_values(request: web.Request) -> None:
     """Every query parameter of the API takes one value: a repeated one (``?kind=&kind=x``) is a 400, not a
-    silent choice of the first."""
+    silent choice of the first. No query or path parameter may hold a NUL character."""
     if request.match_info.http_exception is not None:  # not a route: the 404 or 405 says more
         return
     query = request.rel_url.query
@@ -108,6 +119,11 @@ def _single_query_values(request: web.Request) -> None:
     if repeated:
         raise errors.InvalidInput(f"give each query parameter once: {', '.join(repeated)}",
                                   [errors.FieldError(name, "given more than once") for name in repeated])
+    with_nul = sorted({name for name, value in (*query.items(), *request.match_info.items()) if "\x00" in value})
+    if with_nul:  # PostgreSQL cannot compare text with U+0000: refused alike on every backend
+        raise errors.InvalidInput(f"NUL characters (%00) are not allowed in: {', '.join(with_nul)}",
+                                  [errors.FieldError(name, "must not contain NUL characters (\\u0000)")
+                                   for name in with_nul])
 
 
 async def _allowed_methods(request: web.Request) -> str:

@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from sidecar.clock import parse_iso
-from sidecar.errors import FieldError, InvalidInput
+from sidecar.errors import FieldError, InvalidInput, UnsupportedMediaType
 from sidecar.services.ingest import EventInput
 from sidecar.services.principal import ROLES, SCOPES
 from sidecar.store.logs import LogFilter
@@ -27,10 +27,24 @@ MAX_METADATA_DEPTH = 32
 MAX_METADATA_NODES = 10_000
 ENFORCEMENT_ACTIONS = ("allow", "log", "flag", "block")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}")
+#: PostgreSQL cannot store U+0000 in text; it is refused on every backend alike, naming the field.
+NUL_MESSAGE = "must not contain NUL characters (\\u0000)"
+
+
+def require_json(request: web.Request) -> None:
+    """A JSON body must say so: ``Content-Type: application/json`` (a charset parameter may follow). Any other
+    type is refused before the body is read, so a cross-site form or ``text/plain`` POST, which a browser sends
+    without asking (no CORS preflight), cannot reach a handler. Raises UnsupportedMediaType (415)."""
+    declared = request.headers.get("Content-Type", "")
+    if declared.split(";", 1)[0].strip().lower() != "application/json":
+        got = f"got {declared[:100]!r}" if declared else "none was given"
+        raise UnsupportedMediaType(f"send the body as JSON with Content-Type: application/json ({got})")
 
 
 async def json_body(request: web.Request) -> Any:
-    """The parsed JSON body. Raises InvalidInput for an empty or malformed body (413 comes from aiohttp)."""
+    """The parsed JSON body. Raises UnsupportedMediaType unless it is declared JSON, InvalidInput for an empty or
+    malformed body (413 comes from aiohttp)."""
+    require_json(request)
     raw = await request.read()
     if not raw.strip():
         raise InvalidInput("the request body is empty; send JSON", [FieldError("body", "required")])
@@ -71,6 +85,9 @@ class Fields:
         if not isinstance(value, str):
             self.bad(name, f"must be a string, got {_type_name(value)}")
             return None
+        if "\x00" in value:
+            self.bad(name, NUL_MESSAGE)
+            return None
         if strip:
             value = value.strip()
         if len(value) < min_len:
@@ -108,6 +125,9 @@ class Fields:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.bad(name, "must be an array of strings")
             return None
+        if any("\x00" in v for v in value):
+            self.bad(name, NUL_MESSAGE)
+            return None
         if options is not None:
             unknown = [v for v in value if v not in options]
             if unknown:
@@ -136,10 +156,35 @@ class Fields:
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
+def _has_nul(values: Any) -> bool:
+    return any(type(v) is str and "\x00" in v for v in values)
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether a JSON value holds U+0000 in any key or string (walked without recursion)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if "\x00" in item:
+                return True
+        elif kind is dict:
+            if _has_nul(item):
+                return True
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return False
+
+
 def _shape_problem(value: Any) -> str | None:
-    """Reject metadata nested too deeply or too large. Walks one level at a time (no recursion on hostile
-    input), so a value's depth is its level's and each level is counted in one step."""
+    """Reject metadata nested too deeply or too large, or holding a NUL character in a key or string. Walks one
+    level at a time (no recursion on hostile input), so a value's depth is its level's and each level is counted
+    in one step."""
     if type(value) is dict and len(value) <= MAX_METADATA_NODES and _SCALARS.issuperset(map(type, value.values())):
+        if _has_nul(value) or _has_nul(value.values()):
+            return NUL_MESSAGE
         return None  # the common case: one flat object of plain values
     level = [value]
     nodes = 0
@@ -154,9 +199,13 @@ def _shape_problem(value: Any) -> str | None:
         for item in level:
             kind = type(item)
             if kind is dict:
+                if _has_nul(item):
+                    return NUL_MESSAGE
                 below += item.values()
             elif kind is list:
                 below += item
+            elif kind is str and "\x00" in item:
+                return NUL_MESSAGE
         level = below
         depth += 1
     return None
@@ -205,6 +254,8 @@ def _valid_event(body: Any) -> EventInput | None:
     agent_id, trace_id, span_id, parent = get("agentId"), get("traceId"), get("spanId"), get("parentSpanId")
     if not (_text_ok(prompt) and _text_ok(response) and _id_ok(agent_id) and _id_ok(trace_id) and _id_ok(span_id)
             and _id_ok(parent)):
+        return None
+    if "\x00" in action or _has_nul((prompt, response, agent_id, trace_id, span_id, parent)):
         return None
     if metadata is not None and (type(metadata) is not dict or _shape_problem(metadata)):
         return None

@@ -1,8 +1,15 @@
-"""Email over SMTP (plain, STARTTLS or TLS), sent from a worker thread with a timeout."""
+"""Email over SMTP (plain, STARTTLS or TLS), sent from a worker thread with a timeout.
+
+The connection goes to an address vetted beforehand (:mod:`sidecar.notify.targets`), while TLS still checks
+the certificate against the configured host name. A failure is reported in our words
+(:class:`SendFailed`): an SMTP server's replies and banners are never quoted, so pointing the SMTP settings
+at an internal service (an SSH port, a Redis) shows nothing of what answered.
+"""
 
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -34,18 +41,91 @@ def build(*, sender: str, recipients: list[str], subject: str, text: str, html: 
     return message
 
 
-def send(config: SmtpConfig, message: EmailMessage) -> None:
-    """Send one message. Raises OSError or smtplib.SMTPException on failure (the caller retries)."""
+class SendFailed(Exception):
+    """Sending failed; the message says what failed without quoting the server. ``permanent``: retrying the
+    same settings cannot help (authentication or the target refused)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def describe(exc: BaseException) -> SendFailed:
+    """What failed, in our words (see the module docstring)."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return SendFailed("the SMTP server refused the username or password", permanent=True)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return SendFailed("the SMTP server refused the recipients")
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return SendFailed("the SMTP server refused the sender address")
+    if isinstance(exc, smtplib.SMTPDataError):
+        return SendFailed("the SMTP server refused the message")
+    if isinstance(exc, smtplib.SMTPConnectError):
+        return SendFailed("could not connect: the server did not greet as an SMTP server")
+    if isinstance(exc, smtplib.SMTPHeloError):
+        return SendFailed("the SMTP server refused the greeting (EHLO)")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return SendFailed("the SMTP server does not offer what the settings need (STARTTLS or login)")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return SendFailed("the SMTP server closed the connection")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return SendFailed("the SMTP server refused a command")
+    if isinstance(exc, smtplib.SMTPException):
+        return SendFailed("the SMTP exchange failed")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return SendFailed("TLS failed: the SMTP server's certificate is not trusted for its host name")
+    if isinstance(exc, ssl.SSLError):
+        return SendFailed("TLS failed: the TLS handshake with the SMTP server did not complete")
+    if isinstance(exc, TimeoutError):
+        return SendFailed("timed out talking to the SMTP server")
+    if isinstance(exc, ConnectionRefusedError):
+        return SendFailed("could not connect: the SMTP server refused the connection")
+    if isinstance(exc, OSError):
+        return SendFailed("could not connect to the SMTP server")
+    return SendFailed("sending the email failed")
+
+
+class _PinnedSMTP(smtplib.SMTP):
+    """Connects to the vetted address; the host name stays for STARTTLS's certificate check."""
+
+    def __init__(self, address: str, host: str, port: int, timeout: float) -> None:
+        self._address = address
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return super()._get_socket(self._address, port, timeout)  # type: ignore[misc, no-any-return]
+
+
+class _PinnedSMTPSSL(smtplib.SMTP_SSL):
+    """As :class:`_PinnedSMTP`, over implicit TLS (verified against the host name)."""
+
+    def __init__(self, address: str, host: str, port: int, timeout: float, context: ssl.SSLContext) -> None:
+        self._address = address
+        super().__init__(host, port, timeout=timeout, context=context)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return super()._get_socket(self._address, port, timeout)  # type: ignore[misc, no-any-return]
+
+
+def send(config: SmtpConfig, message: EmailMessage, *, address: str) -> None:
+    """Send one message through ``address`` (the vetted address of ``config.host``).
+
+    Raises:
+        SendFailed: saying what failed (the caller retries unless it is permanent).
+    """
     context = ssl.create_default_context()
-    if config.security == "tls":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
-    else:
-        client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-    with client:
-        client.ehlo()
-        if config.security == "starttls":
-            client.starttls(context=context)
+    try:
+        if config.security == "tls":
+            client: smtplib.SMTP = _PinnedSMTPSSL(address, config.host, config.port, config.timeout, context)
+        else:
+            client = _PinnedSMTP(address, config.host, config.port, config.timeout)
+        with client:
             client.ehlo()
-        if config.username:
-            client.login(config.username, config.password or "")
-        client.send_message(message)
+            if config.security == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if config.username:
+                client.login(config.username, config.password or "")
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise describe(exc) from exc

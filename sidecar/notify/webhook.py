@@ -1,9 +1,13 @@
 """Signed webhook delivery to a vetted address.
 
-The target's name is resolved once; every address it resolves to must be allowed
-(never link-local or a cloud metadata address; private and loopback only when the
-organisation allows them, e.g. a bridge on the workstation), and the connection is
-pinned to the vetted address, so DNS cannot be switched between check and use.
+The target's name is resolved once and vetted by :mod:`sidecar.notify.targets` (never link-local or a
+cloud metadata address; private and loopback only when allowed, e.g. a bridge on the workstation), and the
+connection is pinned to the vetted address, so DNS cannot be switched between check and use.
+
+What a delivery records never quotes the receiver: no response body, no header, no line of a reply that is
+not HTTP (a webhook aimed at an SSH or Redis port must not echo its banner). A private target's exact HTTP
+status is not recorded either, only whether it answered 2xx, 4xx or 5xx, so the delivery log cannot be used
+to map what runs on an internal network.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import ipaddress
 import socket
 import time
 from dataclasses import dataclass
@@ -21,13 +24,16 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver
 
+from sidecar import log
+from sidecar.notify.targets import TargetRefused, Vetted, classify
+from sidecar.notify.targets import resolve as targets_resolve
+
+__all__ = ["Outcome", "Target", "TargetRefused", "USER_AGENT", "check_url", "classify", "deliver", "resolve",
+           "signature"]
+
 USER_AGENT = "AgentAudit-Webhook/1"
-_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
-             ipaddress.ip_address("100.100.100.200")}
-
-
-class TargetRefused(Exception):
-    """The webhook URL is malformed or points at an address that may not be called."""
+PRIVATE_HINT = ("allow private webhook targets in the notification settings (allowPrivateWebhookTargets) "
+                "to use it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +43,7 @@ class Target:
     port: int
     address: str
     family: int
-
-
-def classify(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    """``forbidden``, ``private`` or ``public``."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address in _METADATA or address.is_link_local or address.is_multicast or address.is_unspecified \
-            or address.is_reserved:
-        return "forbidden"
-    if address.is_loopback or address.is_private or (isinstance(address, ipaddress.IPv4Address)
-                                                       and address in ipaddress.ip_network("100.64.0.0/10")):
-        return "private"
-    return "public"
+    private: bool = False
 
 
 def check_url(url: str) -> tuple[str, str, int]:
@@ -66,28 +60,12 @@ def check_url(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port
 
 
-async def resolve(url: str, *, allow_private: bool) -> Target:
+async def resolve(url: str, *, allow_private: bool, private_hint: str = PRIVATE_HINT) -> Target:
     """Resolve and vet the target once. Raises TargetRefused."""
     _, host, port = check_url(url)
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=5)
-    except (OSError, asyncio.TimeoutError) as exc:
-        raise TargetRefused(f"cannot resolve {host}: {exc}") from None
-    chosen: Target | None = None
-    for family, _, _, _, sockaddr in infos:
-        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
-        kind = classify(address)
-        if kind == "forbidden":
-            raise TargetRefused(f"{host} resolves to {address}, an address webhooks may never call")
-        if kind == "private" and not allow_private:
-            raise TargetRefused(f"{host} resolves to the private or loopback address {address}; "
-                                "allow private webhook targets in the notification settings to use it")
-        if chosen is None:
-            chosen = Target(url, host, port, str(address), family)
-    if chosen is None:
-        raise TargetRefused(f"{host} has no address")
-    return chosen
+    vetted: Vetted = await targets_resolve(host, port, allow_private=allow_private, what="the webhook host",
+                                           private_hint=private_hint)
+    return Target(url, host, port, vetted.address, vetted.family, vetted.private)
 
 
 class _PinnedResolver(AbstractResolver):
@@ -116,9 +94,25 @@ class Outcome:
     retry: bool
 
 
+def _failure(exc: aiohttp.ClientError) -> str:
+    """What failed, in our words: aiohttp's messages can quote the peer (a non-HTTP status line)."""
+    if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
+        return "TLS failed: the receiver's certificate or TLS handshake was refused"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "could not connect to the receiver"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the receiver closed the connection without answering"
+    if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError)):
+        return "the receiver's answer was not valid HTTP"
+    return "the connection to the receiver failed"
+
+
 async def deliver(target: Target, body: bytes, *, secret: bytes, event_type: str, delivery_id: str,
                   timeout: float = 10.0) -> Outcome:
-    """POST the body once. Retry is advised on connection errors, timeouts, 5xx, 408 and 429."""
+    """POST the body once. Retry is advised on connection errors, timeouts, 5xx, 408 and 429.
+
+    The outcome never quotes the receiver; for a private target it carries no exact status (see the module).
+    """
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -130,13 +124,22 @@ async def deliver(target: Target, body: bytes, *, secret: bytes, event_type: str
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
             async with session.post(target.url, data=body, headers=headers, allow_redirects=False) as response:
-                await response.read()
-                status = response.status
+                status = response.status  # the body is never read: nothing of it is kept or shown
     except asyncio.TimeoutError:
         return Outcome(False, None, f"timed out after {timeout:g} s", True)
     except aiohttp.ClientError as exc:
-        return Outcome(False, None, f"connection failed: {exc.__class__.__name__}: {exc}"[:500], True)
-    if 200 <= status < 300:
-        return Outcome(True, status, None, False)
+        # for the server log only, and never the URL (its path may be the secret): the class and the peer's words
+        detail = exc.message if isinstance(exc, aiohttp.ClientResponseError) else ""
+        log.jobs.info("webhook delivery %s to %s failed: %s %s", delivery_id, target.host, exc.__class__.__name__,
+                      str(detail)[:300])
+        return Outcome(False, None, _failure(exc), True)
     retry = status >= 500 or status in (408, 429)
+    ok = 200 <= status < 300
+    if target.private:
+        log.jobs.info("webhook delivery %s to the private target %s answered %d", delivery_id, target.host, status)
+        error = None if ok else (f"the receiver answered with a {status // 100}xx status (the exact status of a "
+                                 "private target is not recorded)")
+        return Outcome(ok, None, error, retry and not ok)
+    if ok:
+        return Outcome(True, status, None, False)
     return Outcome(False, status, f"the receiver answered {status}", retry)

@@ -111,6 +111,7 @@ class Services:
         notifications = NotificationService(writer, reads, base_url=settings.base_url,
                                             retry_base_ms=settings.notify_retry_base_ms,
                                             claim_lease_ms=CLAIM_LEASE_MS if is_postgres(db) else None,
+                                            install_allows_private=settings.private_notify_targets_allowed,
                                             secret_key=load_or_create(settings.data_dir / "secrets" / "notify.key"))
         ledger = LedgerService(
             writer, reads, db, ledger_key, data_dir=settings.data_dir,

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import html
 import os
 import random
-import smtplib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import partial
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -36,10 +35,13 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from sidecar import log
 from sidecar.clock import now_ms, to_iso
-from sidecar.compliance.types import outcome_text
-from sidecar.errors import FieldError, InvalidInput
+from sidecar.errors import FieldError, Forbidden, InvalidInput
 from sidecar.notify import email as mail
 from sidecar.notify import webhook
+from sidecar.notify import targets as vetting
+from sidecar.services import notification_targets as targets
+from sidecar.services.alert_email import render_alert_email
+from sidecar.services import principal as perms
 from sidecar.services.principal import Principal
 from sidecar.store import activity
 from sidecar.store import notifications as store
@@ -78,8 +80,13 @@ class Settings:
 
 class NotificationService:
     def __init__(self, writer: Writer, reads: ReadPool, *, secret_key: bytes, base_url: str,
-                 retry_base_ms: int = 5_000, claim_lease_ms: int | None = None) -> None:
+                 retry_base_ms: int = 5_000, claim_lease_ms: int | None = None,
+                 install_allows_private: bool = False) -> None:
+        """``install_allows_private``: the install's half of allowing private and loopback targets
+        (``Settings.private_notify_targets_allowed``); an organisation's ``allowPrivateWebhookTargets`` is the
+        other half."""
         self._writer = writer
+        self._install_allows_private = install_allows_private
         self._lease_ms = claim_lease_ms
         self._retry_base_ms = retry_base_ms
         self._reads = reads
@@ -143,8 +150,16 @@ class NotificationService:
 
     async def deliveries(self, principal: Principal, *, limit: int, offset: int, status: str | None,
                          channel: str | None) -> tuple[list[DeliveryRecord], int]:
-        return await self._reads.run(store.list_deliveries, principal.org_id, limit=limit, offset=offset,
-                                     status=status, channel=channel)
+        """The delivery log. Targets (webhook URL, recipients) in full only for those who may read the
+        notification settings; others see the webhook's origin and masked addresses."""
+        items, total = await self._reads.run(store.list_deliveries, principal.org_id, limit=limit, offset=offset,
+                                             status=status, channel=channel)
+        try:
+            perms.SETTINGS_READ.check(principal)
+        except Forbidden:
+            items = [replace(d, target=targets.redact_target(d.channel, d.target),
+                             last_error=targets.redact_text(d.last_error)) for d in items]
+        return items, total
 
     # -- the worker --------------------------------------------------------------------------------
 
@@ -254,7 +269,7 @@ class NotificationService:
             return
         body = self.webhook_body(item.event_id, item.event_type, item.created_at, payload)
         try:
-            target = await webhook.resolve(record.webhook_url, allow_private=record.allow_private_targets)
+            target = await self._resolve_webhook(record)
         except webhook.TargetRefused as exc:
             await self._writer.run(store.mark, [item.id], status="failed", now=now_ms(), error=str(exc))
             return
@@ -297,16 +312,51 @@ class NotificationService:
             alerts = [payloads.get(i.event_id) or extra.get(i.event_id, {}) for i in items]
         message = render_alert_email(config.sender, list(record.email_recipients), alerts, base_url=self._base_url,
                                      digest=bool(digest), window_minutes=record.digest_minutes)
-        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(loop.run_in_executor(None, mail.send, config, message), timeout=config.timeout + 5)
-        except (OSError, asyncio.TimeoutError, smtplib.SMTPException) as exc:
-            error = f"{exc.__class__.__name__}: {exc}"[:500]
-            permanent = isinstance(exc, smtplib.SMTPAuthenticationError)
+            await self.send_mail(settings, message)
+        except mail.SendFailed as exc:
             for item in items:
-                await self._record(item, False, not permanent, error, None)
+                await self._record(item, False, not exc.permanent, str(exc), None)
             return
         await self._writer.run(store.mark, [i.id for i in items], status="delivered", now=now_ms())
+
+    # -- targets -------------------------------------------------------------------------------------
+
+    def _private_hint(self, what: str) -> str:
+        if not self._install_allows_private:
+            return ("this sidecar does not allow private notification targets (AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS "
+                    "where it runs; see SECURITY.md)")
+        return (f"allow private targets in the notification settings (allowPrivateWebhookTargets, which also covers "
+                f"the {what}) to use it")
+
+    async def _resolve_webhook(self, record: SettingsRecord) -> webhook.Target:
+        """The vetted webhook target. Raises TargetRefused."""
+        assert record.webhook_url
+        allow = self._install_allows_private and record.allow_private_targets
+        hint = webhook.PRIVATE_HINT if self._install_allows_private else self._private_hint("webhook")
+        return await webhook.resolve(record.webhook_url, allow_private=allow, private_hint=hint)
+
+    async def send_mail(self, settings: Settings, message: Any) -> None:
+        """Vet the organisation's SMTP host (as webhook targets are vetted) and send one message through the
+        vetted address. Raises mail.SendFailed (saying what failed, never quoting the server)."""
+        config, record = settings.smtp, settings.record
+        if config is None or record is None:
+            raise mail.SendFailed("SMTP is not configured (PATCH /notifications/settings)", permanent=True)
+        allow = self._install_allows_private and record.allow_private_targets
+        try:
+            vetted = await vetting.resolve(config.host, config.port, allow_private=allow, what="the SMTP host",
+                                           private_hint=self._private_hint("SMTP host"))
+        except vetting.TargetRefused as exc:
+            raise mail.SendFailed(str(exc), permanent=True) from None
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(loop.run_in_executor(None, partial(mail.send, config, message,
+                                                                      address=vetted.address)), config.timeout + 5)
+        except asyncio.TimeoutError:
+            raise mail.SendFailed("timed out talking to the SMTP server") from None
+        except mail.SendFailed as exc:
+            log.jobs.info("email through %s failed: %s (%s)", config.host, exc, exc.__cause__.__class__.__name__)
+            raise
 
     # -- test sends --------------------------------------------------------------------------------
 
@@ -324,7 +374,7 @@ class NotificationService:
                 results["webhook"] = {"ok": False, "error": "set webhookUrl (and turn webhooks on) first"}
             else:
                 try:
-                    target = await webhook.resolve(record.webhook_url, allow_private=record.allow_private_targets)
+                    target = await self._resolve_webhook(record)
                     outcome = await webhook.deliver(target, self.webhook_body(event_id, "test", now, payload),
                                                     secret=settings.webhook_secret, event_type="test",
                                                     delivery_id=f"test-{event_id}")
@@ -342,12 +392,11 @@ class NotificationService:
                                      subject="[AgentAudit] Test notification",
                                      text="This is a test from AgentAudit. Email notifications work.\n",
                                      html="<p>This is a test from AgentAudit. Email notifications work.</p>")
-                loop = asyncio.get_running_loop()
                 try:
-                    await asyncio.wait_for(loop.run_in_executor(None, mail.send, config, message), config.timeout + 5)
+                    await self.send_mail(settings, message)
                     results["email"] = {"ok": True, "error": None}
-                except (OSError, asyncio.TimeoutError, smtplib.SMTPException) as exc:
-                    results["email"] = {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
+                except mail.SendFailed as exc:
+                    results["email"] = {"ok": False, "error": str(exc)}
                 await self._writer.run(_log_test, principal.org_id, event_id, "email",
                                        ", ".join(record.email_recipients), results["email"], now)
         return results
@@ -367,37 +416,3 @@ def _log_test(org_id: str, event_id: str, channel: str, target: str, result: dic
     store.record_attempt(org_id=org_id, event_id=event_id, event_type="test", channel=channel, target=target,
                          ok=bool(result["ok"]), error=result.get("error"), response_status=result.get("status"),
                          now=now)
-
-
-def render_alert_email(sender: str, recipients: list[str], alerts: list[dict[str, Any]], *, base_url: str,
-                       digest: bool, window_minutes: int) -> Any:
-    """The alert email: counts, then one line per alert (rule, severity, agent, what happened to the event, ids).
-    No event text."""
-    count = len(alerts)
-    critical = sum(1 for a in alerts if a.get("severity") == "critical")
-    if digest:
-        subject = f"[AgentAudit] {count} alert{'s' if count != 1 else ''} in the last {window_minutes} min"
-    else:
-        subject = f"[AgentAudit] CRITICAL: {count} new alert{'s' if count != 1 else ''}"
-    lines = [f"{count} new alert{'s' if count != 1 else ''} ({critical} critical).", ""]
-    rows = []
-    for alert in alerts:
-        details = alert.get("details") or {}
-        rule = details.get("ruleName") or alert.get("ruleId") or "rule"
-        agent = alert.get("agentId") or "-"
-        action = (outcome_text(details["enforcementAction"], details.get("action") or details["enforcementAction"])
-                  if details.get("enforcementAction") else "-")
-        lines.append(f"- [{str(alert.get('severity', '')).upper()}] {rule} | agent {agent} | {action} | "
-                     f"alert {alert.get('id')} | event {alert.get('auditLogId')} | {alert.get('createdAt')}")
-        rows.append("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in (
-            str(alert.get("severity", "")).upper(), rule, agent, action, alert.get("id"), alert.get("auditLogId"),
-            alert.get("createdAt"))) + "</tr>")
-    lines += ["", f"Open the AgentAudit desktop app or {base_url}/api/v1/alerts to triage them."]
-    body_html = (
-        f"<p>{count} new alert{'s' if count != 1 else ''} ({critical} critical).</p>"
-        "<table border='1' cellpadding='4' cellspacing='0'><tr><th>Severity</th><th>Rule</th><th>Agent</th>"
-        "<th>Outcome</th><th>Alert</th><th>Event</th><th>Time</th></tr>" + "".join(rows) + "</table>"
-        f"<p>Open the AgentAudit desktop app to triage them.</p>"
-    )
-    return mail.build(sender=sender, recipients=recipients, subject=subject, text="\n".join(lines) + "\n",
-                      html=body_html)

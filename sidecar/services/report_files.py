@@ -68,10 +68,21 @@ def file_name(record: ReportRecord) -> str:
     return f"{slug[:120]}{suffix}.{record.format}"
 
 
+def private_directory(root: Path, directory: Path) -> None:
+    """Create ``directory`` (``root`` or below it) and every level from ``root`` down with mode 0700, and set
+    0700 on levels that exist already (report files hold prompt text, like the rest of the data dir)."""
+    parts = directory.relative_to(root).parts
+    levels = [root, *(root.joinpath(*parts[:depth]) for depth in range(1, len(parts) + 1))]
+    for level in levels:
+        level.mkdir(exist_ok=True, mode=0o700)
+        os.chmod(level, 0o700)
+
+
 def render_report(db: Database, ctx: BuildContext, fmt: str, out: Path) -> BuildResult:
     """Build and write one report synchronously (on the calling thread, which must own a connection).
 
-    Writes ``out`` through ``out.part``; returns its size and SHA-256.
+    Writes ``out`` through ``out.part``, created with mode 0600 (the file holds prompt text); returns its size
+    and SHA-256. A missing parent directory is created 0700.
     """
     document = build_document(db, ctx)
     partial = out.with_name(out.name + ".part")
@@ -81,7 +92,9 @@ def render_report(db: Database, ctx: BuildContext, fmt: str, out: Path) -> Build
         ctx.progress(0.5 + 0.45 * fraction)
 
     try:
-        with open(partial, "wb") as raw:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a stale .part keeps its old mode through O_CREAT
+        with open(fd, "wb") as raw:
             if fmt == "pdf":
                 pdf_renderer.render(document, raw, rendering)
             elif fmt == "json":

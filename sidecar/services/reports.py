@@ -27,7 +27,7 @@ from sidecar.services.events import EventHub
 from sidecar.services.principal import Principal
 from sidecar.services.report_content import BuildContext, IntegritySource, chain_head_integrity
 from sidecar.services.report_files import (CONTENT_TYPES, BuildResult, LoggingMailer, ReportMailer, file_name,
-                                           render_report)
+                                           private_directory, render_report)
 from sidecar.store import activity
 from sidecar.store import logs as log_store
 from sidecar.store import notifications as outbox
@@ -291,6 +291,7 @@ class ReportService:
 
     def _build_sync(self, ctx: BuildContext, fmt: str, out: Path) -> BuildResult:
         tune_for_reports(self._db)  # this thread's own connection
+        private_directory(self.directory, out.parent)  # reports/ and reports/<org>/: 0700
         with self._db.atomic():  # one read transaction: every figure comes from the same snapshot
             return render_report(self._db, ctx, fmt, out)
 

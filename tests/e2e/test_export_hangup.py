@@ -20,7 +20,7 @@ def test_hanging_up_mid_export_logs_one_line_and_no_traceback(sidecar: SidecarPr
     address = urllib.parse.urlsplit(sidecar.url)
     for path in ("/api/v1/audit-logs/export?format=jsonl", "/api/v1/ledger/export"):
         with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
-            conn.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n\r\n".encode())
+            conn.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {key}\r\n\r\n".encode())
             head = conn.recv(200)
             assert head.startswith(b"HTTP/1.1 200"), head
         # closed with most of the answer unread

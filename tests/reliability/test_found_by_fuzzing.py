@@ -61,7 +61,7 @@ async def test_an_oversized_declared_body_is_refused_before_it_is_sent(api: ApiC
 
     reader, writer = await asyncio.open_connection(api.client.server.host, api.client.server.port)
     try:
-        writer.write(b"POST /api/v1/audit-logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        writer.write(b"POST /api/v1/audit-logs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"X-API-Key: " + owner.key.encode() + b"\r\nContent-Length: 50000000\r\n\r\n")
         await writer.drain()
         status_line = await asyncio.wait_for(reader.readline(), timeout=5)  # no body was sent at all

@@ -84,7 +84,7 @@ async def _slowloris(host: str, port: int, count: int) -> list[asyncio.StreamWri
     async def one() -> None:
         async with semaphore:
             _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=30)
-            writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             await writer.drain()
             writers.append(writer)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from aiohttp import web
@@ -45,6 +46,14 @@ def settings_json(settings: Settings, *, generated_secret: str | None = None) ->
     return body
 
 
+def _forbidden_literal(host: str) -> bool:
+    """An address literal notifications may never reach (names are vetted when sending, after resolving)."""
+    try:
+        return webhook.classify(ipaddress.ip_address(host.strip("[]"))) == "forbidden"
+    except ValueError:
+        return False
+
+
 def settings_changes(body: Any) -> dict[str, Any]:
     fields = Fields(body)
     b = fields.body
@@ -53,7 +62,10 @@ def settings_changes(body: Any) -> dict[str, Any]:
         url = fields.string("webhookUrl", max_len=2000, strip=True) or None
         if url is not None:
             try:
-                webhook.check_url(url)
+                _, host, _ = webhook.check_url(url)
+                if _forbidden_literal(host):
+                    fields.bad("webhookUrl", "points at a link-local or cloud metadata address, which notifications "
+                                             "may never reach")
             except webhook.TargetRefused as exc:
                 fields.bad("webhookUrl", str(exc))
         changes["webhook_url"] = url
@@ -91,7 +103,10 @@ def settings_changes(body: Any) -> dict[str, Any]:
         sub = Fields(smtp, prefix="smtp.")
         s = sub.body
         if "host" in s:
-            changes["smtp_host"] = sub.string("host", max_len=255, strip=True) or None
+            host = sub.string("host", max_len=255, strip=True) or None
+            if host is not None and _forbidden_literal(host):
+                sub.bad("host", "is a link-local or cloud metadata address, which notifications may never reach")
+            changes["smtp_host"] = host
         if "port" in s:
             port = s["port"]
             if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):

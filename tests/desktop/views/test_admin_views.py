@@ -302,7 +302,7 @@ def test_settings_webhook_email_retention_and_the_activity_they_leave(
     with qtbot.waitSignal(presenter.tested, timeout=WAIT) as tested:
         view.test_webhook_button.click()
     assert tested.args[0] == "webhook" and tested.args[1].ok, tested.args[1]
-    assert view.webhook_result.text() == "Test delivered (HTTP 204)."
+    assert view.webhook_result.text() == "Test delivered."  # a private target's exact status is not recorded
     assert len(receiver.received) == 1  # type: ignore[attr-defined]
     hook_headers, body = receiver.received[0]  # type: ignore[attr-defined]
     signature = dict(part.split("=", 1) for part in hook_headers["X-AgentAudit-Signature"].split(","))

@@ -126,7 +126,7 @@ async def test_deep_metadata_is_refused(api: ApiClient, owner: Account, settings
 async def test_non_json_and_empty_bodies(api: ApiClient, owner: Account, settings) -> None:
     reply = await api.post("audit-logs", data=b"{not json", headers={**owner.api_key, "Content-Type": "application/json"})
     assert reply.status == 400 and reply.body["error"].startswith("the request body is not valid JSON")
-    reply = await api.post("audit-logs", data=b"", headers=owner.api_key)
+    reply = await api.post("audit-logs", data=b"", headers={**owner.api_key, "Content-Type": "application/json"})
     assert reply.status == 400 and reply.body["error"] == "the request body is empty; send JSON"
     assert stored_count(settings) == 0
 

@@ -124,7 +124,10 @@ async def test_4xx_is_not_retried(api: ApiClient, owner: Account, receiver) -> N
     await asyncio.sleep(0.5)
     assert receiver.attempts == 1
     log = await api.get("notifications/deliveries", params={"channel": "webhook"}, headers=owner.jwt)
-    assert (log.body[0]["status"], log.body[0]["responseStatus"]) == ("failed", 400)
+    # a private target's exact status is not recorded (no status oracle of an internal network), only its class
+    assert (log.body[0]["status"], log.body[0]["responseStatus"]) == ("failed", None)
+    assert log.body[0]["lastError"] == ("the receiver answered with a 4xx status (the exact status of a private "
+                                        "target is not recorded)")
 
 
 async def test_private_targets_need_consent_and_metadata_is_never_called(api: ApiClient, owner: Account,
@@ -134,10 +137,15 @@ async def test_private_targets_need_consent_and_metadata_is_never_called(api: Ap
     result = await api.post("notifications/test", json={"channel": "webhook"}, headers=owner.jwt)
     assert result.body["webhook"]["ok"] is False
     assert "allow private webhook targets" in result.body["webhook"]["error"]
-    await api.patch("notifications/settings", headers=owner.jwt,
-                    json={"webhookUrl": "http://169.254.169.254/latest/meta-data", "allowPrivateWebhookTargets": True})
+    refused = await api.patch("notifications/settings", headers=owner.jwt, json={
+        "webhookUrl": "http://169.254.169.254/latest/meta-data", "allowPrivateWebhookTargets": True})
+    assert refused.status == 400 and refused.body["details"][0]["field"] == "webhookUrl"
+    await api.patch("notifications/settings", headers=owner.jwt, json={"allowPrivateWebhookTargets": True})
+    with open_db(api.client.server.app[SERVICES].settings) as conn:  # saved before address literals were checked
+        conn.execute("UPDATE notification_settings SET webhook_url = ? WHERE org_id = ?",
+                     ("http://169.254.169.254/latest/meta-data", owner.org_id))
     result = await api.post("notifications/test", json={"channel": "webhook"}, headers=owner.jwt)
-    assert "may never call" in result.body["webhook"]["error"]
+    assert "may never reach" in result.body["webhook"]["error"]
     assert receiver.attempts == 0
 
 
@@ -157,6 +165,7 @@ async def test_email_critical_at_once_and_warnings_digested(api: ApiClient, owne
     await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
     reply = await api.patch("notifications/settings", headers=owner.jwt, json={
         "notifyEmail": True, "emailRecipients": ["ciso@acme.test", "dpo@acme.test"], "notifyMinSeverity": "warning",
+        "allowPrivateWebhookTargets": True,  # the SMTP server runs on loopback
         "digestMinutes": 15, "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none",
                                       "from": "AgentAudit <audit@acme.test>"}})
     assert reply.status == 200
@@ -198,7 +207,7 @@ async def test_test_endpoint_sends_both(api: ApiClient, owner: Account, receiver
         "notifyEmail": True, "emailRecipients": ["ops@acme.test"],
         "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none", "from": "audit@acme.test"}})
     result = await api.post("notifications/test", headers=owner.jwt)
-    assert result.body["webhook"] == {"ok": True, "status": 204, "error": None}
+    assert result.body["webhook"] == {"ok": True, "status": None, "error": None}  # private: no exact status
     assert result.body["email"] == {"ok": True, "error": None}
     assert receiver.received[0]["event"] == "test"
     assert smtp.inbox.messages[0][1]["Subject"] == "[AgentAudit] Test notification"
@@ -253,3 +262,141 @@ async def test_alert_text_says_what_happened_to_the_event(api: ApiClient, owner:
     ssn = next(line for line in text.splitlines() if "SSN Detection" in line)
     assert "| event blocked (this rule's action: flag) |" in iban and "| event blocked |" in ssn
     assert "<th>Outcome</th>" in html and "event blocked (this rule&#x27;s action: flag)" in html
+
+
+async def test_delivery_targets_are_shown_in_full_only_to_settings_readers(api: ApiClient, owner: Account, receiver,
+                                                                         smtp) -> None:
+    """A webhook URL is a credential and recipients are settings: analysts and logs:read keys, who may not read
+    the notification settings, see the webhook's origin and masked addresses in the delivery log."""
+    await _webhook_on(api, owner, receiver)
+    await api.patch("notifications/settings", headers=owner.jwt, json={
+        "notifyEmail": True, "emailRecipients": ["ciso@acme.test", "dpo@acme.test"],
+        "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none", "from": "audit@acme.test"}})
+    result = await api.post("notifications/test", headers=owner.jwt)
+    assert (result.body["webhook"]["ok"], result.body["email"]["ok"]) == (True, True), result.body
+    for role in ("auditor", "analyst"):
+        added = await api.post("users", headers=owner.jwt, json={"email": f"{role}@acme.test", "name": role,
+                                                                  "password": PASSWORD, "role": role})
+        assert added.status == 201
+    full = {"webhook": receiver.url, "email": "ciso@acme.test, dpo@acme.test"}
+    redacted = {"webhook": "http://127.0.0.1/…", "email": "c***@acme.test, d***@acme.test"}
+    admin_key = await api.key_with(owner, ["admin"])
+    read_key = await api.key_with(owner, ["logs:read"])
+    callers = {"owner": (owner.jwt, full), "auditor": (await _login(api, "auditor@acme.test"), full),
+               "admin key": ({"X-API-Key": admin_key}, full),
+               "analyst": (await _login(api, "analyst@acme.test"), redacted),
+               "logs:read key": ({"X-API-Key": read_key}, redacted)}
+    for who, (headers, expected) in callers.items():
+        log = await api.get("notifications/deliveries", headers=headers)
+        assert log.status == 200, (who, log.body)
+        assert {d["channel"]: d["target"] for d in log.body} == expected, who
+        assert {d["channel"]: d["status"] for d in log.body} == {"webhook": "delivered", "email": "delivered"}
+
+
+class _Banner:
+    """A real TCP service on 127.0.0.1 that greets like OpenSSH: what an SMTP host or webhook aimed at an
+    internal port meets."""
+
+    BANNER = b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\r\n"
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.port = 0
+        self._server: asyncio.AbstractServer | None = None
+
+    async def _greet(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        writer.write(self.BANNER)
+        await writer.drain()
+        try:
+            await asyncio.wait_for(reader.read(4096), timeout=2)
+        except asyncio.TimeoutError:
+            pass
+        writer.close()
+
+    async def __aenter__(self) -> _Banner:
+        self._server = await asyncio.start_server(self._greet, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await asyncio.wait_for(self._server.wait_closed(), timeout=5)
+
+
+async def _smtp_to(api: ApiClient, owner: Account, host: str, port: int, *, private: bool) -> None:
+    reply = await api.patch("notifications/settings", headers=owner.jwt, json={
+        "notifyEmail": True, "emailRecipients": ["x@example.com"], "allowPrivateWebhookTargets": private,
+        "smtp": {"host": host, "port": port, "security": "none", "from": "a@example.com"}})
+    assert reply.status == 200, reply.body
+
+
+async def test_smtp_host_is_vetted_and_never_quoted(api: ApiClient, owner: Account) -> None:
+    """The SMTP host gets the webhook's address checks, and a failure says what failed without echoing the
+    service that answered (here an SSH banner)."""
+    async with _Banner() as ssh:
+        await _smtp_to(api, owner, "127.0.0.1", ssh.port, private=False)
+        refused = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
+        assert refused.status == 200 and refused.body["email"]["ok"] is False
+        assert refused.body["email"]["error"].startswith(
+            "the SMTP host 127.0.0.1 resolves to the private or loopback address 127.0.0.1; allow private targets")
+        assert ssh.connections == 0
+
+        await _smtp_to(api, owner, "127.0.0.1", ssh.port, private=True)
+        answered = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
+        assert answered.body["email"] == {"ok": False,
+                                          "error": "could not connect: the server did not greet as an SMTP server"}
+        assert ssh.connections == 1
+        for host in ("169.254.169.254", "168.63.129.16", "100.100.100.200", "::ffff:169.254.169.254", "fe80::1"):
+            saved = await api.patch("notifications/settings", headers=owner.jwt, json={"smtp": {"host": host}})
+            assert saved.status == 400 and saved.body["details"] == [{"field": "smtp.host", "message": (
+                "is a link-local or cloud metadata address, which notifications may never reach")}], host
+        await _smtp_to(api, owner, "localhost", ssh.port, private=True)  # a name: vetted once resolved
+        resolved = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
+        assert resolved.body["email"]["error"] == "could not connect: the server did not greet as an SMTP server"
+        with open_db(api.client.server.app[SERVICES].settings) as conn:  # saved before addresses were checked
+            conn.execute("UPDATE notification_settings SET smtp_host = ? WHERE org_id = ?",
+                         ("169.254.169.254", owner.org_id))
+        metadata = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
+        assert metadata.body["email"] == {"ok": False, "error": "the SMTP host 169.254.169.254 resolves to "
+                                          "169.254.169.254, an address notifications may never reach"}
+        log = await api.get("notifications/deliveries", params={"channel": "email"}, headers=owner.jwt)
+        assert len(log.body) == 4 and all(d["status"] == "failed" for d in log.body)
+        assert ssh.connections == 2
+        everything = str(refused.body) + str(answered.body) + str(resolved.body) + str(log.body)
+        assert "SSH" not in everything and "OpenSSH" not in everything and "SMTPConnectError" not in everything
+
+
+async def test_a_webhook_at_a_non_http_service_is_not_quoted(api: ApiClient, owner: Account, receiver) -> None:
+    async with _Banner() as ssh:
+        await _webhook_on(api, owner, receiver)
+        await api.patch("notifications/settings", headers=owner.jwt,
+                        json={"webhookUrl": f"http://127.0.0.1:{ssh.port}/"})
+        result = await api.post("notifications/test", json={"channel": "webhook"}, headers=owner.jwt)
+        assert result.body["webhook"] == {"ok": False, "status": None,
+                                          "error": "the receiver's answer was not valid HTTP"}
+        log = await api.get("notifications/deliveries", headers=owner.jwt)
+        assert log.body[0]["lastError"] == "the receiver's answer was not valid HTTP"
+        assert "SSH" not in str(result.body) + str(log.body) and ssh.connections == 1
+
+
+@pytest.mark.sqlite_only
+async def test_private_targets_need_the_install_to_allow_them(aiohttp_client, tmp_path, receiver, smtp) -> None:
+    """``AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS=false`` (and ``auto`` on a sidecar bound beyond loopback):
+    an organisation's allowPrivateWebhookTargets alone reaches nothing private."""
+    from sidecar.api.app import create_app
+    from sidecar.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", port=0, allow_private_notify_targets=False)
+    api = ApiClient(await aiohttp_client(create_app(settings)))
+    owner = await api.new_account("owner@acme.test", name="Acme")
+    await _webhook_on(api, owner, receiver)
+    await _smtp_to(api, owner, "127.0.0.1", smtp.port, private=True)
+    result = await api.post("notifications/test", headers=owner.jwt)
+    for channel in ("webhook", "email"):
+        assert result.body[channel]["ok"] is False
+        assert result.body[channel]["error"].endswith(
+            "this sidecar does not allow private notification targets (AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS where "
+            "it runs; see SECURITY.md)"), channel
+    assert receiver.attempts == 0 and smtp.inbox.messages == []

@@ -4,6 +4,8 @@ permissions, isolation, the live stream, retention, and restart with a report le
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import threading
 import time
 
@@ -153,7 +155,8 @@ async def test_validation(api: ApiClient, owner: Account) -> None:
         reply = await api.post("reports", json=body, headers=owner.jwt)
         assert reply.status == 400, (body, reply.body)
         assert {d["field"] for d in reply.body["details"]} == fields, (body, reply.body)
-    assert (await api.post("reports", data=b"{", headers=owner.jwt)).status == 400
+    malformed = await api.post("reports", data=b"{", headers={**owner.jwt, "Content-Type": "application/json"})
+    assert malformed.status == 400
     with_extra = await api.post("reports", json={"type": "agent_activity", "format": "json", "checkType": "x"},
                                 headers=owner.jwt)
     assert with_extra.status == 202  # unknown keys are ignored
@@ -230,6 +233,22 @@ async def test_retention_removes_old_reports_and_stray_files(api: ApiClient, see
     assert removed == 1
     assert (await api.get(f"reports/{old['id']}", headers=seeded.account.jwt)).status == 404
     assert sorted(p.name for p in folder.iterdir()) == [f"{fresh['id']}.json"]
+
+
+@pytest.mark.sqlite_only
+async def test_report_files_are_private(api: ApiClient, seeded: Seeded, settings: Settings) -> None:
+    """Report files hold prompt text: 0600 like the rest of the data dir, in 0700 directories, even where an
+    older version left the directory 0755."""
+    reports = settings.data_dir / "reports"
+    folder = reports / seeded.account.org_id
+    folder.mkdir(parents=True, mode=0o755)
+    os.chmod(reports, 0o755)
+    os.chmod(folder, 0o755)
+    report, download = await build(api, seeded, "audit_log_export", "csv")
+    assert download.status == 200
+    path = folder / f"{report['id']}.csv"
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in (reports, folder, path)}
+    assert modes == {reports: 0o700, folder: 0o700, path: 0o600}
 
 
 async def test_restart_resumes_or_fails_reports_left_running(aiohttp_client, settings: Settings) -> None:

@@ -122,6 +122,7 @@ async def test_the_scheduler_fires_on_time(api: ApiClient, owner: Account) -> No
 async def test_scheduled_report_is_emailed_over_smtp(api: ApiClient, seeded: Seeded, smtp) -> None:  # noqa: ANN001
     owner = seeded.account
     reply = await api.patch("notifications/settings", headers=owner.jwt, json={
+        "allowPrivateWebhookTargets": True,  # the SMTP server runs on loopback
         "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none", "from": "AgentAudit <audit@acme.test>"}})
     assert reply.status == 200
     created = await api.post("report-schedules", json={

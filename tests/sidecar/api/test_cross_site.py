@@ -1,0 +1,86 @@
+"""Cross-site requests and DNS rebinding: a JSON body must be declared JSON (a browser sends text/plain and form
+posts cross-site without a CORS preflight), and a Host header must name this sidecar."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from sidecar.api.app import create_app
+from sidecar.settings import Settings
+from tests.helpers import PASSWORD, Account, ApiClient, query_db
+
+BODY = orjson.dumps({"name": "Evil", "email": "evil@example.test", "password": "correct-horse-9"})
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "text/plain;charset=UTF-8",
+                                          "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                                          "application/jsonp"])
+async def test_a_json_body_in_another_type_is_a_415(api: ApiClient, settings, content_type: str | None) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    reply = await api.post("auth/register", data=BODY, headers=headers, skip_auto_headers=["Content-Type"])
+    assert reply.status == 415
+    got = f"got {content_type!r}" if content_type else "none was given"
+    assert reply.body == {"error": f"send the body as JSON with Content-Type: application/json ({got})",
+                          "status": 415, "code": "unsupported_media_type", "requestId": reply.headers["X-Request-Id"]}
+    assert query_db(settings, "SELECT COUNT(*) FROM organizations")[0][0] == 0
+
+
+async def test_cross_site_logins_cannot_lock_an_owner_out(api: ApiClient, owner: Account) -> None:
+    wrong = orjson.dumps({"email": owner.email, "password": "not-the-password"})
+    for _ in range(6):
+        reply = await api.post("auth/login", data=wrong, headers={"Content-Type": "text/plain"})
+        assert reply.status == 415
+    login = await api.post("auth/login", json={"email": owner.email, "password": PASSWORD})
+    assert login.status == 200, login.body
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "Application/JSON;charset=UTF-8"])
+async def test_json_with_or_without_a_charset_is_taken(api: ApiClient, settings, content_type: str) -> None:
+    reply = await api.post("auth/register", data=BODY, headers={"Content-Type": content_type})
+    assert reply.status == 201, reply.body
+
+
+async def test_an_optional_body_may_be_absent_but_not_mistyped(api: ApiClient, owner: Account) -> None:
+    empty = await api.post("notifications/test", headers=owner.jwt)  # no body at all: every channel
+    assert empty.status == 200 and set(empty.body) == {"webhook", "email"}
+    typed = await api.post("notifications/test", data=b'{"channel": "email"}',
+                           headers={**owner.jwt, "Content-Type": "text/plain"})
+    assert (typed.status, typed.body["code"]) == (415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8731", "127.0.0.1.evil.example", "10.0.0.5"])
+async def test_a_foreign_host_header_is_refused_on_a_loopback_sidecar(api: ApiClient, settings, host: str) -> None:
+    for path in ("/api/v1/health", "/api/v1/auth/login"):
+        reply = await api.request("GET" if path.endswith("health") else "POST", path, headers={"Host": host},
+                                  json={"email": "a@b.test", "password": "x"} if path.endswith("login") else None)
+        assert reply.status == 421, (path, reply.body)
+        assert reply.body["code"] == "misdirected_request" and reply.body["status"] == 421
+        assert reply.body["error"].startswith(f"the Host header {host!r} does not name this sidecar")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.1:8731", "localhost:8731", "LOCALHOST.", "[::1]:8731",
+                                  "app.localhost"])
+async def test_loopback_host_headers_are_taken(api: ApiClient, host: str) -> None:
+    reply = await api.get("/api/v1/health", headers={"Host": host})
+    assert reply.status == 200, reply.body
+
+
+async def test_beyond_loopback_any_host_or_the_listed_ones(aiohttp_client, tmp_path) -> None:
+    open_lan = ApiClient(await aiohttp_client(create_app(Settings(data_dir=tmp_path / "a", port=0, host="0.0.0.0"))))
+    assert (await open_lan.get("/api/v1/health", headers={"Host": "audit.corp.example"})).status == 200
+    listed = ApiClient(await aiohttp_client(create_app(Settings(
+        data_dir=tmp_path / "b", port=0, host="0.0.0.0", allowed_hosts=("audit.corp.example",)))))
+    assert (await listed.get("/api/v1/health", headers={"Host": "Audit.Corp.Example:443"})).status == 200
+    assert (await listed.get("/api/v1/health", headers={"Host": "127.0.0.1:8731"})).status == 200
+    assert (await listed.get("/api/v1/health", headers={"Host": "evil.example"})).status == 421
+    proxied = ApiClient(await aiohttp_client(create_app(Settings(
+        data_dir=tmp_path / "c", port=0, allowed_hosts=("audit.corp.example",)))))  # loopback behind a proxy
+    assert (await proxied.get("/api/v1/health", headers={"Host": "audit.corp.example"})).status == 200
+    assert (await proxied.get("/api/v1/health", headers={"Host": "evil.example"})).status == 421
+
+
+def test_allowed_hosts_from_the_environment() -> None:
+    settings = Settings.from_env({"AGENTAUDIT_ALLOWED_HOSTS": " Audit.Corp:443, [fd00::1]:8731 ,,"})
+    assert settings.allowed_hosts == ("audit.corp", "fd00::1")
