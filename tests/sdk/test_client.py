@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 
 import agentaudit
 from agentaudit import AgentAuditClient, GuardrailResult
 from tests.e2e.conftest import call
-from tests.sdk.conftest import Org
+from tests.sdk.conftest import Org, free_port
+from tests.sdk.proxy import TcpProxy
 
 
 def test_log_returns_the_stored_event(client: AgentAuditClient) -> None:
@@ -180,3 +183,64 @@ async def test_the_async_client_names_a_refused_entry_of_a_long_batch_by_its_ind
             await client.log_batch(entries)
     assert [d["field"] for d in refused.value.details] == ["[55].action"]
     assert len(refused.value.stored) == 50
+
+
+def _upstream(org: Org) -> str:
+    return org.url.removeprefix("http://")
+
+
+def _stored(org: Org, action: str) -> int:
+    with org.client() as reader:
+        return reader.logs.list(action=action).total
+
+
+def test_a_timed_out_post_is_not_sent_again_so_nothing_is_stored_twice(org: Org) -> None:
+    with TcpProxy(_upstream(org), delay=1.0) as slow:
+        with AgentAuditClient(api_key=org.key, base_url=slow.url, timeout=0.5, max_retries=2) as client:
+            with pytest.raises(agentaudit.APITimeoutError) as timed_out:
+                client.log("dup-check", prompt="once")
+            with pytest.raises(agentaudit.APITimeoutError):
+                client.log_batch([{"action": "dup-batch"}, {"action": "dup-batch"}])
+            with pytest.raises(agentaudit.APITimeoutError):
+                client.guardrail("dup-guard", prompt="hi")
+            assert slow.connections == 3  # one attempt each
+            with pytest.raises(agentaudit.APITimeoutError):
+                client.logs.list(action="dup-check")  # a read is retried: it changes nothing
+            assert slow.connections == 6
+    assert [_stored(org, a) for a in ("dup-check", "dup-batch", "dup-guard")] == [1, 2, 1]
+    assert "not retried: POST /audit-logs may have reached the sidecar" in str(timed_out.value)
+
+
+def test_a_post_whose_answer_is_lost_is_not_sent_again(org: Org) -> None:
+    with TcpProxy(_upstream(org), drop_answers=True) as dropping:
+        with AgentAuditClient(api_key=org.key, base_url=dropping.url, max_retries=2) as client:
+            with pytest.raises(agentaudit.APIConnectionError) as lost:
+                client.log("lost-answer")
+        assert dropping.connections == 1
+    assert _stored(org, "lost-answer") == 1
+    assert "not retried" in str(lost.value)
+
+
+def test_a_post_is_sent_again_when_it_certainly_did_not_arrive(org: Org) -> None:
+    # a kept-alive connection the server closed while idle is noticed before anything is written to it
+    with TcpProxy(_upstream(org), close_idle_after=0.05) as closing:
+        with AgentAuditClient(api_key=org.key, base_url=closing.url, max_retries=0) as client:
+            client.log("after-idle")
+            time.sleep(0.3)
+            client.log("after-idle")
+            time.sleep(0.3)
+            client.log_batch([{"action": "after-idle"}])
+        assert closing.connections == 3
+    # refused connections are retried until the proxy listens
+    port = free_port()
+    client = AgentAuditClient(api_key=org.key, base_url=f"http://127.0.0.1:{port}/api/v1", max_retries=8)
+    proxy = TcpProxy(_upstream(org), port=port)
+    timer = threading.Timer(0.3, proxy.__enter__)
+    timer.start()
+    try:
+        assert client.log("after-refused") is not None
+    finally:
+        timer.join()
+        proxy.__exit__()
+        client.close()
+    assert (_stored(org, "after-idle"), _stored(org, "after-refused")) == (3, 1)

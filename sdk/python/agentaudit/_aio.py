@@ -1,4 +1,8 @@
-"""The asyncio transport: HTTP/1.1 over ``asyncio`` streams with a small keep-alive pool (standard library only)."""
+"""The asyncio transport: HTTP/1.1 over ``asyncio`` streams with a small keep-alive pool (standard library only).
+
+Retries follow the rules of ``_http.py``: a call that is not idempotent is sent again only when it certainly did
+not reach the sidecar, or on 429 and 503 with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from urllib.parse import urlsplit
 
 from agentaudit._config import Config
 from agentaudit._errors import APIConnectionError, APITimeoutError, status_error
-from agentaudit._http import RETRY_STATUSES, USER_AGENT, Call, Response, RetryPolicy, _decoded, encode, retry_after_seconds
+from agentaudit._http import (USER_AGENT, Call, Response, RetryPolicy, _decoded, encode, mark_unsent, may_retry_status,
+                              not_retried, repeatable, retry_after_seconds, unsent)
 
 T = TypeVar("T")
 _Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -42,40 +47,68 @@ class AsyncTransport:
             except (OSError, asyncio.TimeoutError):
                 pass
 
+    def _take_idle(self) -> _Conn | None:
+        """A kept-alive connection the server has not closed meanwhile, or None."""
+        while self._idle:
+            reader, writer = conn = self._idle.pop()
+            if reader.at_eof() or reader.exception() is not None or writer.is_closing():
+                writer.close()  # closed by the server while idle: found before anything is written to it
+                continue
+            return conn
+        return None
+
     async def _open(self) -> _Conn:
         return await asyncio.open_connection(self._host, self._port, ssl=self._ssl)
 
     async def request(self, method: str, target: str, body: bytes | None,
-                      headers: Mapping[str, str] | None = None) -> Response:
-        """One exchange (a second try only when a kept-alive connection turns out closed).
+                      headers: Mapping[str, str] | None = None, *, idempotent: bool | None = None) -> Response:
+        """One exchange (a second try only when a kept-alive connection turns out closed and the call may be sent
+        again: idempotent, or not written in full).
 
         Raises:
-            APITimeoutError, APIConnectionError: no answer.
+            APITimeoutError, APIConnectionError: no answer; ``_http.unsent`` tells whether the request certainly
+                did not reach the server.
         """
+        loop = asyncio.get_running_loop()
         head = {**self._headers, **(headers or {})}
         if body is not None:
             head["Content-Type"] = "application/json"
         head["Content-Length"] = str(len(body or b""))
         raw = (f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.items()) + "\r\n")
         payload = raw.encode("latin-1") + (body or b"")
+        again = repeatable(method, idempotent)
+        timeout = self.config.timeout
         for fresh_try in (False, True):
-            reused = bool(self._idle)
+            conn = self._take_idle()
+            reused = conn is not None
+            if conn is None:
+                try:
+                    conn = await asyncio.wait_for(self._open(), timeout)
+                except asyncio.TimeoutError as exc:
+                    raise mark_unsent(APITimeoutError(
+                        f"no connection to {self.config.base_url} within {timeout:g}s")) from exc
+                except OSError as exc:
+                    raise mark_unsent(APIConnectionError(f"cannot reach {self.config.base_url}: {exc}")) from exc
+            written = False
+            deadline = loop.time() + timeout
             try:
-                conn = self._idle.pop() if self._idle else await asyncio.wait_for(self._open(), self.config.timeout)
-            except asyncio.TimeoutError as exc:
-                raise APITimeoutError(f"no connection to {self.config.base_url} within {self.config.timeout:g}s") from exc
-            except OSError as exc:
-                raise APIConnectionError(f"cannot reach {self.config.base_url}: {exc}") from exc
-            try:
-                response, keep = await asyncio.wait_for(self._exchange(conn, payload), self.config.timeout)
+                await asyncio.wait_for(self._write(conn, payload), timeout)
+                written = True  # from here on the server may act on it, whatever happens to the answer
+                response, keep = await asyncio.wait_for(self._read(conn), max(0.0, deadline - loop.time()))
             except asyncio.TimeoutError as exc:
                 conn[1].close()
-                raise APITimeoutError(f"no answer from {self.config.base_url} within {self.config.timeout:g}s") from exc
+                error: APIConnectionError = APITimeoutError(
+                    f"no answer from {self.config.base_url} within {timeout:g}s")
+                raise (error if written else mark_unsent(error)) from exc
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 conn[1].close()
-                if reused and not fresh_try:
+                if reused and not fresh_try and (again or not written):
                     continue
-                raise APIConnectionError(f"cannot reach {self.config.base_url}: {exc}") from exc
+                error = APIConnectionError(f"cannot reach {self.config.base_url}: {exc}")
+                raise (error if written else mark_unsent(error)) from exc
+            except BaseException:
+                conn[1].close()  # cancelled: never leave a half-used connection for the next request
+                raise
             if keep and len(self._idle) < self._pool_size:
                 self._idle.append(conn)
             else:
@@ -84,10 +117,14 @@ class AsyncTransport:
         raise AssertionError("unreachable")
 
     @staticmethod
-    async def _exchange(conn: _Conn, payload: bytes) -> tuple[Response, bool]:
-        reader, writer = conn
+    async def _write(conn: _Conn, payload: bytes) -> None:
+        writer = conn[1]
         writer.write(payload)
         await writer.drain()
+
+    @staticmethod
+    async def _read(conn: _Conn) -> tuple[Response, bool]:
+        reader = conn[0]
         status_line = await reader.readline()
         if not status_line:
             raise asyncio.IncompleteReadError(b"", None)
@@ -122,17 +159,20 @@ class AsyncTransport:
         return Response(status, headers, data), keep
 
     async def send(self, call: Call[T], *, retries: int | None = None) -> T:
-        """Run ``call`` with retries on 429, 5xx and connection errors; parse or raise (see ``Transport.send``)."""
+        """Run ``call`` with the retries of ``Transport.send``; parse or raise."""
         retries = self.config.max_retries if retries is None else retries
         target = call.target(self.prefix)
         body = encode(call.body) if call.body is not None else None
+        again = call.repeatable
         attempt = 0
         while True:
             try:
-                response = await self.request(call.method, target, body)
-            except APIConnectionError:
+                response = await self.request(call.method, target, body, idempotent=call.idempotent)
+            except APIConnectionError as exc:
                 if attempt >= retries:
                     raise
+                if not (again or unsent(exc)):
+                    raise not_retried(exc, call.method, call.path)
                 await asyncio.sleep(self.policy.delay(attempt, None))
                 attempt += 1
                 continue
@@ -142,7 +182,7 @@ class AsyncTransport:
                     response = Response(response.status, response.headers, b"")
                 return call.parse(response)
             wait = retry_after_seconds(response.headers)
-            if response.status in RETRY_STATUSES and attempt < retries:
+            if attempt < retries and may_retry_status(response.status, wait, again):
                 await asyncio.sleep(self.policy.delay(attempt, wait))
                 attempt += 1
                 continue

@@ -97,8 +97,9 @@ class AsyncAgentAuditClient(ClientCore):
                        metadata: Mapping[str, Any] | None = None, agent_id: str | None = None,
                        policy_id: str | None = None, rule: Mapping[str, Any] | None = None) -> GuardrailResult:
         body = evaluate_body(prompt, response, metadata, agent_id, policy_id, rule)
-        return await self._transport.send(Call("POST", "/compliance/evaluate",
-                                               lambda r: GuardrailResult.from_verdict(r.json()), body=body))
+        return await self._transport.send(Call("POST", "/compliance/evaluate",  # stores nothing
+                                               lambda r: GuardrailResult.from_verdict(r.json()), body=body,
+                                               idempotent=True))
 
     async def health(self) -> dict[str, Any]:  # type: ignore[override]
         return await self._transport.send(Call("GET", "/health"))  # type: ignore[no-any-return]

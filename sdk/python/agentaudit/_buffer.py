@@ -4,6 +4,11 @@ The caller's cost is one short locked append (a few microseconds). Workers send 
 ``POST /audit-logs/batch``, retry 429, 5xx and connection errors with backoff (``Retry-After`` wins), drop the
 oldest events when the buffer is full (counted, one warning), and, with a spill file, park batches on disk while
 the sidecar is down and replay them when it answers again. Nothing here raises into the caller.
+
+Delivery is at least once, on purpose. Waited calls never send a POST again once it may have reached the sidecar
+(they raise, and the caller decides); here nobody could be told, so a batch whose answer is lost (a read timeout,
+a connection dropped after the request was written, a 500 or 502/504) is sent again, and may then be stored twice.
+An audit trail with a rare duplicate (same content, same ``startedAt``) is better than one with a silent gap.
 """
 
 from __future__ import annotations

@@ -188,8 +188,8 @@ class AgentAuditClient(ClientCore):
                  policy_id: str | None = None, rule: Mapping[str, Any] | None = None) -> GuardrailResult:
         """The verdict such an event would get (``POST /compliance/evaluate``); nothing is stored."""
         body = evaluate_body(prompt, response, metadata, agent_id, policy_id, rule)
-        return self._transport.send(Call("POST", "/compliance/evaluate",
-                                         lambda r: GuardrailResult.from_verdict(r.json()), body=body))
+        return self._transport.send(Call("POST", "/compliance/evaluate",  # stores nothing: safe to send again
+                                         lambda r: GuardrailResult.from_verdict(r.json()), body=body, idempotent=True))
 
     # -- convenience over the resources ---------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:

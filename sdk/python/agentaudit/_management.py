@@ -49,7 +49,7 @@ class Policies(Resource):
 
     def attach_agent(self, policy_id: str, agent_id: str) -> dict[str, Any]:
         return self._send(Call("POST", f"/policies/{path_id(policy_id)}/agents", raw_json,  # type: ignore[no-any-return]
-                               body={"agentId": agent_id}))
+                               body={"agentId": agent_id}, idempotent=True))  # attaching twice is attaching once
 
     def detach_agent(self, policy_id: str, agent_id: str) -> dict[str, Any]:
         return self._send(Call("DELETE", f"/policies/{path_id(policy_id)}/agents", raw_json,  # type: ignore[no-any-return]
