@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 
 import pytest
 
@@ -126,3 +128,16 @@ async def test_a_kept_alive_connection_closed_while_idle_is_not_written_to(org: 
                 assert (await client.log("async-after-idle")).action == "async-after-idle"
                 await asyncio.sleep(0.3)
         assert closing.connections == 3
+
+
+def test_one_client_serves_one_event_loop_after_another(org: Org) -> None:
+    client = AsyncAgentAuditClient(api_key=org.key, base_url=org.base, max_retries=0)  # as a module-level one
+    for i in range(3):
+        stored = asyncio.run(client.log("loop-hop", metadata={"i": i}))
+        assert (stored.action, stored.metadata) == ("loop-hop", {"i": i})
+    assert asyncio.run(client.logs.list(action="loop-hop")).total == 3
+    with warnings.catch_warnings(record=True) as caught:  # each loop's connections were closed as it ended
+        warnings.simplefilter("always")
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    asyncio.run(client.aclose())

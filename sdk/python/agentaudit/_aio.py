@@ -2,13 +2,19 @@
 
 Retries follow the rules of ``_http.py``: a call that is not idempotent is sent again only when it certainly did
 not reach the sidecar, or on 429 and 503 with ``Retry-After``.
+
+Kept-alive connections belong to the event loop that opened them. The pool follows the running loop: one client
+may serve several loops one after another (``asyncio.run(client.log(...))`` called repeatedly). Its idle
+connections are closed as their loop shuts down (``asyncio.run`` and ``asyncio.Runner`` close the loop's async
+generators first, and the pool parks one there), and a request on another loop never uses them. Using one client
+from two loops running at the same time (in two threads) is not supported.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -35,17 +41,57 @@ class AsyncTransport:
         if config.api_key:
             self._headers["X-API-Key"] = config.api_key
         self._idle: list[_Conn] = []
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the idle connections belong to
+        self._closer: AsyncGenerator[None, None] | None = None
         self._pool_size = pool_size
         self.policy = RetryPolicy(max_wait=config.max_retry_wait)
 
     async def close(self) -> None:
-        idle, self._idle = self._idle, []
-        for _, writer in idle:
-            writer.close()
+        if self._closer is not None and self._loop is asyncio.get_running_loop():
+            await self._closer.aclose()  # closes the idle connections and waits for them
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop the pool of the last loop: its idle connections are closed if that loop can still run their close
+        (else the loop is gone, and so are they), and its closer is finished here rather than left to the loop."""
+        idle, closer = self._idle, self._closer
+        self._idle, self._loop, self._closer = [], None, None
+        if closer is not None:
             try:
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
-            except (OSError, asyncio.TimeoutError):
+                closer.aclose().send(None)  # its finally finds nothing to do: the pool is no longer its loop's
+            except StopIteration:
                 pass
+        for _, writer in idle:
+            try:
+                writer.close()
+            except RuntimeError:  # their loop is closed
+                pass
+
+    async def _follow_loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop; on a loop other than the last one, the idle connections of the last are dropped."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._forget()
+            self._loop = loop
+            self._closer = self._close_with(loop)
+            await self._closer.asend(None)
+        return loop
+
+    async def _close_with(self, loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
+        """Parked on ``loop`` until it shuts down its async generators, then closes the idle connections while the
+        loop can still run their close."""
+        try:
+            yield
+        finally:
+            if self._loop is loop:
+                idle, self._idle, self._loop, self._closer = self._idle, [], None, None
+                for _, writer in idle:
+                    writer.close()
+                for _, writer in idle:
+                    try:
+                        await asyncio.wait_for(writer.wait_closed(), 1.0)
+                    except (OSError, asyncio.TimeoutError):
+                        pass
 
     def _take_idle(self) -> _Conn | None:
         """A kept-alive connection the server has not closed meanwhile, or None."""
@@ -69,7 +115,7 @@ class AsyncTransport:
             APITimeoutError, APIConnectionError: no answer; ``_http.unsent`` tells whether the request certainly
                 did not reach the server.
         """
-        loop = asyncio.get_running_loop()
+        loop = await self._follow_loop()
         head = {**self._headers, **(headers or {})}
         if body is not None:
             head["Content-Type"] = "application/json"
@@ -109,7 +155,7 @@ class AsyncTransport:
             except BaseException:
                 conn[1].close()  # cancelled: never leave a half-used connection for the next request
                 raise
-            if keep and len(self._idle) < self._pool_size:
+            if keep and len(self._idle) < self._pool_size and self._loop is loop:
                 self._idle.append(conn)
             else:
                 conn[1].close()
