@@ -244,3 +244,20 @@ def test_a_post_is_sent_again_when_it_certainly_did_not_arrive(org: Org) -> None
         proxy.__exit__()
         client.close()
     assert (_stored(org, "after-idle"), _stored(org, "after-refused")) == (3, 1)
+
+
+def test_wait_for_report_times_out_with_the_sdks_timeout_error(scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted.script = [(200, {}, {"id": "report_1", "status": "running"})] * 50
+    with AgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        with pytest.raises(agentaudit.TimeoutError) as timed_out:
+            client.wait_for_report("report_1", timeout=0.2, interval=0.05)
+    assert isinstance(timed_out.value, agentaudit.AgentAuditError) and isinstance(timed_out.value, TimeoutError)
+    assert str(timed_out.value) == "report report_1 still running after 0.2s"
+    assert {s.path for s in scripted.seen} == {"/api/v1/reports/report_1"} and len(scripted.seen) >= 3
+
+
+async def test_the_async_wait_for_report_times_out_with_the_sdks_timeout_error(scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted.script = [(200, {}, {"id": "report_1", "status": "pending"})] * 50
+    async with agentaudit.AsyncAgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        with pytest.raises(agentaudit.AgentAuditError, match="report report_1 still pending after 0.2s"):
+            await client.wait_for_report("report_1", timeout=0.2, interval=0.05)

@@ -10,7 +10,8 @@ from typing import Any
 
 from agentaudit._aio import AsyncTransport
 from agentaudit._base import ClientCore
-from agentaudit._client import batch_error, cannot_answer, chunks, evaluate_body, fallback_verdict, guardrail_body
+from agentaudit._client import (batch_error, cannot_answer, chunks, evaluate_body, fallback_verdict, guardrail_body,
+                                report_timeout)
 from agentaudit._config import Config
 from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
 from agentaudit._events import event_body, normalise_entry
@@ -115,13 +116,14 @@ class AsyncAgentAuditClient(ClientCore):
             before = page.next_cursor
 
     async def wait_for_report(self, report_id: str, *, timeout: float = 60.0, interval: float = 0.25) -> Report:
+        """Poll a report until it is ``ready`` or ``failed``; ``agentaudit.TimeoutError`` after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             report = await self.reports.get(report_id)  # type: ignore[misc]
             if report.status in ("ready", "failed"):
                 return report  # type: ignore[no-any-return]
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"report {report_id} still {report.status} after {timeout:g}s")
+                raise report_timeout(report, timeout)
             await asyncio.sleep(interval)
 
     async def flush(self, timeout: float | None = 10.0) -> bool:

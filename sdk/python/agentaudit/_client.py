@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -10,7 +11,7 @@ from typing import Any
 
 from agentaudit._base import ClientCore
 from agentaudit._config import Config
-from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
+from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError, APITimeoutError
 from agentaudit._events import event_body, normalise_entry
 from agentaudit._http import Call, Transport
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
@@ -18,6 +19,15 @@ from agentaudit._resources import one
 from agentaudit._tracing import in_trace, join_span
 
 MAX_BATCH = 50
+
+
+class ReportTimeoutError(APITimeoutError, builtins.TimeoutError):
+    """``wait_for_report`` ran out of time: an ``agentaudit.TimeoutError`` (so an ``AgentAuditError``) and, for code
+    that caught it before, also the built-in ``TimeoutError``."""
+
+
+def report_timeout(report: Report, timeout: float) -> ReportTimeoutError:
+    return ReportTimeoutError(f"report {report.id} still {report.status or 'not ready'} after {timeout:g}s")
 
 
 def guardrail_body(action: str, prompt: str | None, response: str | None, metadata: Mapping[str, Any] | None,
@@ -207,14 +217,18 @@ class AgentAuditClient(ClientCore):
             before = page.next_cursor
 
     def wait_for_report(self, report_id: str, *, timeout: float = 60.0, interval: float = 0.25) -> Report:
-        """Poll a report until it is ``ready`` or ``failed``; raises TimeoutError after ``timeout`` seconds."""
+        """Poll a report until it is ``ready`` or ``failed``.
+
+        Raises:
+            agentaudit.TimeoutError: still not done after ``timeout`` seconds (also a built-in ``TimeoutError``).
+        """
         deadline = time.monotonic() + timeout
         while True:
             report = self.reports.get(report_id)
             if report.status in ("ready", "failed"):
                 return report
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"report {report_id} still {report.status} after {timeout:g}s")
+                raise report_timeout(report, timeout)
             time.sleep(interval)
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
