@@ -261,3 +261,22 @@ async def test_the_async_wait_for_report_times_out_with_the_sdks_timeout_error(s
     async with agentaudit.AsyncAgentAuditClient(api_key="k", base_url=scripted.url) as client:
         with pytest.raises(agentaudit.AgentAuditError, match="report report_1 still pending after 0.2s"):
             await client.wait_for_report("report_1", timeout=0.2, interval=0.05)
+
+
+def test_a_misspelt_on_error_is_refused_before_anything_is_sent(scripted) -> None:  # type: ignore[no-untyped-def]
+    with AgentAuditClient(api_key="k", base_url=f"http://127.0.0.1:{free_port()}/api/v1", max_retries=0) as dead:
+        for bad in ("alow", "Allow", None, "", True):
+            with pytest.raises(agentaudit.ConfigError, match="on_error must be 'raise', 'allow' or 'block'"):
+                dead.guardrail("prompt_submitted", prompt="hi", on_error=bad)  # type: ignore[arg-type]
+        assert dead.guardrail("prompt_submitted", prompt="hi", on_error="allow").allowed is True
+    with AgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        with pytest.raises(agentaudit.ConfigError, match="'alow'"):
+            client.guardrail("prompt_submitted", prompt="hi", on_error="alow", dry_run=True)
+    assert scripted.seen == []
+
+
+async def test_the_async_guardrail_refuses_a_misspelt_on_error(scripted) -> None:  # type: ignore[no-untyped-def]
+    async with agentaudit.AsyncAgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        with pytest.raises(agentaudit.ConfigError, match="got 'Block'"):
+            await client.guardrail("prompt_submitted", prompt="hi", on_error="Block")
+    assert scripted.seen == []

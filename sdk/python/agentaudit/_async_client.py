@@ -10,8 +10,8 @@ from typing import Any
 
 from agentaudit._aio import AsyncTransport
 from agentaudit._base import ClientCore
-from agentaudit._client import (batch_error, cannot_answer, chunks, evaluate_body, fallback_verdict, guardrail_body,
-                                report_timeout)
+from agentaudit._client import (batch_error, cannot_answer, check_on_error, chunks, evaluate_body, fallback_verdict,
+                                guardrail_body, report_timeout)
 from agentaudit._config import Config
 from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
 from agentaudit._events import event_body, normalise_entry
@@ -81,6 +81,8 @@ class AsyncAgentAuditClient(ClientCore):
                         metadata: Mapping[str, Any] | None = None, agent_id: str | None = None,
                         trace_id: str | None = None, parent_span_id: str | None = None, *, dry_run: bool = False,
                         policy_id: str | None = None, on_error: str = "raise") -> GuardrailResult:
+        """See :meth:`AgentAuditClient.guardrail`; a bad ``on_error`` raises ConfigError before anything is sent."""
+        check_on_error(on_error)
         agent = agent_id or self._default_agent
         try:
             if dry_run:

@@ -11,7 +11,7 @@ from typing import Any
 
 from agentaudit._base import ClientCore
 from agentaudit._config import Config
-from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError, APITimeoutError
+from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError, APITimeoutError, ConfigError
 from agentaudit._events import event_body, normalise_entry
 from agentaudit._http import Call, Transport
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
@@ -50,6 +50,15 @@ def cannot_answer(exc: AgentAuditError) -> bool:
     says: failing open there would hide a misconfiguration for good."""
     return isinstance(exc, APIConnectionError) or (
         isinstance(exc, APIStatusError) and (exc.status >= 500 or exc.status in (402, 429)))
+
+
+ON_ERROR = ("raise", "allow", "block")
+
+
+def check_on_error(on_error: object) -> None:
+    """Raise ConfigError unless ``on_error`` is one of ``ON_ERROR`` (a typo must not fail closed, or open, silently)."""
+    if not (isinstance(on_error, str) and on_error in ON_ERROR):
+        raise ConfigError(f"on_error must be 'raise', 'allow' or 'block', got {on_error!r}")
 
 
 def fallback_verdict(on_error: str, exc: Exception) -> GuardrailResult:
@@ -179,7 +188,11 @@ class AgentAuditClient(ClientCore):
             policy_id: with ``dry_run``, evaluate against this policy.
             on_error: what to return when the sidecar cannot answer: ``"raise"`` (default), ``"allow"``
                 (fail open) or ``"block"`` (fail closed).
+
+        Raises:
+            ConfigError: ``on_error`` is none of those (before anything is sent).
         """
+        check_on_error(on_error)
         agent = agent_id or self._default_agent
         try:
             if dry_run:
