@@ -225,3 +225,17 @@ async def test_the_async_client_builds_a_trace_report(org: Org) -> None:
         assert (await client.wait_for_report(report.id, timeout=60)).status == "ready"
         built = json.loads((await client.reports.download(report.id)).content)
     assert (built["report"]["scope"], built["report"]["sensitiveValues"]) == ({"Trace": "async-report-run"}, "shown")
+
+
+def test_trace_spans_page_by_after_and_before_cursors(client: AgentAuditClient) -> None:
+    ids = [client.log(f"step_{i}", trace_id="cursor-run").id for i in range(5)]  # type: ignore[union-attr]
+    page = client.logs.trace_spans("cursor-run", limit=2)
+    seen = [s.id for s in page.items]
+    while page.next_cursor and len(seen) < 5:
+        page = client.logs.trace_spans("cursor-run", limit=2, after=page.next_cursor)
+        seen += [s.id for s in page.items]
+    assert seen == ids
+    assert [s.id for s in client.logs.trace_spans("cursor-run", limit=2, before=ids[3]).items] == ids[1:3]
+    with pytest.raises(agentaudit.ValidationError) as both:
+        client.logs.trace_spans("cursor-run", after=ids[0], before=ids[3])
+    assert [d["field"] for d in both.value.details] == ["before"]
