@@ -280,3 +280,20 @@ async def test_the_async_guardrail_refuses_a_misspelt_on_error(scripted) -> None
         with pytest.raises(agentaudit.ConfigError, match="got 'Block'"):
             await client.guardrail("prompt_submitted", prompt="hi", on_error="Block")
     assert scripted.seen == []
+
+
+def test_list_results_take_positions_and_slices_and_keep_their_keys(client: AgentAuditClient) -> None:
+    batch = client.log_batch([{"action": "first"}, {"action": "second"}])
+    assert batch is not None
+    assert (batch[0].action, batch[-1].action, [e.action for e in batch[:1]]) == ("first", "second", ["first"])
+    assert (len(batch), batch["processed"], batch.get("errors"), batch.get("nope", 7)) == (2, 2, 0, 7)
+    page = client.logs.list()
+    assert (page[0], page[1]) == (batch[1], batch[0])  # newest first
+    assert page[:1] == [batch[1]] and page[5:] == [] and [e.id for e in page] == [batch[1].id, batch[0].id]
+    assert page["pagination"]["total"] == 2 and page.get("pagination") == page["pagination"]
+    assert page.get("missing") is None and page.get("missing", 0) == 0
+    assert "data" in page and "missing" not in page and batch[0] in page
+    with pytest.raises(IndexError):
+        page[2]
+    with pytest.raises(KeyError):
+        page["missing"]
