@@ -141,3 +141,13 @@ def test_one_client_serves_one_event_loop_after_another(org: Org) -> None:
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
     asyncio.run(client.aclose())
+
+
+async def test_background_log_batch_queues_at_call_time_like_log(org: Org) -> None:
+    async with AsyncAgentAuditClient(api_key=org.key, base_url=org.base) as client:
+        assert client.log_batch([{"action": "bg-batch", "metadata": {"i": i}} for i in range(3)], wait=False) is None
+        assert client.log("bg-batch", metadata={"i": 3}, wait=False) is None
+        assert client.stats.queued == 4  # queued without any await
+        assert await client.flush(10) is True
+        page = await client.logs.list(action="bg-batch")
+    assert sorted(e.metadata["i"] for e in page) == [0, 1, 2, 3]  # type: ignore[index]

@@ -58,7 +58,9 @@ class AsyncAgentAuditClient(ClientCore):
                           parent_span_id=parent_span_id, started_at=started_at, ended_at=ended_at, extra=extra)
         return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=body))
 
-    async def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool = True) -> BatchResult | None:
+    def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool = True) -> Any:
+        """``await client.log_batch([...])`` → the stored events (:class:`BatchResult`);
+        ``client.log_batch([...], wait=False)`` → None, queued at once (no await), like ``log``."""
         bodies = [join_span(normalise_entry(e, self._default_agent)) for e in entries]
         if not wait:
             now = time.time()
@@ -67,6 +69,9 @@ class AsyncAgentAuditClient(ClientCore):
                     body["startedAt"] = body["endedAt"] = now
                 self._emit_span(body)
             return None
+        return self._store_batch(bodies)
+
+    async def _store_batch(self, bodies: list[dict[str, Any]]) -> BatchResult:
         stored: list[AuditLog] = []
         for start, part in chunks(bodies):
             try:
