@@ -204,3 +204,34 @@ def test_sender_options_are_checked() -> None:
         agentaudit.BufferedClient(api_key="k", base_url=dead_url(), buffer_size=0)
     with pytest.raises(agentaudit.ConfigError, match="window"):
         agentaudit.BufferedClient(api_key="k", base_url=dead_url(), window=0)
+
+
+def test_events_lost_at_exit_are_counted_in_one_warning(tmp_path: Path) -> None:
+    script = (
+        "import agentaudit\n"
+        f"c = agentaudit.AgentAuditClient(api_key='k', base_url={dead_url()!r}, close_timeout=1)\n"
+        "for i in range(20):\n"
+        "    c.log('doomed', metadata={'i': i}, wait=False)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and time.monotonic() - started < 20
+    warnings = [line for line in done.stderr.splitlines() if "gave up" in line]
+    assert warnings == ["agentaudit: gave up on 20 event(s) the sidecar did not take within 1s (see "
+                        "client.stats.lost); a spill_path would have kept them on disk for the next run"], done.stderr
+
+
+def test_close_warns_once_with_the_count_it_gave_up_on(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="agentaudit")
+    client = AgentAuditClient(api_key="k", base_url=dead_url())
+    for _ in range(7):
+        client.log("doomed", wait=False)
+    assert client.close(timeout=0.3) is False
+    client.log("after_close", wait=False)
+    client.log("after_close", wait=False)
+    assert (client.stats.lost, client.stats.sent) == (9, 0)
+    messages = [r.getMessage() for r in caplog.records if r.name == "agentaudit"]
+    assert [m for m in messages if "gave up" in m] == [
+        "agentaudit: gave up on 7 event(s) the sidecar did not take within 0.3s (see client.stats.lost); "
+        "a spill_path would have kept them on disk for the next run"]
+    assert sum("logged after close()" in m for m in messages) == 1

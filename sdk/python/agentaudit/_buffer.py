@@ -110,6 +110,8 @@ class BufferedSender:
         if self._closing.is_set():
             with self._lock:
                 self._c["lost"] += 1
+            self._warn_once("closed", "agentaudit: an event was logged after close(); it is not sent "
+                            "(see client.stats.lost)")
             return
         with self._lock:
             if len(self._buffer) >= self._max:
@@ -145,6 +147,9 @@ class BufferedSender:
     def close(self, timeout: float | None = 5.0) -> bool:
         """Send what is queued (spilling it if the sidecar is down), then stop the workers. Idempotent.
 
+        Events still undelivered when ``timeout`` runs out are given up (counted in ``lost``) with one warning that
+        says how many, also when this runs at exit because the program did not call ``close()``.
+
         Returns True if nothing was left undelivered.
         """
         if self._closing.is_set():
@@ -165,8 +170,15 @@ class BufferedSender:
                     self._c["spilled"] += self._spill.append([self._prepared(e) for e in events])
                 else:
                     self._c["lost"] += leftover
+            given_up = self._c["lost"] - lost_before + self._in_flight  # in flight: a worker still waits on them
         self._transport.close()
-        return self._c["lost"] == lost_before
+        if given_up:
+            within = "before close() returned" if timeout is None else f"within {timeout:g}s"
+            hint = "" if self._spill is not None else (
+                "; a spill_path would have kept them on disk for the next run")
+            log.warning("agentaudit: gave up on %d event(s) the sidecar did not take %s (see client.stats.lost)%s",
+                        given_up, within, hint)
+        return not given_up
 
     @property
     def stats(self) -> SenderStats:
