@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, ClassVar, Generic, List, TypeVar, overload
+from typing import Any, ClassVar, Generic, List, TypeVar
 
 M = TypeVar("M", bound="Model")
 T = TypeVar("T")
@@ -138,13 +138,6 @@ class BatchResult(Model):
     def __len__(self) -> int:
         return len(self.data)
 
-    @overload
-    def __getitem__(self, key: int) -> AuditLog: ...
-    @overload
-    def __getitem__(self, key: slice) -> list[AuditLog]: ...
-    @overload
-    def __getitem__(self, key: str) -> Any: ...
-
     def __getitem__(self, key: int | slice | str) -> Any:
         """``batch[0]``, ``batch[1:]``: the stored events; ``batch["processed"]``: the answer's JSON."""
         if isinstance(key, (int, slice)):
@@ -173,13 +166,6 @@ class Page(Generic[T]):
 
     def __contains__(self, value: object) -> bool:
         return value in self.raw if isinstance(value, str) else value in self.items
-
-    @overload
-    def __getitem__(self, key: int) -> T: ...
-    @overload
-    def __getitem__(self, key: slice) -> list[T]: ...
-    @overload
-    def __getitem__(self, key: str) -> Any: ...
 
     def __getitem__(self, key: int | slice | str) -> Any:
         """``page[0]``, ``page[:10]``: the items; ``page["data"]``, ``page["pagination"]``: the answer's JSON, as
