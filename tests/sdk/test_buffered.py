@@ -236,3 +236,20 @@ def test_close_warns_once_with_the_count_it_gave_up_on(caplog: pytest.LogCapture
         "agentaudit: gave up on 7 event(s) the sidecar did not take within 0.3s (see client.stats.lost); "
         "a spill_path would have kept them on disk for the next run"]
     assert sum("logged after close()" in m for m in messages) == 1
+
+
+def test_background_events_keep_their_values_as_logged(org: Org) -> None:
+    with org.client() as client:
+        metadata = {"state": "before", "nested": {"steps": [1]}}
+        client.log("as-logged", metadata=metadata, wait=False)
+        metadata["state"] = "after"
+        metadata["nested"]["steps"].append(2)  # type: ignore[index]
+        entries = [{"action": "as-logged-batch", "metadata": {"state": "before", "steps": [1]}}]
+        client.log_batch(entries, wait=False)
+        entries[0]["metadata"]["state"] = "after"  # type: ignore[index]
+        entries[0]["metadata"]["steps"].append(2)  # type: ignore[index]
+        entries[0]["action"] = "changed"
+        assert client.flush(10) is True
+        assert client.logs.list(action="as-logged")[0].metadata == {"state": "before", "nested": {"steps": [1]}}
+        assert client.logs.list(action="as-logged-batch")[0].metadata == {"state": "before", "steps": [1]}
+        assert client.logs.list(action="changed").total == 0

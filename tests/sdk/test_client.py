@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 
@@ -297,3 +298,63 @@ def test_list_results_take_positions_and_slices_and_keep_their_keys(client: Agen
         page[2]
     with pytest.raises(KeyError):
         page["missing"]
+
+
+def test_bad_metadata_and_batches_are_refused_by_name_before_anything_is_sent(scripted) -> None:  # type: ignore[no-untyped-def]
+    with AgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        cases: list[tuple[object, str]] = [
+            (lambda: client.log("x", metadata=[1, 2]), "metadata"),  # type: ignore[arg-type]
+            (lambda: client.log("x", metadata="abc"), "metadata"),  # type: ignore[arg-type]
+            (lambda: client.log("x", metadata={"v": float("nan")}), "metadata.v"),
+            (lambda: client.log("x", metadata={"a": {"b": [0, float("inf")]}}), "metadata.a.b[1]"),
+            (lambda: client.guardrail("x", metadata={"v": float("-inf")}), "metadata.v"),
+            (lambda: client.log_batch(["x"]), "[0]"),  # type: ignore[list-item]
+            (lambda: client.log_batch(None), "entries"),  # type: ignore[arg-type]
+            (lambda: client.log_batch({"action": "x"}), "entries"),
+            (lambda: client.log_batch([{"action": "ok"}, {"action": "y", "metadata": 5}]), "[1].metadata"),
+            (lambda: client.log_batch([{"action": "ok"}] * 60 + [{"action": "y", "metadata": {"v": float("nan")}}]),
+             "[60].metadata.v"),
+        ]
+        for attempt, field in cases:
+            with pytest.raises(agentaudit.ValidationError) as refused:
+                attempt()  # type: ignore[operator]
+            assert [d["field"] for d in refused.value.details] == [field], refused.value
+            assert refused.value.status == 400 and "nothing was sent" in str(refused.value)
+    assert scripted.seen == []
+
+
+def test_datetimes_sets_and_bytes_in_metadata_are_sent_as_json_values(org: Org) -> None:
+    when = dt.datetime(2026, 1, 15, 10, 0, 0, 250000, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    metadata = {"when": when, "day": dt.date(2026, 1, 15), "tags": {"b", "a"}, "raw": b"caf\xc3\xa9 \xff",
+                "pair": (1, 2), "id": __import__("uuid").UUID(int=1)}
+    expected = {"when": "2026-01-15T08:00:00.250Z", "day": "2026-01-15", "tags": ["a", "b"], "raw": "café \ufffd",
+                "pair": [1, 2], "id": "00000000-0000-0000-0000-000000000001"}
+    with org.client() as client:
+        assert client.log("json-values", metadata=metadata).metadata == expected  # type: ignore[union-attr]
+        client.log("json-values-bg", metadata=metadata, wait=False)
+        client.log_batch([{"action": "json-values-bg", "metadata": metadata}], wait=False)
+        assert client.flush(10) is True
+        assert [e.metadata for e in client.logs.list(action="json-values-bg")] == [expected, expected]
+
+
+def test_background_mode_counts_what_it_cannot_send_and_never_raises(org: Org, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="agentaudit")
+    with org.client() as client:
+        client.log("bad", metadata=[1, 2], wait=False)  # type: ignore[arg-type]
+        client.log("bad", metadata="abc", wait=False)  # type: ignore[arg-type]
+        client.log("bad", metadata={"v": float("nan")}, wait=False)
+        loop: dict[str, object] = {}
+        loop["self"] = loop
+        client.log("bad", metadata=loop, wait=False)
+        assert client.log_batch(["x"], wait=False) is None  # type: ignore[list-item]
+        assert client.log_batch(None, wait=False) is None  # type: ignore[arg-type]
+        client.log_batch([{"action": "good"}, "x", {"action": "bad", "metadata": {"v": float("inf")}},  # type: ignore[list-item]
+                          {"action": "good"}], wait=False)
+        assert client.flush(10) is True
+        stats = client.stats
+        assert (stats.queued, stats.rejected, stats.sent) == (10, 8, 2)
+        assert client.logs.list(action="good").total == 2 and client.logs.list(action="bad").total == 0
+    messages = [r.getMessage() for r in caplog.records if r.name == "agentaudit"]
+    assert len(messages) == 2, messages  # one warning per kind: not a dict or the like, and not encodable as JSON
+    assert messages[0].startswith("agentaudit: dropped an event that cannot be sent: metadata must be a JSON object")
+    assert messages[1].startswith("agentaudit: dropped an event that cannot be sent as JSON: metadata.v is nan")

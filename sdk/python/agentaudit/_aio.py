@@ -1,6 +1,6 @@
 """The asyncio transport: HTTP/1.1 over ``asyncio`` streams with a small keep-alive pool (standard library only).
 
-Retries follow the rules of ``_http.py``: a call that is not idempotent is sent again only when it certainly did
+Retries follow the rules of ``_retry.py``: a call that is not idempotent is sent again only when it certainly did
 not reach the sidecar, or on 429 and 503 with ``Retry-After``.
 
 Kept-alive connections belong to the event loop that opened them. The pool follows the running loop: one client
@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 
 from agentaudit._config import Config
 from agentaudit._errors import APIConnectionError, APITimeoutError, status_error
-from agentaudit._http import (USER_AGENT, Call, Response, RetryPolicy, _decoded, encode, mark_unsent, may_retry_status,
-                              not_retried, repeatable, retry_after_seconds, unsent)
+from agentaudit._http import USER_AGENT, Call, Response, _decoded
+from agentaudit._retry import (RetryPolicy, mark_unsent, may_retry_status, not_retried, repeatable, retry_after_seconds,
+                               unsent)
 
 T = TypeVar("T")
 _Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -112,7 +113,7 @@ class AsyncTransport:
         again: idempotent, or not written in full).
 
         Raises:
-            APITimeoutError, APIConnectionError: no answer; ``_http.unsent`` tells whether the request certainly
+            APITimeoutError, APIConnectionError: no answer; ``_retry.unsent`` tells whether the request certainly
                 did not reach the server.
         """
         loop = await self._follow_loop()
@@ -208,7 +209,7 @@ class AsyncTransport:
         """Run ``call`` with the retries of ``Transport.send``; parse or raise."""
         retries = self.config.max_retries if retries is None else retries
         target = call.target(self.prefix)
-        body = encode(call.body) if call.body is not None else None
+        body = call.encoded()
         again = call.repeatable
         attempt = 0
         while True:

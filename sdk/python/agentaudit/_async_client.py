@@ -10,15 +10,15 @@ from typing import Any
 
 from agentaudit._aio import AsyncTransport
 from agentaudit._base import ClientCore
-from agentaudit._client import (batch_error, cannot_answer, check_on_error, chunks, evaluate_body, fallback_verdict,
-                                guardrail_body, report_timeout)
+from agentaudit._client import (batch_error, batch_requests, cannot_answer, check_on_error, evaluate_body,
+                                fallback_verdict, guardrail_body, report_timeout)
 from agentaudit._config import Config
 from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
-from agentaudit._events import event_body, normalise_entry
+from agentaudit._events import event_body
 from agentaudit._http import Call
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
 from agentaudit._resources import one
-from agentaudit._tracing import in_trace, join_span
+from agentaudit._tracing import in_trace
 
 
 class AsyncAgentAuditClient(ClientCore):
@@ -61,19 +61,14 @@ class AsyncAgentAuditClient(ClientCore):
     def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool = True) -> Any:
         """``await client.log_batch([...])`` → the stored events (:class:`BatchResult`);
         ``client.log_batch([...], wait=False)`` → None, queued at once (no await), like ``log``."""
-        bodies = [join_span(normalise_entry(e, self._default_agent)) for e in entries]
         if not wait:
-            now = time.time()
-            for body in bodies:
-                if "startedAt" not in body and "endedAt" not in body:
-                    body["startedAt"] = body["endedAt"] = now
-                self._emit_span(body)
+            self._queue_batch(entries)
             return None
-        return self._store_batch(bodies)
+        return self._store_batch(batch_requests(entries, self._default_agent))  # checked now, before any await
 
-    async def _store_batch(self, bodies: list[dict[str, Any]]) -> BatchResult:
+    async def _store_batch(self, requests: list[tuple[int, bytes]]) -> BatchResult:
         stored: list[AuditLog] = []
-        for start, part in chunks(bodies):
+        for start, part in requests:
             try:
                 result = await self._transport.send(Call("POST", "/audit-logs/batch", one(BatchResult), body=part))
             except AgentAuditError as exc:

@@ -11,9 +11,10 @@ from typing import Any
 
 from agentaudit._base import ClientCore
 from agentaudit._config import Config
-from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError, APITimeoutError, ConfigError
-from agentaudit._events import event_body, normalise_entry
-from agentaudit._http import Call, Transport
+from agentaudit._errors import (AgentAuditError, APIConnectionError, APIStatusError, APITimeoutError, ConfigError,
+                                ValidationError)
+from agentaudit._events import batch_entries, event_body, normalise_entry
+from agentaudit._http import Call, Transport, encode
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
 from agentaudit._resources import one
 from agentaudit._tracing import in_trace, join_span
@@ -71,6 +72,23 @@ def chunks(entries: list[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, 
     """The requests of a long batch: (index of the first entry, up to 50 entries)."""
     for i in range(0, len(entries), MAX_BATCH):
         yield i, entries[i:i + MAX_BATCH]
+
+
+def batch_requests(entries: Any, default_agent: str | None) -> list[tuple[int, bytes]]:
+    """The requests of a waited ``log_batch``: (index of the first entry, encoded body of up to 50 entries). Every
+    entry is checked and encoded before the first request is sent.
+
+    Raises:
+        ValidationError: ``entries`` is no list of dicts, or an entry cannot be sent; named by its index.
+    """
+    bodies = [join_span(normalise_entry(e, default_agent, i)) for i, e in enumerate(batch_entries(entries))]
+    requests = []
+    for start, part in chunks(bodies):
+        try:
+            requests.append((start, encode(part)))
+        except ValidationError as exc:
+            raise batch_error(exc, start, []) from None
+    return requests
 
 
 def batch_error(exc: AgentAuditError, start: int, stored: list[AuditLog]) -> AgentAuditError:
@@ -134,10 +152,15 @@ class AgentAuditClient(ClientCore):
         ``parent_span_id`` is given.
 
         Args:
-            wait: True: send now and return the stored :class:`AuditLog` (raises on failure). False: queue it for
-                the background sender and return None at once; nothing is raised. Default: the client's.
+            metadata: a dict of JSON values; datetimes, sets and bytes are converted (see ``agentaudit._events``).
+            wait: True: send now and return the stored :class:`AuditLog` (raises on failure). False: queue a copy
+                of the event, taken now, for the background sender and return None at once; nothing is raised (an
+                event that cannot be sent is counted in ``stats.rejected``, with one warning). Default: the
+                client's.
 
         Raises:
+            ValidationError: only when waiting: ``metadata`` is no dict or holds NaN/infinity (before sending), or
+                the sidecar refused the event.
             APIStatusError, APIConnectionError: only when waiting.
         """
         if not (self.default_wait if wait is None else wait):
@@ -153,22 +176,21 @@ class AgentAuditClient(ClientCore):
     def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool | None = None) -> BatchResult | None:
         """Record many events (camelCase or snake_case keys); more than 50 go as several requests, in order.
 
-        Returns the stored events when waiting, None when queued (``wait=False``).
+        Returns the stored events when waiting, None when queued (``wait=False``). Queued, it never raises either:
+        ``entries`` that is no list, or an entry that is no dict or cannot be sent, is counted in
+        ``stats.rejected`` with one warning, and the other entries are queued (copies, taken now).
 
         Raises:
+            ValidationError: only when waiting, before anything is sent: ``entries`` is no list of dicts, or an
+                entry cannot be sent (NaN in its metadata, ...). Named by its index: ``[3].metadata.score``.
             APIStatusError, APIConnectionError: only when waiting. The error names a bad entry by its index in
                 ``entries``, and its ``stored`` holds the events the requests before it stored.
         """
-        bodies = [join_span(normalise_entry(e, self._default_agent)) for e in entries]
         if not (self.default_wait if wait is None else wait):
-            now = time.time()
-            for body in bodies:
-                if "startedAt" not in body and "endedAt" not in body:
-                    body["startedAt"] = body["endedAt"] = now
-                self._emit_span(body)
+            self._queue_batch(entries)
             return None
         stored: list[AuditLog] = []
-        for start, part in chunks(bodies):
+        for start, part in batch_requests(entries, self._default_agent):
             try:
                 result = self._transport.send(Call("POST", "/audit-logs/batch", one(BatchResult), body=part))
             except AgentAuditError as exc:

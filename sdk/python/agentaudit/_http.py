@@ -2,22 +2,13 @@
 
 Resource methods build a :class:`Call` (method, path, query, body, parser); a transport runs it. The sync
 transport below uses ``http.client`` with one keep-alive connection per thread; ``_aio.py`` runs the same calls
-on asyncio streams.
-
-Retries of waited calls are at most once for what the API does not make idempotent (``POST /audit-logs``, its
-batch, guardrail checks, ...): such a call is tried again only when it certainly did not reach the sidecar (the
-connection could not be opened, or the request could not be written in full) or when the sidecar answered 429 or
-503 with ``Retry-After``, which it does without storing anything. After a read timeout, or a connection dropped
-once the request was written, the error is raised and nothing is sent again: the event may have been stored, and a
-second copy would be a duplicate. GET, PUT, DELETE and calls marked ``idempotent`` are retried on any failure.
+on asyncio streams. When a call may be sent again is ``_retry.py``'s business.
 """
 
 from __future__ import annotations
 
-import email.utils
 import http.client
 import json
-import random
 import select
 import socket
 import threading
@@ -30,11 +21,11 @@ from urllib.parse import quote, urlencode, urlsplit
 from agentaudit._version import __version__
 from agentaudit._config import Config
 from agentaudit._errors import APIConnectionError, APITimeoutError, status_error
+from agentaudit._events import json_value, unencodable
+from agentaudit._retry import (RetryPolicy, mark_unsent, may_retry_status, not_retried, repeatable, retry_after_seconds,
+                               unsent)
 
 T = TypeVar("T")
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-NOTHING_DONE_STATUSES = frozenset({429, 503})  # with Retry-After: answered before any work was done
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 USER_AGENT = f"agentaudit-sdk-python/{__version__}"
 
 
@@ -60,9 +51,10 @@ def _json_body(response: Response) -> Any:
 class Call(Generic[T]):
     """One API request and how to turn its answer into a result.
 
-    ``path`` is relative to the base URL (``/audit-logs``); ``query`` values of None are left out; ``sink`` is a
-    binary file that receives the body instead of memory (downloads); ``idempotent`` says whether sending it twice
-    does no more than sending it once (None: decided by the method, so POST and PATCH are not).
+    ``path`` is relative to the base URL (``/audit-logs``); ``query`` values of None are left out; ``body`` is
+    encoded as JSON when the call is sent (bytes: already encoded); ``sink`` is a binary file that receives the
+    body instead of memory (downloads); ``idempotent`` says whether sending it twice does no more than sending it
+    once (None: decided by the method, so POST and PATCH are not).
     """
 
     method: str
@@ -72,6 +64,12 @@ class Call(Generic[T]):
     body: Any = None
     sink: IO[bytes] | None = field(default=None, compare=False)
     idempotent: bool | None = None
+
+    def encoded(self) -> bytes | None:
+        """The request body as bytes (a body given as bytes is taken as encoded JSON already)."""
+        if self.body is None or isinstance(self.body, bytes):
+            return self.body
+        return encode(self.body)
 
     @property
     def repeatable(self) -> bool:
@@ -101,53 +99,17 @@ def path_id(value: str) -> str:
 
 
 def encode(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
+    """``body`` as JSON text: values JSON has no type for as ``_events.json_value`` says (a datetime: ISO 8601).
 
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` as seconds (it may be a number or an HTTP date); None when absent or unreadable."""
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
+    Raises:
+        ValidationError: a value JSON cannot hold (NaN, an infinity, a key that is not text, a cycle), naming its
+            field (``metadata.score``, ``[3].metadata.score`` in a batch).
+    """
     try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def repeatable(method: str, idempotent: bool | None) -> bool:
-    return method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-
-
-def may_retry_status(status: int, retry_after: float | None, repeatable: bool) -> bool:
-    """Whether an error answer may be retried: any of ``RETRY_STATUSES`` for a repeatable call; otherwise only 429
-    and 503 that carry ``Retry-After`` (the sidecar's way of saying that it did nothing)."""
-    if status not in RETRY_STATUSES:
-        return False
-    return repeatable or (status in NOTHING_DONE_STATUSES and retry_after is not None)
-
-
-def unsent(exc: BaseException) -> bool:
-    """Whether a connection error certainly happened before the request reached the server (safe to send again)."""
-    return bool(getattr(exc, "_agentaudit_unsent", False))
-
-
-def mark_unsent(exc: APIConnectionError) -> APIConnectionError:
-    exc._agentaudit_unsent = True  # type: ignore[attr-defined]
-    return exc
-
-
-def not_retried(exc: APIConnectionError, method: str, path: str) -> APIConnectionError:
-    """``exc``, its message saying why it was not retried."""
-    if exc.args:
-        exc.args = (f"{exc.args[0]} (not retried: {method} {path} may have reached the sidecar and is not "
-                    "idempotent)", *exc.args[1:])
-    return exc
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                          default=json_value).encode("utf-8")
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise unencodable(body, exc) from None
 
 
 def dropped(sock: socket.socket | None) -> bool:
@@ -162,20 +124,6 @@ def dropped(sock: socket.socket | None) -> bool:
         return bool(select.select([sock], [], [], 0)[0])
     except (OSError, ValueError):
         return True
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, overridden by ``Retry-After`` (capped at ``max_wait``)."""
-
-    base: float = 0.25
-    cap: float = 8.0
-    max_wait: float = 30.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_wait)
-        return random.uniform(self.base / 2, min(self.cap, self.base * (2 ** attempt)))
 
 
 @dataclass
@@ -407,7 +355,7 @@ class Transport:
         """
         retries = self.config.max_retries if retries is None else retries
         target = call.target(self.prefix)
-        body = encode(call.body) if call.body is not None else None
+        body = call.encoded()
         again = call.repeatable
         attempt = 0
         while True:
