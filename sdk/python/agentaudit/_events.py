@@ -78,6 +78,11 @@ def snapshot(value: Any) -> Any:
     """
     kind = type(value)
     if kind is dict:
+        for item in value.values():
+            if type(item) not in _ATOMIC:
+                break
+        else:
+            return value.copy()  # flat, the common case: one C-level copy
         copy = value.copy()
         for key, item in copy.items():
             if type(item) not in _ATOMIC:
