@@ -88,19 +88,19 @@ export async function tcpProxy(upstream, { delayMs = 0, dropAnswers = false } = 
   const sockets = new Set();
   const proxy = { requests: 0, url: '', close: null };
   const server = createServer((client) => {
-    const server = connect(port, host);
-    for (const s of [client, server]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => {}); }
+    const upstreamSocket = connect(port, host);
+    for (const s of [client, upstreamSocket]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => {}); }
     client.on('data', (chunk) => {
       if (/^[A-Z]+ \//.test(chunk.toString('latin1', 0, 16))) proxy.requests++;
-      server.write(chunk);
+      upstreamSocket.write(chunk);
     });
-    client.on('end', () => server.end());
-    server.on('data', (chunk) => {
+    client.on('end', () => upstreamSocket.end());
+    upstreamSocket.on('data', (chunk) => {
       if (dropAnswers) { client.resetAndDestroy(); return; }
       setTimeout(() => { if (!client.destroyed) client.write(chunk); }, delayMs);
     });
-    server.on('close', () => setTimeout(() => client.destroy(), delayMs));
-    client.on('close', () => server.destroy());
+    upstreamSocket.on('close', () => setTimeout(() => client.destroy(), delayMs));
+    client.on('close', () => upstreamSocket.destroy());
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   proxy.url = `http://127.0.0.1:${server.address().port}/api/v1`;
