@@ -262,7 +262,9 @@ export declare class AgentAuditClient {
   logBatch(events: AuditEvent[], options?: WaitOption): Promise<BatchResult> | undefined;
   guardrail(event: AuditEvent, options?: { dryRun?: boolean; policyId?: string; onError?: 'throw' | 'allow' | 'block' }): Promise<GuardrailResult>;
   evaluate(input: { prompt?: string; response?: string; metadata?: Record<string, unknown>; agentId?: string; policyId?: string; rule?: Record<string, unknown> }): Promise<GuardrailResult>;
-  request<T = unknown>(method: string, path: string, options?: { query?: Record<string, unknown>; body?: unknown; retries?: number }): Promise<T>;
+  /** Any endpoint. A POST or PATCH is sent again only when it certainly did not reach the sidecar, unless
+   * `idempotent: true` says that sending it twice does no more than sending it once. */
+  request<T = unknown>(method: string, path: string, options?: { query?: Record<string, unknown>; body?: unknown; retries?: number; idempotent?: boolean }): Promise<T>;
   health(): Promise<{ status: string; version: string; database: string }>;
   listLogs(query?: Record<string, unknown>): Promise<Page<StoredEvent>>;
   getLog(id: string): Promise<StoredEvent>;

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 
 import pytest
 
 import agentaudit
 from agentaudit import AsyncAgentAuditClient
 from tests.sdk.conftest import Org, ScriptedServer, free_port
+from tests.sdk.proxy import TcpProxy
 
 
 async def test_log_batch_guardrail_and_queries(org: Org) -> None:
@@ -95,3 +98,56 @@ async def test_retries_honour_retry_after(scripted: ScriptedServer) -> None:
         stored = await client.log("retry_me")
     assert stored.action == "retry_me"
     assert len(scripted.seen) == 2 and scripted.seen[1].at - scripted.seen[0].at >= 0.95
+
+
+async def test_a_timed_out_or_unanswered_post_is_not_sent_again(org: Org) -> None:
+    upstream = org.url.removeprefix("http://")
+    with TcpProxy(upstream, delay=1.0) as slow, TcpProxy(upstream, drop_answers=True) as dropping:
+        async with AsyncAgentAuditClient(api_key=org.key, base_url=slow.url, timeout=0.5, max_retries=2) as client:
+            with pytest.raises(agentaudit.APITimeoutError) as timed_out:
+                await client.log("async-dup-check")
+            with pytest.raises(agentaudit.APITimeoutError):
+                await client.log_batch([{"action": "async-dup-batch"}])
+            with pytest.raises(agentaudit.APITimeoutError):
+                await client.logs.list(action="async-dup-check")  # a read is retried
+        async with AsyncAgentAuditClient(api_key=org.key, base_url=dropping.url, max_retries=2) as client:
+            with pytest.raises(agentaudit.APIConnectionError) as lost:
+                await client.guardrail("async-lost-answer", prompt="hi")
+        assert (slow.connections, dropping.connections) == (2 + 3, 1)
+    async with AsyncAgentAuditClient(api_key=org.key, base_url=org.base) as reader:
+        totals = [(await reader.logs.list(action=a)).total
+                  for a in ("async-dup-check", "async-dup-batch", "async-lost-answer")]
+    assert totals == [1, 1, 1]
+    assert "not retried" in str(timed_out.value) and "not retried" in str(lost.value)
+
+
+async def test_a_kept_alive_connection_closed_while_idle_is_not_written_to(org: Org) -> None:
+    with TcpProxy(org.url.removeprefix("http://"), close_idle_after=0.05) as closing:
+        async with AsyncAgentAuditClient(api_key=org.key, base_url=closing.url, max_retries=0) as client:
+            for _ in range(3):
+                assert (await client.log("async-after-idle")).action == "async-after-idle"
+                await asyncio.sleep(0.3)
+        assert closing.connections == 3
+
+
+def test_one_client_serves_one_event_loop_after_another(org: Org) -> None:
+    client = AsyncAgentAuditClient(api_key=org.key, base_url=org.base, max_retries=0)  # as a module-level one
+    for i in range(3):
+        stored = asyncio.run(client.log("loop-hop", metadata={"i": i}))
+        assert (stored.action, stored.metadata) == ("loop-hop", {"i": i})
+    assert asyncio.run(client.logs.list(action="loop-hop")).total == 3
+    with warnings.catch_warnings(record=True) as caught:  # each loop's connections were closed as it ended
+        warnings.simplefilter("always")
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    asyncio.run(client.aclose())
+
+
+async def test_background_log_batch_queues_at_call_time_like_log(org: Org) -> None:
+    async with AsyncAgentAuditClient(api_key=org.key, base_url=org.base) as client:
+        assert client.log_batch([{"action": "bg-batch", "metadata": {"i": i}} for i in range(3)], wait=False) is None
+        assert client.log("bg-batch", metadata={"i": 3}, wait=False) is None
+        assert client.stats.queued == 4  # queued without any await
+        assert await client.flush(10) is True
+        page = await client.logs.list(action="bg-batch")
+    assert sorted(e.metadata["i"] for e in page) == [0, 1, 2, 3]  # type: ignore[index]

@@ -64,8 +64,9 @@ def test_a_dead_sidecar_never_raises_never_blocks_and_drops_the_oldest(caplog: p
     assert statistics.median(samples) < 20e-6
     assert client.flush(0.3) is False  # still undelivered: flush says so instead of blocking on
     stats = client.stats
-    # out of the buffer: at most two rounds of 8 batches of 50 (one in flight, the next encoded)
-    assert stats.queued == 5012 and stats.dropped >= 5012 - 500 - 2 * 8 * 50 and stats.sent == 0
+    # out of the buffer: at most two rounds (one in flight, the next encoded), each of at most the 500 events the
+    # buffer holds (a round is up to window=16 batches of 50, but it is taken from the buffer)
+    assert stats.queued == 5012 and stats.dropped >= 5012 - 500 - 2 * 500 and stats.sent == 0
     assert client.close(timeout=0.5) is False
     assert client.stats.lost + client.stats.dropped == 5012
     client.log("after_close", wait=False)  # still no exception
@@ -204,3 +205,51 @@ def test_sender_options_are_checked() -> None:
         agentaudit.BufferedClient(api_key="k", base_url=dead_url(), buffer_size=0)
     with pytest.raises(agentaudit.ConfigError, match="window"):
         agentaudit.BufferedClient(api_key="k", base_url=dead_url(), window=0)
+
+
+def test_events_lost_at_exit_are_counted_in_one_warning(tmp_path: Path) -> None:
+    script = (
+        "import agentaudit\n"
+        f"c = agentaudit.AgentAuditClient(api_key='k', base_url={dead_url()!r}, close_timeout=1)\n"
+        "for i in range(20):\n"
+        "    c.log('doomed', metadata={'i': i}, wait=False)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and time.monotonic() - started < 20
+    warnings = [line for line in done.stderr.splitlines() if "gave up" in line]
+    assert warnings == ["agentaudit: gave up on 20 event(s) the sidecar did not take within 1s (see "
+                        "client.stats.lost); a spill_path would have kept them on disk for the next run"], done.stderr
+
+
+def test_close_warns_once_with_the_count_it_gave_up_on(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="agentaudit")
+    client = AgentAuditClient(api_key="k", base_url=dead_url())
+    for _ in range(7):
+        client.log("doomed", wait=False)
+    assert client.close(timeout=0.3) is False
+    client.log("after_close", wait=False)
+    client.log("after_close", wait=False)
+    assert (client.stats.lost, client.stats.sent) == (9, 0)
+    messages = [r.getMessage() for r in caplog.records if r.name == "agentaudit"]
+    assert [m for m in messages if "gave up" in m] == [
+        "agentaudit: gave up on 7 event(s) the sidecar did not take within 0.3s (see client.stats.lost); "
+        "a spill_path would have kept them on disk for the next run"]
+    assert sum("logged after close()" in m for m in messages) == 1
+
+
+def test_background_events_keep_their_values_as_logged(org: Org) -> None:
+    with org.client() as client:
+        metadata = {"state": "before", "nested": {"steps": [1]}}
+        client.log("as-logged", metadata=metadata, wait=False)
+        metadata["state"] = "after"
+        metadata["nested"]["steps"].append(2)  # type: ignore[index]
+        entries = [{"action": "as-logged-batch", "metadata": {"state": "before", "steps": [1]}}]
+        client.log_batch(entries, wait=False)
+        entries[0]["metadata"]["state"] = "after"  # type: ignore[index]
+        entries[0]["metadata"]["steps"].append(2)  # type: ignore[index]
+        entries[0]["action"] = "changed"
+        assert client.flush(10) is True
+        assert client.logs.list(action="as-logged")[0].metadata == {"state": "before", "nested": {"steps": [1]}}
+        assert client.logs.list(action="as-logged-batch")[0].metadata == {"state": "before", "steps": [1]}
+        assert client.logs.list(action="changed").total == 0

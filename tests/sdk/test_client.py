@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 
 import pytest
 
 import agentaudit
 from agentaudit import AgentAuditClient, GuardrailResult
 from tests.e2e.conftest import call
-from tests.sdk.conftest import Org
+from tests.sdk.conftest import Org, free_port
+from tests.sdk.proxy import TcpProxy
 
 
 def test_log_returns_the_stored_event(client: AgentAuditClient) -> None:
@@ -180,3 +184,177 @@ async def test_the_async_client_names_a_refused_entry_of_a_long_batch_by_its_ind
             await client.log_batch(entries)
     assert [d["field"] for d in refused.value.details] == ["[55].action"]
     assert len(refused.value.stored) == 50
+
+
+def _upstream(org: Org) -> str:
+    return org.url.removeprefix("http://")
+
+
+def _stored(org: Org, action: str) -> int:
+    with org.client() as reader:
+        return reader.logs.list(action=action).total
+
+
+def test_a_timed_out_post_is_not_sent_again_so_nothing_is_stored_twice(org: Org) -> None:
+    with TcpProxy(_upstream(org), delay=1.0) as slow:
+        with AgentAuditClient(api_key=org.key, base_url=slow.url, timeout=0.5, max_retries=2) as client:
+            with pytest.raises(agentaudit.APITimeoutError) as timed_out:
+                client.log("dup-check", prompt="once")
+            with pytest.raises(agentaudit.APITimeoutError):
+                client.log_batch([{"action": "dup-batch"}, {"action": "dup-batch"}])
+            with pytest.raises(agentaudit.APITimeoutError):
+                client.guardrail("dup-guard", prompt="hi")
+            assert slow.connections == 3  # one attempt each
+            with pytest.raises(agentaudit.APITimeoutError):
+                client.logs.list(action="dup-check")  # a read is retried: it changes nothing
+            assert slow.connections == 6
+    assert [_stored(org, a) for a in ("dup-check", "dup-batch", "dup-guard")] == [1, 2, 1]
+    assert "not retried: POST /audit-logs may have reached the sidecar" in str(timed_out.value)
+
+
+def test_a_post_whose_answer_is_lost_is_not_sent_again(org: Org) -> None:
+    with TcpProxy(_upstream(org), drop_answers=True) as dropping:
+        with AgentAuditClient(api_key=org.key, base_url=dropping.url, max_retries=2) as client:
+            with pytest.raises(agentaudit.APIConnectionError) as lost:
+                client.log("lost-answer")
+        assert dropping.connections == 1
+    assert _stored(org, "lost-answer") == 1
+    assert "not retried" in str(lost.value)
+
+
+def test_a_post_is_sent_again_when_it_certainly_did_not_arrive(org: Org) -> None:
+    # a kept-alive connection the server closed while idle is noticed before anything is written to it
+    with TcpProxy(_upstream(org), close_idle_after=0.05) as closing:
+        with AgentAuditClient(api_key=org.key, base_url=closing.url, max_retries=0) as client:
+            client.log("after-idle")
+            time.sleep(0.3)
+            client.log("after-idle")
+            time.sleep(0.3)
+            client.log_batch([{"action": "after-idle"}])
+        assert closing.connections == 3
+    # refused connections are retried until the proxy listens
+    port = free_port()
+    client = AgentAuditClient(api_key=org.key, base_url=f"http://127.0.0.1:{port}/api/v1", max_retries=8)
+    proxy = TcpProxy(_upstream(org), port=port)
+    timer = threading.Timer(0.3, proxy.__enter__)
+    timer.start()
+    try:
+        assert client.log("after-refused") is not None
+    finally:
+        timer.join()
+        proxy.__exit__()
+        client.close()
+    assert (_stored(org, "after-idle"), _stored(org, "after-refused")) == (3, 1)
+
+
+def test_wait_for_report_times_out_with_the_sdks_timeout_error(scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted.script = [(200, {}, {"id": "report_1", "status": "running"})] * 50
+    with AgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        with pytest.raises(agentaudit.TimeoutError) as timed_out:
+            client.wait_for_report("report_1", timeout=0.2, interval=0.05)
+    assert isinstance(timed_out.value, agentaudit.AgentAuditError) and isinstance(timed_out.value, TimeoutError)
+    assert str(timed_out.value) == "report report_1 still running after 0.2s"
+    assert {s.path for s in scripted.seen} == {"/api/v1/reports/report_1"} and len(scripted.seen) >= 3
+
+
+async def test_the_async_wait_for_report_times_out_with_the_sdks_timeout_error(scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted.script = [(200, {}, {"id": "report_1", "status": "pending"})] * 50
+    async with agentaudit.AsyncAgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        with pytest.raises(agentaudit.AgentAuditError, match="report report_1 still pending after 0.2s"):
+            await client.wait_for_report("report_1", timeout=0.2, interval=0.05)
+
+
+def test_a_misspelt_on_error_is_refused_before_anything_is_sent(scripted) -> None:  # type: ignore[no-untyped-def]
+    with AgentAuditClient(api_key="k", base_url=f"http://127.0.0.1:{free_port()}/api/v1", max_retries=0) as dead:
+        for bad in ("alow", "Allow", None, "", True):
+            with pytest.raises(agentaudit.ConfigError, match="on_error must be 'raise', 'allow' or 'block'"):
+                dead.guardrail("prompt_submitted", prompt="hi", on_error=bad)  # type: ignore[arg-type]
+        assert dead.guardrail("prompt_submitted", prompt="hi", on_error="allow").allowed is True
+    with AgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        with pytest.raises(agentaudit.ConfigError, match="'alow'"):
+            client.guardrail("prompt_submitted", prompt="hi", on_error="alow", dry_run=True)
+    assert scripted.seen == []
+
+
+async def test_the_async_guardrail_refuses_a_misspelt_on_error(scripted) -> None:  # type: ignore[no-untyped-def]
+    async with agentaudit.AsyncAgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        with pytest.raises(agentaudit.ConfigError, match="got 'Block'"):
+            await client.guardrail("prompt_submitted", prompt="hi", on_error="Block")
+    assert scripted.seen == []
+
+
+def test_list_results_take_positions_and_slices_and_keep_their_keys(client: AgentAuditClient) -> None:
+    batch = client.log_batch([{"action": "first"}, {"action": "second"}])
+    assert batch is not None
+    assert (batch[0].action, batch[-1].action, [e.action for e in batch[:1]]) == ("first", "second", ["first"])
+    assert (len(batch), batch["processed"], batch.get("errors"), batch.get("nope", 7)) == (2, 2, 0, 7)
+    page = client.logs.list()
+    assert (page[0], page[1]) == (batch[1], batch[0])  # newest first
+    assert page[:1] == [batch[1]] and page[5:] == [] and [e.id for e in page] == [batch[1].id, batch[0].id]
+    assert page["pagination"]["total"] == 2 and page.get("pagination") == page["pagination"]
+    assert page.get("missing") is None and page.get("missing", 0) == 0
+    assert "data" in page and "missing" not in page and batch[0] in page
+    with pytest.raises(IndexError):
+        page[2]
+    with pytest.raises(KeyError):
+        page["missing"]
+
+
+def test_bad_metadata_and_batches_are_refused_by_name_before_anything_is_sent(scripted) -> None:  # type: ignore[no-untyped-def]
+    with AgentAuditClient(api_key="k", base_url=scripted.url) as client:
+        cases: list[tuple[object, str]] = [
+            (lambda: client.log("x", metadata=[1, 2]), "metadata"),  # type: ignore[arg-type]
+            (lambda: client.log("x", metadata="abc"), "metadata"),  # type: ignore[arg-type]
+            (lambda: client.log("x", metadata={"v": float("nan")}), "metadata.v"),
+            (lambda: client.log("x", metadata={"a": {"b": [0, float("inf")]}}), "metadata.a.b[1]"),
+            (lambda: client.guardrail("x", metadata={"v": float("-inf")}), "metadata.v"),
+            (lambda: client.log_batch(["x"]), "[0]"),  # type: ignore[list-item]
+            (lambda: client.log_batch(None), "entries"),  # type: ignore[arg-type]
+            (lambda: client.log_batch({"action": "x"}), "entries"),
+            (lambda: client.log_batch([{"action": "ok"}, {"action": "y", "metadata": 5}]), "[1].metadata"),
+            (lambda: client.log_batch([{"action": "ok"}] * 60 + [{"action": "y", "metadata": {"v": float("nan")}}]),
+             "[60].metadata.v"),
+        ]
+        for attempt, field in cases:
+            with pytest.raises(agentaudit.ValidationError) as refused:
+                attempt()  # type: ignore[operator]
+            assert [d["field"] for d in refused.value.details] == [field], refused.value
+            assert refused.value.status == 400 and "nothing was sent" in str(refused.value)
+    assert scripted.seen == []
+
+
+def test_datetimes_sets_and_bytes_in_metadata_are_sent_as_json_values(org: Org) -> None:
+    when = dt.datetime(2026, 1, 15, 10, 0, 0, 250000, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    metadata = {"when": when, "day": dt.date(2026, 1, 15), "tags": {"b", "a"}, "raw": b"caf\xc3\xa9 \xff",
+                "pair": (1, 2), "id": __import__("uuid").UUID(int=1)}
+    expected = {"when": "2026-01-15T08:00:00.250Z", "day": "2026-01-15", "tags": ["a", "b"], "raw": "café \ufffd",
+                "pair": [1, 2], "id": "00000000-0000-0000-0000-000000000001"}
+    with org.client() as client:
+        assert client.log("json-values", metadata=metadata).metadata == expected  # type: ignore[union-attr]
+        client.log("json-values-bg", metadata=metadata, wait=False)
+        client.log_batch([{"action": "json-values-bg", "metadata": metadata}], wait=False)
+        assert client.flush(10) is True
+        assert [e.metadata for e in client.logs.list(action="json-values-bg")] == [expected, expected]
+
+
+def test_background_mode_counts_what_it_cannot_send_and_never_raises(org: Org, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="agentaudit")
+    with org.client() as client:
+        client.log("bad", metadata=[1, 2], wait=False)  # type: ignore[arg-type]
+        client.log("bad", metadata="abc", wait=False)  # type: ignore[arg-type]
+        client.log("bad", metadata={"v": float("nan")}, wait=False)
+        loop: dict[str, object] = {}
+        loop["self"] = loop
+        client.log("bad", metadata=loop, wait=False)
+        assert client.log_batch(["x"], wait=False) is None  # type: ignore[list-item]
+        assert client.log_batch(None, wait=False) is None  # type: ignore[arg-type]
+        client.log_batch([{"action": "good"}, "x", {"action": "bad", "metadata": {"v": float("inf")}},  # type: ignore[list-item]
+                          {"action": "good"}], wait=False)
+        assert client.flush(10) is True
+        stats = client.stats
+        assert (stats.queued, stats.rejected, stats.sent) == (10, 8, 2)
+        assert client.logs.list(action="good").total == 2 and client.logs.list(action="bad").total == 0
+    messages = [r.getMessage() for r in caplog.records if r.name == "agentaudit"]
+    assert len(messages) == 2, messages  # one warning per kind: not a dict or the like, and not encodable as JSON
+    assert messages[0].startswith("agentaudit: dropped an event that cannot be sent: metadata must be a JSON object")
+    assert messages[1].startswith("agentaudit: dropped an event that cannot be sent as JSON: metadata.v is nan")

@@ -10,6 +10,7 @@ import pytest
 import agentaudit
 from agentaudit import AgentAuditClient
 from tests.helpers import ROOT
+from tests.sdk.conftest import Org
 
 REPORTS_ROUTED = "/reports" in (ROOT / "sidecar" / "api" / "routes.py").read_text()
 
@@ -200,3 +201,41 @@ def test_reports_build_download_schedule_and_delete(client: AgentAuditClient) ->
     client.reports.delete(report.id)
     with pytest.raises(agentaudit.NotFoundError):
         client.reports.get(report.id)
+
+
+def test_a_trace_report_masked_and_unmasked(client: AgentAuditClient) -> None:
+    stored = client.log("llm_call", prompt="hello", trace_id="report-run")
+    assert stored is not None
+    reports = {show: client.reports.create("trace", format="json", trace_id="report-run", show_sensitive=show)
+               for show in (None, True)}
+    for show, report in reports.items():
+        assert client.wait_for_report(report.id, timeout=60).status == "ready"
+        file = client.reports.download(report.id)
+        built = json.loads(file.content)
+        assert (built["report"]["type"], built["report"]["scope"], built["report"]["sensitiveValues"]) == (
+            "trace", {"Trace": "report-run"}, "shown" if show else "masked")
+        assert [s["id"] for s in built["spans"]] == [stored.id]
+        assert (file.filename or "").endswith("-unmasked.json" if show else "report-run.json")
+
+
+async def test_the_async_client_builds_a_trace_report(org: Org) -> None:
+    async with agentaudit.AsyncAgentAuditClient(api_key=org.admin_key, base_url=org.base) as client:
+        await client.log("llm_call", trace_id="async-report-run")
+        report = await client.reports.create("trace", format="json", trace_id="async-report-run", show_sensitive=True)
+        assert (await client.wait_for_report(report.id, timeout=60)).status == "ready"
+        built = json.loads((await client.reports.download(report.id)).content)
+    assert (built["report"]["scope"], built["report"]["sensitiveValues"]) == ({"Trace": "async-report-run"}, "shown")
+
+
+def test_trace_spans_page_by_after_and_before_cursors(client: AgentAuditClient) -> None:
+    ids = [client.log(f"step_{i}", trace_id="cursor-run").id for i in range(5)]  # type: ignore[union-attr]
+    page = client.logs.trace_spans("cursor-run", limit=2)
+    seen = [s.id for s in page.items]
+    while page.next_cursor and len(seen) < 5:
+        page = client.logs.trace_spans("cursor-run", limit=2, after=page.next_cursor)
+        seen += [s.id for s in page.items]
+    assert seen == ids
+    assert [s.id for s in client.logs.trace_spans("cursor-run", limit=2, before=ids[3]).items] == ids[1:3]
+    with pytest.raises(agentaudit.ValidationError) as both:
+        client.logs.trace_spans("cursor-run", after=ids[0], before=ids[3])
+    assert [d["field"] for d in both.value.details] == ["before"]

@@ -3,6 +3,11 @@
 // (counted, warned once). Each event is encoded to JSON when it is queued: what is sent is what was logged, even
 // if the caller changes its objects afterwards, and an event that cannot be encoded is refused at once.
 //
+// Delivery is at least once, on purpose. Waited calls never send a POST again once it may have reached the sidecar
+// (they throw, and the caller decides); here nobody could be told, so a batch whose answer is lost (a timeout, a
+// connection dropped after sending, a 500) is sent again, and may then be stored twice: an audit trail with a rare
+// duplicate is better than one with a silent gap.
+//
 // At process exit (Node's beforeExit) every sender with events left is closed: it delivers for at most
 // closeTimeoutMs, then gives up on the rest (counted as lost, one warning) so the process can exit, as the Python
 // SDK's atexit hook does. One hook serves every sender that has events pending.

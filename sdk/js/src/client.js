@@ -218,8 +218,8 @@ export class AgentAuditClient {
 
   /** The verdict an event would get (POST /compliance/evaluate); nothing is stored. */
   async evaluate({ prompt, response, metadata, agentId, policyId, rule } = {}) {
-    return verdict(await this.transport.request('POST', '/compliance/evaluate',
-      { body: { prompt, response, metadata, agentId, policyId, rule } }));
+    return verdict(await this.transport.request('POST', '/compliance/evaluate',  // stores nothing: safe to resend
+      { body: { prompt, response, metadata, agentId, policyId, rule }, idempotent: true }));
   }
 
   // -- queries and management (thin; any other endpoint: client.request(method, path, { query, body })) --------
@@ -238,7 +238,9 @@ export class AgentAuditClient {
   clonePack({ packId, name, description, mode }) {
     return this.request('POST', '/policies/clone-pack', { body: { packId, name, description, mode } });
   }
-  attachAgent(policyId, agentId) { return this.request('POST', `/policies/${enc(policyId)}/agents`, { body: { agentId } }); }
+  attachAgent(policyId, agentId) {  // attaching twice is attaching once
+    return this.request('POST', `/policies/${enc(policyId)}/agents`, { body: { agentId }, idempotent: true });
+  }
   listPacks() { return this.request('GET', '/compliance-rules/packs'); }
 
   // -- traces ---------------------------------------------------------------------------------------------------

@@ -1,8 +1,35 @@
 // One HTTP exchange with fetch (Node 18+ or a browser), bounded by a timeout, and the retry loop.
+//
+// Retries of waited calls are at most once for what the API does not make idempotent (POST /audit-logs, its batch,
+// guardrail checks): such a call is tried again only when it certainly did not reach the sidecar (the connection was
+// refused or could not be opened) or when the sidecar answered 429 or 503 with Retry-After, which it does without
+// storing anything. After a timeout or a connection dropped once the request may have been sent, the error is thrown
+// and nothing is sent again: the event may have been stored. GET, PUT, DELETE and calls marked idempotent are
+// retried on any failure. (Background delivery, buffer.js, is at least once by choice.)
 
 import { APIConnectionError, retryAfterSeconds, statusError } from './errors.js';
 
 export const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+const NOTHING_DONE_STATUSES = new Set([429, 503]);  // with Retry-After: answered before any work was done
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+// errors of opening the connection: the request was never written
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
+  'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+const unsent = new WeakSet();  // APIConnectionErrors that certainly happened before anything was sent
+
+function connectFailed(err) {
+  const cause = err?.cause;
+  if (NOT_SENT_CODES.has(cause?.code)) return true;
+  // Node's happy-eyeballs connect reports one error per address tried
+  return Array.isArray(cause?.errors) && cause.errors.length > 0 && cause.errors.every((e) => NOT_SENT_CODES.has(e?.code));
+}
+
+/** Whether an error answer may be retried: any of RETRY_STATUSES for an idempotent call; otherwise only 429 and 503
+ * that carry Retry-After. */
+function mayRetryStatus(status, retryAfter, idempotent) {
+  if (!RETRY_STATUSES.has(status)) return false;
+  return idempotent || (NOTHING_DONE_STATUSES.has(status) && retryAfter != null);
+}
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,14 +115,18 @@ export class Transport {
   noAnswer(err, signal) {
     if (signal?.aborted) return new APIConnectionError(`request to ${this.baseUrl} abandoned: the client closed`, { cause: err });
     const timeout = err?.name === 'TimeoutError' || err?.name === 'AbortError';
-    return new APIConnectionError(
+    const error = new APIConnectionError(
       timeout ? `no answer from ${this.baseUrl} within ${this.timeoutMs} ms` : `cannot reach ${this.baseUrl}: ${err?.cause?.code || err?.message}`,
       { cause: err, timeout });
+    if (!timeout && connectFailed(err)) unsent.add(error);
+    return error;
   }
 
-  /** A call with retries on 429, 5xx and connection errors; resolves to the parsed body or throws. The body is
-   * encoded once, first: one that cannot be (a BigInt) is a TypeError, and nothing is sent. */
-  async request(method, path, { query, body, json, raw = false, retries = this.maxRetries } = {}) {
+  /** A call, retried per the rules above; resolves to the parsed body or throws. The body is encoded once, first:
+   * one that cannot be (a BigInt) is a TypeError, and nothing is sent. `idempotent` defaults by method (POST and
+   * PATCH are not). */
+  async request(method, path, { query, body, json, raw = false, retries = this.maxRetries,
+    idempotent = IDEMPOTENT_METHODS.has(method) } = {}) {
     if (json === undefined && body !== undefined) json = encodeJson(body);
     for (let attempt = 0; ; attempt++) {
       let result;
@@ -103,12 +134,17 @@ export class Transport {
         result = await this.exchange(method, path, { query, json, raw });
       } catch (err) {
         if (!(err instanceof APIConnectionError) || attempt >= retries) throw err;
+        if (!idempotent && !unsent.has(err)) {
+          err.message += ` (not retried: ${method} ${path} may have reached the sidecar and is not idempotent)`;
+          throw err;
+        }
         await sleep(backoffMs(attempt, null));
         continue;
       }
       if (result.status < 400) return raw ? result : result.body;
-      if (RETRY_STATUSES.has(result.status) && attempt < retries) {
-        await sleep(backoffMs(attempt, retryAfterSeconds(result.headers)));
+      const retryAfter = retryAfterSeconds(result.headers);
+      if (attempt < retries && mayRetryStatus(result.status, retryAfter, idempotent)) {
+        await sleep(backoffMs(attempt, retryAfter));
         continue;
       }
       throw statusError(result.status, result.body, result.headers);

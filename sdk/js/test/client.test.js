@@ -8,7 +8,7 @@ import {
   AgentAuditClient, APIConnectionError, AuthenticationError, BufferedClient, ConfigError, PayloadTooLargeError,
   ValidationError, currentSpan,
 } from 'agentaudit-client';
-import { Sidecar, bootstrap, freePort } from './sidecar.js';
+import { Sidecar, bootstrap, freePort, tcpProxy } from './sidecar.js';
 
 const sidecar = new Sidecar();
 let base;
@@ -124,6 +124,41 @@ describe('waited calls', () => {
     const open = await refused.guardrail({ action: 'x', prompt: 'hi' }, { onError: 'allow' });
     const closed = await refused.guardrail({ action: 'x', prompt: 'hi' }, { onError: 'block' });
     assert.deepEqual([open.allowed, closed.allowed, closed.action], [true, false, 'block']);
+  });
+
+  test('a waited write whose answer is late or lost is not sent again, so nothing is stored twice', async () => {
+    const upstream = sidecar.url.replace('http://', '');
+    const slow = await tcpProxy(upstream, { delayMs: 1000 });
+    const dropping = await tcpProxy(upstream, { dropAnswers: true });
+    const action = unique('dup-check');
+    try {
+      const client = new AgentAuditClient({ apiKey: key, baseUrl: slow.url, timeoutMs: 500, maxRetries: 2 });
+      await assert.rejects(client.log({ action }), (err) => err instanceof APIConnectionError && err.timeout
+        && /not retried: POST \/audit-logs may have reached the sidecar/.test(err.message));
+      await assert.rejects(client.logBatch([{ action }, { action }]), APIConnectionError);
+      await assert.rejects(client.guardrail({ action, prompt: 'hi' }), APIConnectionError);
+      assert.equal(slow.requests, 3);
+      await assert.rejects(client.listLogs({ action }), APIConnectionError);  // a read is retried
+      assert.equal(slow.requests, 6);
+      const lossy = new AgentAuditClient({ apiKey: key, baseUrl: dropping.url, maxRetries: 2 });
+      await assert.rejects(lossy.log({ action }), (err) => err instanceof APIConnectionError && /not retried/.test(err.message));
+      assert.equal(dropping.requests, 1);
+    } finally {
+      await slow.close();
+      await dropping.close();
+    }
+    const direct = new AgentAuditClient({ apiKey: key, baseUrl: base });
+    assert.equal((await direct.listLogs({ action, limit: 1 })).pagination.total, 5);
+    // refused connections are retried: nothing was sent
+    const port = await freePort();
+    const late = createServer((req, res) => { res.writeHead(201, { 'Content-Type': 'application/json' }); res.end('{"id":"log_1"}'); });
+    setTimeout(() => late.listen(port, '127.0.0.1'), 300);
+    try {
+      const patient = new AgentAuditClient({ apiKey: key, baseUrl: `http://127.0.0.1:${port}/api/v1`, maxRetries: 8 });
+      assert.equal((await patient.log({ action: 'after_refused' })).id, 'log_1');
+    } finally {
+      late.close();
+    }
   });
 
   test('a body over the sidecar limit is a PayloadTooLargeError', async () => {

@@ -2,7 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,4 +78,32 @@ export async function bootstrap(base, email = 'ops@acme.test') {
   const jwt = { Authorization: `Bearer ${login.accessToken}` };
   const key = await call(`${base}/api/v1/auth/api-keys`, 'POST', { name: 'agent', scopes: ['logs:write', 'logs:read', 'admin'] }, jwt);
   return { token: login.accessToken, key: key.key };
+}
+
+/** A TCP proxy in front of `upstream` (host:port): the request reaches the server at once, the answer is held
+ * back `delayMs` or, with `dropAnswers`, never relayed (the client's connection is reset). Counts the requests
+ * relayed (each begins a chunk: enough for these tests). */
+export async function tcpProxy(upstream, { delayMs = 0, dropAnswers = false } = {}) {
+  const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
+  const sockets = new Set();
+  const proxy = { requests: 0, url: '', close: null };
+  const server = createServer((client) => {
+    const upstreamSocket = connect(port, host);
+    for (const s of [client, upstreamSocket]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => {}); }
+    client.on('data', (chunk) => {
+      if (/^[A-Z]+ \//.test(chunk.toString('latin1', 0, 16))) proxy.requests++;
+      upstreamSocket.write(chunk);
+    });
+    client.on('end', () => upstreamSocket.end());
+    upstreamSocket.on('data', (chunk) => {
+      if (dropAnswers) { client.resetAndDestroy(); return; }
+      setTimeout(() => { if (!client.destroyed) client.write(chunk); }, delayMs);
+    });
+    upstreamSocket.on('close', () => setTimeout(() => client.destroy(), delayMs));
+    client.on('close', () => upstreamSocket.destroy());
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  proxy.url = `http://127.0.0.1:${server.address().port}/api/v1`;
+  proxy.close = () => new Promise((ok) => { for (const s of sockets) s.destroy(); server.close(ok); });
+  return proxy;
 }

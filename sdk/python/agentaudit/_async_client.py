@@ -10,14 +10,15 @@ from typing import Any
 
 from agentaudit._aio import AsyncTransport
 from agentaudit._base import ClientCore
-from agentaudit._client import batch_error, cannot_answer, chunks, evaluate_body, fallback_verdict, guardrail_body
+from agentaudit._client import (batch_error, batch_requests, cannot_answer, check_on_error, evaluate_body,
+                                fallback_verdict, guardrail_body, report_timeout)
 from agentaudit._config import Config
 from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
-from agentaudit._events import event_body, normalise_entry
+from agentaudit._events import event_body
 from agentaudit._http import Call
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
 from agentaudit._resources import one
-from agentaudit._tracing import in_trace, join_span
+from agentaudit._tracing import in_trace
 
 
 class AsyncAgentAuditClient(ClientCore):
@@ -57,17 +58,17 @@ class AsyncAgentAuditClient(ClientCore):
                           parent_span_id=parent_span_id, started_at=started_at, ended_at=ended_at, extra=extra)
         return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=body))
 
-    async def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool = True) -> BatchResult | None:
-        bodies = [join_span(normalise_entry(e, self._default_agent)) for e in entries]
+    def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool = True) -> Any:
+        """``await client.log_batch([...])`` → the stored events (:class:`BatchResult`);
+        ``client.log_batch([...], wait=False)`` → None, queued at once (no await), like ``log``."""
         if not wait:
-            now = time.time()
-            for body in bodies:
-                if "startedAt" not in body and "endedAt" not in body:
-                    body["startedAt"] = body["endedAt"] = now
-                self._emit_span(body)
+            self._queue_batch(entries)
             return None
+        return self._store_batch(batch_requests(entries, self._default_agent))  # checked now, before any await
+
+    async def _store_batch(self, requests: list[tuple[int, bytes]]) -> BatchResult:
         stored: list[AuditLog] = []
-        for start, part in chunks(bodies):
+        for start, part in requests:
             try:
                 result = await self._transport.send(Call("POST", "/audit-logs/batch", one(BatchResult), body=part))
             except AgentAuditError as exc:
@@ -80,6 +81,8 @@ class AsyncAgentAuditClient(ClientCore):
                         metadata: Mapping[str, Any] | None = None, agent_id: str | None = None,
                         trace_id: str | None = None, parent_span_id: str | None = None, *, dry_run: bool = False,
                         policy_id: str | None = None, on_error: str = "raise") -> GuardrailResult:
+        """See :meth:`AgentAuditClient.guardrail`; a bad ``on_error`` raises ConfigError before anything is sent."""
+        check_on_error(on_error)
         agent = agent_id or self._default_agent
         try:
             if dry_run:
@@ -97,8 +100,9 @@ class AsyncAgentAuditClient(ClientCore):
                        metadata: Mapping[str, Any] | None = None, agent_id: str | None = None,
                        policy_id: str | None = None, rule: Mapping[str, Any] | None = None) -> GuardrailResult:
         body = evaluate_body(prompt, response, metadata, agent_id, policy_id, rule)
-        return await self._transport.send(Call("POST", "/compliance/evaluate",
-                                               lambda r: GuardrailResult.from_verdict(r.json()), body=body))
+        return await self._transport.send(Call("POST", "/compliance/evaluate",  # stores nothing
+                                               lambda r: GuardrailResult.from_verdict(r.json()), body=body,
+                                               idempotent=True))
 
     async def health(self) -> dict[str, Any]:  # type: ignore[override]
         return await self._transport.send(Call("GET", "/health"))  # type: ignore[no-any-return]
@@ -114,13 +118,14 @@ class AsyncAgentAuditClient(ClientCore):
             before = page.next_cursor
 
     async def wait_for_report(self, report_id: str, *, timeout: float = 60.0, interval: float = 0.25) -> Report:
+        """Poll a report until it is ``ready`` or ``failed``; ``agentaudit.TimeoutError`` after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             report = await self.reports.get(report_id)  # type: ignore[misc]
             if report.status in ("ready", "failed"):
                 return report  # type: ignore[no-any-return]
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"report {report_id} still {report.status} after {timeout:g}s")
+                raise report_timeout(report, timeout)
             await asyncio.sleep(interval)
 
     async def flush(self, timeout: float | None = 10.0) -> bool:

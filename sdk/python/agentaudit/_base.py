@@ -13,11 +13,11 @@ from agentaudit._models import SenderStats
 from agentaudit._compat import LegacyMethods
 from agentaudit._config import Config
 from agentaudit._errors import ConfigError
-from agentaudit._events import iso
+from agentaudit._events import batch_entries, iso, metadata_object, normalise_entry, problem, snapshot
 from agentaudit._http import Transport
 from agentaudit._management import Policies, Reports
 from agentaudit._resources import Agents, Alerts, Logs, Packs, Rules, Send, Traces
-from agentaudit._tracing import Tracer, in_trace
+from agentaudit._tracing import Tracer, in_trace, join_span
 
 log = logging.getLogger("agentaudit")
 
@@ -87,7 +87,8 @@ class ClientCore(Tracer, LegacyMethods):
     def _queue(self, action: str, prompt: str | None, response: str | None, metadata: Mapping[str, Any] | None,
                agent_id: str | None, trace_id: str | None, parent_span_id: str | None, span_id: str | None,
                started_at: Any, ended_at: Any, extra: Mapping[str, Any]) -> None:
-        """The hot path of ``log(..., wait=False)``: build the body, stamp the time, append. Never raises."""
+        """The hot path of ``log(..., wait=False)``: build the body (a copy of ``metadata`` as it is now), stamp the
+        time, append. Never raises: an event that cannot be sent is counted as rejected, with one warning."""
         try:
             body: dict[str, Any] = {"action": action}
             if prompt is not None:
@@ -95,7 +96,7 @@ class ClientCore(Tracer, LegacyMethods):
             if response is not None:
                 body["response"] = response
             if metadata is not None:
-                body["metadata"] = metadata
+                body["metadata"] = snapshot(metadata if type(metadata) is dict else metadata_object(metadata))
             agent = agent_id or self._default_agent
             if agent is not None:
                 body["agentId"] = agent
@@ -114,8 +115,33 @@ class ClientCore(Tracer, LegacyMethods):
                 if ended_at is not None:
                     body["endedAt"] = ended_at if isinstance(ended_at, (str, float)) else iso(ended_at)
             if extra:
-                body.update(extra)
+                body.update(snapshot(extra))
             (self._sender or self._background()).enqueue(body)
+        except Exception as exc:  # bad metadata, a structure that contains itself, ...
+            self._reject(1, exc)
+
+    def _queue_batch(self, entries: Any) -> None:
+        """The background path of ``log_batch``: each entry checked, copied as it is now and queued. Never raises:
+        ``entries`` that is no list counts as one rejected event, an entry that cannot be sent as one."""
+        try:
+            items = batch_entries(entries)
+        except Exception as exc:
+            self._reject(1, exc)
+            return
+        now = time.time()
+        for index, entry in enumerate(items):
+            try:
+                body = join_span(normalise_entry(entry, self._default_agent, index, copy=True))
+                if "startedAt" not in body and "endedAt" not in body:
+                    body["startedAt"] = body["endedAt"] = now
+                (self._sender or self._background()).enqueue(body)
+            except Exception as exc:
+                self._reject(1, exc)
+
+    def _reject(self, count: int, reason: BaseException) -> None:
+        """Count events that could not be queued as rejected, with one warning (background mode never raises)."""
+        try:
+            (self._sender or self._background()).reject(count, problem(reason))
         except Exception:
             if not self._warned_background:
                 self._warned_background = True
@@ -125,9 +151,11 @@ class ClientCore(Tracer, LegacyMethods):
         if self._default_agent is not None:
             body.setdefault("agentId", self._default_agent)
         try:
+            if body.get("metadata") is not None:
+                body["metadata"] = snapshot(body["metadata"])  # as it is when the span ends
             (self._sender or self._background()).enqueue(body)
-        except Exception:
-            log.warning("agentaudit: could not queue a span", exc_info=True)
+        except Exception as exc:
+            self._reject(1, exc)
 
     @property
     def stats(self) -> SenderStats:

@@ -4,14 +4,15 @@ The caller's cost is one short locked append (a few microseconds). Workers send 
 ``POST /audit-logs/batch``, retry 429, 5xx and connection errors with backoff (``Retry-After`` wins), drop the
 oldest events when the buffer is full (counted, one warning), and, with a spill file, park batches on disk while
 the sidecar is down and replay them when it answers again. Nothing here raises into the caller.
+
+This module has the caller's side and the workers' rounds; ``_delivery.py`` delivers each batch (at least once:
+see there why).
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import logging
-import re
 import threading
 import time
 import weakref
@@ -19,14 +20,14 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from agentaudit._errors import APIConnectionError
+from agentaudit._delivery import BatchDelivery
 from agentaudit._events import iso
-from agentaudit._http import InFlight, Response, RetryPolicy, Transport, encode, retry_after_seconds
+from agentaudit._http import InFlight, Transport, encode
 from agentaudit._models import SenderStats
+from agentaudit._retry import RetryPolicy
 from agentaudit._spill import SpillFile
 
 log = logging.getLogger("agentaudit")
-_INDEX = re.compile(r"^\[(\d+)\]")
 
 
 @dataclass
@@ -38,7 +39,7 @@ class _Flight:
     count: int
 
 
-class BufferedSender:
+class BufferedSender(BatchDelivery):
     """Sends events in the background.
 
     Args:
@@ -105,6 +106,8 @@ class BufferedSender:
         if self._closing.is_set():
             with self._lock:
                 self._c["lost"] += 1
+            self._warn_once("closed", "agentaudit: an event was logged after close(); it is not sent "
+                            "(see client.stats.lost)")
             return
         with self._lock:
             if len(self._buffer) >= self._max:
@@ -115,6 +118,15 @@ class BufferedSender:
             full = len(self._buffer) >= self._batch_size
         if full and not self._wake.is_set():
             self._wake.set()
+
+    def reject(self, count: int, reason: str) -> None:
+        """Count events the caller logged that cannot be sent (no dict, NaN, ...) as queued and rejected; warns
+        once. Never raises."""
+        with self._lock:
+            self._c["queued"] += count
+            self._c["rejected"] += count
+        self._warn_once("invalid", "agentaudit: dropped an event that cannot be sent: %s (see client.stats.rejected)",
+                        reason)
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Wait until every queued event is sent, refused or spilled; False if ``timeout`` ran out first."""
@@ -140,6 +152,9 @@ class BufferedSender:
     def close(self, timeout: float | None = 5.0) -> bool:
         """Send what is queued (spilling it if the sidecar is down), then stop the workers. Idempotent.
 
+        Events still undelivered when ``timeout`` runs out are given up (counted in ``lost``) with one warning that
+        says how many, also when this runs at exit because the program did not call ``close()``.
+
         Returns True if nothing was left undelivered.
         """
         if self._closing.is_set():
@@ -160,8 +175,15 @@ class BufferedSender:
                     self._c["spilled"] += self._spill.append([self._prepared(e) for e in events])
                 else:
                     self._c["lost"] += leftover
+            given_up = self._c["lost"] - lost_before + self._in_flight  # in flight: a worker still waits on them
         self._transport.close()
-        return self._c["lost"] == lost_before
+        if given_up:
+            within = "before close() returned" if timeout is None else f"within {timeout:g}s"
+            hint = "" if self._spill is not None else (
+                "; a spill_path would have kept them on disk for the next run")
+            log.warning("agentaudit: gave up on %d event(s) the sidecar did not take %s (see client.stats.lost)%s",
+                        given_up, within, hint)
+        return not given_up
 
     @property
     def stats(self) -> SenderStats:
@@ -197,18 +219,18 @@ class BufferedSender:
                         batches.append([self._buffer.popleft() for _ in range(n)])
                     count = sum(len(batch) for batch in batches)
                     self._in_flight += count
-                bodies: list[bytes] | None = None
                 try:
-                    prepared = [[self._prepared(e) for e in batch] for batch in batches]
-                    bodies = self._encoded(prepared)
+                    prepared, bodies = self._encoded([[self._prepared(e) for e in batch] for batch in batches])
                     if flight is not None:
                         landing, flight = flight, None
                         self._land(landing)
                     if not batches:
                         return
-                    if bodies is None or (self._spill is not None and self._down):
+                    if self._spill is not None and self._down:
                         for batch in prepared:  # one at a time, where each failure is counted or spilled
                             self._deliver(batch)
+                        continue
+                    if not prepared:  # every event of the round was unsendable (counted as rejected)
                         continue
                     handle = self._transport.start_many("POST", self._target, bodies)
                     flight, count = _Flight(prepared, handle, count), 0
@@ -224,13 +246,20 @@ class BufferedSender:
             self._in_flight -= count
             self._idle.notify_all()
 
-    @staticmethod
-    def _encoded(batches: list[list[dict[str, Any]]]) -> list[bytes] | None:
-        """The request bodies, or None when a value cannot be encoded (then each batch goes alone)."""
-        try:
-            return [encode(batch) for batch in batches]
-        except Exception:
-            return None
+    def _encoded(self, batches: list[list[dict[str, Any]]]) -> tuple[list[list[dict[str, Any]]], list[bytes]]:
+        """The batches without their events that cannot be encoded (counted as rejected), and their bodies."""
+        kept, bodies = [], []
+        for batch in batches:
+            try:
+                body = encode(batch)
+            except Exception:
+                batch = self._encodable(batch)
+                if not batch:
+                    continue
+                body = encode(batch)
+            kept.append(batch)
+            bodies.append(body)
+        return kept, bodies
 
     def _land(self, flight: _Flight) -> None:
         """Read the answers of a round in flight and finish each batch (retries included)."""
@@ -248,153 +277,3 @@ class BufferedSender:
             if isinstance(value, float):
                 event[key] = iso(value)
         return event
-
-    def _deliver(self, events: list[dict[str, Any]],
-                 first: tuple[list[dict[str, Any]], float | None] | None = None) -> None:
-        """Send ``events`` until they are stored, refused, spilled or given up (``first``: the outcome of a first
-        attempt already made)."""
-        attempt = 0
-        while events:
-            if first is None and self._spill is not None and self._down and time.monotonic() < self._next_probe:
-                self._to_spill(events)
-                return
-            if first is not None:
-                (events, retry_after), first = first, None
-                if events and self._spill is not None and self._down:  # a batch beside it found the sidecar down
-                    self._to_spill(events)
-                    return
-            else:
-                events, retry_after = self._attempt(events)
-            if not events:
-                self._mark_up()
-                return
-            attempt += 1
-            if self._spill is not None and (attempt >= self._spill_after or self._closing.is_set()):
-                self._mark_down()
-                self._to_spill(events)
-                return
-            pause = self._retry.delay(attempt - 1, retry_after)
-            if self._closing.is_set():
-                left = self._deadline - time.monotonic()
-                if left <= 0:
-                    with self._lock:
-                        self._c["lost"] += len(events)
-                    return
-                pause = min(pause, left)
-            with self._lock:
-                self._c["retries"] += 1
-            time.sleep(pause)
-
-    def _attempt(self, events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], float | None]:
-        """One POST of ``events``; returns the events to try again (429, 5xx, no answer) and ``Retry-After``.
-
-        Refused events (400 naming them, 401, 402, 403, ...) are counted and not tried again. A 413 splits the batch.
-        """
-        try:
-            response: Response | APIConnectionError = self._transport.request("POST", self._target, encode(events))
-        except APIConnectionError as exc:
-            response = exc
-        except Exception:  # e.g. a value that cannot be encoded: count these events, never lose them silently
-            with self._lock:
-                self._c["rejected"] += len(events)
-            self._warn_once("unsendable", "agentaudit: could not send %d event(s)", len(events), exc_info=True)
-            return [], None
-        return self._judge(events, response)
-
-    def _judge(self, events: list[dict[str, Any]],
-               response: Response | APIConnectionError) -> tuple[list[dict[str, Any]], float | None]:
-        """What an answer (or no answer) means for ``events``: those to try again, and ``Retry-After``."""
-        if isinstance(response, APIConnectionError):
-            self._warn_once("down", "agentaudit: cannot reach the sidecar (%s); retrying in the background", response)
-            return events, None
-        status = response.status
-        if status < 300:
-            with self._lock:
-                self._c["sent"] += len(events)
-            return [], None
-        if status == 429 or status >= 500:
-            return events, retry_after_seconds(response.headers)
-        if status in (400, 422) and len(events) > 1:
-            return self._without_bad(events, _json_or_none(response.body))
-        if status == 413 and len(events) > 1:
-            half = len(events) // 2
-            first, wait1 = self._attempt(events[:half])
-            second, wait2 = self._attempt(events[half:])
-            return first + second, wait1 if wait1 is not None else wait2
-        with self._lock:
-            self._c["rejected"] += len(events)
-        self._warn_once(f"status-{status}", "agentaudit: the sidecar refused %d event(s) with %d: %s",
-                        len(events), status, response.body[:300].decode("utf-8", "replace"))
-        return [], None
-
-    def _without_bad(self, events: list[dict[str, Any]], body: Any) -> tuple[list[dict[str, Any]], float | None]:
-        """A 400 names the bad entries as ``[i].field``: refuse those, send the rest; else try one by one."""
-        bad = set()
-        details = body.get("details") if isinstance(body, dict) else None
-        for detail in details or []:
-            found = _INDEX.match(str(detail.get("field", ""))) if isinstance(detail, dict) else None
-            if found:
-                bad.add(int(found.group(1)))
-        if not bad:
-            again: list[dict[str, Any]] = []
-            wait = None
-            for event in events:
-                left, w = self._attempt([event])
-                again += left
-                wait = w if w is not None else wait
-            return again, wait
-        with self._lock:
-            self._c["rejected"] += len(bad)
-        self._warn_once("status-400", "agentaudit: the sidecar refused %d invalid event(s): %s", len(bad), details)
-        rest = [e for i, e in enumerate(events) if i not in bad]
-        return self._attempt(rest) if rest else ([], None)
-
-    # -- down, spill and replay ----------------------------------------------------------------------------------
-    def _mark_down(self) -> None:
-        self._down = True
-        self._next_probe = time.monotonic() + self._probe_gap
-        self._probe_gap = min(self._probe_gap * 2, 5.0)
-
-    def _mark_up(self) -> None:
-        if self._down:
-            self._down, self._probe_gap = False, 0.25
-            self._warned.discard("down")
-
-    def _to_spill(self, events: list[dict[str, Any]]) -> None:
-        assert self._spill is not None
-        written = self._spill.append(events)
-        with self._lock:
-            self._c["spilled"] += written
-            self._c["lost"] += len(events) - written
-
-    def _replay(self) -> None:
-        assert self._spill is not None
-
-        def deliver(batch: list[dict[str, Any]]) -> bool:
-            left, _ = self._attempt(batch)
-            if left:
-                return False
-            with self._lock:
-                self._c["replayed"] += len(batch)
-            return True
-
-        self._spill.replay(deliver, self._batch_size)
-        if self._spill.size:
-            self._mark_down()
-        else:
-            self._mark_up()
-        with self._idle:
-            self._probes += 1
-            self._idle.notify_all()
-
-    def _warn_once(self, kind: str, message: str, *args: Any, exc_info: bool = False) -> None:
-        if kind not in self._warned:
-            self._warned.add(kind)
-            log.warning(message, *args, exc_info=exc_info)
-
-
-def _json_or_none(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -10,14 +11,24 @@ from typing import Any
 
 from agentaudit._base import ClientCore
 from agentaudit._config import Config
-from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
-from agentaudit._events import event_body, normalise_entry
-from agentaudit._http import Call, Transport
+from agentaudit._errors import (AgentAuditError, APIConnectionError, APIStatusError, APITimeoutError, ConfigError,
+                                ValidationError)
+from agentaudit._events import batch_entries, event_body, normalise_entry
+from agentaudit._http import Call, Transport, encode
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
 from agentaudit._resources import one
 from agentaudit._tracing import in_trace, join_span
 
 MAX_BATCH = 50
+
+
+class ReportTimeoutError(APITimeoutError, builtins.TimeoutError):
+    """``wait_for_report`` ran out of time: an ``agentaudit.TimeoutError`` (so an ``AgentAuditError``) and, for code
+    that caught it before, also the built-in ``TimeoutError``."""
+
+
+def report_timeout(report: Report, timeout: float) -> ReportTimeoutError:
+    return ReportTimeoutError(f"report {report.id} still {report.status or 'not ready'} after {timeout:g}s")
 
 
 def guardrail_body(action: str, prompt: str | None, response: str | None, metadata: Mapping[str, Any] | None,
@@ -42,6 +53,15 @@ def cannot_answer(exc: AgentAuditError) -> bool:
         isinstance(exc, APIStatusError) and (exc.status >= 500 or exc.status in (402, 429)))
 
 
+ON_ERROR = ("raise", "allow", "block")
+
+
+def check_on_error(on_error: object) -> None:
+    """Raise ConfigError unless ``on_error`` is one of ``ON_ERROR`` (a typo must not fail closed, or open, silently)."""
+    if not (isinstance(on_error, str) and on_error in ON_ERROR):
+        raise ConfigError(f"on_error must be 'raise', 'allow' or 'block', got {on_error!r}")
+
+
 def fallback_verdict(on_error: str, exc: Exception) -> GuardrailResult:
     """The verdict a guardrail gives when the sidecar cannot answer and the caller chose fail-open or fail-closed."""
     action = "allow" if on_error == "allow" else "block"
@@ -52,6 +72,23 @@ def chunks(entries: list[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, 
     """The requests of a long batch: (index of the first entry, up to 50 entries)."""
     for i in range(0, len(entries), MAX_BATCH):
         yield i, entries[i:i + MAX_BATCH]
+
+
+def batch_requests(entries: Any, default_agent: str | None) -> list[tuple[int, bytes]]:
+    """The requests of a waited ``log_batch``: (index of the first entry, encoded body of up to 50 entries). Every
+    entry is checked and encoded before the first request is sent.
+
+    Raises:
+        ValidationError: ``entries`` is no list of dicts, or an entry cannot be sent; named by its index.
+    """
+    bodies = [join_span(normalise_entry(e, default_agent, i)) for i, e in enumerate(batch_entries(entries))]
+    requests = []
+    for start, part in chunks(bodies):
+        try:
+            requests.append((start, encode(part)))
+        except ValidationError as exc:
+            raise batch_error(exc, start, []) from None
+    return requests
 
 
 def batch_error(exc: AgentAuditError, start: int, stored: list[AuditLog]) -> AgentAuditError:
@@ -115,10 +152,15 @@ class AgentAuditClient(ClientCore):
         ``parent_span_id`` is given.
 
         Args:
-            wait: True: send now and return the stored :class:`AuditLog` (raises on failure). False: queue it for
-                the background sender and return None at once; nothing is raised. Default: the client's.
+            metadata: a dict of JSON values; datetimes, sets and bytes are converted (see ``agentaudit._events``).
+            wait: True: send now and return the stored :class:`AuditLog` (raises on failure). False: queue a copy
+                of the event, taken now, for the background sender and return None at once; nothing is raised (an
+                event that cannot be sent is counted in ``stats.rejected``, with one warning). Default: the
+                client's.
 
         Raises:
+            ValidationError: only when waiting: ``metadata`` is no dict or holds NaN/infinity (before sending), or
+                the sidecar refused the event.
             APIStatusError, APIConnectionError: only when waiting.
         """
         if not (self.default_wait if wait is None else wait):
@@ -134,22 +176,21 @@ class AgentAuditClient(ClientCore):
     def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool | None = None) -> BatchResult | None:
         """Record many events (camelCase or snake_case keys); more than 50 go as several requests, in order.
 
-        Returns the stored events when waiting, None when queued (``wait=False``).
+        Returns the stored events when waiting, None when queued (``wait=False``). Queued, it never raises either:
+        ``entries`` that is no list, or an entry that is no dict or cannot be sent, is counted in
+        ``stats.rejected`` with one warning, and the other entries are queued (copies, taken now).
 
         Raises:
+            ValidationError: only when waiting, before anything is sent: ``entries`` is no list of dicts, or an
+                entry cannot be sent (NaN in its metadata, ...). Named by its index: ``[3].metadata.score``.
             APIStatusError, APIConnectionError: only when waiting. The error names a bad entry by its index in
                 ``entries``, and its ``stored`` holds the events the requests before it stored.
         """
-        bodies = [join_span(normalise_entry(e, self._default_agent)) for e in entries]
         if not (self.default_wait if wait is None else wait):
-            now = time.time()
-            for body in bodies:
-                if "startedAt" not in body and "endedAt" not in body:
-                    body["startedAt"] = body["endedAt"] = now
-                self._emit_span(body)
+            self._queue_batch(entries)
             return None
         stored: list[AuditLog] = []
-        for start, part in chunks(bodies):
+        for start, part in batch_requests(entries, self._default_agent):
             try:
                 result = self._transport.send(Call("POST", "/audit-logs/batch", one(BatchResult), body=part))
             except AgentAuditError as exc:
@@ -169,7 +210,11 @@ class AgentAuditClient(ClientCore):
             policy_id: with ``dry_run``, evaluate against this policy.
             on_error: what to return when the sidecar cannot answer: ``"raise"`` (default), ``"allow"``
                 (fail open) or ``"block"`` (fail closed).
+
+        Raises:
+            ConfigError: ``on_error`` is none of those (before anything is sent).
         """
+        check_on_error(on_error)
         agent = agent_id or self._default_agent
         try:
             if dry_run:
@@ -188,8 +233,8 @@ class AgentAuditClient(ClientCore):
                  policy_id: str | None = None, rule: Mapping[str, Any] | None = None) -> GuardrailResult:
         """The verdict such an event would get (``POST /compliance/evaluate``); nothing is stored."""
         body = evaluate_body(prompt, response, metadata, agent_id, policy_id, rule)
-        return self._transport.send(Call("POST", "/compliance/evaluate",
-                                         lambda r: GuardrailResult.from_verdict(r.json()), body=body))
+        return self._transport.send(Call("POST", "/compliance/evaluate",  # stores nothing: safe to send again
+                                         lambda r: GuardrailResult.from_verdict(r.json()), body=body, idempotent=True))
 
     # -- convenience over the resources ---------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -207,14 +252,18 @@ class AgentAuditClient(ClientCore):
             before = page.next_cursor
 
     def wait_for_report(self, report_id: str, *, timeout: float = 60.0, interval: float = 0.25) -> Report:
-        """Poll a report until it is ``ready`` or ``failed``; raises TimeoutError after ``timeout`` seconds."""
+        """Poll a report until it is ``ready`` or ``failed``.
+
+        Raises:
+            agentaudit.TimeoutError: still not done after ``timeout`` seconds (also a built-in ``TimeoutError``).
+        """
         deadline = time.monotonic() + timeout
         while True:
             report = self.reports.get(report_id)
             if report.status in ("ready", "failed"):
                 return report
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"report {report_id} still {report.status} after {timeout:g}s")
+                raise report_timeout(report, timeout)
             time.sleep(interval)
 
     # -- lifecycle ------------------------------------------------------------------------------------------------

@@ -2,15 +2,14 @@
 
 Resource methods build a :class:`Call` (method, path, query, body, parser); a transport runs it. The sync
 transport below uses ``http.client`` with one keep-alive connection per thread; ``_aio.py`` runs the same calls
-on asyncio streams.
+on asyncio streams. When a call may be sent again is ``_retry.py``'s business.
 """
 
 from __future__ import annotations
 
-import email.utils
 import http.client
 import json
-import random
+import select
 import socket
 import threading
 import time
@@ -22,9 +21,11 @@ from urllib.parse import quote, urlencode, urlsplit
 from agentaudit._version import __version__
 from agentaudit._config import Config
 from agentaudit._errors import APIConnectionError, APITimeoutError, status_error
+from agentaudit._events import json_value, unencodable
+from agentaudit._retry import (RetryPolicy, mark_unsent, may_retry_status, not_retried, repeatable, retry_after_seconds,
+                               unsent)
 
 T = TypeVar("T")
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"agentaudit-sdk-python/{__version__}"
 
 
@@ -50,8 +51,10 @@ def _json_body(response: Response) -> Any:
 class Call(Generic[T]):
     """One API request and how to turn its answer into a result.
 
-    ``path`` is relative to the base URL (``/audit-logs``); ``query`` values of None are left out; ``sink`` is a
-    binary file that receives the body instead of memory (downloads).
+    ``path`` is relative to the base URL (``/audit-logs``); ``query`` values of None are left out; ``body`` is
+    encoded as JSON when the call is sent (bytes: already encoded); ``sink`` is a binary file that receives the
+    body instead of memory (downloads); ``idempotent`` says whether sending it twice does no more than sending it
+    once (None: decided by the method, so POST and PATCH are not).
     """
 
     method: str
@@ -60,6 +63,18 @@ class Call(Generic[T]):
     query: Mapping[str, Any] | None = None
     body: Any = None
     sink: IO[bytes] | None = field(default=None, compare=False)
+    idempotent: bool | None = None
+
+    def encoded(self) -> bytes | None:
+        """The request body as bytes (a body given as bytes is taken as encoded JSON already)."""
+        if self.body is None or isinstance(self.body, bytes):
+            return self.body
+        return encode(self.body)
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether the call may be sent again after a failure that leaves unknown whether the sidecar acted on it."""
+        return repeatable(self.method, self.idempotent)
 
     def target(self, prefix: str) -> str:
         url = prefix + self.path
@@ -84,37 +99,31 @@ def path_id(value: str) -> str:
 
 
 def encode(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
+    """``body`` as JSON text: values JSON has no type for as ``_events.json_value`` says (a datetime: ISO 8601).
 
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` as seconds (it may be a number or an HTTP date); None when absent or unreadable."""
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
+    Raises:
+        ValidationError: a value JSON cannot hold (NaN, an infinity, a key that is not text, a cycle), naming its
+            field (``metadata.score``, ``[3].metadata.score`` in a batch).
+    """
     try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                          default=json_value).encode("utf-8")
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise unencodable(body, exc) from None
+
+
+def dropped(sock: socket.socket | None) -> bool:
+    """Whether the server closed an idle kept-alive connection: it is readable although nothing was asked."""
+    if sock is None:
+        return False
     try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, overridden by ``Retry-After`` (capped at ``max_wait``)."""
-
-    base: float = 0.25
-    cap: float = 8.0
-    max_wait: float = 30.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_wait)
-        return random.uniform(self.base / 2, min(self.cap, self.base * (2 ** attempt)))
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
 
 
 @dataclass
@@ -157,7 +166,10 @@ class Transport:
     def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            return conn, True
+            if not dropped(conn.sock):
+                return conn, conn.sock is not None
+            conn.close()  # closed by the server while idle: found before anything is written to it
+            return conn, False
         cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
         conn = cls(self._host, self._port, timeout=self.config.timeout)
         self._local.conn = conn
@@ -190,21 +202,28 @@ class Transport:
 
     # -- one exchange -------------------------------------------------------------------------------------------
     def request(self, method: str, target: str, body: bytes | None, *, sink: IO[bytes] | None = None,
-                headers: Mapping[str, str] | None = None) -> Response:
-        """One HTTP exchange, no retries except one on a kept-alive connection the server had closed.
+                headers: Mapping[str, str] | None = None, idempotent: bool | None = None) -> Response:
+        """One HTTP exchange, no retries except one on a kept-alive connection the server had closed (for a call
+        that is not idempotent, only when the request was not written in full).
 
         Raises:
-            APITimeoutError, APIConnectionError: no answer.
+            APITimeoutError, APIConnectionError: no answer; :func:`unsent` tells whether the request certainly
+                did not reach the server.
         """
         all_headers = dict(self.headers)
         if body is not None:
             all_headers["Content-Type"] = "application/json"
         if headers:
             all_headers.update(headers)
+        again = repeatable(method, idempotent)
         for fresh_try in (False, True):
             conn, reused = self._connection()
+            written = False
             try:
+                if conn.sock is None:
+                    conn.connect()
                 conn.request(method, target, body=body, headers=all_headers)
+                written = True  # from here on the server may act on it, whatever happens to the answer
                 raw = conn.getresponse()
                 resp_headers = {k.lower(): v for k, v in raw.getheaders()}
                 if sink is not None and 200 <= raw.status < 300:
@@ -218,15 +237,19 @@ class Transport:
                 return Response(raw.status, resp_headers, data)
             except (socket.timeout, TimeoutError) as exc:
                 self._drop_connection()
-                raise APITimeoutError(f"no answer from {self.config.base_url} within {self.config.timeout:g}s") from exc
+                error: APIConnectionError = APITimeoutError(
+                    f"no answer from {self.config.base_url} within {self.config.timeout:g}s")
+                raise (error if written else mark_unsent(error)) from exc
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self._drop_connection()
-                if reused and not fresh_try:
+                if reused and not fresh_try and (again or not written):
                     continue  # the server closed an idle kept-alive connection: once more on a new one
-                raise APIConnectionError(f"cannot reach {self.config.base_url}: {exc}") from exc
+                error = APIConnectionError(f"cannot reach {self.config.base_url}: {exc}")
+                raise (error if written else mark_unsent(error)) from exc
             except (OSError, http.client.HTTPException) as exc:
                 self._drop_connection()
-                raise APIConnectionError(f"cannot reach {self.config.base_url}: {exc}") from exc
+                error = APIConnectionError(f"cannot reach {self.config.base_url}: {exc}")
+                raise (error if written else mark_unsent(error)) from exc
             except BaseException:
                 self._drop_connection()  # never leave a half-used connection for the next request
                 raise
@@ -300,6 +323,8 @@ class Transport:
                     self._all.append(conn)
                 lanes.append((conn, False))
             else:
+                if dropped(conn.sock):
+                    conn.close()
                 lanes.append((conn, conn.sock is not None))
         return lanes
 
@@ -321,29 +346,33 @@ class Transport:
 
     # -- a call, with retries -----------------------------------------------------------------------------------
     def send(self, call: Call[T], *, retries: int | None = None) -> T:
-        """Run ``call``: retry on 429, 5xx and connection errors, then parse the answer or raise.
+        """Run ``call``, then parse the answer or raise. Retries 429, 5xx and connection errors, except that a call
+        that is not idempotent is sent again only when it certainly did nothing (see the module's docstring).
 
         Raises:
             APIStatusError: an error answer (the subclass for its status).
-            APIConnectionError: the sidecar could not be reached after the retries.
+            APIConnectionError: the sidecar could not be reached after the retries, or the answer was lost.
         """
         retries = self.config.max_retries if retries is None else retries
         target = call.target(self.prefix)
-        body = encode(call.body) if call.body is not None else None
+        body = call.encoded()
+        again = call.repeatable
         attempt = 0
         while True:
             try:
-                response = self.request(call.method, target, body, sink=call.sink)
-            except APIConnectionError:
+                response = self.request(call.method, target, body, sink=call.sink, idempotent=call.idempotent)
+            except APIConnectionError as exc:
                 if attempt >= retries:
                     raise
+                if not (again or unsent(exc)):
+                    raise not_retried(exc, call.method, call.path)
                 time.sleep(self.policy.delay(attempt, None))
                 attempt += 1
                 continue
             if response.status < 400:
                 return call.parse(response)
             wait = retry_after_seconds(response.headers)
-            if response.status in RETRY_STATUSES and attempt < retries:
+            if attempt < retries and may_retry_status(response.status, wait, again):
                 time.sleep(self.policy.delay(attempt, wait))
                 attempt += 1
                 continue

@@ -49,7 +49,7 @@ class Policies(Resource):
 
     def attach_agent(self, policy_id: str, agent_id: str) -> dict[str, Any]:
         return self._send(Call("POST", f"/policies/{path_id(policy_id)}/agents", raw_json,  # type: ignore[no-any-return]
-                               body={"agentId": agent_id}))
+                               body={"agentId": agent_id}, idempotent=True))  # attaching twice is attaching once
 
     def detach_agent(self, policy_id: str, agent_id: str) -> dict[str, Any]:
         return self._send(Call("DELETE", f"/policies/{path_id(policy_id)}/agents", raw_json,  # type: ignore[no-any-return]
@@ -107,9 +107,19 @@ class Reports(Resource):
     """Reports (``POST /reports`` builds one in the background; poll with ``client.wait_for_report``)."""
 
     def create(self, type: str, *, format: str = "pdf", from_: str | None = None, to: str | None = None,
-               name: str | None = None, agent_id: str | None = None, policy_id: str | None = None) -> Report:
+               name: str | None = None, agent_id: str | None = None, policy_id: str | None = None,
+               trace_id: str | None = None, show_sensitive: bool | None = None) -> Report:
+        """Request a report (built in the background).
+
+        Args:
+            type: ``compliance_summary``, ``audit_log_export``, ``alert_summary``, ``agent_activity`` or ``trace``.
+            format: ``pdf``, ``csv`` or ``json``.
+            trace_id: the trace of a ``trace`` report (required for that type).
+            show_sensitive: True leaves matched personal, financial and secret values unmasked (the file says so).
+        """
         return self._send(Call("POST", "/reports", one(Report), body=body(  # type: ignore[no-any-return]
-            type=type, format=format, **{"from": from_}, to=to, name=name, agentId=agent_id, policyId=policy_id)))
+            type=type, format=format, **{"from": from_}, to=to, name=name, agentId=agent_id, policyId=policy_id,
+            traceId=trace_id, showSensitive=show_sensitive)))
 
     def get(self, report_id: str) -> Report:
         return self._send(Call("GET", f"/reports/{path_id(report_id)}", one(Report)))  # type: ignore[no-any-return]

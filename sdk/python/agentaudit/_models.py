@@ -1,7 +1,8 @@
 """Typed results. Each keeps the whole decoded JSON in ``raw``, so fields the sidecar adds later are never lost.
 
 Results also answer ``result["camelCaseKey"]`` and ``.get()`` from ``raw``, for code written against the older
-client, which returned plain dicts.
+client, which returned plain dicts. List-like results (:class:`Page`, :class:`BatchResult`) also take positions
+and slices (``page[0]``, ``batch[-1]``, ``page[:10]``), have a length and iterate over their items.
 """
 
 from __future__ import annotations
@@ -137,6 +138,12 @@ class BatchResult(Model):
     def __len__(self) -> int:
         return len(self.data)
 
+    def __getitem__(self, key: int | slice | str) -> Any:
+        """``batch[0]``, ``batch[1:]``: the stored events; ``batch["processed"]``: the answer's JSON."""
+        if isinstance(key, (int, slice)):
+            return self.data[key]
+        return self.raw[key]
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
@@ -157,8 +164,19 @@ class Page(Generic[T]):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, key: str) -> Any:  # older code read page["data"] / page["pagination"]
+    def __contains__(self, value: object) -> bool:
+        return value in self.raw if isinstance(value, str) else value in self.items
+
+    def __getitem__(self, key: int | slice | str) -> Any:
+        """``page[0]``, ``page[:10]``: the items; ``page["data"]``, ``page["pagination"]``: the answer's JSON, as
+        older code read it."""
+        if isinstance(key, (int, slice)):
+            return self.items[key]
         return self.raw[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A key of the answer's JSON (``page.get("pagination")``), or ``default``."""
+        return self.raw.get(key, default)
 
 
 def page_parser(model: type[Model]) -> Any:

@@ -84,9 +84,12 @@ class Logs(Resource):
         return self._send(Call("GET", "/audit-logs/export", download, query=query, sink=file))  # type: ignore[no-any-return]
 
     def trace_spans(self, trace_id: str, *, limit: int | None = None, offset: int | None = None,
-                    page: int | None = None) -> Page[AuditLog]:
+                    page: int | None = None, after: str | None = None, before: str | None = None) -> Page[AuditLog]:
+        """A page of a trace's spans, oldest first: by ``offset``/``page``, or just after or just before the span
+        whose id is ``after`` or ``before`` (cursors: pass the page's ``next_cursor`` as ``after``)."""
         return self._send(Call("GET", f"/audit-logs/trace/{path_id(trace_id)}", page_parser(AuditLog),  # type: ignore[no-any-return]
-                               query={"limit": limit, "offset": offset, "page": page}))
+                               query={"limit": limit, "offset": offset, "page": page, "after": after,
+                                      "before": before}))
 
     def chain(self, log_id: str) -> Chain:
         return self._send(Call("GET", f"/audit-logs/{path_id(log_id)}/chain", one(Chain)))  # type: ignore[no-any-return]
