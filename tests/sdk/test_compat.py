@@ -58,13 +58,15 @@ def test_the_older_clients_calls_work_unchanged(org: Org) -> None:
 
 
 def test_the_older_constructor_takes_its_six_arguments_by_position(scripted: ScriptedServer) -> None:
-    scripted.script = [(503, {}, {"error": "busy", "status": 503})] * 2
+    scripted.script = [(503, {}, {"error": "busy", "status": 503})] * 2 + [(200, {}, {"status": "ok"})]
     audit = agentaudit.AgentAudit("aa_live_k", scripted.url, "writer-agent-1", 5.0, 2, 0.4)
-    assert audit.log("llm_call").agent_id == "writer-agent-1"  # answered on the third attempt
-    audit.close()
+    assert audit.health_check()["status"] == "ok"  # a read, answered on the third attempt
     assert (audit.config.timeout, audit.config.max_retries, audit.retry_backoff) == (5.0, 2, 0.4)
     gaps = [later.at - earlier.at for earlier, later in zip(scripted.seen, scripted.seen[1:])]
     assert len(gaps) == 2 and min(gaps) >= 0.2  # a backoff base of 0.4 s pauses at least 0.2 s
+    scripted.script = [(503, {"Retry-After": "0"}, {"error": "busy", "status": 503})]  # as the sidecar answers
+    assert audit.log("llm_call").agent_id == "writer-agent-1"  # a write is sent again after a 503 with Retry-After
+    audit.close()
     assert legacy_retries(None, None, {}) == (3, 1.0)  # the older client's defaults
     assert legacy_retries(None, None, {"AGENTAUDIT_MAX_RETRIES": "5", "AGENTAUDIT_RETRY_BACKOFF": "0.5"}) == (5, 0.5)
     assert legacy_retries(1, 0.0, {"AGENTAUDIT_RETRY_BACKOFF": "9"}) == (1, 0.0)
