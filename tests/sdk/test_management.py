@@ -111,6 +111,11 @@ def test_rules_crud_and_packs(client: AgentAuditClient) -> None:
     with pytest.raises(agentaudit.ConflictError):
         client.packs.install("secrets")
     assert [p["packId"] for p in client.packs.installed()] == ["secrets"]
+    current = client.packs.upgrade("secrets")  # installed just now: already the shipped version
+    assert (current["packId"], current["added"], current["updated"], current["removed"]) == ("secrets", 0, 0, 0)
+    assert current["fromVersion"] == current["toVersion"] == client.packs.installed()[0]["latestVersion"]
+    with pytest.raises(agentaudit.NotFoundError):
+        client.packs.upgrade("gdpr")
     blocked = client.log("tool_use", prompt="key AKIAIOSFODNN7EXAMPLE")
     assert blocked is not None and blocked.compliance_flags
     client.packs.uninstall("secrets")

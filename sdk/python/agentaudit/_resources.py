@@ -223,3 +223,10 @@ class Packs(Resource):
 
     def uninstall(self, pack_id: str) -> None:
         return self._send(Call("DELETE", f"/compliance-rules/packs/{path_id(pack_id)}", nothing))  # type: ignore[no-any-return]
+
+    def upgrade(self, pack_id: str) -> dict[str, Any]:
+        """Bring an installed pack to the version the sidecar ships: rules keep their ids and on/off switches and
+        take the new definitions. Returns ``{packId, fromVersion, toVersion, added, updated, removed, rules}``
+        (zero counts when it is current; NotFoundError when the pack is not installed)."""
+        return self._send(Call("POST", f"/compliance-rules/packs/{path_id(pack_id)}/upgrade",  # type: ignore[no-any-return]
+                               raw_json))
