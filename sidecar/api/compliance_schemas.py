@@ -136,6 +136,19 @@ def rule_create(body: Any) -> dict[str, Any]:
     return rule
 
 
+def policy_rule_create(body: Any, policy_id: str) -> dict[str, Any]:
+    """A rule inside the policy ``policy_id`` (the path's id). A ``policyId`` in the body (a rule object echoed back
+    carries one) is taken when it is null or equals the path's id; a different id is refused rather than ignored, so
+    a rule is never put in another policy than the body names."""
+    fields = Fields(body)
+    rule = _rule(fields)
+    named = fields.body.get("policyId")
+    if named is not None and named != policy_id:
+        fields.bad("policyId", f"names another policy than the path ({policy_id!r}); leave it out or send the same id")
+    fields.done()
+    return rule
+
+
 def rule_update(body: Any) -> dict[str, Any]:
     """Changes keyed by wire name (only the keys sent)."""
     fields = Fields(body)

@@ -78,9 +78,9 @@ async def detach_agent(request: web.Request) -> web.Response:
 
 @requires(perms.MANAGE)
 async def add_rule(request: web.Request) -> web.Response:
-    fields = forms.rule_create(await schemas.json_body(request))
-    rule = await request.app[SERVICES].policies.create_rule(request[PRINCIPAL], fields,
-                                                            policy_id=request.match_info["policy_id"])
+    policy_id = request.match_info["policy_id"]
+    fields = forms.policy_rule_create(await schemas.json_body(request), policy_id)
+    rule = await request.app[SERVICES].policies.create_rule(request[PRINCIPAL], fields, policy_id=policy_id)
     return serialize.json(serialize.rule_json(rule), status=201)
 
 

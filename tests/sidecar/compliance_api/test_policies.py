@@ -269,3 +269,23 @@ async def test_org_rule_with_a_policy_id_is_refused_not_made_org_wide(api: ApiCl
     # null means absent: an organisation-wide rule, as documented
     made = await api.post("compliance-rules", json={**rule, "policyId": None}, headers=owner.jwt)
     assert made.status == 201 and made.body["policyId"] is None
+
+
+async def test_a_policy_rule_may_echo_its_policy_id_but_not_another(api: ApiClient, owner: Account) -> None:
+    pid = (await api.post("policies", json={"name": "team", "mode": "block"}, headers=owner.jwt)).body["id"]
+    other = (await api.post("policies", json={"name": "elsewhere", "mode": "flag"}, headers=owner.jwt)).body["id"]
+    rule = {"name": "No secrets", "ruleType": "keyword_match", "condition": {"keywords": ["topsecret"]}}
+    same = await api.post(f"policies/{pid}/rules", json={**rule, "policyId": pid}, headers=owner.jwt)
+    assert same.status == 201, same.body
+    assert (same.body["policyId"], same.body["name"]) == (pid, "No secrets")
+    echoed = await api.post(f"policies/{pid}/rules", json={**same.body, "name": "Copy", "policyId": None},
+                            headers=owner.jwt)
+    assert echoed.status == 201 and echoed.body["policyId"] == pid and echoed.body["id"] != same.body["id"]
+    wrong = await api.post(f"policies/{pid}/rules", json={**rule, "name": "Stray", "policyId": other},
+                           headers=owner.jwt)
+    assert (wrong.status, wrong.body["code"]) == (400, "validation_error")
+    [detail] = wrong.body["details"]
+    assert detail["field"] == "policyId" and detail["message"].startswith(f"names another policy than the path ({pid!r})")
+    names = {p["id"]: sorted(r["name"] for r in (await api.get(f"policies/{p['id']}", headers=owner.jwt)).body["rules"])
+             for p in (await api.get("policies", headers=owner.jwt)).body}
+    assert names == {pid: ["Copy", "No secrets"], other: []}
