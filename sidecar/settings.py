@@ -88,6 +88,34 @@ def _host_name(value: str) -> str:
     return value.rstrip(".")
 
 
+class HostCheck:
+    """The ``Host`` header check of one sidecar (see :meth:`Settings.host_allowed`), built once per app: the allowed
+    names are worked out at construction and each distinct header's answer is remembered, so a request costs a
+    dict lookup instead of parsing addresses. The memo is bounded (emptied when full), so a stream of made-up
+    headers cannot grow it."""
+
+    MAX_REMEMBERED = 256
+
+    def __init__(self, settings: Settings) -> None:
+        self._any = "*" in settings.allowed_hosts or (not settings.binds_loopback and not settings.allowed_hosts)
+        self._names = frozenset({_host_name(settings.host), *settings.allowed_hosts})
+        self._seen: dict[str, bool] = {}
+
+    def allows(self, header: str | None) -> bool:
+        """Whether ``header`` names this sidecar; a request without the header (not a browser's) passes."""
+        if header is None or self._any:
+            return True
+        known = self._seen.get(header)
+        if known is not None:
+            return known
+        name = _host_name(header)
+        allowed = name in self._names or is_loopback_host(name)
+        if len(self._seen) >= self.MAX_REMEMBERED:
+            self._seen.clear()
+        self._seen[header] = allowed
+        return allowed
+
+
 def _rate(environ: Mapping[str, str], prefix: str, default: tuple[int, int]) -> tuple[int, int]:
     """``<prefix>_PER_SECOND`` and ``<prefix>_BURST`` (the burst defaults to twice the rate)."""
     rate = _int(environ, f"{prefix}_PER_SECOND", default[0])
@@ -249,13 +277,13 @@ class Settings:
     def host_allowed(self, header: str | None) -> bool:
         """Whether a request's ``Host`` header names this sidecar (the DNS rebinding defence): a loopback name or
         address, ``host`` itself, or one of ``allowed_hosts``. A sidecar bound beyond loopback without
-        ``allowed_hosts`` takes any; a request without the header (not a browser's) passes."""
-        if header is None or "*" in self.allowed_hosts:
-            return True
-        if not self.binds_loopback and not self.allowed_hosts:
-            return True
-        name = _host_name(header)
-        return is_loopback_host(name) or name == _host_name(self.host) or name in self.allowed_hosts
+        ``allowed_hosts`` takes any; a request without the header (not a browser's) passes. The app checks
+        requests with one :class:`HostCheck` (built by :meth:`host_check`), which remembers the answers."""
+        return self.host_check().allows(header)
+
+    def host_check(self) -> HostCheck:
+        """A :class:`HostCheck` for these settings (``create_app`` makes one per app)."""
+        return HostCheck(self)
 
     @property
     def base_url(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from sidecar.api.keys import SERVICES, SETTINGS
+from sidecar.api.keys import HOST_CHECK, SERVICES, SETTINGS
 from sidecar.api.middlewares import access_middleware, echo_request_id, request_middleware
 from sidecar.api.routes import add_routes
 from sidecar.jobs.scheduler import ReportJobs
@@ -74,6 +74,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[HOST_CHECK] = settings.host_check()
     app.cleanup_ctx.extend([services_ctx, ledger_ctx, relay_ctx, notifications_ctx, scheduler_ctx])
     app.on_shutdown.append(_end_streams)
     app.on_response_prepare.append(echo_request_id)

@@ -6,13 +6,14 @@ from aiohttp import web
 
 from sidecar.services.container import Services
 from sidecar.services.principal import Principal
-from sidecar.settings import Settings
+from sidecar.settings import HostCheck, Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
+HOST_CHECK = web.AppKey("host_check", HostCheck)
 
 #: Request-scoped values (aiohttp requests are dict-like).
 PRINCIPAL = web.RequestKey("principal", Principal)
 REQUEST_ID = web.RequestKey("request_id", str)
 
-__all__ = ["PRINCIPAL", "REQUEST_ID", "SERVICES", "SETTINGS", "Principal"]
+__all__ = ["HOST_CHECK", "PRINCIPAL", "REQUEST_ID", "SERVICES", "SETTINGS", "Principal"]

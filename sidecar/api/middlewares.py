@@ -13,7 +13,7 @@ from aiohttp import web
 from sidecar import errors, log
 from sidecar.api import errors as api_errors
 from sidecar.api import rate_limit
-from sidecar.api.keys import PRINCIPAL, REQUEST_ID, SERVICES, SETTINGS
+from sidecar.api.keys import HOST_CHECK, PRINCIPAL, REQUEST_ID, SERVICES, SETTINGS
 from sidecar.services.principal import INGEST, Permission
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -92,11 +92,11 @@ async def echo_request_id(request: web.Request, response: web.StreamResponse) ->
 
 
 def _host_names_this_sidecar(request: web.Request) -> None:
-    """Refuse a request whose ``Host`` header names another site (see ``Settings.host_allowed``): a web page
+    """Refuse a request whose ``Host`` header names another site (see ``Settings.host_allowed``; the app's ``HostCheck`` remembers answers): a web page
     whose name an attacker re-points at 127.0.0.1 (DNS rebinding) reaches the sidecar as that same site, so
     the browser lets the page read the answers; its requests still carry the page's name in ``Host``."""
     header = request.headers.get("Host")
-    if not request.app[SETTINGS].host_allowed(header):
+    if not request.app[HOST_CHECK].allows(header):
         raise errors.HostNotAllowed(f"the Host header {header[:100]!r} does not name this sidecar; use its address "
                                     "(127.0.0.1 or localhost), or list the name in AGENTAUDIT_ALLOWED_HOSTS")
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from sidecar import settings as settings_module
 from sidecar.api.app import create_app
-from sidecar.settings import Settings
+from sidecar.settings import HostCheck, Settings
 from tests.helpers import PASSWORD, Account, ApiClient, query_db
 
 BODY = orjson.dumps({"name": "Evil", "email": "evil@example.test", "password": "correct-horse-9"})
@@ -84,3 +85,25 @@ async def test_beyond_loopback_any_host_or_the_listed_ones(aiohttp_client, tmp_p
 def test_allowed_hosts_from_the_environment() -> None:
     settings = Settings.from_env({"AGENTAUDIT_ALLOWED_HOSTS": " Audit.Corp:443, [fd00::1]:8731 ,,"})
     assert settings.allowed_hosts == ("audit.corp", "fd00::1")
+
+
+async def test_the_host_check_parses_each_header_once(api: ApiClient, monkeypatch) -> None:
+    parsed: list[str] = []
+    real = settings_module.is_loopback_host
+    monkeypatch.setattr(settings_module, "is_loopback_host", lambda name: parsed.append(name) or real(name))
+    for _ in range(3):
+        assert (await api.get("/api/v1/health", headers={"Host": "localhost:8731"})).status == 200
+        assert (await api.get("/api/v1/health", headers={"Host": "evil.example"})).status == 421
+    assert parsed == ["localhost", "evil.example"]  # the later requests were answered from the memo
+
+
+def test_the_host_check_memo_is_bounded(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(HostCheck, "MAX_REMEMBERED", 2)
+    check = Settings(data_dir=tmp_path, port=0).host_check()
+    parsed: list[str] = []
+    real = settings_module.is_loopback_host
+    monkeypatch.setattr(settings_module, "is_loopback_host", lambda name: parsed.append(name) or real(name))
+    answers = [check.allows(h) for h in ("a.example", "a.example", "localhost", "b.example", "b.example", "localhost")]
+    assert answers == [False, False, True, False, False, True]
+    # two remembered; the third emptied the memo, so localhost is parsed again
+    assert parsed == ["a.example", "localhost", "b.example", "localhost"]
