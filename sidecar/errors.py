@@ -5,7 +5,7 @@
     AgentAuditError
      ├── ConfigError          a setting is missing or malformed (startup)
      ├── InvalidInput         the caller sent something malformed; ``details`` names each field
-     ├── UnsupportedMediaType a body in a type the route does not take (JSON routes: application/json only)
+     ├── UnsupportedMediaType a body in a type the route does not take (a JSON body without a credential: application/json only)
      ├── HostNotAllowed       a Host header that does not name this sidecar (DNS rebinding defence)
      ├── Unauthenticated      no credential, or one that is invalid, expired or revoked
      ├── Forbidden            a valid credential without the needed scope or role

@@ -32,9 +32,15 @@ NUL_MESSAGE = "must not contain NUL characters (\\u0000)"
 
 
 def require_json(request: web.Request) -> None:
-    """A JSON body must say so: ``Content-Type: application/json`` (a charset parameter may follow). Any other
-    type is refused before the body is read, so a cross-site form or ``text/plain`` POST, which a browser sends
-    without asking (no CORS preflight), cannot reach a handler. Raises UnsupportedMediaType (415)."""
+    """A JSON body sent without a credential must say so: ``Content-Type: application/json`` (a charset
+    parameter may follow). Any other type is refused before the body is read, so a cross-site form or
+    ``text/plain`` POST, which a browser sends without asking (no CORS preflight), cannot reach a public route
+    (register, login, refresh). A request carrying ``X-API-Key`` or ``Authorization`` cannot come from such a
+    page (either header needs a preflight, which the sidecar never grants; the sidecar asks for no HTTP auth a
+    browser would cache), so its body is parsed as JSON whatever type it declares, as clients written for the
+    hosted API expect (``curl -d``, ``urllib`` with ``data=``). Raises UnsupportedMediaType (415)."""
+    if "X-API-Key" in request.headers or "Authorization" in request.headers:
+        return
     declared = request.headers.get("Content-Type", "")
     if declared.split(";", 1)[0].strip().lower() != "application/json":
         got = f"got {declared[:100]!r}" if declared else "none was given"

@@ -1,7 +1,10 @@
-"""Cross-site requests and DNS rebinding: a JSON body must be declared JSON (a browser sends text/plain and form
-posts cross-site without a CORS preflight), and a Host header must name this sidecar."""
+"""Cross-site requests and DNS rebinding: a JSON body sent without a credential must be declared JSON (a browser
+sends text/plain and form posts cross-site without a CORS preflight), and a Host header must name this sidecar."""
 
 from __future__ import annotations
+
+import asyncio
+import urllib.request
 
 import orjson
 import pytest
@@ -43,12 +46,53 @@ async def test_json_with_or_without_a_charset_is_taken(api: ApiClient, settings,
     assert reply.status == 201, reply.body
 
 
-async def test_an_optional_body_may_be_absent_but_not_mistyped(api: ApiClient, owner: Account) -> None:
+async def test_an_optional_body_may_be_absent_and_a_signed_in_callers_is_read_as_json(api: ApiClient,
+                                                                                       owner: Account) -> None:
     empty = await api.post("notifications/test", headers=owner.jwt)  # no body at all: every channel
     assert empty.status == 200 and set(empty.body) == {"webhook", "email"}
     typed = await api.post("notifications/test", data=b'{"channel": "email"}',
                            headers={**owner.jwt, "Content-Type": "text/plain"})
-    assert (typed.status, typed.body["code"]) == (415, "unsupported_media_type")
+    assert typed.status == 200 and set(typed.body) == {"email"}, typed.body
+
+
+@pytest.mark.parametrize("content_type", [None, "application/x-www-form-urlencoded", "text/plain"])
+async def test_a_key_authenticated_ingest_is_read_as_json_whatever_its_type(api: ApiClient, owner: Account,
+                                                                             content_type: str | None) -> None:
+    event = orjson.dumps({"action": "tool.call", "agentId": "curl-agent", "prompt": "hello"})
+    headers = {**owner.api_key, **({"Content-Type": content_type} if content_type else {})}
+    reply = await api.post("audit-logs", data=event, headers=headers, skip_auto_headers=["Content-Type"])
+    assert reply.status == 201, reply.body
+    stored = await api.get(f"audit-logs/{reply.body['id']}", headers=owner.api_key)
+    assert (stored.body["action"], stored.body["agentId"], stored.body["prompt"]) == ("tool.call", "curl-agent",
+                                                                                       "hello")
+    broken = await api.post("audit-logs", data=b"action=tool.call", headers=headers, skip_auto_headers=["Content-Type"])
+    assert (broken.status, broken.body["code"]) == (400, "validation_error")
+    assert broken.body["error"].startswith("the request body is not valid JSON")
+
+
+async def test_urllib_with_data_as_written_for_the_hosted_api_works(api: ApiClient, owner: Account) -> None:
+    url = str(api.client.make_url("/api/v1/audit-logs"))
+    body = orjson.dumps({"action": "urllib.call", "agentId": "py-agent"})
+    request = urllib.request.Request(url, data=body, headers={"X-API-Key": owner.key})  # form type by default
+
+    def send() -> tuple[int, dict, str]:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, orjson.loads(response.read()), request.get_header("Content-type")
+
+    status, created, sent_type = await asyncio.to_thread(send)
+    assert (status, sent_type) == (201, "application/x-www-form-urlencoded")
+    assert (await api.get(f"audit-logs/{created['id']}", headers=owner.api_key)).body["action"] == "urllib.call"
+
+
+@pytest.mark.parametrize("path", ["auth/register", "auth/login", "auth/refresh"])
+async def test_a_public_route_without_a_credential_still_needs_json(api: ApiClient, owner: Account, settings,
+                                                                    path: str) -> None:
+    body = {"auth/register": BODY, "auth/login": orjson.dumps({"email": owner.email, "password": PASSWORD}),
+            "auth/refresh": orjson.dumps({"refreshToken": owner.refresh})}[path]
+    reply = await api.post(path, data=body, headers={"Content-Type": "text/plain"})
+    assert (reply.status, reply.body["code"]) == (415, "unsupported_media_type")
+    assert reply.body["error"] == "send the body as JSON with Content-Type: application/json (got 'text/plain')"
+    assert query_db(settings, "SELECT COUNT(*) FROM organizations")[0][0] == 1
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8731", "127.0.0.1.evil.example", "10.0.0.5"])
