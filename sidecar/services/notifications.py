@@ -82,9 +82,9 @@ class NotificationService:
     def __init__(self, writer: Writer, reads: ReadPool, *, secret_key: bytes, base_url: str,
                  retry_base_ms: int = 5_000, claim_lease_ms: int | None = None,
                  install_allows_private: bool = False) -> None:
-        """``install_allows_private``: the install's half of allowing private and loopback targets
-        (``Settings.private_notify_targets_allowed``); an organisation's ``allowPrivateWebhookTargets`` is the
-        other half."""
+        """``install_allows_private``: whether private and loopback targets may be reached at all
+        (``Settings.private_notify_targets_allowed``). It alone decides for the SMTP host; a webhook also needs
+        the organisation's ``allowPrivateWebhookTargets``."""
         self._writer = writer
         self._install_allows_private = install_allows_private
         self._lease_ms = claim_lease_ms
@@ -270,8 +270,11 @@ class NotificationService:
         body = self.webhook_body(item.event_id, item.event_type, item.created_at, payload)
         try:
             target = await self._resolve_webhook(record)
-        except webhook.TargetRefused as exc:
+        except webhook.TargetRefused as exc:  # a policy refusal: retrying changes nothing
             await self._writer.run(store.mark, [item.id], status="failed", now=now_ms(), error=str(exc))
+            return
+        except webhook.ResolveFailed as exc:  # DNS down for now: retried like a connection failure
+            await self._record(item, False, True, str(exc), None)
             return
         outcome = await webhook.deliver(target, body, secret=settings.webhook_secret, event_type=item.event_type,
                                         delivery_id=item.id)
@@ -322,18 +325,16 @@ class NotificationService:
 
     # -- targets -------------------------------------------------------------------------------------
 
-    def _private_hint(self, what: str) -> str:
-        if not self._install_allows_private:
-            return ("this sidecar does not allow private notification targets (AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS "
+    INSTALL_HINT = ("this sidecar does not allow private notification targets (it listens beyond loopback, or "
+                    "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS is false; set AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS "
                     "where it runs; see SECURITY.md)")
-        return (f"allow private targets in the notification settings (allowPrivateWebhookTargets, which also covers "
-                f"the {what}) to use it")
 
     async def _resolve_webhook(self, record: SettingsRecord) -> webhook.Target:
-        """The vetted webhook target. Raises TargetRefused."""
+        """The vetted webhook target: private and loopback only when the install allows them AND the
+        organisation asked for them (allowPrivateWebhookTargets). Raises TargetRefused or ResolveFailed."""
         assert record.webhook_url
         allow = self._install_allows_private and record.allow_private_targets
-        hint = webhook.PRIVATE_HINT if self._install_allows_private else self._private_hint("webhook")
+        hint = webhook.PRIVATE_HINT if self._install_allows_private else self.INSTALL_HINT
         return await webhook.resolve(record.webhook_url, allow_private=allow, private_hint=hint)
 
     async def send_mail(self, settings: Settings, message: Any) -> None:
@@ -342,12 +343,15 @@ class NotificationService:
         config, record = settings.smtp, settings.record
         if config is None or record is None:
             raise mail.SendFailed("SMTP is not configured (PATCH /notifications/settings)", permanent=True)
-        allow = self._install_allows_private and record.allow_private_targets
+        # a relay on the workstation or the LAN is the common setup: the install's switch alone decides (the
+        # organisation's allowPrivateWebhookTargets is about webhooks); link-local and metadata never pass
         try:
-            vetted = await vetting.resolve(config.host, config.port, allow_private=allow, what="the SMTP host",
-                                           private_hint=self._private_hint("SMTP host"))
+            vetted = await vetting.resolve(config.host, config.port, allow_private=self._install_allows_private,
+                                           what="the SMTP host", private_hint=self.INSTALL_HINT)
         except vetting.TargetRefused as exc:
             raise mail.SendFailed(str(exc), permanent=True) from None
+        except vetting.ResolveFailed as exc:
+            raise mail.SendFailed(str(exc)) from None
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait_for(loop.run_in_executor(None, partial(mail.send, config, message,
@@ -379,7 +383,7 @@ class NotificationService:
                                                     secret=settings.webhook_secret, event_type="test",
                                                     delivery_id=f"test-{event_id}")
                     results["webhook"] = {"ok": outcome.ok, "status": outcome.status, "error": outcome.error}
-                except webhook.TargetRefused as exc:
+                except (webhook.TargetRefused, webhook.ResolveFailed) as exc:
                     results["webhook"] = {"ok": False, "status": None, "error": str(exc)}
                 await self._writer.run(_log_test, principal.org_id, event_id, "webhook", record.webhook_url,
                                        results["webhook"], now)
