@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import os
 import random
 from collections.abc import Sequence
 from functools import partial
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
@@ -329,6 +331,22 @@ class NotificationService:
                     "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS is false; set AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS "
                     "where it runs; see SECURITY.md)")
 
+    async def warn_refused_private_targets(self) -> int:
+        """At start on a sidecar that refuses private targets under ``auto`` (bound beyond loopback): log one
+        WARNING if any organisation's SMTP host or webhook target is private or loopback, and return how many
+        organisations. One query and no DNS: only address literals and ``localhost`` names are recognised (a
+        name that resolves to a private address is found when a delivery is refused, with the same hint)."""
+        if self._install_allows_private:
+            return 0
+        rows = await self._reads.run(store.configured_hosts)
+        orgs = {org_id for org_id, smtp_host, url in rows
+                if _private_literal(smtp_host) or (url is not None and _private_literal(urlsplit(url).hostname))}
+        if orgs:
+            log.jobs.warning("%d organisation(s) have a private or loopback SMTP host or webhook target, which this "
+                             "sidecar refuses: it listens beyond loopback and AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS "
+                             "is auto (set it to true to allow them; see SECURITY.md)", len(orgs))
+        return len(orgs)
+
     async def _resolve_webhook(self, record: SettingsRecord) -> webhook.Target:
         """The vetted webhook target: private and loopback only when the install allows them AND the
         organisation asked for them (allowPrivateWebhookTargets). Raises TargetRefused or ResolveFailed."""
@@ -404,6 +422,19 @@ class NotificationService:
                 await self._writer.run(_log_test, principal.org_id, event_id, "email",
                                        ", ".join(record.email_recipients), results["email"], now)
         return results
+
+
+def _private_literal(host: str | None) -> bool:
+    """Whether ``host`` is, without resolving it, a private or loopback address (or a ``localhost`` name)."""
+    if not host:
+        return False
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return vetting.classify(ipaddress.ip_address(name.split("%")[0])) == "private"
+    except ValueError:
+        return False
 
 
 def _waiting_digest(org_id: str) -> list[DeliveryRecord]:

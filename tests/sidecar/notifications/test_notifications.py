@@ -455,3 +455,22 @@ async def test_a_name_that_does_not_resolve_is_retried_and_a_refused_address_is_
         assert [r["status"] for r in rows] == ["failed"], channel
         assert "an address notifications may never reach" in rows[0]["last_error"], rows[0]
     assert receiver.attempts == 0
+
+
+@pytest.mark.sqlite_only
+async def test_start_beyond_loopback_warns_of_private_targets(aiohttp_client, tmp_path, smtp, caplog) -> None:
+    """Bound beyond loopback under ``auto``, a private SMTP host configured earlier is refused: one WARNING at
+    start says so and names the setting; none on a loopback-bound sidecar."""
+    from sidecar.api.app import create_app
+    from sidecar.settings import Settings
+
+    local = ApiClient(await aiohttp_client(create_app(Settings(data_dir=tmp_path / "data", port=0))))
+    owner = await local.new_account("owner@acme.test", name="Acme")
+    await _smtp_to(local, owner, "127.0.0.1", smtp.port, private=False)
+    await local.client.close()
+    assert not [r for r in caplog.records if "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS" in r.getMessage()]
+
+    await aiohttp_client(create_app(Settings(data_dir=tmp_path / "data", port=0, host="0.0.0.0")))
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS"
+                in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].getMessage().startswith("1 organisation(s) have a private or loopback")
