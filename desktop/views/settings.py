@@ -130,9 +130,9 @@ class SettingsView(QWidget):
         self.webhook_secret.setEchoMode(QLineEdit.EchoMode.Password)
         wform.addRow("Signing secret", self.webhook_secret)
         self.webhook_on = QCheckBox("Send alerts to this webhook")
-        self.allow_private = QCheckBox("Allow private and loopback addresses (also for the SMTP host)")
-        self.allow_private.setToolTip("For a bridge or mail relay on this machine or network. The sidecar must "
-                                      "allow it too (it does by default while it listens on loopback only).")
+        self.allow_private = QCheckBox("Allow private and loopback addresses")
+        self.allow_private.setToolTip("For a webhook bridge on this machine or network. The sidecar must allow it "
+                                      "too (it does by default while it listens on loopback only).")
         wform.addRow("", self.webhook_on)
         wform.addRow("", self.allow_private)
         self.webhook_card.body.addLayout(wform)

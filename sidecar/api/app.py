@@ -33,8 +33,12 @@ async def relay_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def notifications_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The notification worker runs while the app does."""
+    """The notification worker runs while the app does. Bound beyond loopback under ``auto``, it first warns
+    once if organisations have private targets configured (they will be refused)."""
     service = app[SERVICES].notifications
+    settings = app[SETTINGS]
+    if settings.allow_private_notify_targets is None and not settings.binds_loopback:
+        await service.warn_refused_private_targets()
     task = asyncio.create_task(service.run(), name="notifications")
     yield
     service.stop()

@@ -33,7 +33,12 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class TargetRefused(Exception):
-    """The target is malformed or resolves to an address notifications may not reach."""
+    """The target is malformed or resolves to an address notifications may not reach: permanent."""
+
+
+class ResolveFailed(Exception):
+    """The target's name did not resolve now (DNS down, a timeout): transient, retried like a connection
+    failure."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +87,16 @@ def classify(address: IPAddress) -> str:
 
 
 async def resolve(host: str, port: int, *, allow_private: bool, what: str, private_hint: str) -> Vetted:
-    """Resolve ``host`` once and vet every address. Raises TargetRefused naming ``what`` (``"the webhook
-    host"``, ``"the SMTP host"``); ``private_hint`` says how to allow a private target."""
+    """Resolve ``host`` once and vet every address. Raises TargetRefused (a policy refusal) or ResolveFailed
+    (the name did not resolve now), naming ``what`` (``"the webhook host"``, ``"the SMTP host"``);
+    ``private_hint`` says how to allow a private target."""
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=5)
-    except (OSError, UnicodeError, asyncio.TimeoutError):
-        raise TargetRefused(f"cannot resolve {what} {host}") from None
+    except UnicodeError:
+        raise TargetRefused(f"{what} {host} is not a valid host name") from None
+    except (OSError, asyncio.TimeoutError):  # socket.gaierror is an OSError
+        raise ResolveFailed(f"cannot resolve {what} {host} (will retry)") from None
     chosen: Vetted | None = None
     for family, _, _, _, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
@@ -100,5 +108,5 @@ async def resolve(host: str, port: int, *, allow_private: bool, what: str, priva
         if chosen is None:
             chosen = Vetted(host, port, str(address), family, kind == "private")
     if chosen is None:
-        raise TargetRefused(f"{what} {host} has no address")
+        raise ResolveFailed(f"{what} {host} has no address (will retry)")
     return chosen

@@ -25,11 +25,11 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from sidecar import log
-from sidecar.notify.targets import TargetRefused, Vetted, classify
+from sidecar.notify.targets import ResolveFailed, TargetRefused, Vetted, classify
 from sidecar.notify.targets import resolve as targets_resolve
 
-__all__ = ["Outcome", "Target", "TargetRefused", "USER_AGENT", "check_url", "classify", "deliver", "resolve",
-           "signature"]
+__all__ = ["Outcome", "ResolveFailed", "Target", "TargetRefused", "USER_AGENT", "check_url", "classify", "deliver",
+           "resolve", "signature"]
 
 USER_AGENT = "AgentAudit-Webhook/1"
 PRIVATE_HINT = ("allow private webhook targets in the notification settings (allowPrivateWebhookTargets) "
@@ -61,7 +61,7 @@ def check_url(url: str) -> tuple[str, str, int]:
 
 
 async def resolve(url: str, *, allow_private: bool, private_hint: str = PRIVATE_HINT) -> Target:
-    """Resolve and vet the target once. Raises TargetRefused."""
+    """Resolve and vet the target once. Raises TargetRefused (permanent) or ResolveFailed (transient)."""
     _, host, port = check_url(url)
     vetted: Vetted = await targets_resolve(host, port, allow_private=allow_private, what="the webhook host",
                                            private_hint=private_hint)

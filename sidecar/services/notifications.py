@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import os
 import random
 from collections.abc import Sequence
 from functools import partial
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
@@ -82,9 +84,9 @@ class NotificationService:
     def __init__(self, writer: Writer, reads: ReadPool, *, secret_key: bytes, base_url: str,
                  retry_base_ms: int = 5_000, claim_lease_ms: int | None = None,
                  install_allows_private: bool = False) -> None:
-        """``install_allows_private``: the install's half of allowing private and loopback targets
-        (``Settings.private_notify_targets_allowed``); an organisation's ``allowPrivateWebhookTargets`` is the
-        other half."""
+        """``install_allows_private``: whether private and loopback targets may be reached at all
+        (``Settings.private_notify_targets_allowed``). It alone decides for the SMTP host; a webhook also needs
+        the organisation's ``allowPrivateWebhookTargets``."""
         self._writer = writer
         self._install_allows_private = install_allows_private
         self._lease_ms = claim_lease_ms
@@ -270,8 +272,11 @@ class NotificationService:
         body = self.webhook_body(item.event_id, item.event_type, item.created_at, payload)
         try:
             target = await self._resolve_webhook(record)
-        except webhook.TargetRefused as exc:
+        except webhook.TargetRefused as exc:  # a policy refusal: retrying changes nothing
             await self._writer.run(store.mark, [item.id], status="failed", now=now_ms(), error=str(exc))
+            return
+        except webhook.ResolveFailed as exc:  # DNS down for now: retried like a connection failure
+            await self._record(item, False, True, str(exc), None)
             return
         outcome = await webhook.deliver(target, body, secret=settings.webhook_secret, event_type=item.event_type,
                                         delivery_id=item.id)
@@ -322,18 +327,32 @@ class NotificationService:
 
     # -- targets -------------------------------------------------------------------------------------
 
-    def _private_hint(self, what: str) -> str:
-        if not self._install_allows_private:
-            return ("this sidecar does not allow private notification targets (AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS "
+    INSTALL_HINT = ("this sidecar does not allow private notification targets (it listens beyond loopback, or "
+                    "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS is false; set AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS "
                     "where it runs; see SECURITY.md)")
-        return (f"allow private targets in the notification settings (allowPrivateWebhookTargets, which also covers "
-                f"the {what}) to use it")
+
+    async def warn_refused_private_targets(self) -> int:
+        """At start on a sidecar that refuses private targets under ``auto`` (bound beyond loopback): log one
+        WARNING if any organisation's SMTP host or webhook target is private or loopback, and return how many
+        organisations. One query and no DNS: only address literals and ``localhost`` names are recognised (a
+        name that resolves to a private address is found when a delivery is refused, with the same hint)."""
+        if self._install_allows_private:
+            return 0
+        rows = await self._reads.run(store.configured_hosts)
+        orgs = {org_id for org_id, smtp_host, url in rows
+                if _private_literal(smtp_host) or (url is not None and _private_literal(urlsplit(url).hostname))}
+        if orgs:
+            log.jobs.warning("%d organisation(s) have a private or loopback SMTP host or webhook target, which this "
+                             "sidecar refuses: it listens beyond loopback and AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS "
+                             "is auto (set it to true to allow them; see SECURITY.md)", len(orgs))
+        return len(orgs)
 
     async def _resolve_webhook(self, record: SettingsRecord) -> webhook.Target:
-        """The vetted webhook target. Raises TargetRefused."""
+        """The vetted webhook target: private and loopback only when the install allows them AND the
+        organisation asked for them (allowPrivateWebhookTargets). Raises TargetRefused or ResolveFailed."""
         assert record.webhook_url
         allow = self._install_allows_private and record.allow_private_targets
-        hint = webhook.PRIVATE_HINT if self._install_allows_private else self._private_hint("webhook")
+        hint = webhook.PRIVATE_HINT if self._install_allows_private else self.INSTALL_HINT
         return await webhook.resolve(record.webhook_url, allow_private=allow, private_hint=hint)
 
     async def send_mail(self, settings: Settings, message: Any) -> None:
@@ -342,12 +361,15 @@ class NotificationService:
         config, record = settings.smtp, settings.record
         if config is None or record is None:
             raise mail.SendFailed("SMTP is not configured (PATCH /notifications/settings)", permanent=True)
-        allow = self._install_allows_private and record.allow_private_targets
+        # a relay on the workstation or the LAN is the common setup: the install's switch alone decides (the
+        # organisation's allowPrivateWebhookTargets is about webhooks); link-local and metadata never pass
         try:
-            vetted = await vetting.resolve(config.host, config.port, allow_private=allow, what="the SMTP host",
-                                           private_hint=self._private_hint("SMTP host"))
+            vetted = await vetting.resolve(config.host, config.port, allow_private=self._install_allows_private,
+                                           what="the SMTP host", private_hint=self.INSTALL_HINT)
         except vetting.TargetRefused as exc:
             raise mail.SendFailed(str(exc), permanent=True) from None
+        except vetting.ResolveFailed as exc:
+            raise mail.SendFailed(str(exc)) from None
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait_for(loop.run_in_executor(None, partial(mail.send, config, message,
@@ -379,7 +401,7 @@ class NotificationService:
                                                     secret=settings.webhook_secret, event_type="test",
                                                     delivery_id=f"test-{event_id}")
                     results["webhook"] = {"ok": outcome.ok, "status": outcome.status, "error": outcome.error}
-                except webhook.TargetRefused as exc:
+                except (webhook.TargetRefused, webhook.ResolveFailed) as exc:
                     results["webhook"] = {"ok": False, "status": None, "error": str(exc)}
                 await self._writer.run(_log_test, principal.org_id, event_id, "webhook", record.webhook_url,
                                        results["webhook"], now)
@@ -400,6 +422,19 @@ class NotificationService:
                 await self._writer.run(_log_test, principal.org_id, event_id, "email",
                                        ", ".join(record.email_recipients), results["email"], now)
         return results
+
+
+def _private_literal(host: str | None) -> bool:
+    """Whether ``host`` is, without resolving it, a private or loopback address (or a ``localhost`` name)."""
+    if not host:
+        return False
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return vetting.classify(ipaddress.ip_address(name.split("%")[0])) == "private"
+    except ValueError:
+        return False
 
 
 def _waiting_digest(org_id: str) -> list[DeliveryRecord]:

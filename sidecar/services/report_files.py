@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,24 @@ def private_directory(root: Path, directory: Path) -> None:
     for level in levels:
         level.mkdir(exist_ok=True, mode=0o700)
         os.chmod(level, 0o700)
+
+
+def tighten_modes(root: Path) -> int:
+    """Set 0700 on ``root`` and every directory below it and 0600 on every file (reports written before they
+    were created private keep their old modes otherwise); returns how many modes changed. Symlinks are left
+    alone. Cheap: one ``stat`` per entry, at start."""
+    if not root.is_dir() or root.is_symlink():
+        return 0
+    changed = 0
+    for path, want in [(root, 0o700), *((p, 0o700 if p.is_dir() else 0o600) for p in root.rglob("*")
+                                        if not p.is_symlink())]:
+        try:
+            if stat.S_IMODE(path.stat().st_mode) != want:
+                os.chmod(path, want)
+                changed += 1
+        except OSError:  # gone meanwhile (a purge) or not ours: nothing to tighten
+            continue
+    return changed
 
 
 def render_report(db: Database, ctx: BuildContext, fmt: str, out: Path) -> BuildResult:

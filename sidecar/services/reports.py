@@ -27,7 +27,7 @@ from sidecar.services.events import EventHub
 from sidecar.services.principal import Principal
 from sidecar.services.report_content import BuildContext, IntegritySource, chain_head_integrity
 from sidecar.services.report_files import (CONTENT_TYPES, BuildResult, LoggingMailer, ReportMailer, file_name,
-                                           private_directory, render_report)
+                                           private_directory, render_report, tighten_modes)
 from sidecar.store import activity
 from sidecar.store import logs as log_store
 from sidecar.store import notifications as outbox
@@ -316,8 +316,12 @@ class ReportService:
             log.jobs.exception("could not email report %s to %s", record.id, ", ".join(schedule.email_recipients))
 
     async def recover(self) -> tuple[list[str], list[str]]:
-        """At start: reports a stopped process left running go back to pending (or fail after
+        """At start: report files and directories an older version left readable by others become private;
+        reports a stopped process left running go back to pending (or fail after
         :data:`MAX_ATTEMPTS`). Returns ``(pending ids to build, failed ids)``."""
+        tightened = await asyncio.to_thread(tighten_modes, self.directory)
+        if tightened:
+            log.jobs.info("made %d report files and directories private (files 0600, directories 0700)", tightened)
         resumed, failed = await self._writer.run(store.recover_interrupted, now=self._clock(), max_attempts=MAX_ATTEMPTS)
         for report_id in resumed:
             log.jobs.warning("report %s was interrupted by a stop; building it again", report_id)

@@ -66,6 +66,14 @@ def _settings(row: NotificationSettings) -> SettingsRecord:
         row.smtp_port, row.smtp_security, row.smtp_username, row.smtp_password_enc, row.smtp_from, row.updated_at)
 
 
+def configured_hosts() -> list[tuple[str, str | None, str | None]]:
+    """``(org_id, smtp_host, webhook_url)`` of every organisation with either set (one query, at start)."""
+    query = (NotificationSettings
+             .select(NotificationSettings.org_id, NotificationSettings.smtp_host, NotificationSettings.webhook_url)
+             .where(NotificationSettings.smtp_host.is_null(False) | NotificationSettings.webhook_url.is_null(False)))
+    return [(row.org_id, row.smtp_host, row.webhook_url) for row in query]
+
+
 def get_settings(org_id: str) -> SettingsRecord | None:
     row = NotificationSettings.get_or_none(NotificationSettings.org_id == org_id)
     return _settings(row) if row else None

@@ -165,7 +165,6 @@ async def test_email_critical_at_once_and_warnings_digested(api: ApiClient, owne
     await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
     reply = await api.patch("notifications/settings", headers=owner.jwt, json={
         "notifyEmail": True, "emailRecipients": ["ciso@acme.test", "dpo@acme.test"], "notifyMinSeverity": "warning",
-        "allowPrivateWebhookTargets": True,  # the SMTP server runs on loopback
         "digestMinutes": 15, "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none",
                                       "from": "AgentAudit <audit@acme.test>"}})
     assert reply.status == 200
@@ -336,14 +335,7 @@ async def test_smtp_host_is_vetted_and_never_quoted(api: ApiClient, owner: Accou
     """The SMTP host gets the webhook's address checks, and a failure says what failed without echoing the
     service that answered (here an SSH banner)."""
     async with _Banner() as ssh:
-        await _smtp_to(api, owner, "127.0.0.1", ssh.port, private=False)
-        refused = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
-        assert refused.status == 200 and refused.body["email"]["ok"] is False
-        assert refused.body["email"]["error"].startswith(
-            "the SMTP host 127.0.0.1 resolves to the private or loopback address 127.0.0.1; allow private targets")
-        assert ssh.connections == 0
-
-        await _smtp_to(api, owner, "127.0.0.1", ssh.port, private=True)
+        await _smtp_to(api, owner, "127.0.0.1", ssh.port, private=False)  # loopback: the install allows it
         answered = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
         assert answered.body["email"] == {"ok": False,
                                           "error": "could not connect: the server did not greet as an SMTP server"}
@@ -362,9 +354,9 @@ async def test_smtp_host_is_vetted_and_never_quoted(api: ApiClient, owner: Accou
         assert metadata.body["email"] == {"ok": False, "error": "the SMTP host 169.254.169.254 resolves to "
                                           "169.254.169.254, an address notifications may never reach"}
         log = await api.get("notifications/deliveries", params={"channel": "email"}, headers=owner.jwt)
-        assert len(log.body) == 4 and all(d["status"] == "failed" for d in log.body)
+        assert len(log.body) == 3 and all(d["status"] == "failed" for d in log.body)
         assert ssh.connections == 2
-        everything = str(refused.body) + str(answered.body) + str(resolved.body) + str(log.body)
+        everything = str(answered.body) + str(resolved.body) + str(log.body)
         assert "SSH" not in everything and "OpenSSH" not in everything and "SMTPConnectError" not in everything
 
 
@@ -382,13 +374,17 @@ async def test_a_webhook_at_a_non_http_service_is_not_quoted(api: ApiClient, own
 
 
 @pytest.mark.sqlite_only
-async def test_private_targets_need_the_install_to_allow_them(aiohttp_client, tmp_path, receiver, smtp) -> None:
+@pytest.mark.parametrize("install", [{"allow_private_notify_targets": False}, {"host": "0.0.0.0"}],
+                         ids=["switched-off", "auto-beyond-loopback"])
+async def test_private_targets_need_the_install_to_allow_them(aiohttp_client, tmp_path, receiver, smtp,
+                                                              install: dict) -> None:
     """``AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS=false`` (and ``auto`` on a sidecar bound beyond loopback):
-    an organisation's allowPrivateWebhookTargets alone reaches nothing private."""
+    an organisation's allowPrivateWebhookTargets alone reaches nothing private, and the refusal names the
+    install's setting."""
     from sidecar.api.app import create_app
     from sidecar.settings import Settings
 
-    settings = Settings(data_dir=tmp_path / "data", port=0, allow_private_notify_targets=False)
+    settings = Settings(data_dir=tmp_path / "data", port=0, **install)
     api = ApiClient(await aiohttp_client(create_app(settings)))
     owner = await api.new_account("owner@acme.test", name="Acme")
     await _webhook_on(api, owner, receiver)
@@ -397,6 +393,84 @@ async def test_private_targets_need_the_install_to_allow_them(aiohttp_client, tm
     for channel in ("webhook", "email"):
         assert result.body[channel]["ok"] is False
         assert result.body[channel]["error"].endswith(
-            "this sidecar does not allow private notification targets (AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS where "
-            "it runs; see SECURITY.md)"), channel
+            "this sidecar does not allow private notification targets (it listens beyond loopback, or "
+            "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS is false; set AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS where it "
+            "runs; see SECURITY.md)"), channel
     assert receiver.attempts == 0 and smtp.inbox.messages == []
+
+
+async def test_a_local_smtp_relay_needs_no_webhook_switch(api: ApiClient, owner: Account, receiver, smtp) -> None:
+    """A relay on the workstation keeps working after an upgrade: on a sidecar that allows private targets
+    (``auto`` on loopback) the SMTP host needs no allowPrivateWebhookTargets; a private webhook still does."""
+    await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
+    await _smtp_to(api, owner, "127.0.0.1", smtp.port, private=False)
+    await api.patch("notifications/settings", headers=owner.jwt,
+                    json={"webhookUrl": receiver.url, "notifyWebhook": True})
+    await api.post("audit-logs", json={"action": "x", "prompt": SSN}, headers=owner.api_key)
+    await _until(lambda: smtp.inbox.messages)
+    services = api.client.server.app[SERVICES]
+    await _until(lambda: _count(services, "pending") == 0)
+    assert {r["status"] for r in await _deliveries(api, "email")} == {"delivered"}
+    webhooks = await _deliveries(api, "webhook")
+    assert [r["status"] for r in webhooks] == ["failed"] and receiver.attempts == 0
+    assert "allow private webhook targets" in webhooks[0]["last_error"]
+    result = await api.post("notifications/test", json={"channel": "email"}, headers=owner.jwt)
+    assert result.body["email"] == {"ok": True, "error": None}
+
+
+async def _deliveries(api: ApiClient, channel: str) -> list[dict]:
+    services = api.client.server.app[SERVICES]
+    return await services.reads.run(
+        lambda: list(Delivery.select().where(Delivery.channel == channel).order_by(Delivery.id).dicts()))
+
+
+async def test_a_name_that_does_not_resolve_is_retried_and_a_refused_address_is_not(api: ApiClient, owner: Account,
+                                                                                   receiver) -> None:
+    """A DNS failure is transient (the delivery stays pending and is tried again); only a policy refusal (an
+    address notifications may not reach) fails for good. ``.invalid`` never resolves (RFC 6761)."""
+    await api.post("compliance-rules/packs", json={"packId": "hipaa"}, headers=owner.jwt)
+    await _webhook_on(api, owner, receiver, webhookUrl="http://nonexistent.invalid/hook")
+    await _smtp_to(api, owner, "nonexistent.invalid", 25, private=True)
+    await api.post("audit-logs", json={"action": "x", "prompt": SSN}, headers=owner.api_key)
+    services = api.client.server.app[SERVICES]
+
+    def retried(channel: str) -> bool:
+        with open_db(services.settings) as conn:
+            row = conn.execute("SELECT MAX(attempts) FROM deliveries WHERE channel = ?", (channel,)).fetchone()
+        return bool(row[0] and row[0] >= 2)
+
+    await _until(lambda: retried("webhook") and retried("email"))
+    for channel in ("webhook", "email"):
+        rows = await _deliveries(api, channel)
+        assert [r["status"] for r in rows] == ["pending"], channel
+        assert rows[0]["last_error"].startswith("cannot resolve the "), rows[0]
+
+    # the same deliveries now meet an address that is never allowed: failed at once, not retried
+    with open_db(services.settings) as conn:
+        conn.execute("UPDATE notification_settings SET smtp_host = ?, webhook_url = ? WHERE org_id = ?",
+                     ("169.254.169.254", "http://169.254.169.254/hook", owner.org_id))
+    await _until(lambda: _count(services, "pending") == 0)
+    for channel in ("webhook", "email"):
+        rows = await _deliveries(api, channel)
+        assert [r["status"] for r in rows] == ["failed"], channel
+        assert "an address notifications may never reach" in rows[0]["last_error"], rows[0]
+    assert receiver.attempts == 0
+
+
+@pytest.mark.sqlite_only
+async def test_start_beyond_loopback_warns_of_private_targets(aiohttp_client, tmp_path, smtp, caplog) -> None:
+    """Bound beyond loopback under ``auto``, a private SMTP host configured earlier is refused: one WARNING at
+    start says so and names the setting; none on a loopback-bound sidecar."""
+    from sidecar.api.app import create_app
+    from sidecar.settings import Settings
+
+    local = ApiClient(await aiohttp_client(create_app(Settings(data_dir=tmp_path / "data", port=0))))
+    owner = await local.new_account("owner@acme.test", name="Acme")
+    await _smtp_to(local, owner, "127.0.0.1", smtp.port, private=False)
+    await local.client.close()
+    assert not [r for r in caplog.records if "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS" in r.getMessage()]
+
+    await aiohttp_client(create_app(Settings(data_dir=tmp_path / "data", port=0, host="0.0.0.0")))
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "AGENTAUDIT_ALLOW_PRIVATE_NOTIFY_TARGETS"
+                in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].getMessage().startswith("1 organisation(s) have a private or loopback")

@@ -289,3 +289,24 @@ async def test_restart_resumes_or_fails_reports_left_running(aiohttp_client, set
         assert conn.execute("SELECT COUNT(*) FROM reports WHERE status = 'running'").fetchone()[0] == 0
         assert conn.execute("SELECT attempts FROM reports WHERE id = ?", (interrupted,)).fetchone() == (2,)
 
+
+
+@pytest.mark.sqlite_only
+async def test_report_files_from_before_the_upgrade_become_private_at_start(aiohttp_client, tmp_path,
+                                                                            caplog) -> None:
+    """Files and directories an older version left 0644/0755 are tightened once at start, and logged."""
+    reports = tmp_path / "data" / "reports"
+    folder = reports / "org_old"
+    folder.mkdir(parents=True)
+    old = [folder / "report_1.csv", folder / "report_2.pdf"]
+    for path in old:
+        path.write_text("prompt text")
+        os.chmod(path, 0o644)
+    for directory in (reports, folder):
+        os.chmod(directory, 0o755)
+    caplog.set_level("INFO", logger="agentaudit.jobs")
+    await aiohttp_client(create_app(Settings(data_dir=tmp_path / "data", port=0)))
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (reports, folder, *old)}
+    assert modes == {"reports": 0o700, "org_old": 0o700, "report_1.csv": 0o600, "report_2.pdf": 0o600}
+    assert [r.getMessage() for r in caplog.records if "private (files 0600" in r.getMessage()] == [
+        "made 4 report files and directories private (files 0600, directories 0700)"]
