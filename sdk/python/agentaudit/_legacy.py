@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
-from agentaudit._async_client import AsyncAgentAuditClient
+from agentaudit._async_client import QUEUED, AsyncAgentAuditClient
 from agentaudit._client import AgentAuditClient
 from agentaudit._config import legacy_retries
 from agentaudit._errors import APIStatusError, legacy_error
@@ -76,6 +76,8 @@ def _legacy(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
         result = call(*args, **kwargs)
     except APIStatusError as exc:
         _reraise(exc)
+    if result is QUEUED:  # queued already; awaiting it or not both work
+        return result
     if inspect.isawaitable(result):
         return _awaited(result, convert)
     return convert(result)
