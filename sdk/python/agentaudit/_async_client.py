@@ -15,7 +15,7 @@ from agentaudit._client import (batch_error, batch_requests, cannot_answer, chec
 from agentaudit._config import Config
 from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
 from agentaudit._events import event_body
-from agentaudit._http import Call
+from agentaudit._http import Call, encode_events
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
 from agentaudit._resources import one
 from agentaudit._tracing import in_trace
@@ -73,7 +73,7 @@ class AsyncAgentAuditClient(ClientCore):
         body = event_body(action, prompt=prompt, response=response, metadata=metadata,
                           agent_id=agent_id or self._default_agent, trace_id=trace_id, span_id=span_id,
                           parent_span_id=parent_span_id, started_at=started_at, ended_at=ended_at, extra=extra)
-        return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=body))
+        return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=encode_events(body)))
 
     def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool = True) -> Any:
         """``await client.log_batch([...])`` → the stored events (:class:`BatchResult`);
@@ -108,7 +108,8 @@ class AsyncAgentAuditClient(ClientCore):
                                            policy_id=policy_id)
             body = guardrail_body(action, prompt, response, metadata, agent, trace_id, parent_span_id)
             return await self._transport.send(Call("POST", "/audit-logs",
-                                                   lambda r: GuardrailResult.from_verdict(r.json()), body=body))
+                                                   lambda r: GuardrailResult.from_verdict(r.json()),
+                                                   body=encode_events(body)))
         except (APIConnectionError, APIStatusError) as exc:
             if on_error == "raise" or not cannot_answer(exc):
                 raise
