@@ -145,9 +145,23 @@ def test_one_client_serves_one_event_loop_after_another(org: Org) -> None:
 
 async def test_background_log_batch_queues_at_call_time_like_log(org: Org) -> None:
     async with AsyncAgentAuditClient(api_key=org.key, base_url=org.base) as client:
-        assert client.log_batch([{"action": "bg-batch", "metadata": {"i": i}} for i in range(3)], wait=False) is None
+        client.log_batch([{"action": "bg-batch", "metadata": {"i": i}} for i in range(3)], wait=False)
         assert client.log("bg-batch", metadata={"i": 3}, wait=False) is None
         assert client.stats.queued == 4  # queued without any await
         assert await client.flush(10) is True
         page = await client.logs.list(action="bg-batch")
+    assert sorted(e.metadata["i"] for e in page) == [0, 1, 2, 3]  # type: ignore[index]
+
+
+async def test_background_log_batch_may_also_be_awaited_as_before(org: Org) -> None:
+    async with AsyncAgentAuditClient(api_key=org.key, base_url=org.base) as client, \
+            agentaudit.AgentAuditAsync(org.key, org.base) as legacy:
+        assert await client.log_batch([{"action": "bg-awaited", "metadata": {"i": 0}}], wait=False) is None
+        queued = client.log_batch([{"action": "bg-awaited", "metadata": {"i": 1}}], wait=False)
+        assert client.stats.queued == 2  # queued at call time either way
+        assert await queued is None and await queued is None  # awaiting later, even twice, is harmless
+        assert await legacy.log_batch([{"action": "bg-awaited", "metadata": {"i": 2}}], wait=False) is None
+        legacy.log_batch([{"action": "bg-awaited", "metadata": {"i": 3}}], wait=False)  # no coroutine left unawaited
+        assert await client.flush(10) is True and await legacy.flush(10) is True
+        page = await client.logs.list(action="bg-awaited")
     assert sorted(e.metadata["i"] for e in page) == [0, 1, 2, 3]  # type: ignore[index]

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections import UserDict
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -253,3 +255,30 @@ def test_background_events_keep_their_values_as_logged(org: Org) -> None:
         assert client.logs.list(action="as-logged")[0].metadata == {"state": "before", "nested": {"steps": [1]}}
         assert client.logs.list(action="as-logged-batch")[0].metadata == {"state": "before", "steps": [1]}
         assert client.logs.list(action="changed").total == 0
+
+
+class Point(NamedTuple):
+    x: int
+    y: int
+
+
+class Steps(list):  # type: ignore[type-arg]
+    pass
+
+
+class Labels(UserDict):  # type: ignore[type-arg]
+    pass
+
+
+def test_background_sends_namedtuples_sequences_and_mappings_as_waited_mode_does(org: Org) -> None:
+    steps = Steps([1, Point(3, 4)])
+    metadata = {"p": Point(1, 2), "l": steps, "t": (5, [6]), "m": Labels(a=Point(7, 8))}
+    expected = {"p": [1, 2], "l": [1, [3, 4]], "t": [5, [6]], "m": {"a": [7, 8]}}
+    with org.client() as client:
+        assert client.log("seq-waited", metadata=metadata).metadata == expected
+        client.log("seq-bg", metadata=metadata, wait=False)
+        client.log_batch([{"action": "seq-bg-batch", "metadata": metadata}], wait=False)
+        steps.append(9)  # copied when logged
+        assert client.flush(10) is True
+        assert client.logs.list(action="seq-bg")[0].metadata == expected
+        assert client.logs.list(action="seq-bg-batch")[0].metadata == expected

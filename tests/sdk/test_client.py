@@ -358,3 +358,20 @@ def test_background_mode_counts_what_it_cannot_send_and_never_raises(org: Org, c
     assert len(messages) == 2, messages  # one warning per kind: not a dict or the like, and not encodable as JSON
     assert messages[0].startswith("agentaudit: dropped an event that cannot be sent: metadata must be a JSON object")
     assert messages[1].startswith("agentaudit: dropped an event that cannot be sent as JSON: metadata.v is nan")
+
+
+def test_a_nul_in_an_event_is_stored_as_u_fffd_waited_and_background(org: Org) -> None:
+    binary = "PK\x03\x04\x00\x00tool output"
+    stored = "PK\x03\x04\ufffd\ufffdtool output"
+    metadata = {"raw\x00key": binary, "nested": [binary], "path": "C:\\u0000"}  # the last is no NUL: kept
+    expected = {"raw\ufffdkey": stored, "nested": [stored], "path": "C:\\u0000"}
+    with org.client() as client:
+        waited = client.log("nul-waited", response=binary, metadata=metadata)
+        assert (waited.response, waited.metadata) == (stored, expected)
+        batch = client.log_batch([{"action": "nul-batch", "response": binary, "metadata": metadata}])
+        assert (batch.data[0].response, batch.data[0].metadata) == (stored, expected)
+        client.log("nul-bg", response=binary, metadata=metadata, wait=False)
+        client.log_batch([{"action": "nul-bg", "response": binary, "metadata": metadata}], wait=False)
+        assert client.flush(10) is True
+        assert client.stats.rejected == 0
+        assert [(e.response, e.metadata) for e in client.logs.list(action="nul-bg")] == [(stored, expected)] * 2

@@ -76,12 +76,20 @@ def test_the_older_constructor_takes_its_six_arguments_by_position(scripted: Scr
         agentaudit.AgentAudit("aa_live_k", scripted.url, None, 5.0, 0, -1.0)
 
 
+def test_the_alias_log_batch_is_a_list_with_the_batch_result_fields(org: Org) -> None:
+    audit = agentaudit.AgentAudit(org.admin_key, org.base, "writer-agent-1", 10.0, 0)
+    batch = audit.log_batch([{"action": "tool_use"}, {"action": "llm_end"}])
+    assert (batch.processed, batch.errors, [e.action for e in batch.data]) == (2, 0, ["tool_use", "llm_end"])
+    assert batch == batch.data and len(batch) == 2 and batch[1:] == [batch.data[1]]  # and still the older list
+    assert batch.data[0].id == audit.logs.get(batch[0].id).id  # the stored events
+
+
 def test_the_older_methods_return_plain_json_where_the_older_client_did(org: Org) -> None:
     audit = agentaudit.AgentAudit(org.admin_key, org.base, "writer-agent-1", 10.0, 0)
     clean = audit.guardrail("prompt_submitted", prompt="hello there")
     assert (clean.allowed, clean.action, clean.violations, clean.severity) == (True, "allow", [], "warning")
     batch = audit.log_batch([{"action": "tool_use"}, {"action": "llm_end"}])
-    assert type(batch) is list and [batch[0].action, batch[1].action] == ["tool_use", "llm_end"]
+    assert isinstance(batch, list) and [batch[0].action, batch[1].action] == ["tool_use", "llm_end"]
     agent = audit.register_agent("intake-agent", agent_type="assistant")
     policy = audit.clone_pack(name="HIPAA", pack_id="hipaa", mode="block")
     assigned = audit.assign_policy(policy.id, agent["id"])
@@ -134,7 +142,7 @@ def test_the_older_async_client_takes_the_older_arguments_and_gives_the_older_re
 
     verdict, batch, agent, missing = asyncio.run(run())
     assert (verdict.allowed, verdict.severity) == (True, "warning")
-    assert type(batch) is list and batch[0].agent_id == "async-agent"
+    assert isinstance(batch, list) and batch[0].agent_id == "async-agent" and batch.processed == 1
     assert type(agent) is dict and agent["name"] == "async-intake"
     assert isinstance(missing, agentaudit.NotFoundError)
 

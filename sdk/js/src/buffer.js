@@ -13,7 +13,7 @@
 // SDK's atexit hook does. One hook serves every sender that has events pending.
 
 import { APIConnectionError, retryAfterSeconds } from './errors.js';
-import { RETRY_STATUSES, backoffMs } from './http.js';
+import { RETRY_STATUSES, backoffMs, withoutNul } from './http.js';
 
 const INDEX = /^\[(\d+)\]/;
 
@@ -73,7 +73,7 @@ export class BufferedSender {
     }
     let json;
     try {
-      json = JSON.stringify(event);
+      json = withoutNul(JSON.stringify(event));
     } catch (err) {
       this.refuse(`it cannot be encoded as JSON (${err?.message})`);
       return;

@@ -2,7 +2,7 @@
 
 import { APIConnectionError, APIStatusError, ConfigError } from './errors.js';
 import { BufferedSender } from './buffer.js';
-import { Transport, encodeJson } from './http.js';
+import { Transport, encodeJson, withoutNul } from './http.js';
 import { Span, currentSpan, runIn } from './tracing.js';
 
 /**
@@ -141,7 +141,7 @@ export class AgentAuditClient {
 
   async store(event) {
     if (!isEvent(event)) throw new TypeError(`an event must be an object, got ${describe(event)}`);
-    return this.transport.request('POST', '/audit-logs', { body: this.withAgent(stampTrace(event)) });
+    return this.transport.request('POST', '/audit-logs', { json: withoutNul(encodeJson(this.withAgent(stampTrace(event)))) });
   }
 
   /** The background path of log(): stamp, copy, queue. Never throws; an event it cannot take is counted and warned. */
@@ -183,7 +183,7 @@ export class AgentAuditClient {
     if (!Array.isArray(events)) throw new TypeError(`logBatch takes an array of events, got ${describe(events)}`);
     const encoded = events.map((event, i) => {
       if (!isEvent(event)) throw new TypeError(`logBatch entry ${i} must be an object, got ${describe(event)}`);
-      return encodeJson(this.withAgent(stampTrace(event)), `logBatch entry ${i}`);
+      return withoutNul(encodeJson(this.withAgent(stampTrace(event)), `logBatch entry ${i}`));
     });
     const data = [];
     for (let start = 0; start < encoded.length; start += MAX_BATCH) {
@@ -208,7 +208,7 @@ export class AgentAuditClient {
     try {
       if (dryRun) return await this.evaluate({ ...this.withAgent(event), policyId });
       return verdict(await this.transport.request('POST', '/audit-logs',
-        { body: { ...this.withAgent(stampTrace(event)), checkType: 'realtime' } }));
+        { json: withoutNul(encodeJson({ ...this.withAgent(stampTrace(event)), checkType: 'realtime' })) }));
     } catch (err) {
       if (onError === 'throw' || !cannotAnswer(err)) throw err;
       return { allowed: onError === 'allow', action: onError === 'allow' ? 'allow' : 'block', violations: [],

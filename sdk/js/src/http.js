@@ -45,6 +45,17 @@ export function encodeJson(value, what = 'the request body') {
   return text;
 }
 
+const NUL = /(?<!\\)((?:\\\\)*)\\u0000/g; // an escaped U+0000: after an even run of backslashes
+
+/**
+ * An event's JSON text with each U+0000 (NUL) in its strings (action, prompt, response, ids, metadata keys and
+ * values) as U+FFFD, as the sidecar's OpenTelemetry ingest does (the REST API refuses NUL). JSON.stringify always
+ * escapes NUL as \\u0000, so one search of the text finds it.
+ */
+export function withoutNul(json) {
+  return json.includes('\\u0000') ? json.replace(NUL, '$1\\ufffd') : json;
+}
+
 /** Backoff with jitter; Retry-After (seconds) wins, capped at maxWaitMs. */
 export function backoffMs(attempt, retryAfter, { baseMs = 250, capMs = 8000, maxWaitMs = 30000 } = {}) {
   if (retryAfter != null) return Math.min(retryAfter * 1000, maxWaitMs);

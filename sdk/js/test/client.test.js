@@ -224,6 +224,28 @@ describe('waited calls', () => {
   });
 });
 
+describe('NUL characters', () => {
+  test('a NUL in an event is stored as U+FFFD, waited and background', async () => {
+    const client = new AgentAuditClient({ apiKey: key, baseUrl: base });
+    const binary = 'PK\x03\x04\x00\x00tool output';
+    const stored = 'PK\x03\x04\ufffd\ufffdtool output';
+    const metadata = { 'raw\x00key': binary, nested: [binary], path: 'C:\\u0000' }; // the last is no NUL: kept
+    const expected = { 'raw\ufffdkey': stored, nested: [stored], path: 'C:\\u0000' };
+    const action = unique('nul');
+    const waited = await client.log({ action, response: binary, metadata });
+    assert.deepEqual([waited.response, waited.metadata], [stored, expected]);
+    const batch = await client.logBatch([{ action, response: binary, metadata }]);
+    assert.deepEqual([batch.data[0].response, batch.data[0].metadata], [stored, expected]);
+    client.log({ action, response: binary, metadata }, { wait: false });
+    client.logBatch([{ action, response: binary, metadata }], { wait: false });
+    assert.equal(await client.flush(10000), true);
+    assert.equal(client.stats.rejected, 0);
+    const page = await client.listLogs({ action, limit: 10 });
+    assert.deepEqual(page.data.map((e) => [e.response, e.metadata]), Array(4).fill([stored, expected]));
+    await client.close();
+  });
+});
+
 describe('buffered mode', () => {
   test('log(..., { wait: false }) returns at once and everything arrives', async () => {
     const client = new BufferedClient({ apiKey: key, baseUrl: base, agentId: 'bg-agent' });

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -15,17 +15,34 @@ from agentaudit._client import (batch_error, batch_requests, cannot_answer, chec
 from agentaudit._config import Config
 from agentaudit._errors import AgentAuditError, APIConnectionError, APIStatusError
 from agentaudit._events import event_body
-from agentaudit._http import Call
+from agentaudit._http import Call, encode_events
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
 from agentaudit._resources import one
 from agentaudit._tracing import in_trace
+
+
+class Queued:
+    """What ``log_batch(..., wait=False)`` returns: the events are queued already, and ``await``-ing it (the form
+    that worked before it queued at call time) returns None at once. Awaitable any number of times."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield  # a generator that is done at once
+
+    def __repr__(self) -> str:
+        return "<agentaudit queued>"
+
+
+QUEUED = Queued()
 
 
 class AsyncAgentAuditClient(ClientCore):
     """Like :class:`AgentAuditClient`, for asyncio: ``await client.log(...)``, ``await client.agents.list()``.
 
     ``client.log(..., wait=False)`` returns None at once (no await needed) and is delivered by the background
-    sender thread; spans and ``@client.traced`` work on coroutines, one current span per task.
+    sender thread; ``log_batch(..., wait=False)`` also queues at once, and its result may be awaited or not; spans and ``@client.traced`` work on coroutines, one current span per task.
     Use ``async with AsyncAgentAuditClient(...) as client:`` or ``await client.aclose()``.
     """
 
@@ -56,14 +73,15 @@ class AsyncAgentAuditClient(ClientCore):
         body = event_body(action, prompt=prompt, response=response, metadata=metadata,
                           agent_id=agent_id or self._default_agent, trace_id=trace_id, span_id=span_id,
                           parent_span_id=parent_span_id, started_at=started_at, ended_at=ended_at, extra=extra)
-        return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=body))
+        return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=encode_events(body)))
 
     def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool = True) -> Any:
         """``await client.log_batch([...])`` → the stored events (:class:`BatchResult`);
-        ``client.log_batch([...], wait=False)`` → None, queued at once (no await), like ``log``."""
+        ``client.log_batch([...], wait=False)`` queues at once, like ``log``, and returns :data:`QUEUED`, which
+        needs no await but may be awaited (→ None): ``await client.log_batch([...], wait=False)`` still works."""
         if not wait:
             self._queue_batch(entries)
-            return None
+            return QUEUED
         return self._store_batch(batch_requests(entries, self._default_agent))  # checked now, before any await
 
     async def _store_batch(self, requests: list[tuple[int, bytes]]) -> BatchResult:
@@ -90,7 +108,8 @@ class AsyncAgentAuditClient(ClientCore):
                                            policy_id=policy_id)
             body = guardrail_body(action, prompt, response, metadata, agent, trace_id, parent_span_id)
             return await self._transport.send(Call("POST", "/audit-logs",
-                                                   lambda r: GuardrailResult.from_verdict(r.json()), body=body))
+                                                   lambda r: GuardrailResult.from_verdict(r.json()),
+                                                   body=encode_events(body)))
         except (APIConnectionError, APIStatusError) as exc:
             if on_error == "raise" or not cannot_answer(exc):
                 raise

@@ -22,7 +22,7 @@ from typing import Any
 
 from agentaudit._delivery import BatchDelivery
 from agentaudit._events import iso
-from agentaudit._http import InFlight, Transport, encode
+from agentaudit._http import InFlight, Transport, encode_events
 from agentaudit._models import SenderStats
 from agentaudit._retry import RetryPolicy
 from agentaudit._spill import SpillFile
@@ -251,12 +251,12 @@ class BufferedSender(BatchDelivery):
         kept, bodies = [], []
         for batch in batches:
             try:
-                body = encode(batch)
+                body = encode_events(batch)
             except Exception:
                 batch = self._encodable(batch)
                 if not batch:
                     continue
-                body = encode(batch)
+                body = encode_events(batch)
             kept.append(batch)
             bodies.append(body)
         return kept, bodies

@@ -14,7 +14,7 @@ from agentaudit._config import Config
 from agentaudit._errors import (AgentAuditError, APIConnectionError, APIStatusError, APITimeoutError, ConfigError,
                                 ValidationError)
 from agentaudit._events import batch_entries, event_body, normalise_entry
-from agentaudit._http import Call, Transport, encode
+from agentaudit._http import Call, Transport, encode_events
 from agentaudit._models import AuditLog, BatchResult, GuardrailResult, Report
 from agentaudit._resources import one
 from agentaudit._tracing import in_trace, join_span
@@ -85,7 +85,7 @@ def batch_requests(entries: Any, default_agent: str | None) -> list[tuple[int, b
     requests = []
     for start, part in chunks(bodies):
         try:
-            requests.append((start, encode(part)))
+            requests.append((start, encode_events(part)))
         except ValidationError as exc:
             raise batch_error(exc, start, []) from None
     return requests
@@ -171,7 +171,7 @@ class AgentAuditClient(ClientCore):
         body = event_body(action, prompt=prompt, response=response, metadata=metadata,
                           agent_id=agent_id or self._default_agent, trace_id=trace_id, span_id=span_id,
                           parent_span_id=parent_span_id, started_at=started_at, ended_at=ended_at, extra=extra)
-        return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=body))
+        return self._transport.send(Call("POST", "/audit-logs", one(AuditLog), body=encode_events(body)))
 
     def log_batch(self, entries: Iterable[Mapping[str, Any]], *, wait: bool | None = None) -> BatchResult | None:
         """Record many events (camelCase or snake_case keys); more than 50 go as several requests, in order.
@@ -222,7 +222,7 @@ class AgentAuditClient(ClientCore):
                                      policy_id=policy_id)
             body = guardrail_body(action, prompt, response, metadata, agent, trace_id, parent_span_id)
             return self._transport.send(Call("POST", "/audit-logs", lambda r: GuardrailResult.from_verdict(r.json()),
-                                             body=body))
+                                             body=encode_events(body)))
         except (APIConnectionError, APIStatusError) as exc:
             if on_error == "raise" or not cannot_answer(exc):
                 raise

@@ -17,7 +17,7 @@ from typing import Any
 
 from agentaudit._errors import APIConnectionError
 from agentaudit._events import problem
-from agentaudit._http import Response, Transport, encode
+from agentaudit._http import Response, Transport, encode, encode_events
 from agentaudit._retry import RetryPolicy, retry_after_seconds
 from agentaudit._spill import SpillFile
 
@@ -102,12 +102,12 @@ class BatchDelivery:
         Refused events (400 naming them, 401, 402, 403, ...) are counted and not tried again. A 413 splits the batch.
         """
         try:
-            body = encode(events)
+            body = encode_events(events)
         except Exception:  # a value that cannot be encoded (replayed from an older spill file): drop it alone
             events = self._encodable(events)
             if not events:
                 return [], None
-            body = encode(events)
+            body = encode_events(events)
         try:
             response: Response | APIConnectionError = self._transport.request("POST", self._target, body)
         except APIConnectionError as exc:

@@ -3,7 +3,8 @@
 Metadata (and any other field) may hold values JSON has no type for; they are sent as :func:`json_value` says: a
 datetime as ISO 8601 UTC with milliseconds and ``Z`` (like every time the SDK sends), a date or time in ISO
 format, a set as a list (sorted when its items allow), bytes as UTF-8 text (undecodable bytes become U+FFFD), any
-other mapping as an object, anything else as its ``str()``. NaN and infinities have no JSON form: they are refused
+list or tuple (a namedtuple too) as an array, any other mapping as an object, anything else as its ``str()``; the
+same in background mode, where :func:`snapshot` copies them. NaN and infinities have no JSON form: they are refused
 (:class:`~agentaudit.ValidationError` naming the field) rather than sent as invalid JSON.
 """
 
@@ -92,6 +93,10 @@ def snapshot(value: Any) -> Any:
         return [item if type(item) in _ATOMIC else snapshot(item) for item in value]
     if kind in _ATOMIC or isinstance(value, (str, int, float)):  # immutable, and JSON takes their subclasses
         return value
+    if isinstance(value, (list, tuple)):  # a namedtuple or list subclass: an array, as json.dumps sends it
+        return [snapshot(item) for item in value]
+    if isinstance(value, Mapping):  # a dict subclass or any other mapping: an object
+        return {key: snapshot(item) for key, item in value.items()}
     converted = json_value(value)
     return converted if type(converted) is str else snapshot(converted)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import select
 import socket
 import threading
@@ -110,6 +111,19 @@ def encode(body: Any) -> bytes:
                           default=json_value).encode("utf-8")
     except (ValueError, TypeError, RecursionError) as exc:
         raise unencodable(body, exc) from None
+
+
+_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")  # an escaped U+0000: after an even run of backslashes
+
+
+def encode_events(body: Any) -> bytes:
+    """:func:`encode` for events: a U+0000 (NUL) in any text of them (action, prompt, response, ids, metadata keys
+    and values) becomes U+FFFD, as the sidecar's OpenTelemetry ingest does (PostgreSQL cannot store NUL, so the
+    REST API refuses it). JSON always escapes NUL as ``\\u0000``, so one search of the bytes finds it."""
+    data = encode(body)
+    if b"\\u0000" in data:
+        data = _NUL.sub(rb"\1\\ufffd", data)
+    return data
 
 
 def dropped(sock: socket.socket | None) -> bool:

@@ -19,12 +19,12 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
-from agentaudit._async_client import AsyncAgentAuditClient
+from agentaudit._async_client import QUEUED, AsyncAgentAuditClient
 from agentaudit._client import AgentAuditClient
 from agentaudit._config import legacy_retries
 from agentaudit._errors import APIStatusError, legacy_error
 from agentaudit._http import RetryPolicy
-from agentaudit._models import GuardrailResult, Model
+from agentaudit._models import BatchResult, GuardrailResult, Model
 
 BACKOFF_CAP = 30.0  # the older client's longest pause between attempts
 
@@ -56,8 +56,19 @@ def _json_list(result: Any) -> list[Any]:
     return [item.raw for item in result]
 
 
+class BatchList(list):  # type: ignore[type-arg]
+    """What ``AgentAudit.log_batch`` returns: the stored events as a list (the older client's result) that also
+    has :class:`BatchResult`'s ``processed``, ``errors`` and ``data`` (code written for ``AgentAuditClient``)."""
+
+    def __init__(self, result: BatchResult) -> None:
+        super().__init__(result.data)
+        self.data = result.data
+        self.processed = result.processed
+        self.errors = result.errors
+
+
 def _listed(result: Any) -> Any:
-    return None if result is None else list(result)
+    return None if result is None else BatchList(result)
 
 
 def _verdict(result: GuardrailResult) -> GuardrailResult:
@@ -76,6 +87,8 @@ def _legacy(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
         result = call(*args, **kwargs)
     except APIStatusError as exc:
         _reraise(exc)
+    if result is QUEUED:  # queued already; awaiting it or not both work
+        return result
     if inspect.isawaitable(result):
         return _awaited(result, convert)
     return convert(result)
