@@ -190,7 +190,7 @@ class CompiledDetector:
     def labels_key(self, key: str) -> bool:
         """True when the metadata key text ``key`` (see ``engine``: path segments as words)
         carries one of the detector's :meth:`Detector.key_labels`."""
-        return self._key_labels is not None and textscan.search(self._key_labels, key)
+        return self._key_labels is not None and textscan.search(self._key_labels, textscan.safe_text(key))
 
     def find(
         self, text: textscan.Prepared | str, hits: frozenset[int] | None = None, offset: int = 0

@@ -151,6 +151,7 @@ def test_an_integer_is_reported_only_under_a_key_that_labels_it(compile_one, now
     assert verdict.action == "block"
     for key in ("card_number", "cardNumber", "pan", "payment.card"):
         assert evaluate(rules, EventText(metadata={key: card}), now=now).action == "block", key
+    assert evaluate(rules, EventText(metadata={"card\ud800": card}), now=now).action == "block"  # a lone surrogate
     for key in ("message_id", "id", "snowflake", "tokens"):
         assert evaluate(rules, EventText(metadata={key: card}), now=now).violations == (), key
     assert evaluate(rules, EventText(metadata={"id": 256826566270213}), now=now).violations == ()
