@@ -302,7 +302,8 @@ class PoliciesView(QWidget):
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setInformativeText(
             "Its organisation-wide rules take the new definitions and keep their ids, so alerts and history "
-            "still name them. Rules you switched off stay off; rules new in the pack are added, switched on; "
+            "still name them. Rules you switched off stay off, rules you deleted stay deleted, and your "
+            "severity, action and redaction changes are kept; rules new in the pack are added, switched on; "
             "rules the pack no longer has are removed. Policies cloned from the pack are your own copies and "
             "do not change.")
         go = box.addButton("Update", QMessageBox.ButtonRole.AcceptRole)

@@ -101,8 +101,8 @@ def rule_json(record: RuleRecord) -> dict[str, Any]:
 
 def pack_upgrade_json(record: PackUpgradeRecord) -> dict[str, Any]:
     return {"packId": record.pack_id, "fromVersion": record.from_version, "toVersion": record.to_version,
-            "added": record.added, "updated": record.updated, "removed": record.removed,
-            "rules": [rule_json(rule) for rule in record.rules]}
+            "added": record.added, "updated": record.updated, "removed": record.removed, "kept": record.kept,
+            "stayedDeleted": record.stayed_deleted, "rules": [rule_json(rule) for rule in record.rules]}
 
 
 def policy_json(record: PolicyRecord) -> dict[str, Any]:

@@ -72,6 +72,20 @@ class Detector:
     finder: Finder | None = None
     triggers: tuple[str, ...] = field(default=())
     warm: Callable[[], None] | None = None
+    #: Labels beyond the patterns' ``labels`` and ``context`` that name this detector's value
+    #: in a metadata key (see :meth:`key_labels`).
+    extra_key_labels: tuple[str, ...] = ()
+
+    def key_labels(self) -> tuple[str, ...]:
+        """The words that, in a metadata key path, say an integer there is this detector's
+        kind of value (``card``, ``card_number``, ``ssn``): every spec's ``labels`` and
+        ``context`` words and ``extra_key_labels``. An integer under a key without one is
+        not reported by this detector (``{"message_id": 4111111111111111}``)."""
+        words: list[str] = list(self.extra_key_labels)
+        for spec in self.patterns:
+            words.extend(spec.labels)
+            words.extend(spec.context)
+        return tuple(dict.fromkeys(words))
 
     def trigger_patterns(self) -> tuple[str, ...]:
         """The regexes the prefilter looks for: each spec's candidate regex followed, when
@@ -152,10 +166,12 @@ _LIST_JOINER = re.compile(r"\s*(?:or|and|/|&|,)\s*", re.IGNORECASE)
 class CompiledDetector:
     """A detector with its regexes compiled. Stateless; safe to share between threads."""
 
-    __slots__ = ("detector", "_specs", "_needs")
+    __slots__ = ("detector", "_specs", "_needs", "_key_labels")
 
     def __init__(self, detector: Detector) -> None:
         self.detector = detector
+        words = detector.key_labels()
+        self._key_labels = textscan.context_regex(words) if words else None
         self._specs = tuple(_CompiledSpec(spec) for spec in detector.patterns)
         needs: list[tuple[int, ...]] = []
         index = 0
@@ -170,6 +186,11 @@ class CompiledDetector:
     @property
     def id(self) -> str:
         return self.detector.id
+
+    def labels_key(self, key: str) -> bool:
+        """True when the metadata key text ``key`` (see ``engine``: path segments as words)
+        carries one of the detector's :meth:`Detector.key_labels`."""
+        return self._key_labels is not None and textscan.search(self._key_labels, textscan.safe_text(key))
 
     def find(
         self, text: textscan.Prepared | str, hits: frozenset[int] | None = None, offset: int = 0

@@ -131,6 +131,8 @@ DETECTORS = (
                 validate=v.fr_nir_valid,
             ),
         ),
+        extra_key_labels=("nir", "insee", "numero insee", "securite sociale", "sécurité sociale",
+                          "numero de securite sociale", "social security"),
     ),
     Detector(
         id="de_tax_id",

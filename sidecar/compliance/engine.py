@@ -11,9 +11,11 @@ when the verdict's text has been redacted (replacements change lengths).
 
 Fields: ``prompt``, ``response``, and ``metadata.<path>`` for each string inside the metadata
 (``metadata.user.notes``, ``metadata.items[2]``; a metadata value that is itself a string is
-the field ``metadata``) and for each integer, scanned as its decimal text (offsets in that
-text; a redacted integer is stored as the redacted string, see ``metadata.replace_strings``).
-Booleans and floats are not scanned. Sentiment rules read the prompt and the response only.
+the field ``metadata``) and for each integer of 9 to 40 digits, scanned as its decimal text
+(offsets in that text; a redacted integer is stored as the redacted string, see
+``metadata.replace_strings``); a detector reports an integer only under a key path that
+carries one of its labels (``args.card``, ``ssn``), not under ``id`` or ``message_id``.
+Shorter integers (token counts, latencies, statuses), booleans and floats are not scanned. Sentiment rules read the prompt and the response only.
 """
 
 from __future__ import annotations
@@ -159,6 +161,7 @@ class _Field:
     prepared: Prepared
     hits: frozenset[int] | None = None
     scanned: bool = False
+    integer: bool = False  # an integer's decimal text: detectors need a label in the key path
 
     @property
     def text(self) -> str:
@@ -180,9 +183,9 @@ def _fields(event: EventText) -> list[_Field]:
         if event.metadata:
             fields.append(_Field("metadata", (), Prepared(event.metadata)))
     elif event.metadata is not None:
-        for path, value in md.iter_texts(event.metadata):
+        for path, value, integer in md.iter_texts(event.metadata):
             if value:
-                fields.append(_Field(_field_name(path), path, Prepared(value)))
+                fields.append(_Field(_field_name(path), path, Prepared(value), integer=integer))
     return fields
 
 
@@ -196,6 +199,8 @@ def _scan(rules: CompiledRules, fields: list[_Field]) -> list[Found]:
     (detectors, keyword/regex/injection matchers) run, each once however many rules use it.
     A field whose folded form differs (``Prepared.folded``: invisible characters, odd spaces
     or dashes) gets a second pass over that form, which detectors and injection phrases read.
+    An integer is a value of a detector's kind only under a key that says so (``card``,
+    ``ssn``; ``CompiledDetector.labels_key``): alone, a long number is as likely an id.
     """
     results: list[Found] = []
     for item in fields:
@@ -206,8 +211,11 @@ def _scan(rules: CompiledRules, fields: list[_Field]) -> list[Found]:
             if hits is not None and folded is not item.prepared:
                 hits = hits | (rules.prefilter.match(folded.data) or frozenset())
             owners = set(rules.owners) if hits is None else {rules.owners[i] for i in hits}
+            key = md.key_words(item.path) if item.integer and item.path else None
             for owner in owners:
                 if isinstance(owner, str):
+                    if key is not None and not rules.detectors[owner].labels_key(key):
+                        continue
                     spans = rules.detectors[owner].find(item.prepared, hits, rules.detector_triggers[owner][0])
                 else:
                     spans = rules.matchers[owner].find(item.prepared)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,11 @@ MAX_DEPTH = 64
 #: Integers with more digits than this are not scanned (no identifier is that long).
 MAX_INT_DIGITS = 40
 _INT_BOUND = 10**MAX_INT_DIGITS
+#: Integers with fewer digits than this are not scanned: no numeric identifier the detectors
+#: know is shorter than 9 digits (SSN, ABA routing), and token counts, latencies and statuses
+#: are. Compared as a number, before any conversion to text.
+MIN_INT_DIGITS = 9
+_INT_FLOOR = 10 ** (MIN_INT_DIGITS - 1)
 OPERATORS = ("eq", "ne", "contains", "gt", "gte", "lt", "lte")
 _MISSING = object()
 
@@ -132,17 +138,20 @@ def leaf_text(value: Any) -> str | None:
     return None
 
 
-def iter_texts(obj: Any) -> Iterator[tuple[Path, str]]:
-    """Every string and integer value inside ``obj`` (depth-first, document order) with its
-    path, as :func:`leaf_text`. Dict keys are not values. Nesting deeper than MAX_DEPTH is not
+def iter_texts(obj: Any) -> Iterator[tuple[Path, str, bool]]:
+    """Every string value and every integer of MIN_INT_DIGITS to MAX_INT_DIGITS digits inside
+    ``obj`` (depth-first, document order): ``(path, text, is_integer)``, the text as
+    :func:`leaf_text`. Dict keys are not values. Nesting deeper than MAX_DEPTH is not
     descended into."""
     stack: list[tuple[Path, Any]] = [((), obj)]
     while stack:
         path, value = stack.pop()
-        text = leaf_text(value)
-        if text is not None:
+        if isinstance(value, str):
             if path:
-                yield path, text
+                yield path, value, False
+        elif isinstance(value, int):
+            if path and not isinstance(value, bool) and _INT_FLOOR <= abs(value) < _INT_BOUND:
+                yield path, str(value), True
         elif len(path) < MAX_DEPTH:
             if isinstance(value, dict):
                 items = [(path + (str(k),), v) for k, v in value.items()]
@@ -151,6 +160,17 @@ def iter_texts(obj: Any) -> Iterator[tuple[Path, str]]:
             else:
                 continue
             stack.extend(reversed(items))
+
+
+def key_words(path: Path) -> str:
+    """The string segments of ``path`` as words, for label matching: ``("args", "cardNumber")``
+    -> ``"args card Number"``, ``("payment", "card_no", 0)`` -> ``"payment card no"``."""
+    words = " ".join(segment for segment in path if isinstance(segment, str))
+    return _CAMEL.sub(" ", _KEY_JOINERS.sub(" ", words))
+
+
+_KEY_JOINERS = re.compile(r"[_\-.]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def replace_strings(obj: Any, replacements: dict[Path, str]) -> Any:

@@ -1,7 +1,8 @@
 """Rule packs: versioned data files of rules shipped with the sidecar (``packs/*.json``).
 
 A pack file is ``{id, name, description, version, rules: [{key, name, ruleType, condition,
-severity, action, redaction?}]}``. ``key`` is stable across versions so an installed rule can be
+severity, action, redaction?, since?}]}``; ``since`` is the pack version that added the rule
+(default 1.0.0). ``key`` is stable across versions so an installed rule can be
 matched to its pack rule when a pack is upgraded. Every rule is validated when loaded, so a
 broken pack fails at start-up (and in tests), never at evaluation time.
 """
@@ -33,6 +34,9 @@ class PackRule:
     severity: str
     action: str
     redaction: str = "none"
+    #: The pack version that added the rule: an upgrade re-adds a rule the organisation lacks only when it is
+    #: newer than the installed version (an older one was deleted on purpose).
+    since: str = "1.0.0"
 
     def to_json(self) -> dict[str, Any]:
         """The wire shape (camelCase), as in the pack file."""
@@ -44,6 +48,7 @@ class PackRule:
             "severity": self.severity,
             "action": self.action,
             "redaction": self.redaction,
+            "since": self.since,
         }
 
 
@@ -113,8 +118,11 @@ def parse_pack(raw: Any) -> Pack:
         if severity not in SEVERITIES or action not in ACTIONS or redaction not in REDACTIONS:
             raise InvalidRule("rules", f"{where}: bad severity, action or redaction")
         rule_type = _text(item, "ruleType", where)
+        since = item.get("since", "1.0.0")
+        if not isinstance(since, str) or not all(part.isdigit() for part in since.split(".")):
+            raise InvalidRule("rules", f"{where}: since must be a version such as 1.1.0")
         rules.append(PackRule(key, _text(item, "name", where), rule_type,
-                              validate_rule(rule_type, item.get("condition")), severity, action, redaction))
+                              validate_rule(rule_type, item.get("condition")), severity, action, redaction, since))
     if not rules:
         raise InvalidRule("rules", f"pack {pack_id} has no rules")
     return Pack(pack_id, _text(raw, "name", "pack"), _text(raw, "description", "pack"),

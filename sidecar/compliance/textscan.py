@@ -93,7 +93,7 @@ class Prepared:
     :meth:`original_spans` maps spans found in it back to this text.
     """
 
-    __slots__ = ("text", "data", "ascii", "_wide", "_extra", "_folded", "_removed")
+    __slots__ = ("text", "data", "ascii", "_wide", "_extra", "_folded", "_fold_done", "_removed")
 
     def __init__(self, text: str, _removed: list[int] | None = None) -> None:
         self.text = safe_text(text)
@@ -101,16 +101,20 @@ class Prepared:
         self.ascii = len(self.data) == len(self.text)
         self._wide: list[int] | None = None
         self._extra: list[int] = []
-        self._folded: Prepared | None = self if self.ascii else None
+        # The folded form when it differs; None when folding changes nothing (``self`` is
+        # not stored there: the cycle would keep every text alive until the cyclic GC ran).
+        self._folded: Prepared | None = None
+        self._fold_done = self.ascii
         self._removed = _removed
 
     def folded(self) -> Prepared:
         """This text with invisible characters dropped and odd spaces and dashes made ASCII;
         ``self`` when there is nothing to fold (always for ASCII text)."""
-        if self._folded is None:
+        if not self._fold_done:
             text, removed = fold(self.text)
-            self._folded = self if text is self.text else Prepared(text, removed)
-        return self._folded
+            self._folded = None if text is self.text else Prepared(text, removed)
+            self._fold_done = True
+        return self if self._folded is None else self._folded
 
     def original_spans(self, spans: list[Span]) -> list[Span]:
         """``spans`` of a :meth:`folded` text as spans of the text it was folded from. A span

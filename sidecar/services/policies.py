@@ -48,9 +48,11 @@ def checked_conditions(conditions: Any) -> dict[str, Any] | None:
 
 
 def _installed_rules(pack: Pack) -> list[dict[str, Any]]:
-    """The pack's rules as organisation-wide rule fields (the pack's action becomes the rule's action)."""
+    """The pack's rules as organisation-wide rule fields (the pack's action becomes the rule's action), each
+    with ``since``, the pack version that added it (for an upgrade; an install ignores it)."""
     return [{"pack_rule_key": r.key, "name": r.name, "rule_type": r.rule_type, "condition": r.condition,
-             "severity": r.severity, "action_override": r.action, "redaction": r.redaction} for r in pack.rules]
+             "severity": r.severity, "action_override": r.action, "redaction": r.redaction, "since": r.since}
+            for r in pack.rules]
 
 
 def _pack(pack_id: str) -> Pack:
@@ -201,7 +203,8 @@ class PolicyService:
                                   target=lambda _: pack.id,
                                   details=lambda done: {"from": done.from_version, "to": done.to_version,
                                                         "added": done.added, "updated": done.updated,
-                                                        "removed": done.removed},
+                                                        "removed": done.removed, "kept": done.kept,
+                                                        "stayedDeleted": done.stayed_deleted},
                                   recorded=lambda done: done.from_version != done.to_version)
 
     async def uninstall_pack(self, principal: Principal, pack_id: str) -> None:

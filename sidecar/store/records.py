@@ -67,6 +67,8 @@ class PackUpgradeRecord:
     updated: int
     removed: int
     rules: tuple[RuleRecord, ...]
+    kept: int = 0  #: rules edited by the organisation whose severity, action and redaction were kept
+    stayed_deleted: int = 0  #: pack rules the organisation had deleted, not re-added
 
 
 @dataclass(frozen=True, slots=True)

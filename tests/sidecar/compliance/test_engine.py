@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 from datetime import datetime, timedelta
 
 import pytest
 
+from sidecar.compliance import metadata as md
 from sidecar.compliance.engine import compile_rules, evaluate
 from sidecar.compliance.ratelimit import RateWindow
 from sidecar.compliance.types import EventText, InvalidRule, Match
@@ -125,10 +127,42 @@ def test_metadata_strings_are_scanned_with_json_paths(compile_one, now: datetime
 def test_metadata_integers_are_scanned_as_their_decimal_text(compile_one, now: datetime) -> None:
     rules = compile_one("pii_detect", {"patterns": ["credit_card", "phone"]})
     metadata = {"tool": "charge", "args": {"card": 4111111111111111, "ok": True, "amount": 4111111111111111.0,
-                                           "items": [5, 4111111111111111], "huge": 10**60}}
+                                           "cards": [5, 4111111111111111], "huge": 10**60}}
     matches = evaluate(rules, EventText(metadata=metadata), now=now).violations[0].matches
     assert matches == (Match("metadata.args.card", 0, 16, "credit_card"),
-                       Match("metadata.args.items[1]", 0, 16, "credit_card"))
+                       Match("metadata.args.cards[1]", 0, 16, "credit_card"))
+
+
+def _luhn_valid_16_digits(rng: random.Random) -> int:
+    digits = [4] + [rng.randrange(10) for _ in range(14)]
+    total = 0
+    for i, d in enumerate(reversed(digits)):  # positions from the right, check digit still to come
+        d = d * 2 if i % 2 == 0 else d
+        total += d - 9 if d > 9 else d
+    return int("".join(map(str, digits)) + str((10 - total % 10) % 10))
+
+
+def test_an_integer_is_reported_only_under_a_key_that_labels_it(compile_one, now: datetime) -> None:
+    rules = compile_one("pii_detect", {"patterns": ["credit_card", "ssn", "fr_nir"]}, action="block")
+    rng = random.Random(7)
+    card = _luhn_valid_16_digits(rng)
+    assert evaluate(rules, EventText(prompt=f"card {card}"), now=now).action == "block"  # a real card number
+    verdict = evaluate(rules, EventText(metadata={"args": {"card": 4111111111111111, "ssn": 536221234}}), now=now)
+    assert verdict.action == "block"
+    for key in ("card_number", "cardNumber", "pan", "payment.card"):
+        assert evaluate(rules, EventText(metadata={key: card}), now=now).action == "block", key
+    assert evaluate(rules, EventText(metadata={"card\ud800": card}), now=now).action == "block"  # a lone surrogate
+    for key in ("message_id", "id", "snowflake", "tokens"):
+        assert evaluate(rules, EventText(metadata={key: card}), now=now).violations == (), key
+    assert evaluate(rules, EventText(metadata={"id": 256826566270213}), now=now).violations == ()
+    assert evaluate(rules, EventText(metadata={"nir": 256826566270213}), now=now).action == "block"
+
+
+def test_short_integers_are_not_scanned(compile_one, now: datetime) -> None:
+    rules = compile_one("regex_match", {"pattern": r"\d+"})
+    assert evaluate(rules, EventText(metadata={"tokens": 340, "status": 200, "n": 99_999_999}), now=now).violations == ()
+    assert evaluate(rules, EventText(metadata={"n": 100_000_000}), now=now).violations != ()
+    assert [t for _, t, _ in md.iter_texts({"a": 12, "b": -123456789, "c": True, "d": "x"})] == ["-123456789", "x"]
 
 
 def test_a_redacted_metadata_integer_becomes_the_redaction_string(compile_one, now: datetime) -> None:

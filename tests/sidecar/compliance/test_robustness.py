@@ -5,6 +5,8 @@ Completion is the assertion (pytest-timeout bounds each test); no wall-clock thr
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import datetime, timezone
 
 import pytest
@@ -58,6 +60,27 @@ def test_folded_offsets_point_into_the_original(text: str) -> None:
     spans = folded.original_spans([(i, i + 1) for i in range(len(folded.text))])
     assert all(0 <= s < e <= len(text) for s, e in spans)
     assert [fold(text[s:e])[0] for s, e in spans] == list(folded.text)
+
+
+class _Referable(Prepared):
+    """Prepared with a weakref slot (Prepared's own __slots__ has none)."""
+
+
+@pytest.mark.parametrize("text", ["plain ascii 4111 1111 1111 1111", "caf\u00e9 without folding", "zero\u200bwidth\u00a0space"])
+def test_prepared_text_is_freed_when_its_last_reference_goes(text: str) -> None:
+    # No reference cycle (folded() used to store ``self``): the text goes at once, not at
+    # the next cyclic collection, so a burst of large prompts does not pile up.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        prepared = _Referable(text)
+        prepared.folded()
+        ref = weakref.ref(prepared)
+        del prepared
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 MEGABYTE = 1_000_000

@@ -74,14 +74,16 @@ async def test_upgrade_keeps_ids_and_switches_and_takes_new_definitions(api: Api
     reply = await api.post("compliance-rules/packs/secrets/upgrade", headers=owner.jwt)
     assert reply.status == 200, reply.body
     body = reply.body
-    assert {k: body[k] for k in ("packId", "fromVersion", "toVersion", "added", "updated", "removed")} == {
-        "packId": "secrets", "fromVersion": "1.0.0", "toVersion": "1.1.0", "added": 1, "updated": 1, "removed": 1}
+    assert {k: body[k] for k in ("packId", "fromVersion", "toVersion", "added", "updated", "removed", "kept",
+                                 "stayedDeleted")} == {
+        "packId": "secrets", "fromVersion": "1.0.0", "toVersion": "1.1.0", "added": 0, "updated": 1, "removed": 1,
+        "kept": 1, "stayedDeleted": 1}
     shipped = {rule.key: rule for rule in get_pack("secrets").rules}  # type: ignore[union-attr]
     after = _pack_rules(settings, owner.org_id, "secrets")
-    assert set(after) == set(shipped)
+    assert set(after) == set(shipped) - {"tokens"}  # in 1.0.0 already and deleted by the organisation: stays deleted
     kept_keys = set(before) - {"legacy-words"}
     assert {k: after[k] for k in kept_keys} == {k: before[k] for k in kept_keys}
-    assert obsolete not in after.values() and after["tokens"] not in before.values()
+    assert obsolete not in after.values()
     rules = {r["id"]: r for r in body["rules"]}
     assert set(rules) == set(after.values())
     by_key = {key: rules[rule_id] for key, rule_id in after.items()}
@@ -95,10 +97,10 @@ async def test_upgrade_keeps_ids_and_switches_and_takes_new_definitions(api: Api
     assert by_key["passwords"]["updatedAt"] == by_key["passwords"]["createdAt"]  # unchanged: not rewritten
 
     listed = (await api.get("compliance-rules/packs/installed", headers=owner.jwt)).body
-    assert [(p["version"], p["latestVersion"], p["ruleCount"]) for p in listed] == [("1.1.0", "1.1.0", 5)]
+    assert [(p["version"], p["latestVersion"], p["ruleCount"]) for p in listed] == [("1.1.0", "1.1.0", 4)]
     activity = (await api.get("activity", params={"action": "pack.upgrade"}, headers=owner.jwt)).body
-    assert [(a["action"], a["targetId"], a["details"]["from"], a["details"]["to"]) for a in activity] == [
-        ("pack.upgrade", "secrets", "1.0.0", "1.1.0")]
+    assert [(a["action"], a["targetId"], a["details"]["from"], a["details"]["to"], a["details"]["kept"],
+             a["details"]["stayedDeleted"]) for a in activity] == [("pack.upgrade", "secrets", "1.0.0", "1.1.0", 1, 1)]
     kept = await api.get(f"alerts/{alert['id']}", headers=owner.jwt)
     assert kept.body["ruleId"] == before["cloud-keys"]
     assert (await api.get(f"compliance-rules/{kept.body['ruleId']}", headers=owner.jwt)).body["name"] == \
@@ -116,6 +118,45 @@ async def test_upgrade_keeps_ids_and_switches_and_takes_new_definitions(api: Api
     words = await api.post("audit-logs", json={"action": "llm_call", "prompt": "the password is hunter2"},
                            headers=owner.api_key)
     assert obsolete not in _violations(words.body)
+
+
+async def test_upgrade_keeps_the_organisations_edits_and_readds_only_rules_new_since(
+        api: ApiClient, owner: Account, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from sidecar.compliance import packs as pack_module
+
+    assert (await api.post("compliance-rules/packs", json={"packId": "secrets"}, headers=owner.jwt)).status == 201
+    with open_db(settings) as conn:
+        conn.execute("UPDATE installed_packs SET version = '1.0.0' WHERE org_id = ? AND pack_id = 'secrets'",
+                     (owner.org_id,))
+        conn.execute("UPDATE rules SET condition = ? WHERE org_id = ? AND pack_rule_key = 'cloud-keys'",
+                     (orjson.dumps(OLD_CLOUD_KEYS).decode(), owner.org_id))
+    ids = _pack_rules(settings, owner.org_id, "secrets")
+    edit = await api.patch(f"compliance-rules/{ids['cloud-keys']}",
+                           json={"severity": "info", "actionOverride": "log", "redaction": "mask", "isActive": False},
+                           headers=owner.jwt)
+    assert edit.status == 200, edit.body
+    for key in ("tokens", "passwords"):
+        assert (await api.delete(f"compliance-rules/{ids[key]}", headers=owner.jwt)).status in (200, 204)
+    # as if "tokens" had been added to the pack in 1.1.0: a rule newer than the installed version comes back
+    real = pack_module.get_pack("secrets")
+    assert real is not None
+    changed = dataclasses.replace(real, rules=tuple(dataclasses.replace(r, since="1.1.0") if r.key == "tokens" else r
+                                                    for r in real.rules))
+    monkeypatch.setattr("sidecar.services.policies.get_pack", lambda pack_id: changed)
+
+    reply = await api.post("compliance-rules/packs/secrets/upgrade", headers=owner.jwt)
+    assert reply.status == 200, reply.body
+    assert {k: reply.body[k] for k in ("added", "kept", "stayedDeleted")} == {"added": 1, "kept": 1, "stayedDeleted": 1}
+    after = _pack_rules(settings, owner.org_id, "secrets")
+    assert "passwords" not in after and "tokens" in after and after["tokens"] != ids["tokens"]
+    rule = next(r for r in reply.body["rules"] if r["id"] == ids["cloud-keys"])
+    shipped = next(r for r in real.rules if r.key == "cloud-keys")
+    assert (rule["severity"], rule["actionOverride"], rule["redaction"], rule["isActive"]) == ("info", "log", "mask", False)
+    assert (rule["name"], rule["condition"]) == (shipped.name, shipped.condition)
+    tokens = next(r for r in reply.body["rules"] if r["id"] == after["tokens"])
+    assert tokens["isActive"] is True
 
 
 async def test_upgrade_again_changes_nothing(api: ApiClient, owner: Account, settings: Any) -> None:
