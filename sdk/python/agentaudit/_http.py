@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import select
 import socket
 import threading
@@ -22,7 +21,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from agentaudit._version import __version__
 from agentaudit._config import Config
 from agentaudit._errors import APIConnectionError, APITimeoutError, status_error
-from agentaudit._events import json_value, unencodable
+from agentaudit._encoding import encode, encode_events  # noqa: F401  (re-exported: the clients import them here)
 from agentaudit._retry import (RetryPolicy, mark_unsent, may_retry_status, not_retried, repeatable, retry_after_seconds,
                                unsent)
 
@@ -97,33 +96,6 @@ def _query_value(value: Any) -> str:
 def path_id(value: str) -> str:
     """Quote a caller-supplied id for use as one path segment."""
     return quote(str(value), safe="")
-
-
-def encode(body: Any) -> bytes:
-    """``body`` as JSON text: values JSON has no type for as ``_events.json_value`` says (a datetime: ISO 8601).
-
-    Raises:
-        ValidationError: a value JSON cannot hold (NaN, an infinity, a key that is not text, a cycle), naming its
-            field (``metadata.score``, ``[3].metadata.score`` in a batch).
-    """
-    try:
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                          default=json_value).encode("utf-8")
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise unencodable(body, exc) from None
-
-
-_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")  # an escaped U+0000: after an even run of backslashes
-
-
-def encode_events(body: Any) -> bytes:
-    """:func:`encode` for events: a U+0000 (NUL) in any text of them (action, prompt, response, ids, metadata keys
-    and values) becomes U+FFFD, as the sidecar's OpenTelemetry ingest does (PostgreSQL cannot store NUL, so the
-    REST API refuses it). JSON always escapes NUL as ``\\u0000``, so one search of the bytes finds it."""
-    data = encode(body)
-    if b"\\u0000" in data:
-        data = _NUL.sub(rb"\1\\ufffd", data)
-    return data
 
 
 def dropped(sock: socket.socket | None) -> bool:
