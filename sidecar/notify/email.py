@@ -50,38 +50,31 @@ class SendFailed(Exception):
         self.permanent = permanent
 
 
+#: What failed, per exception class, most specific first (several are subclasses of later ones).
+_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (smtplib.SMTPAuthenticationError, "the SMTP server refused the username or password"),
+    (smtplib.SMTPRecipientsRefused, "the SMTP server refused the recipients"),
+    (smtplib.SMTPSenderRefused, "the SMTP server refused the sender address"),
+    (smtplib.SMTPDataError, "the SMTP server refused the message"),
+    (smtplib.SMTPConnectError, "could not connect: the server did not greet as an SMTP server"),
+    (smtplib.SMTPHeloError, "the SMTP server refused the greeting (EHLO)"),
+    (smtplib.SMTPNotSupportedError, "the SMTP server does not offer what the settings need (STARTTLS or login)"),
+    (smtplib.SMTPServerDisconnected, "the SMTP server closed the connection"),
+    (smtplib.SMTPResponseException, "the SMTP server refused a command"),
+    (smtplib.SMTPException, "the SMTP exchange failed"),
+    (ssl.SSLCertVerificationError, "TLS failed: the SMTP server's certificate is not trusted for its host name"),
+    (ssl.SSLError, "TLS failed: the TLS handshake with the SMTP server did not complete"),
+    (TimeoutError, "timed out talking to the SMTP server"),
+    (ConnectionRefusedError, "could not connect: the SMTP server refused the connection"),
+    (OSError, "could not connect to the SMTP server"),
+)
+
+
 def describe(exc: BaseException) -> SendFailed:
-    """What failed, in our words (see the module docstring)."""
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return SendFailed("the SMTP server refused the username or password", permanent=True)
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return SendFailed("the SMTP server refused the recipients")
-    if isinstance(exc, smtplib.SMTPSenderRefused):
-        return SendFailed("the SMTP server refused the sender address")
-    if isinstance(exc, smtplib.SMTPDataError):
-        return SendFailed("the SMTP server refused the message")
-    if isinstance(exc, smtplib.SMTPConnectError):
-        return SendFailed("could not connect: the server did not greet as an SMTP server")
-    if isinstance(exc, smtplib.SMTPHeloError):
-        return SendFailed("the SMTP server refused the greeting (EHLO)")
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return SendFailed("the SMTP server does not offer what the settings need (STARTTLS or login)")
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return SendFailed("the SMTP server closed the connection")
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return SendFailed("the SMTP server refused a command")
-    if isinstance(exc, smtplib.SMTPException):
-        return SendFailed("the SMTP exchange failed")
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return SendFailed("TLS failed: the SMTP server's certificate is not trusted for its host name")
-    if isinstance(exc, ssl.SSLError):
-        return SendFailed("TLS failed: the TLS handshake with the SMTP server did not complete")
-    if isinstance(exc, TimeoutError):
-        return SendFailed("timed out talking to the SMTP server")
-    if isinstance(exc, ConnectionRefusedError):
-        return SendFailed("could not connect: the SMTP server refused the connection")
-    if isinstance(exc, OSError):
-        return SendFailed("could not connect to the SMTP server")
+    """What failed, in our words (see the module docstring); a refused login is permanent."""
+    for kind, message in _FAILURES:
+        if isinstance(exc, kind):
+            return SendFailed(message, permanent=kind is smtplib.SMTPAuthenticationError)
     return SendFailed("sending the email failed")
 
 
